@@ -1,0 +1,44 @@
+import { ConfigError } from '../shared/errors.ts';
+import { DETECT_USAGE, detectCommand, UsageError } from './detect.ts';
+import { type Io, processIo } from './io.ts';
+
+const USAGE = `Usage: wi-sentinel COMMAND
+
+Commands:
+  ${DETECT_USAGE}
+      Read audit-log deliveries (NDJSON), print one Finding per line.
+`;
+
+type Command = (args: string[], io: Io) => Promise<number>;
+
+const COMMANDS: Record<string, Command> = {
+  detect: detectCommand,
+};
+
+/** Runs one command; returns the exit code (0 ok, 1 failure, 2 bad input or usage). */
+export async function main(argv: string[], io: Io = processIo): Promise<number> {
+  const [name, ...args] = argv;
+  if (name === undefined || name === 'help' || name === '--help' || name === '-h') {
+    io.stdout(USAGE);
+    return name === undefined ? 2 : 0;
+  }
+  const command = COMMANDS[name];
+  if (command === undefined) {
+    io.stderr(`wi-sentinel: unknown command ${JSON.stringify(name)}\n${USAGE}`);
+    return 2;
+  }
+  try {
+    return await command(args, io);
+  } catch (error) {
+    if (error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+      io.stderr(`wi-sentinel ${name}: ${(error as Error).message}\n${USAGE}`);
+      return 2;
+    }
+    if (error instanceof ConfigError) {
+      io.stderr(`wi-sentinel ${name}: ${error.message}\n`);
+      return 2;
+    }
+    io.stderr(`wi-sentinel ${name}: ${(error as Error).message}\n`);
+    return 1;
+  }
+}

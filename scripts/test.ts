@@ -1,0 +1,31 @@
+// `npm test`: every test/**/*.test.ts under Node's test runner. The conformance suite over the shared
+// corpora (../shared/fixtures) runs whenever that folder exists; when it does not, this says so.
+import { spawnSync } from 'node:child_process';
+import { readdirSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { REPO_ROOT, sharedFixturesDir } from '../test/support/paths.ts';
+
+const testDir = join(REPO_ROOT, 'test');
+const only = process.argv.slice(2);
+const shared = sharedFixturesDir();
+
+const files = readdirSync(testDir, { recursive: true, encoding: 'utf8' })
+  .filter((file) => file.endsWith('.test.ts'))
+  .map((file) => join(testDir, file))
+  .filter((file) => shared !== undefined || !relative(testDir, file).startsWith('conformance'))
+  .filter((file) => only.length === 0 || only.some((part) => file.includes(part)))
+  .sort();
+
+if (shared === undefined) {
+  process.stdout.write(
+    'conformance suite NOT RUN: ../shared/fixtures does not exist beside the repository\n',
+  );
+} else {
+  process.stdout.write(`conformance suite: running against ${shared}\n`);
+}
+
+const run = spawnSync(process.execPath, ['--test', '--test-reporter=spec', ...files], {
+  stdio: 'inherit',
+  cwd: REPO_ROOT,
+});
+process.exit(run.status ?? 1);

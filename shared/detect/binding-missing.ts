@@ -1,0 +1,148 @@
+import type { BindingDelta, GsaPolicyChange, KsaChange } from '../events/change-event.ts';
+import {
+  clustersInPool,
+  findCluster,
+  findGsa,
+  gsaOf,
+  type Impact,
+  impactOfSubject,
+  policyBinds,
+} from '../inventory/impact.ts';
+import { classicMember, parseWorkloadMember, type WorkloadSubject } from '../inventory/members.ts';
+import { type IamPolicy, type Snapshot, WI_USER_ROLE } from '../inventory/snapshot.ts';
+import { by, describeImpact, ksaName, makeFinding, outageSeverity } from './build.ts';
+import type { Detector } from './detector.ts';
+import type { Finding } from './finding.ts';
+import { addBinding, showPolicy } from './remediation.ts';
+
+/** The GSA's policy no longer lets the KSA act as it (role roles/iam.workloadIdentityUser). */
+export const bindingMissing: Detector = {
+  kind: 'binding-missing',
+  severity: 'critical',
+  title: 'A KSA lost the Workload Identity binding on its GSA',
+  detect(event, snapshot) {
+    if (event.type === 'gsa-policy') return fromPolicy(event, snapshot);
+    if (event.type === 'k8s-serviceaccount') return fromAnnotation(event, snapshot);
+    return [];
+  },
+};
+
+function fromPolicy(event: GsaPolicyChange, snapshot: Snapshot | undefined): Finding[] {
+  const before = findGsa(snapshot, event.gsa)?.iamPolicy;
+  const deltas = event.deltas.length > 0 ? event.deltas : diffPolicies(before, event.policy);
+  const touched = new Map<string, { member: string; subject: WorkloadSubject; added: boolean }>();
+  for (const delta of deltas) {
+    if (delta.role !== WI_USER_ROLE) continue;
+    const subject = parseWorkloadMember(delta.member);
+    if (subject === undefined) continue;
+    for (const ksa of expand(subject, event.gsa, snapshot)) {
+      const key = ksaName(ksa);
+      const previous = touched.get(key);
+      touched.set(key, {
+        member: delta.member,
+        subject: ksa,
+        added: (previous?.added ?? false) || delta.action === 'ADD',
+      });
+    }
+  }
+  const findings: Finding[] = [];
+  for (const { member, subject, added } of touched.values()) {
+    const name = subject.name ?? '*';
+    // A name of `*` matches only a namespace-wide member, so the same check serves both forms.
+    const boundAfter = event.policy
+      ? policyBinds(event.policy, subject.workloadPool, subject.namespace, name)
+      : added;
+    // A grant that leaves the KSA bound resolves; a removal that leaves it bound (another form) is no break.
+    if (boundAfter && !added) continue;
+    const impact = snapshot ? impactOfSubject(snapshot, subject, event.gsa) : undefined;
+    const firing = !boundAfter;
+    findings.push(
+      makeFinding({
+        kind: 'binding-missing',
+        status: firing ? 'firing' : 'resolved',
+        severity: outageSeverity(impact),
+        key: [event.project, event.gsa, subject.workloadPool, subject.namespace, name],
+        project: event.project,
+        gsa: event.gsa,
+        ksas:
+          impact?.ksas ??
+          (subject.name ? [{ workloadPool: subject.workloadPool, namespace: subject.namespace, name }] : []),
+        ...(impact ? { workloads: impact.workloads } : {}),
+        source: event.source,
+        summary: firing
+          ? `${ksaName(subject)} can no longer act as ${event.gsa}: roles/iam.workloadIdentityUser removed${by(event.source)}${describeImpact(impact)}`
+          : `${ksaName(subject)} may act as ${event.gsa} again: binding restored${by(event.source)}`,
+        remediation: [addBinding(event.gsa, member), showPolicy(event.gsa)],
+      }),
+    );
+  }
+  return findings;
+}
+
+/** A namespace-wide member stands for the namespace's KSAs that use this GSA, when the inventory knows them. */
+function expand(subject: WorkloadSubject, gsa: string, snapshot: Snapshot | undefined): WorkloadSubject[] {
+  if (subject.name !== undefined || snapshot === undefined) return [subject];
+  const names = new Set<string>();
+  for (const { cluster } of clustersInPool(snapshot, subject.workloadPool)) {
+    for (const ksa of cluster.serviceAccounts) {
+      if (ksa.namespace === subject.namespace && gsaOf(ksa) === gsa) names.add(ksa.name);
+    }
+  }
+  return names.size === 0 ? [subject] : [...names].map((name) => ({ ...subject, name }));
+}
+
+/** Entries without a `policyDelta`: compare the recorded policy with the inventory's. */
+export function diffPolicies(before: IamPolicy | undefined, after: IamPolicy | undefined): BindingDelta[] {
+  if (before === undefined || after === undefined) return [];
+  const pairs = (policy: IamPolicy) =>
+    new Set(policy.bindings.flatMap((b) => b.members.map((member) => `${b.role}\u0000${member}`)));
+  const old = pairs(before);
+  const now = pairs(after);
+  const delta = (action: BindingDelta['action']) => (pair: string) => {
+    const [role = '', member = ''] = pair.split('\u0000');
+    return { action, role, member };
+  };
+  return [
+    ...[...old].filter((pair) => !now.has(pair)).map(delta('REMOVE')),
+    ...[...now].filter((pair) => !old.has(pair)).map(delta('ADD')),
+  ];
+}
+
+/** The annotation now names a GSA whose policy does not bind this KSA. */
+function fromAnnotation(event: KsaChange, snapshot: Snapshot | undefined): Finding[] {
+  const cluster = findCluster(snapshot, event.project, event.cluster);
+  if (snapshot === undefined || cluster?.workloadPool === undefined || cluster.workloadPool === '') return [];
+  const after = event.annotations
+    ? event.annotations['iam.gke.io/gcp-service-account']
+    : (event.requestedGsa ?? undefined);
+  if (after === undefined || event.action === 'delete') return [];
+  const previous = cluster.serviceAccounts.find(
+    (ksa) => ksa.namespace === event.namespace && ksa.name === event.name,
+  );
+  if (previous && gsaOf(previous) === after) return [];
+  const gsa = findGsa(snapshot, after);
+  if (gsa === undefined) return [];
+  const pool = cluster.workloadPool;
+  if (policyBinds(gsa.iamPolicy, pool, event.namespace, event.name)) return [];
+  const subject = { workloadPool: pool, namespace: event.namespace, name: event.name };
+  const impact: Impact = impactOfSubject(snapshot, subject);
+  return [
+    makeFinding({
+      kind: 'binding-missing',
+      status: 'firing',
+      severity: outageSeverity(impact),
+      key: [gsaProject(after, event.project), after, pool, event.namespace, event.name],
+      project: gsaProject(after, event.project),
+      gsa: after,
+      ksas: impact.ksas,
+      workloads: impact.workloads,
+      source: event.source,
+      summary: `${ksaName(subject)} was annotated${by(event.source)} with ${after}, whose policy does not let it act as that GSA${describeImpact(impact)}`,
+      remediation: [addBinding(after, classicMember(pool, event.namespace, event.name)), showPolicy(after)],
+    }),
+  ];
+}
+
+function gsaProject(email: string, fallback: string): string {
+  return /@([a-z0-9-]+)\.iam\.gserviceaccount\.com$/.exec(email)?.[1] ?? fallback;
+}

@@ -1,0 +1,93 @@
+import type { EventSource } from '../events/change-event.ts';
+import type { Impact } from '../inventory/impact.ts';
+import {
+  type Cause,
+  type ClusterRef,
+  type Finding,
+  type FindingKind,
+  type FindingSeverity,
+  type FindingStatus,
+  fingerprint,
+  type KsaRef,
+  type Remediation,
+  type WorkloadRef,
+} from './finding.ts';
+
+export function causeOf(source: EventSource): Cause {
+  return {
+    method: source.method,
+    ...(source.actor ? { actor: source.actor } : {}),
+    ...(source.time ? { time: source.time } : {}),
+    ...(source.insertId ? { insertId: source.insertId } : {}),
+    ...(source.operation ? { operationId: source.operation.id } : {}),
+    ...(source.callerIp ? { callerIp: source.callerIp } : {}),
+    ...(source.userAgent ? { userAgent: source.userAgent } : {}),
+  };
+}
+
+export interface FindingInput {
+  kind: FindingKind;
+  status: FindingStatus;
+  severity: FindingSeverity;
+  /** The parts after the kind: what names the broken link. */
+  key: string[];
+  project: string;
+  cluster?: ClusterRef;
+  nodePool?: string;
+  gsa?: string;
+  ksas?: KsaRef[];
+  workloads?: WorkloadRef[];
+  source?: EventSource;
+  summary: string;
+  remediation?: Remediation[];
+}
+
+/** Builds a Finding in the contract's field order, omitting what does not apply. */
+export function makeFinding(input: FindingInput): Finding {
+  const firing = input.status === 'firing';
+  return {
+    kind: input.kind,
+    status: input.status,
+    severity: input.severity,
+    fingerprint: fingerprint(input.kind, ...input.key),
+    project: input.project,
+    ...(input.cluster ? { cluster: input.cluster } : {}),
+    ...(input.nodePool ? { nodePool: input.nodePool } : {}),
+    ...(input.gsa ? { gsa: input.gsa } : {}),
+    ksas: input.ksas ?? [],
+    ...(input.workloads && input.workloads.length > 0 ? { workloads: input.workloads } : {}),
+    ...(input.source ? { cause: causeOf(input.source) } : {}),
+    summary: input.summary,
+    ...(firing && input.remediation && input.remediation.length > 0
+      ? { remediation: input.remediation }
+      : {}),
+  };
+}
+
+/**
+ * An outage kind is critical while running workloads are hit; a break nothing runs behind yet (a new
+ * pool, a KSA with no pods) is an error: still paged, it is a real break waiting for its first pod.
+ * With no inventory the impact is unknown, and the kind's own severity stands.
+ */
+export function outageSeverity(impact: Impact | undefined): FindingSeverity {
+  if (impact === undefined) return 'critical';
+  return impact.workloads.length > 0 ? 'critical' : 'error';
+}
+
+export function by(source: EventSource): string {
+  return source.actor ? ` by ${source.actor}` : '';
+}
+
+export function describeImpact(impact: Impact | undefined): string {
+  if (impact === undefined) return '';
+  const pods = impact.workloads.reduce((sum, w) => sum + (w.pods ?? 1), 0);
+  const clusters = new Set(impact.workloads.map((w) => w.cluster)).size;
+  if (impact.ksas.length === 0 && pods === 0) return ' (no Workload Identity workload runs there now)';
+  const ksas = `${impact.ksas.length} KSA${impact.ksas.length === 1 ? '' : 's'}`;
+  if (pods === 0) return ` (${ksas}, no running pods)`;
+  return ` (${ksas}, ${pods} pod${pods === 1 ? '' : 's'} in ${clusters} cluster${clusters === 1 ? '' : 's'})`;
+}
+
+export function ksaName(ksa: { namespace: string; name?: string }): string {
+  return `${ksa.namespace}/${ksa.name ?? '*'}`;
+}

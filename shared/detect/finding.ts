@@ -1,0 +1,87 @@
+/** The Finding contract (architecture.md): what every detector produces and every surface prints. */
+
+export const PAGING_KINDS = [
+  'cluster-wi-disabled',
+  'nodepool-metadata-disabled',
+  'binding-missing',
+  'annotation-missing',
+  'gsa-missing',
+  'gsa-disabled',
+  'metadata-egress-blocked',
+  'key-file-override',
+] as const;
+
+/** Hygiene kinds are reported but never paged. */
+export const HYGIENE_KINDS = ['gsa-shared', 'gsa-broad-role', 'binding-orphaned'] as const;
+
+export type PagingKind = (typeof PAGING_KINDS)[number];
+export type HygieneKind = (typeof HYGIENE_KINDS)[number];
+export type FindingKind = PagingKind | HygieneKind;
+
+export const FINDING_KINDS: readonly FindingKind[] = [...PAGING_KINDS, ...HYGIENE_KINDS];
+
+export function isPagingKind(kind: string): kind is PagingKind {
+  return (PAGING_KINDS as readonly string[]).includes(kind);
+}
+
+/** PagerDuty's severity set. */
+export type FindingSeverity = 'critical' | 'error' | 'warning' | 'info';
+export type FindingStatus = 'firing' | 'resolved';
+
+export interface ClusterRef {
+  location: string;
+  name: string;
+}
+
+export interface KsaRef {
+  workloadPool: string;
+  namespace: string;
+  name: string;
+}
+
+export interface WorkloadRef {
+  cluster: string;
+  namespace: string;
+  kind: string;
+  name: string;
+  nodePool?: string;
+  /** How many running pods of this workload the break hits (an extension of the contract). */
+  pods?: number;
+}
+
+export interface Cause {
+  method: string;
+  actor?: string;
+  time?: string;
+  insertId?: string;
+  /** The GKE long-running operation the entry belongs to (extension). */
+  operationId?: string;
+  callerIp?: string;
+  userAgent?: string;
+}
+
+export interface Remediation {
+  title: string;
+  command: string;
+}
+
+export interface Finding {
+  kind: FindingKind;
+  status: FindingStatus;
+  severity: FindingSeverity;
+  fingerprint: string;
+  project: string;
+  cluster?: ClusterRef;
+  nodePool?: string;
+  gsa?: string;
+  ksas: KsaRef[];
+  workloads?: WorkloadRef[];
+  cause?: Cause;
+  summary: string;
+  remediation?: Remediation[];
+}
+
+/** Fingerprints join their parts with `/`; the same link gives the same fingerprint firing and resolved. */
+export function fingerprint(kind: FindingKind, ...parts: string[]): string {
+  return [kind, ...parts].join('/');
+}

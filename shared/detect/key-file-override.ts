@@ -1,0 +1,71 @@
+import { usesWorkloadIdentity, workloadsOf } from '../inventory/impact.ts';
+import { makeFinding } from './build.ts';
+import type { Detector } from './detector.ts';
+import type { Finding } from './finding.ts';
+import { getCredentials } from './remediation.ts';
+
+export const KEY_FILE_VARIABLE = 'GOOGLE_APPLICATION_CREDENTIALS';
+
+/**
+ * A pod whose KSA uses Workload Identity sets GOOGLE_APPLICATION_CREDENTIALS: Google's client
+ * libraries read the key file first, so WI is silently bypassed (and a long-lived key is in use).
+ * Pod specs are not in the audit stream the sink forwards, so this kind is found by scanning the
+ * inventory (the sweep), never from a single event.
+ */
+export const keyFileOverride: Detector = {
+  kind: 'key-file-override',
+  severity: 'warning',
+  title: 'A Workload Identity pod overrides its credentials with a key file',
+  detect: () => [],
+  scan(snapshot) {
+    const findings: Finding[] = [];
+    for (const project of snapshot.projects) {
+      for (const cluster of project.clusters) {
+        const wiKsas = new Set(
+          cluster.serviceAccounts
+            .filter((ksa) => usesWorkloadIdentity(snapshot, cluster, ksa))
+            .map((k) => `${k.namespace}/${k.name}`),
+        );
+        const pods = cluster.pods.filter(
+          (pod) =>
+            pod.env.includes(KEY_FILE_VARIABLE) && wiKsas.has(`${pod.namespace}/${pod.serviceAccountName}`),
+        );
+        for (const workload of workloadsOf(cluster, pods)) {
+          const ref = { location: cluster.location, name: cluster.name };
+          const pod = pods.find(
+            (p) => p.namespace === workload.namespace && (p.owner?.name ?? p.name) === workload.name,
+          );
+          const ksa = pod?.serviceAccountName ?? 'default';
+          findings.push(
+            makeFinding({
+              kind: 'key-file-override',
+              status: 'firing',
+              severity: 'warning',
+              key: [
+                project.projectId,
+                cluster.location,
+                cluster.name,
+                workload.namespace,
+                workload.kind,
+                workload.name,
+              ],
+              project: project.projectId,
+              cluster: ref,
+              ksas: [{ workloadPool: cluster.workloadPool ?? '', namespace: workload.namespace, name: ksa }],
+              workloads: [workload],
+              summary: `${workload.kind} ${workload.namespace}/${workload.name} sets ${KEY_FILE_VARIABLE} although its KSA ${ksa} uses Workload Identity: the key file wins`,
+              remediation: [
+                getCredentials(project.projectId, ref),
+                {
+                  title: `Stop overriding Workload Identity in ${workload.kind} ${workload.name}`,
+                  command: `kubectl set env ${workload.kind.toLowerCase()}/${workload.name} -n ${workload.namespace} ${KEY_FILE_VARIABLE}-`,
+                },
+              ],
+            }),
+          );
+        }
+      }
+    }
+    return findings;
+  },
+};

@@ -1,0 +1,93 @@
+import type { NetworkPolicyChange } from '../events/change-event.ts';
+import { findCluster, type Impact, impactOfPolicies } from '../inventory/impact.ts';
+import { judgeMetadataEgress, restrictsEgress } from '../inventory/network-policy.ts';
+import type { NetworkPolicy } from '../inventory/network-policy-schema.ts';
+import { by, describeImpact, makeFinding, outageSeverity } from './build.ts';
+import type { Detector } from './detector.ts';
+import type { Finding } from './finding.ts';
+import { allowMetadataEgress, getCredentials } from './remediation.ts';
+
+/**
+ * NetworkPolicies cut WI pods off from the GKE metadata server (169.254.169.254, TCP 80 and 988).
+ * Policies are additive, so with an inventory the namespace's policies are judged together, the
+ * changed one replaced by its new version; without one, the changed policy is judged alone.
+ */
+export const metadataEgressBlocked: Detector = {
+  kind: 'metadata-egress-blocked',
+  severity: 'critical',
+  title: 'NetworkPolicies block Workload Identity pods from the GKE metadata server',
+  detect(event, snapshot) {
+    if (event.type !== 'k8s-networkpolicy') return [];
+    const cluster = findCluster(snapshot, event.project, event.cluster);
+    if (snapshot === undefined || cluster === undefined) return judgeAlone(event);
+    if (!cluster.workloadPool) return [];
+    const others = cluster.networkPolicies.filter(
+      (policy) =>
+        !(
+          policy.metadata.name === event.name &&
+          (policy.metadata.namespace ?? event.namespace) === event.namespace
+        ),
+    );
+    const before = cluster.networkPolicies.filter(
+      (p) => (p.metadata.namespace ?? event.namespace) === event.namespace,
+    );
+    const after = [...others, ...(event.policy ? [event.policy] : [])].filter(
+      (p) => (p.metadata.namespace ?? event.namespace) === event.namespace,
+    );
+    const blocked = impactOfPolicies(snapshot, cluster, event.namespace, after);
+    if (blocked.ksas.length > 0) return [firing(event, blocked, blocked.policies)];
+    const wasBlocked = impactOfPolicies(snapshot, cluster, event.namespace, before);
+    return wasBlocked.ksas.length > 0 ? [resolved(event)] : [];
+  },
+};
+
+function judgeAlone(event: NetworkPolicyChange): Finding[] {
+  if (event.policy === undefined) return [resolved(event)];
+  if (blocksAlone(event.policy)) return [firing(event, undefined, [event.name])];
+  return event.action === 'create' ? [] : [resolved(event)];
+}
+
+/** Whether the policy restricts egress without allowing both metadata-server ports. */
+function blocksAlone(policy: NetworkPolicy): boolean {
+  if (!restrictsEgress(policy)) return false;
+  // Judge it for a pod it selects: an empty label set stands for "whatever it selects".
+  const verdict = judgeMetadataEgress([{ ...policy, spec: { ...policy.spec, podSelector: {} } }], {
+    namespace: policy.metadata.namespace ?? '',
+    labels: {},
+  });
+  return verdict.blockedPorts.length > 0;
+}
+
+const PAST = { create: 'created', update: 'updated', patch: 'patched', delete: 'deleted' } as const;
+
+function base(event: NetworkPolicyChange) {
+  return {
+    kind: 'metadata-egress-blocked' as const,
+    key: [event.project, event.cluster.location, event.cluster.name, event.namespace],
+    project: event.project,
+    cluster: event.cluster,
+    source: event.source,
+  };
+}
+
+function firing(event: NetworkPolicyChange, impact: Impact | undefined, policies: string[]): Finding {
+  const names = policies.map((name) => `${event.namespace}/${name}`).join(', ');
+  return makeFinding({
+    ...base(event),
+    status: 'firing',
+    severity: outageSeverity(impact),
+    ksas: impact?.ksas ?? [],
+    ...(impact ? { workloads: impact.workloads } : {}),
+    summary: `NetworkPolicy ${names} (${event.action}${by(event.source)}) blocks egress to the GKE metadata server: WI pods in ${event.namespace} get no token${describeImpact(impact)}`,
+    remediation: [getCredentials(event.project, event.cluster), allowMetadataEgress(event.namespace)],
+  });
+}
+
+function resolved(event: NetworkPolicyChange): Finding {
+  return makeFinding({
+    ...base(event),
+    status: 'resolved',
+    severity: 'critical',
+    summary: `pods in ${event.namespace} reach the GKE metadata server again (NetworkPolicy ${event.name} ${PAST[event.action]}${by(event.source)})`,
+  });
+}

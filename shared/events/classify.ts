@@ -1,0 +1,465 @@
+import { z } from 'zod';
+import type { ClusterRef } from '../detect/finding.ts';
+import { networkPolicySchema } from '../inventory/network-policy-schema.ts';
+import { iamPolicySchema, WI_ANNOTATION } from '../inventory/snapshot.ts';
+import type {
+  BindingDelta,
+  ChangeEvent,
+  Classified,
+  ClusterChange,
+  EventSource,
+  GsaLifecycleChange,
+  Ignored,
+  KsaChange,
+  MetadataServer,
+  NetworkPolicyChange,
+  NodePoolChange,
+} from './change-event.ts';
+import { type AuditLog, camel, type LogEntry, policyDeltaSchema } from './schemas.ts';
+
+/**
+ * Turns a decoded LogEntry into the ChangeEvent it records, or `ignored` with the reason. Reads
+ * `resource.labels` before `resourceName`, which GKE and IAM write in non-canonical forms
+ * (`projects/-/serviceAccounts/ID`, `zones/` for regional clusters). Never throws on data.
+ */
+export function classify(entry: LogEntry): Classified {
+  const payload = entry.protoPayload;
+  if (payload === undefined) return { type: 'ignored', reason: 'not an audit log entry (no protoPayload)' };
+  const method = payload.methodName;
+  if (method === undefined || method === '')
+    return { type: 'ignored', reason: 'audit entry without a methodName' };
+  const source = sourceOf(entry, payload, method);
+  const ignore = (reason: string): Ignored => ({ type: 'ignored', reason, source });
+
+  if (entry.logName?.includes('data_access')) return ignore('Data Access entry: reads change nothing');
+  const code = payload.status?.code ?? 0;
+  if (code !== 0) {
+    return ignore(
+      `the request failed (code ${code}${payload.status?.message ? `: ${payload.status.message}` : ''})`,
+    );
+  }
+  const route = ROUTES.find((candidate) => candidate.match.test(method));
+  if (route === undefined) return ignore(`${method} does not change a Workload Identity link`);
+  const verb = route.match.exec(method)?.[1] ?? '';
+  return route.classify(verb, { entry, payload, source, ignore });
+}
+
+interface Context {
+  entry: LogEntry;
+  payload: AuditLog;
+  source: EventSource;
+  ignore: (reason: string) => Ignored;
+}
+
+interface Route {
+  match: RegExp;
+  classify: (verb: string, context: Context) => Classified;
+}
+
+const ROUTES: Route[] = [
+  // IAM writes `SetIAMPolicy`; other producers and old entries `SetIamPolicy`.
+  {
+    match: /^google\.iam\.admin\.v1\.(SetIAMPolicy)$/i,
+    classify: (_, context) => classifyGsaPolicy(context),
+  },
+  {
+    match: /^google\.iam\.admin\.v1\.(Create|Delete|Disable|Enable|Undelete)ServiceAccount$/,
+    classify: (verb, context) =>
+      classifyGsaLifecycle(verb.toLowerCase() as GsaLifecycleChange['action'], context),
+  },
+  // google.container.v1 and v1beta1 (and the internal manager GKE itself uses for auto-upgrades).
+  {
+    match: /^google\.container\.[a-z0-9]+\.ClusterManager(?:Internal)?\.(Create|Update|Delete)NodePool$/,
+    classify: (verb, context) => classifyNodePool(verb.toLowerCase() as NodePoolChange['action'], context),
+  },
+  {
+    match: /^google\.container\.[a-z0-9]+\.ClusterManager(?:Internal)?\.(Create|Update|Delete)Cluster$/,
+    classify: (verb, context) => classifyCluster(verb.toLowerCase() as ClusterChange['action'], context),
+  },
+  {
+    match: /^io\.k8s\.core\.v1\.serviceaccounts\.(create|update|patch|delete)$/,
+    classify: (verb, context) => classifyKsa(verb as KsaChange['action'], context),
+  },
+  {
+    match: /^io\.k8s\.networking\.v1\.networkpolicies\.(create|update|patch|delete)$/,
+    classify: (verb, context) => classifyNetworkPolicy(verb as NetworkPolicyChange['action'], context),
+  },
+  { match: /^(SetIamPolicy)$/, classify: (_, context) => classifyProjectPolicy(context) },
+];
+
+function sourceOf(entry: LogEntry, payload: AuditLog, method: string): EventSource {
+  const auth = payload.authenticationInfo;
+  const actor = auth?.principalEmail || stripPrefix(auth?.principalSubject);
+  const meta = payload.requestMetadata;
+  const op = entry.operation;
+  return {
+    method,
+    ...optional('insertId', entry.insertId),
+    ...optional('time', entry.timestamp),
+    ...optional('actor', actor),
+    ...optional('callerIp', meta?.callerIp),
+    ...optional('userAgent', meta?.callerSuppliedUserAgent),
+    ...(op?.id ? { operation: { id: op.id, first: op.first === true, last: op.last === true } } : {}),
+  };
+}
+
+function stripPrefix(subject: string | undefined): string | undefined {
+  return subject?.replace(/^(user|serviceAccount):/, '') || undefined;
+}
+
+function optional<K extends string, V>(key: K, value: V | undefined | null | ''): { [P in K]?: V } {
+  return value === undefined || value === null || value === '' ? {} : ({ [key]: value } as { [P in K]: V });
+}
+
+function projectOf({ entry }: Context): string | undefined {
+  return entry.resource?.labels?.project_id ?? /^projects\/([^/]+)\//.exec(entry.logName ?? '')?.[1];
+}
+
+// ---------------------------------------------------------------- IAM
+
+const setIamPolicyRequestSchema = camel({
+  resource: z.string().optional(),
+  policy: iamPolicySchema.optional(),
+});
+
+function deltasOf(payload: AuditLog): BindingDelta[] {
+  const raw = payload.serviceData?.policyDelta ?? payload.metadata?.policyDelta;
+  const parsed = policyDeltaSchema.safeParse(raw ?? {});
+  const deltas: BindingDelta[] = [];
+  for (const delta of parsed.success ? (parsed.data.bindingDeltas ?? []) : []) {
+    const action = delta.action?.toUpperCase();
+    if ((action === 'ADD' || action === 'REMOVE') && delta.role && delta.member) {
+      deltas.push({ action, role: delta.role, member: delta.member });
+    }
+  }
+  return deltas;
+}
+
+function classifyGsaPolicy(context: Context): Classified {
+  const { entry, payload, ignore } = context;
+  const labels = entry.resource?.labels ?? {};
+  const request = setIamPolicyRequestSchema.safeParse(payload.request ?? {});
+  const requested = request.success ? request.data : {};
+  const gsa = labels.email_id ?? emailIn(requested.resource) ?? emailIn(payload.resourceName);
+  const project = projectOf(context) ?? (gsa ? projectOfEmail(gsa) : undefined);
+  if (gsa === undefined || project === undefined)
+    return ignore('SetIamPolicy entry names no service account');
+  const response = iamPolicySchema.safeParse(payload.response ?? {});
+  const policy =
+    response.success && payload.response?.bindings !== undefined ? response.data : requested.policy;
+  return {
+    type: 'gsa-policy',
+    source: context.source,
+    project,
+    gsa,
+    ...optional('gsaUniqueId', labels.unique_id),
+    deltas: deltasOf(payload),
+    ...(policy ? { policy } : {}),
+  };
+}
+
+function classifyProjectPolicy(context: Context): Classified {
+  const { entry, payload, ignore } = context;
+  if (payload.serviceName !== 'cloudresourcemanager.googleapis.com') {
+    return ignore(
+      `SetIamPolicy on ${payload.serviceName ?? 'an unnamed service'} does not touch Workload Identity`,
+    );
+  }
+  const labels = entry.resource?.labels ?? {};
+  const resource = labels.project_id
+    ? `projects/${labels.project_id}`
+    : labels.organization_id
+      ? `organizations/${labels.organization_id}`
+      : labels.folder_id
+        ? `folders/${labels.folder_id}`
+        : /^((?:projects|organizations|folders)\/[^/]+)/.exec(
+            payload.resourceName ?? entry.logName ?? '',
+          )?.[1];
+  if (resource === undefined) return ignore('SetIamPolicy entry names no project, folder or organization');
+  return {
+    type: 'project-policy',
+    source: context.source,
+    project: resource.replace(/^projects\//, ''),
+    resource,
+    deltas: deltasOf(payload),
+  };
+}
+
+const serviceAccountBodySchema = camel({
+  name: z.string().optional(),
+  accountId: z.string().optional(),
+  email: z.string().optional(),
+  uniqueId: z.string().optional(),
+  restoredAccount: camel({ email: z.string().optional(), uniqueId: z.string().optional() }).optional(),
+});
+
+function classifyGsaLifecycle(action: GsaLifecycleChange['action'], context: Context): Classified {
+  const { entry, payload, ignore } = context;
+  const labels = entry.resource?.labels ?? {};
+  const requestParse = serviceAccountBodySchema.safeParse(payload.request ?? {});
+  const responseParse = serviceAccountBodySchema.safeParse(payload.response ?? {});
+  const request = requestParse.success ? requestParse.data : {};
+  const response = responseParse.success ? responseParse.data : {};
+  const project = projectOf(context) ?? /^projects\/([^/-][^/]*)/.exec(request.name ?? '')?.[1];
+  const created =
+    request.accountId && project ? `${request.accountId}@${project}.iam.gserviceaccount.com` : undefined;
+  const gsa =
+    labels.email_id ??
+    emailIn(request.name) ??
+    response.email ??
+    response.restoredAccount?.email ??
+    emailIn(payload.resourceName) ??
+    created;
+  const gsaUniqueId =
+    labels.unique_id ??
+    response.uniqueId ??
+    response.restoredAccount?.uniqueId ??
+    /serviceAccounts\/(\d+)$/.exec(request.name ?? payload.resourceName ?? '')?.[1];
+  const resolvedProject = project ?? (gsa ? projectOfEmail(gsa) : undefined);
+  if (resolvedProject === undefined || (gsa === undefined && gsaUniqueId === undefined)) {
+    return ignore(`${action} of a service account the entry does not name`);
+  }
+  return {
+    type: 'gsa-lifecycle',
+    source: context.source,
+    project: resolvedProject,
+    action,
+    ...optional('gsa', gsa),
+    ...optional('gsaUniqueId', gsaUniqueId),
+  };
+}
+
+function emailIn(name: string | undefined): string | undefined {
+  const last = name?.split('/').pop();
+  return last?.includes('@') ? last : undefined;
+}
+
+/** `sa@PROJECT.iam.gserviceaccount.com` → PROJECT (user-managed accounts only). */
+function projectOfEmail(email: string): string | undefined {
+  return /@([a-z0-9-]+)\.iam\.gserviceaccount\.com$/.exec(email)?.[1];
+}
+
+// ---------------------------------------------------------------- GKE
+
+const workloadMetadataSchema = camel({ mode: z.string().optional(), nodeMetadata: z.string().optional() });
+const nodeConfigSchema = camel({ workloadMetadataConfig: workloadMetadataSchema.optional() });
+const nodePoolSchema = camel({ name: z.string().optional(), config: nodeConfigSchema.optional() });
+const updateNodePoolSchema = camel({
+  name: z.string().optional(),
+  nodePoolId: z.string().optional(),
+  workloadMetadataConfig: workloadMetadataSchema.optional(),
+});
+const createNodePoolSchema = camel({ parent: z.string().optional(), nodePool: nodePoolSchema.optional() });
+const workloadIdentitySchema = camel({
+  workloadPool: z.string().optional(),
+  /** The pre-GA name of the field. */
+  identityNamespace: z.string().optional(),
+});
+const updateClusterSchema = camel({
+  update: camel({ desiredWorkloadIdentityConfig: workloadIdentitySchema.optional() }).optional(),
+});
+const createClusterSchema = camel({
+  cluster: camel({
+    name: z.string().optional(),
+    workloadIdentityConfig: workloadIdentitySchema.optional(),
+    nodeConfig: nodeConfigSchema.optional(),
+    nodePools: z.array(nodePoolSchema).optional(),
+  }).optional(),
+});
+
+/**
+ * `GKE_METADATA` (and the legacy `GKE_METADATA_SERVER`) serve the GKE metadata server; `GCE_METADATA`
+ * and the legacy `EXPOSE` / `SECURE` expose the node's own. Unspecified says nothing: a new pool inherits.
+ */
+export function metadataServerOf(mode: string | undefined): MetadataServer {
+  switch (mode) {
+    case 'GKE_METADATA':
+    case 'GKE_METADATA_SERVER':
+      return true;
+    case 'GCE_METADATA':
+    case 'EXPOSE':
+    case 'SECURE':
+      return false;
+    default:
+      return undefined;
+  }
+}
+
+function metadataOf(config: z.infer<typeof workloadMetadataSchema> | undefined) {
+  const mode = config?.mode && config.mode !== 'MODE_UNSPECIFIED' ? config.mode : config?.nodeMetadata;
+  const metadataServer = metadataServerOf(mode);
+  return metadataServer === undefined ? {} : { metadataServer, metadataMode: mode as string };
+}
+
+const GKE_NAME =
+  /projects\/([^/]+)\/(?:zones|locations)\/([^/]+)\/clusters\/([^/]+)(?:\/nodePools\/([^/]+))?/;
+
+function gkeNames(context: Context, ...names: (string | undefined)[]) {
+  const labels = context.entry.resource?.labels ?? {};
+  const parsed = names.map((name) => GKE_NAME.exec(name ?? '')).find((match) => match !== null);
+  const project = labels.project_id ?? parsed?.[1] ?? projectOf(context);
+  const location = labels.location ?? parsed?.[2];
+  const name = labels.cluster_name ?? parsed?.[3];
+  const cluster: ClusterRef | undefined = location && name ? { location, name } : undefined;
+  return { project, cluster, nodePool: labels.nodepool_name ?? parsed?.[4] };
+}
+
+function classifyNodePool(action: NodePoolChange['action'], context: Context): Classified {
+  const { payload, source, ignore } = context;
+  const request = payload.request ?? {};
+  let nodePool: string | undefined;
+  let metadata = {};
+  let name: string | undefined = payload.resourceName;
+  if (action === 'create') {
+    const parsed = createNodePoolSchema.safeParse(request);
+    if (parsed.success) {
+      nodePool = parsed.data.nodePool?.name;
+      metadata = metadataOf(parsed.data.nodePool?.config?.workloadMetadataConfig);
+      name = parsed.data.parent ?? name;
+    }
+  } else if (action === 'update') {
+    const parsed = updateNodePoolSchema.safeParse(request);
+    if (parsed.success) {
+      nodePool = parsed.data.nodePoolId;
+      metadata = metadataOf(parsed.data.workloadMetadataConfig);
+      name = parsed.data.name ?? name;
+    }
+  }
+  const names = gkeNames(context, payload.resourceName, name);
+  const pool = names.nodePool ?? nodePool;
+  if (names.project === undefined || names.cluster === undefined || pool === undefined) {
+    return ignore(`node pool ${action} entry names no project, cluster and pool`);
+  }
+  return {
+    type: 'nodepool',
+    source,
+    project: names.project,
+    action,
+    cluster: names.cluster,
+    nodePool: pool,
+    ...metadata,
+  };
+}
+
+function classifyCluster(action: ClusterChange['action'], context: Context): Classified {
+  const { payload, source, ignore } = context;
+  const names = gkeNames(
+    context,
+    payload.resourceName,
+    (payload.request?.name as string | undefined) ?? undefined,
+  );
+  if (names.project === undefined || names.cluster === undefined) {
+    return ignore(`cluster ${action} entry names no project and cluster`);
+  }
+  const event: ClusterChange = {
+    type: 'cluster',
+    source,
+    project: names.project,
+    action,
+    cluster: names.cluster,
+  };
+  if (action === 'update') {
+    const parsed = updateClusterSchema.safeParse(payload.request ?? {});
+    const config = parsed.success ? parsed.data.update?.desiredWorkloadIdentityConfig : undefined;
+    if (config !== undefined) event.workloadPool = config.workloadPool || config.identityNamespace || null;
+  } else if (action === 'create') {
+    const parsed = createClusterSchema.safeParse(payload.request ?? {});
+    const cluster = parsed.success ? parsed.data.cluster : undefined;
+    if (cluster !== undefined) {
+      const pool =
+        cluster.workloadIdentityConfig?.workloadPool || cluster.workloadIdentityConfig?.identityNamespace;
+      event.workloadPool = pool || null;
+      const pools = cluster.nodePools?.length
+        ? cluster.nodePools
+        : [{ name: 'default-pool', config: cluster.nodeConfig }];
+      event.nodePools = pools.map((p) => ({
+        name: p.name ?? 'default-pool',
+        ...metadataOf(p.config?.workloadMetadataConfig),
+      }));
+    }
+  }
+  return event;
+}
+
+// ---------------------------------------------------------------- Kubernetes
+
+const k8sObjectSchema = z.looseObject({
+  kind: z.string().optional(),
+  metadata: z
+    .looseObject({
+      name: z.string().optional(),
+      namespace: z.string().optional(),
+      annotations: z.record(z.string(), z.string().nullable()).nullish(),
+    })
+    .optional(),
+});
+
+const K8S_NAME = /namespaces\/([^/]+)\/[a-z]+(?:\/([^/]+))?$/;
+
+function k8sTarget(context: Context, objects: (Record<string, unknown> | undefined)[]) {
+  const parsed = objects
+    .map((object) => k8sObjectSchema.safeParse(object ?? {}))
+    .map((result) => (result.success ? result.data : {}));
+  const fromName = K8S_NAME.exec(context.payload.resourceName ?? '');
+  const namespace = fromName?.[1] ?? parsed.find((o) => o.metadata?.namespace)?.metadata?.namespace;
+  const name = fromName?.[2] ?? parsed.find((o) => o.metadata?.name)?.metadata?.name;
+  const names = gkeNames(context);
+  return { ...names, namespace, name, parsed };
+}
+
+function classifyKsa(action: KsaChange['action'], context: Context): Classified {
+  const { payload, source, ignore } = context;
+  const target = k8sTarget(context, [payload.response, payload.request]);
+  if (!target.project || !target.cluster || !target.namespace || !target.name) {
+    return ignore(`serviceaccounts.${action} entry names no cluster, namespace and name`);
+  }
+  const [response, request] = target.parsed;
+  const event: KsaChange = {
+    type: 'k8s-serviceaccount',
+    source,
+    project: target.project,
+    action,
+    cluster: target.cluster,
+    namespace: target.namespace,
+    name: target.name,
+  };
+  if (action !== 'delete' && response?.kind === 'ServiceAccount') {
+    event.annotations = Object.fromEntries(
+      Object.entries(response.metadata?.annotations ?? {}).filter(
+        (e): e is [string, string] => e[1] !== null,
+      ),
+    );
+  }
+  const requested = request?.metadata?.annotations;
+  if (requested && WI_ANNOTATION in requested) event.requestedGsa = requested[WI_ANNOTATION] || null;
+  return event;
+}
+
+function classifyNetworkPolicy(action: NetworkPolicyChange['action'], context: Context): Classified {
+  const { payload, source, ignore } = context;
+  const target = k8sTarget(context, [payload.response, payload.request]);
+  if (!target.project || !target.cluster || !target.namespace || !target.name) {
+    return ignore(`networkpolicies.${action} entry names no cluster, namespace and name`);
+  }
+  const event: NetworkPolicyChange = {
+    type: 'k8s-networkpolicy',
+    source,
+    project: target.project,
+    action,
+    cluster: target.cluster,
+    namespace: target.namespace,
+    name: target.name,
+  };
+  if (action !== 'delete') {
+    const candidates = [payload.response, action === 'patch' ? undefined : payload.request];
+    const policy = candidates
+      .filter((c) => c?.kind === 'NetworkPolicy')
+      .map((c) => networkPolicySchema.safeParse(c))
+      .find((r) => r.success);
+    if (policy === undefined) return ignore(`networkpolicies.${action} entry records no valid NetworkPolicy`);
+    event.policy = { ...policy.data, metadata: { ...policy.data.metadata, namespace: target.namespace } };
+  }
+  return event;
+}
+
+export type { ChangeEvent };

@@ -1,0 +1,261 @@
+import type { KsaRef, WorkloadRef } from '../detect/finding.ts';
+import { memberCovers, parseWorkloadMember, type WorkloadSubject } from './members.ts';
+import { judgeMetadataEgress } from './network-policy.ts';
+import type { NetworkPolicy } from './network-policy-schema.ts';
+import {
+  type IamPolicy,
+  type Snapshot,
+  type SnapshotCluster,
+  type SnapshotGsa,
+  type SnapshotKsa,
+  type SnapshotPod,
+  type SnapshotProject,
+  WI_ANNOTATION,
+  WI_USER_ROLE,
+} from './snapshot.ts';
+
+/**
+ * Impact fan-out: which Workload Identity KSAs and running workloads a broken link hits. A KSA uses
+ * WI when it is annotated with a GSA or some GSA's policy binds it (direct principal access needs no
+ * annotation). The workload pool is per project, so a member names the KSA in every cluster of it.
+ */
+export interface Impact {
+  ksas: KsaRef[];
+  workloads: WorkloadRef[];
+}
+
+export interface ClusterInProject {
+  project: SnapshotProject;
+  cluster: SnapshotCluster;
+}
+
+interface Index {
+  clustersByPool: Map<string, ClusterInProject[]>;
+  gsas: Map<string, { project: SnapshotProject; gsa: SnapshotGsa }>;
+  gsasByUniqueId: Map<string, SnapshotGsa>;
+  /** Every WI subject bound on some GSA of the snapshot. */
+  bound: WorkloadSubject[];
+}
+
+const indexes = new WeakMap<Snapshot, Index>();
+
+function indexOf(snapshot: Snapshot): Index {
+  let index = indexes.get(snapshot);
+  if (index) return index;
+  index = { clustersByPool: new Map(), gsas: new Map(), gsasByUniqueId: new Map(), bound: [] };
+  for (const project of snapshot.projects) {
+    for (const cluster of project.clusters) {
+      if (!cluster.workloadPool) continue;
+      const list = index.clustersByPool.get(cluster.workloadPool) ?? [];
+      list.push({ project, cluster });
+      index.clustersByPool.set(cluster.workloadPool, list);
+    }
+    for (const gsa of project.serviceAccounts) {
+      index.gsas.set(gsa.email, { project, gsa });
+      if (gsa.uniqueId) index.gsasByUniqueId.set(gsa.uniqueId, gsa);
+      index.bound.push(...boundSubjects(gsa.iamPolicy));
+    }
+  }
+  indexes.set(snapshot, index);
+  return index;
+}
+
+export function boundSubjects(policy: IamPolicy | undefined): WorkloadSubject[] {
+  const subjects: WorkloadSubject[] = [];
+  for (const binding of policy?.bindings ?? []) {
+    if (binding.role !== WI_USER_ROLE) continue;
+    for (const member of binding.members) {
+      const subject = parseWorkloadMember(member);
+      if (subject) subjects.push(subject);
+    }
+  }
+  return subjects;
+}
+
+/** Whether the policy lets KSA `namespace/name` of `workloadPool` act as the GSA, in any member form. */
+export function policyBinds(
+  policy: IamPolicy | undefined,
+  workloadPool: string,
+  namespace: string,
+  name: string,
+) {
+  return boundSubjects(policy).some((subject) => memberCovers(subject, workloadPool, namespace, name));
+}
+
+export function findProject(snapshot: Snapshot | undefined, projectId: string): SnapshotProject | undefined {
+  return snapshot?.projects.find((project) => project.projectId === projectId);
+}
+
+export function findCluster(
+  snapshot: Snapshot | undefined,
+  projectId: string,
+  ref: { location: string; name: string },
+): SnapshotCluster | undefined {
+  return findProject(snapshot, projectId)?.clusters.find(
+    (c) => c.name === ref.name && c.location === ref.location,
+  );
+}
+
+export function findGsa(snapshot: Snapshot | undefined, email: string | undefined, uniqueId?: string) {
+  if (snapshot === undefined) return undefined;
+  const index = indexOf(snapshot);
+  if (email !== undefined) return index.gsas.get(email)?.gsa;
+  return uniqueId === undefined ? undefined : index.gsasByUniqueId.get(uniqueId);
+}
+
+export function clustersInPool(snapshot: Snapshot, workloadPool: string): ClusterInProject[] {
+  return indexOf(snapshot).clustersByPool.get(workloadPool) ?? [];
+}
+
+export function gsaOf(ksa: SnapshotKsa): string | undefined {
+  return ksa.annotations[WI_ANNOTATION] || undefined;
+}
+
+/** Whether the KSA uses Workload Identity: annotated, or bound on some GSA of the snapshot. */
+export function usesWorkloadIdentity(
+  snapshot: Snapshot,
+  cluster: SnapshotCluster,
+  ksa: SnapshotKsa,
+): boolean {
+  if (!cluster.workloadPool) return false;
+  if (gsaOf(ksa) !== undefined) return true;
+  const pool = cluster.workloadPool;
+  return indexOf(snapshot).bound.some((subject) => memberCovers(subject, pool, ksa.namespace, ksa.name));
+}
+
+function ksaRef(cluster: SnapshotCluster, ksa: { namespace: string; name: string }): KsaRef {
+  return { workloadPool: cluster.workloadPool ?? '', namespace: ksa.namespace, name: ksa.name };
+}
+
+/** Groups pods into workloads (owner kind/name per node pool), counting pods. */
+export function workloadsOf(cluster: SnapshotCluster, pods: readonly SnapshotPod[]): WorkloadRef[] {
+  const byKey = new Map<string, WorkloadRef>();
+  for (const pod of pods) {
+    const kind = pod.owner?.kind ?? 'Pod';
+    const name = pod.owner?.name ?? pod.name;
+    const key = `${pod.namespace}\u0000${kind}\u0000${name}\u0000${pod.nodePool ?? ''}`;
+    const existing = byKey.get(key);
+    if (existing) {
+      existing.pods = (existing.pods ?? 0) + 1;
+      continue;
+    }
+    byKey.set(key, {
+      cluster: cluster.name,
+      namespace: pod.namespace,
+      kind,
+      name,
+      ...(pod.nodePool ? { nodePool: pod.nodePool } : {}),
+      pods: 1,
+    });
+  }
+  return [...byKey.values()];
+}
+
+function merge(impacts: Impact[]): Impact {
+  const ksas = new Map<string, KsaRef>();
+  for (const ksa of impacts.flatMap((i) => i.ksas))
+    ksas.set(`${ksa.workloadPool}/${ksa.namespace}/${ksa.name}`, ksa);
+  return { ksas: [...ksas.values()], workloads: impacts.flatMap((i) => i.workloads) };
+}
+
+function podsOf(cluster: SnapshotCluster, ksas: readonly { namespace: string; name: string }[]) {
+  const keys = new Set(ksas.map((ksa) => `${ksa.namespace}/${ksa.name}`));
+  return cluster.pods.filter((pod) => keys.has(`${pod.namespace}/${pod.serviceAccountName}`));
+}
+
+/** A KSA (or, with no name, every WI KSA of a namespace) in every cluster of its workload pool. */
+export function impactOfSubject(snapshot: Snapshot, subject: WorkloadSubject, gsa?: string): Impact {
+  return merge(
+    clustersInPool(snapshot, subject.workloadPool).map(({ cluster }) => {
+      const ksas = cluster.serviceAccounts.filter(
+        (ksa) =>
+          ksa.namespace === subject.namespace &&
+          (subject.name === undefined ? gsa === undefined || gsaOf(ksa) === gsa : ksa.name === subject.name),
+      );
+      const hit =
+        subject.name === undefined
+          ? ksas
+          : ksas.length > 0
+            ? ksas
+            : [{ namespace: subject.namespace, name: subject.name }];
+      return {
+        ksas: hit.map((ksa) => ksaRef(cluster, ksa)),
+        workloads: workloadsOf(cluster, podsOf(cluster, hit)),
+      };
+    }),
+  );
+}
+
+/** Every KSA annotated with the GSA, in every WI cluster of the snapshot. */
+export function impactOfGsa(snapshot: Snapshot, gsa: string): Impact {
+  const impacts: Impact[] = [];
+  for (const project of snapshot.projects) {
+    for (const cluster of project.clusters) {
+      if (!cluster.workloadPool) continue;
+      const ksas = cluster.serviceAccounts.filter((ksa) => gsaOf(ksa) === gsa);
+      if (ksas.length === 0) continue;
+      impacts.push({
+        ksas: ksas.map((ksa) => ksaRef(cluster, ksa)),
+        workloads: workloadsOf(cluster, podsOf(cluster, ksas)),
+      });
+    }
+  }
+  return merge(impacts);
+}
+
+/** The WI KSAs whose pods run on the pool, with those pods. */
+export function impactOfNodePool(snapshot: Snapshot, cluster: SnapshotCluster, nodePool: string): Impact {
+  const wi = wiKsas(snapshot, cluster);
+  const pods = cluster.pods.filter(
+    (pod) => pod.nodePool === nodePool && wi.has(`${pod.namespace}/${pod.serviceAccountName}`),
+  );
+  const ksas = [...new Set(pods.map((pod) => `${pod.namespace}/${pod.serviceAccountName}`))].map((key) => {
+    const [namespace = '', name = ''] = key.split('/');
+    return ksaRef(cluster, { namespace, name });
+  });
+  return { ksas, workloads: workloadsOf(cluster, pods) };
+}
+
+/** Every WI KSA of the cluster, with all their pods. */
+export function impactOfCluster(
+  snapshot: Snapshot,
+  cluster: SnapshotCluster,
+  workloadPool = cluster.workloadPool,
+): Impact {
+  const asIf = { ...cluster, workloadPool };
+  const ksas = cluster.serviceAccounts.filter((ksa) => usesWorkloadIdentity(snapshot, asIf, ksa));
+  return {
+    ksas: ksas.map((ksa) => ksaRef(asIf, ksa)),
+    workloads: workloadsOf(cluster, podsOf(cluster, ksas)),
+  };
+}
+
+/** The WI pods of a namespace that the given policies cut off from the metadata server. */
+export function impactOfPolicies(
+  snapshot: Snapshot,
+  cluster: SnapshotCluster,
+  namespace: string,
+  policies: readonly NetworkPolicy[],
+): Impact & { policies: string[] } {
+  const wi = wiKsas(snapshot, cluster);
+  const blocking = new Set<string>();
+  const pods = cluster.pods.filter((pod) => {
+    if (pod.namespace !== namespace || !wi.has(`${pod.namespace}/${pod.serviceAccountName}`)) return false;
+    const verdict = judgeMetadataEgress(policies, pod);
+    if (verdict.blockedPorts.length === 0) return false;
+    for (const name of verdict.policies) blocking.add(name);
+    return true;
+  });
+  const ksas = [...new Set(pods.map((pod) => pod.serviceAccountName))].map((name) =>
+    ksaRef(cluster, { namespace, name }),
+  );
+  return { ksas, workloads: workloadsOf(cluster, pods), policies: [...blocking] };
+}
+
+function wiKsas(snapshot: Snapshot, cluster: SnapshotCluster): Set<string> {
+  return new Set(
+    cluster.serviceAccounts
+      .filter((ksa) => usesWorkloadIdentity(snapshot, cluster, ksa))
+      .map((ksa) => `${ksa.namespace}/${ksa.name}`),
+  );
+}

@@ -1,0 +1,57 @@
+/**
+ * IAM members that name GKE workloads. Three forms reach a GSA's policy:
+ *   serviceAccount:POOL[NS/KSA]                                       (the classic form)
+ *   principal://iam.googleapis.com/projects/N/locations/global/workloadIdentityPools/POOL/subject/ns/NS/sa/KSA
+ *   principalSet://iam.googleapis.com/projects/N/locations/global/workloadIdentityPools/POOL/namespace/NS
+ * POOL is a GKE workload pool only when it ends in `.svc.id.goog`; any other pool is external
+ * federation (GitHub, AWS, ...), which is not a GKE workload.
+ */
+export interface WorkloadSubject {
+  workloadPool: string;
+  namespace: string;
+  /** Absent for a namespace-wide principalSet. */
+  name?: string;
+}
+
+const CLASSIC = /^serviceAccount:([a-z0-9.-]+\.svc\.id\.goog)\[([^/\]]+)\/([^\]]+)\]$/;
+const PRINCIPAL =
+  /^principal:\/\/iam\.googleapis\.com\/projects\/[^/]+\/locations\/global\/workloadIdentityPools\/([^/]+\.svc\.id\.goog)\/subject\/ns\/([^/]+)\/sa\/([^/]+)$/;
+const NAMESPACE_SET =
+  /^principalSet:\/\/iam\.googleapis\.com\/projects\/[^/]+\/locations\/global\/workloadIdentityPools\/([^/]+\.svc\.id\.goog)\/namespace\/([^/]+)$/;
+
+export function parseWorkloadMember(member: string): WorkloadSubject | undefined {
+  const classic = CLASSIC.exec(member) ?? PRINCIPAL.exec(member);
+  if (classic) {
+    const [, workloadPool = '', namespace = '', name = ''] = classic;
+    return { workloadPool, namespace, name };
+  }
+  const set = NAMESPACE_SET.exec(member);
+  if (set) {
+    const [, workloadPool = '', namespace = ''] = set;
+    return { workloadPool, namespace };
+  }
+  return undefined;
+}
+
+/** Whether the member grants to the KSA `namespace/name` of `workloadPool`. */
+export function memberCovers(
+  subject: WorkloadSubject,
+  workloadPool: string,
+  namespace: string,
+  name: string,
+): boolean {
+  return (
+    subject.workloadPool === workloadPool &&
+    subject.namespace === namespace &&
+    (subject.name === undefined || subject.name === name)
+  );
+}
+
+export function classicMember(workloadPool: string, namespace: string, name: string): string {
+  return `serviceAccount:${workloadPool}[${namespace}/${name}]`;
+}
+
+/** `PROJECT.svc.id.goog` → `PROJECT` (the pool is named after its project). */
+export function poolProject(workloadPool: string): string {
+  return workloadPool.replace(/\.svc\.id\.goog$/, '');
+}
