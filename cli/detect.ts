@@ -1,7 +1,8 @@
 import { parseArgs } from 'node:util';
 import type { Snapshot } from '../shared/inventory/snapshot.ts';
+import { readSnapshotFile } from '../shared/inventory/snapshot-file.ts';
 import { analyze } from '../shared/pipeline.ts';
-import { type Io, loadSnapshotFile, readLines } from './io.ts';
+import { type Io, readLines } from './io.ts';
 
 export const DETECT_USAGE = 'wi-sentinel detect [--snapshot FILE] [FILE|-]';
 
@@ -16,9 +17,7 @@ export async function detectCommand(args: string[], io: Io): Promise<number> {
     allowPositionals: true,
   });
   if (positionals.length > 1) throw new UsageError(`detect takes one input file, got ${positionals.length}`);
-  const snapshot: Snapshot | undefined = values.snapshot
-    ? await loadSnapshotFile(values.snapshot)
-    : undefined;
+  const snapshot: Snapshot | undefined = values.snapshot ? readSnapshotFile(values.snapshot) : undefined;
   let bad = 0;
   for await (const { number, text } of readLines(positionals[0], io)) {
     if (text.trim() === '') continue;

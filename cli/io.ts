@@ -1,8 +1,5 @@
 import { createReadStream } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
-import { ConfigError } from '../shared/errors.ts';
-import { parseSnapshot, type Snapshot } from '../shared/inventory/snapshot.ts';
 
 export interface Io {
   stdout: (text: string) => void;
@@ -28,24 +25,4 @@ export async function* readLines(
     number += 1;
     yield { number, text };
   }
-}
-
-export async function loadSnapshotFile(path: string): Promise<Snapshot> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (error) {
-    throw new ConfigError(
-      `cannot read snapshot ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
-    );
-  }
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch (error) {
-    throw new ConfigError(`snapshot ${path} is not JSON: ${(error as Error).message}`);
-  }
-  const parsed = parseSnapshot(value);
-  if (!parsed.ok) throw new ConfigError(`snapshot ${path} is not a valid Snapshot: ${parsed.error}`);
-  return parsed.snapshot;
 }

@@ -1,0 +1,46 @@
+import { z } from 'zod';
+import { ConfigError } from './errors.ts';
+
+/**
+ * The environment, validated once at start-up. Nothing else reads process.env. A bad value stops
+ * start-up with a message naming the variable, never its value (several are secrets).
+ */
+const optionalText = z
+  .string()
+  .trim()
+  .transform((value) => (value === '' ? undefined : value))
+  .optional();
+
+const envSchema = z.object({
+  SLACK_BOT_TOKEN: optionalText.pipe(
+    z
+      .string()
+      .regex(/^xox[abep]-/, 'must be a Slack token (xoxb-…)')
+      .optional(),
+  ),
+  SLACK_SIGNING_SECRET: optionalText,
+  SLACK_CHANNEL: optionalText,
+  SLACK_API_URL: z.url({ message: 'must be a URL' }).default('https://slack.com/api/'),
+  PAGERDUTY_ROUTING_KEY: optionalText.pipe(
+    z
+      .string()
+      .regex(/^[A-Za-z0-9]{32}$/, 'must be a 32-character Events API v2 routing key')
+      .optional(),
+  ),
+  PAGERDUTY_EVENTS_URL: z
+    .url({ message: 'must be a URL' })
+    .default('https://events.pagerduty.com/v2/enqueue'),
+  WI_ROUTES: optionalText,
+  WI_STATE: z.enum(['firestore', 'memory'], { message: 'must be firestore or memory' }).default('memory'),
+  WI_SNAPSHOT: optionalText,
+  GOOGLE_CLOUD_PROJECT: optionalText,
+});
+
+export type Config = z.infer<typeof envSchema>;
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const result = envSchema.safeParse(env);
+  if (result.success) return result.data;
+  const problems = result.error.issues.map((issue) => `${issue.path.join('.')} ${issue.message}`);
+  throw new ConfigError(`invalid environment: ${problems.join('; ')}`);
+}

@@ -1,0 +1,125 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, test } from 'node:test';
+import { findingsOf, runCli } from '../support/cli.ts';
+import { FIXTURES } from '../support/paths.ts';
+
+const snapshot = join(FIXTURES, 'snapshot.json');
+
+function entry(overrides: Record<string, unknown> = {}) {
+  return {
+    insertId: 'cli-1',
+    logName: 'projects/orbit-prod/logs/cloudaudit.googleapis.com%2Factivity',
+    protoPayload: {
+      '@type': 'type.googleapis.com/google.cloud.audit.AuditLog',
+      authenticationInfo: { principalEmail: 'erin@example.org' },
+      serviceName: 'iam.googleapis.com',
+      methodName: 'google.iam.admin.v1.DisableServiceAccount',
+      resourceName: 'projects/-/serviceAccounts/104200000000000000011',
+      request: { name: 'projects/orbit-prod/serviceAccounts/104200000000000000011' },
+      response: { '@type': 'type.googleapis.com/google.protobuf.Empty' },
+      status: {},
+    },
+    resource: {
+      type: 'service_account',
+      labels: {
+        email_id: 'cart@orbit-prod.iam.gserviceaccount.com',
+        project_id: 'orbit-prod',
+        unique_id: '104200000000000000011',
+      },
+    },
+    timestamp: '2026-11-20T08:00:00Z',
+    ...overrides,
+  };
+}
+
+function pushBody(value: unknown) {
+  const data = Buffer.from(`${JSON.stringify(value)}\n`).toString('base64');
+  return {
+    message: { data, messageId: '42', message_id: '42' },
+    subscription: 'projects/orbit-prod/subscriptions/s',
+  };
+}
+
+describe('wi-sentinel detect', () => {
+  test('prints one Finding per line, impact from the snapshot', async () => {
+    const result = await runCli(['detect', '--snapshot', snapshot, '-'], `${JSON.stringify(entry())}\n`);
+    assert.equal(result.code, 0, result.stderr);
+    const [finding, ...rest] = findingsOf(result.stdout);
+    assert.equal(rest.length, 0);
+    assert.equal(finding?.kind, 'gsa-disabled');
+    assert.equal(finding?.fingerprint, 'gsa-disabled/orbit-prod/cart@orbit-prod.iam.gserviceaccount.com');
+    assert.deepEqual(
+      (finding?.ksas as { namespace: string; name: string }[]).map((k) => `${k.namespace}/${k.name}`).sort(),
+      ['checkout/cart', 'checkout/pricing'],
+    );
+    assert.deepEqual((finding?.cause as Record<string, string>).actor, 'erin@example.org');
+  });
+
+  test('a bad line is named on stderr, the rest is still processed, exit 2', async () => {
+    const lines = [
+      JSON.stringify(entry()),
+      '{"protoPayload": ',
+      JSON.stringify({ message: { data: '!!not base64!!' } }),
+      '',
+      JSON.stringify(pushBody(entry({ insertId: 'cli-2' }))),
+    ];
+    const result = await runCli(['detect'], `${lines.join('\n')}\n`);
+    assert.equal(result.code, 2);
+    assert.match(result.stderr, /^line 2: not JSON/m);
+    assert.match(result.stderr, /^line 3: Pub\/Sub message data is not base64/m);
+    assert.doesNotMatch(result.stderr, /line [145]:/);
+    const findings = findingsOf(result.stdout);
+    assert.deepEqual(
+      findings.map((f) => (f.cause as Record<string, string>).insertId),
+      ['cli-1', 'cli-2'],
+    );
+  });
+
+  test('reads a file argument; --verbose says why entries are ignored', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'wi-detect-'));
+    const file = join(dir, 'in.ndjson');
+    const ignored = entry({
+      protoPayload: { methodName: 'storage.buckets.create', serviceName: 'storage.googleapis.com' },
+    });
+    writeFileSync(file, `${JSON.stringify(ignored)}\n`);
+    const result = await runCli(['detect', '--verbose', file]);
+    assert.equal(result.code, 0);
+    assert.equal(result.stdout, '');
+    assert.match(
+      result.stderr,
+      /line 1: ignored: storage\.buckets\.create does not change a Workload Identity link/,
+    );
+  });
+
+  test('an invalid snapshot is refused with the path of the bad field', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'wi-detect-'));
+    const bad = JSON.parse(readFileSync(snapshot, 'utf8'));
+    bad.projects[0].clusters[1].name = 42;
+    const file = join(dir, 'snapshot.json');
+    writeFileSync(file, JSON.stringify(bad));
+    const result = await runCli(['detect', '--snapshot', file], '');
+    assert.equal(result.code, 2);
+    assert.match(result.stderr, /projects\.0\.clusters\.1\.name/);
+  });
+
+  test('a missing snapshot file is named', async () => {
+    const result = await runCli(['detect', '--snapshot', '/nonexistent/snap.json'], '');
+    assert.equal(result.code, 2);
+    assert.match(result.stderr, /cannot read snapshot \/nonexistent\/snap\.json: ENOENT/);
+  });
+
+  test('usage errors exit 2', async () => {
+    const unknown = await runCli(['detonate']);
+    assert.equal(unknown.code, 2);
+    assert.match(unknown.stderr, /unknown command "detonate"/);
+    const flag = await runCli(['detect', '--frobnicate']);
+    assert.equal(flag.code, 2);
+    assert.match(flag.stderr, /--frobnicate/);
+    const help = await runCli(['--help']);
+    assert.equal(help.code, 0);
+    assert.match(help.stdout, /detect \[--snapshot FILE\]/);
+  });
+});
