@@ -49,13 +49,14 @@ describe('wi-sentinel detect', () => {
     assert.equal(result.code, 0, result.stderr);
     const [finding, ...rest] = findingsOf(result.stdout);
     assert.equal(rest.length, 0);
-    assert.equal(finding?.kind, 'gsa-disabled');
-    assert.equal(finding?.fingerprint, 'gsa-disabled/orbit-prod/cart@orbit-prod.iam.gserviceaccount.com');
+    assert.ok(finding);
+    assert.equal(finding.kind, 'gsa-disabled');
+    assert.equal(finding.fingerprint, 'gsa-disabled/orbit-prod/cart@orbit-prod.iam.gserviceaccount.com');
     assert.deepEqual(
-      (finding?.ksas as { namespace: string; name: string }[]).map((k) => `${k.namespace}/${k.name}`).sort(),
+      (finding.ksas as { namespace: string; name: string }[]).map((k) => `${k.namespace}/${k.name}`).sort(),
       ['checkout/cart', 'checkout/pricing'],
     );
-    assert.deepEqual((finding?.cause as Record<string, string>).actor, 'erin@example.org');
+    assert.deepEqual((finding.cause as Record<string, string>).actor, 'erin@example.org');
   });
 
   test('a bad line is named on stderr, the rest is still processed, exit 2', async () => {

@@ -109,7 +109,9 @@ describe('auditEvents through the functions-framework server', () => {
     );
     assert.equal(status, 204);
     const logs = await server.waitForLogs(before + 1);
-    assert.equal((logs.at(-1)?.finding as Record<string, unknown>).kind, 'binding-missing');
+    const last = logs.at(-1);
+    assert.ok(last);
+    assert.equal((last.finding as Record<string, unknown>).kind, 'binding-missing');
   });
 
   test('undecodable input is logged with its reason and acknowledged, not retried', async () => {
