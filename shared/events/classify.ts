@@ -15,7 +15,7 @@ import type {
   NetworkPolicyChange,
   NodePoolChange,
 } from './change-event.ts';
-import { type AuditLog, camel, type LogEntry, policyDeltaSchema } from './schemas.ts';
+import { type AuditLog, auditDataSchema, bindingDeltaSchema, camel, type LogEntry } from './schemas.ts';
 
 /**
  * Turns a decoded LogEntry into the ChangeEvent it records, or `ignored` with the reason. Reads
@@ -122,15 +122,26 @@ const setIamPolicyRequestSchema = camel({
   policy: iamPolicySchema.optional(),
 });
 
+/** BindingDelta.Action as proto enum numbers, for exporters that write enums as integers. */
+const DELTA_ACTIONS = new Map<string, BindingDelta['action']>([
+  ['ADD', 'ADD'],
+  ['REMOVE', 'REMOVE'],
+  ['1', 'ADD'],
+  ['2', 'REMOVE'],
+]);
+
 function deltasOf(payload: AuditLog): BindingDelta[] {
-  const raw = payload.serviceData?.policyDelta ?? payload.metadata?.policyDelta;
-  const parsed = policyDeltaSchema.safeParse(raw ?? {});
+  const data = [payload.serviceData, payload.metadata]
+    .map((raw) => auditDataSchema.safeParse(raw ?? {}))
+    .find((parsed) => parsed.success && parsed.data.policyDelta !== undefined);
+  const raw = data?.success ? (data.data.policyDelta?.bindingDeltas ?? []) : [];
   const deltas: BindingDelta[] = [];
-  for (const delta of parsed.success ? (parsed.data.bindingDeltas ?? []) : []) {
-    const action = delta.action?.toUpperCase();
-    if ((action === 'ADD' || action === 'REMOVE') && delta.role && delta.member) {
-      deltas.push({ action, role: delta.role, member: delta.member });
-    }
+  for (const item of raw) {
+    const delta = bindingDeltaSchema.safeParse(item);
+    if (!delta.success) continue;
+    const { role, member } = delta.data;
+    const action = DELTA_ACTIONS.get(String(delta.data.action ?? '').toUpperCase());
+    if (action && role && member) deltas.push({ action, role, member });
   }
   return deltas;
 }
@@ -214,7 +225,10 @@ function classifyGsaLifecycle(action: GsaLifecycleChange['action'], context: Con
     labels.unique_id ??
     response.uniqueId ??
     response.restoredAccount?.uniqueId ??
-    /serviceAccounts\/(\d+)$/.exec(request.name ?? payload.resourceName ?? '')?.[1];
+    // Undelete needs the id: when request.name gives the email, resourceName still gives the id.
+    [request.name, payload.resourceName]
+      .map((name) => /serviceAccounts\/(\d+)$/.exec(name ?? '')?.[1])
+      .find(Boolean);
   const resolvedProject = project ?? (gsa ? projectOfEmail(gsa) : undefined);
   if (resolvedProject === undefined || (gsa === undefined && gsaUniqueId === undefined)) {
     return ignore(`${action} of a service account the entry does not name`);

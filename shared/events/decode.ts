@@ -32,7 +32,18 @@ export type DecodeResult = { ok: true; delivery: Delivery } | { ok: false; error
  */
 export const MAX_DELIVERY_BYTES = 1024 * 1024;
 
+/**
+ * Nesting deeper than this is not a LogEntry: Cloud Logging keeps payloads as protobuf Structs, and
+ * protobuf's default recursion limit (100 nested messages, at least two per JSON level) keeps real
+ * entries far below it. Deeper input would overflow every recursive consumer after decoding
+ * (JSON.stringify in logs, stores, output), so it is refused here.
+ */
+export const MAX_DEPTH = 100;
+
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}\s*$/;
+
+/** The top-level keys that mark a LogEntry (camelCase as Logging writes it, snake_case as some exporters do). */
+const ENTRY_KEYS = ['protoPayload', 'logName', 'insertId', 'proto_payload', 'log_name', 'insert_id'];
 
 function fail(error: string): DecodeResult {
   return { ok: false, error };
@@ -44,8 +55,68 @@ function isObject(value: unknown): value is Record<string, unknown> {
 
 function describe(value: unknown): string {
   if (value === null) return 'null';
+  if (value === undefined) return 'nothing';
   if (Array.isArray(value)) return 'an array';
   return `a ${typeof value}`;
+}
+
+/** A parser's message, safe to log: it may quote the input, which may hold control characters. */
+function detail(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  const printable = message.replace(
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: escaping them is the point
+    /[\u0000-\u001f\u007f-\u009f]/g,
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  );
+  return printable.length > 200 ? `${printable.slice(0, 200)}…` : printable;
+}
+
+function isLogEntry(value: Record<string, unknown>): boolean {
+  return ENTRY_KEYS.some((key) => key in value);
+}
+
+function isAssetFeedMessage(value: Record<string, unknown>): boolean {
+  return 'asset' in value && 'window' in value;
+}
+
+const ASSET_FEED =
+  'a Cloud Asset Inventory feed message, not a LogEntry: route the audit-log sink to this topic';
+
+/**
+ * The path to the first value nested deeper than `limit`, or undefined. Iterative, so hostile nesting
+ * cannot overflow the stack here either.
+ */
+function tooDeep(root: unknown, limit = MAX_DEPTH): string | undefined {
+  interface Node {
+    value: unknown;
+    depth: number;
+    key: string;
+    parent: Node | undefined;
+  }
+  const stack: Node[] = [{ value: root, depth: 0, key: '', parent: undefined }];
+  for (let node = stack.pop(); node !== undefined; node = stack.pop()) {
+    const { value, depth } = node;
+    if (typeof value !== 'object' || value === null) continue;
+    if (depth >= limit) return pathOf(node);
+    const keys = Object.keys(value);
+    for (const key of keys) {
+      stack.push({ value: (value as Record<string, unknown>)[key], depth: depth + 1, key, parent: node });
+    }
+  }
+  return undefined;
+
+  function pathOf(node: Node): string {
+    const keys: string[] = [];
+    for (let at: Node | undefined = node; at?.parent !== undefined; at = at.parent) keys.push(at.key);
+    keys.reverse();
+    const shown = keys.slice(0, 6).join('.') || '(root)';
+    return keys.length > 6 ? `${shown}.…` : shown;
+  }
+}
+
+function depthError(value: unknown, what: string): string | undefined {
+  const path = tooDeep(value);
+  return path === undefined ? undefined : `${what} is nested deeper than ${MAX_DEPTH} levels (at ${path})`;
 }
 
 /** Decodes one delivery given as text (an NDJSON line, an HTTP body). */
@@ -57,7 +128,7 @@ export function decodeText(text: string): DecodeResult {
   try {
     value = JSON.parse(text);
   } catch (error) {
-    return fail(`not JSON: ${(error as Error).message}`);
+    return fail(`not JSON: ${detail(error)}`);
   }
   return decode(value);
 }
@@ -65,28 +136,30 @@ export function decodeText(text: string): DecodeResult {
 /** Decodes one delivery already parsed from JSON. */
 export function decode(value: unknown): DecodeResult {
   if (!isObject(value)) return fail(`expected a JSON object, got ${describe(value)}`);
+  const deep = depthError(value, 'delivery');
+  if (deep !== undefined) return fail(deep);
   if ('specversion' in value) return decodeCloudEvent(value);
   if ('message' in value) return decodePushBody(value, 'pubsub-push');
-  if ('protoPayload' in value || 'logName' in value || 'insertId' in value)
-    return parseEntry(value, 'log-entry');
-  if ('asset' in value && 'window' in value) {
-    return fail(
-      'a Cloud Asset Inventory feed message, not a LogEntry: route the audit-log sink to this topic',
-    );
-  }
-  return fail('not a LogEntry, Pub/Sub push body or CloudEvent: none of protoPayload, message, specversion');
+  if (isLogEntry(value)) return parseEntry(value, 'log-entry');
+  if (isAssetFeedMessage(value)) return fail(ASSET_FEED);
+  return fail(
+    'not a LogEntry, Pub/Sub push body or CloudEvent: none of protoPayload, logName, insertId, message, specversion',
+  );
 }
 
 function decodeCloudEvent(value: Record<string, unknown>): DecodeResult {
   const event = cloudEventSchema.safeParse(value);
   if (!event.success) return fail(`CloudEvent: ${formatIssues(event.error.issues)}`);
   if (event.data.type === AUDIT_EVENT_TYPE) {
-    if (!isObject(event.data.data))
-      return fail(`CloudEvent data: expected a LogEntry, got ${describe(event.data.data)}`);
-    return parseEntry(event.data.data, 'audit-cloudevent');
+    const data = event.data.data;
+    if (!isObject(data)) return fail(`CloudEvent data: expected a LogEntry, got ${describe(data)}`);
+    if (!isLogEntry(data)) return fail(notEntry(data, 'CloudEvent data'));
+    return parseEntry(data, 'audit-cloudevent');
   }
   if (event.data.type !== PUBSUB_EVENT_TYPE) {
-    return fail(`CloudEvent type ${JSON.stringify(event.data.type)} is not ${PUBSUB_EVENT_TYPE}`);
+    return fail(
+      `CloudEvent type ${JSON.stringify(event.data.type)} is neither ${PUBSUB_EVENT_TYPE} nor ${AUDIT_EVENT_TYPE}`,
+    );
   }
   if (!isObject(event.data.data))
     return fail(`CloudEvent data: expected an object, got ${describe(event.data.data)}`);
@@ -109,10 +182,13 @@ function decodePushBody(value: Record<string, unknown>, envelope: Envelope): Dec
   try {
     entry = JSON.parse(text);
   } catch (error) {
-    return fail(`Pub/Sub message data is not a JSON LogEntry: ${(error as Error).message}`);
+    return fail(`Pub/Sub message data is not a JSON LogEntry: ${detail(error)}`);
   }
   if (!isObject(entry))
     return fail(`Pub/Sub message data: expected a LogEntry object, got ${describe(entry)}`);
+  const deep = depthError(entry, 'Pub/Sub message data');
+  if (deep !== undefined) return fail(deep);
+  if (!isLogEntry(entry)) return fail(notEntry(entry, 'Pub/Sub message data'));
   const result = parseEntry(entry, envelope);
   if (!result.ok) return result;
   return {
@@ -123,6 +199,11 @@ function decodePushBody(value: Record<string, unknown>, envelope: Envelope): Dec
       ...(publishTime === undefined ? {} : { publishTime }),
     },
   };
+}
+
+function notEntry(value: Record<string, unknown>, what: string): string {
+  if (isAssetFeedMessage(value)) return `${what} is ${ASSET_FEED}`;
+  return `${what} is not a LogEntry: none of protoPayload, logName, insertId`;
 }
 
 function parseEntry(value: Record<string, unknown>, envelope: Envelope): DecodeResult {

@@ -17,7 +17,9 @@ function camelKeys(value: unknown): unknown {
   const out: Record<string, unknown> = {};
   for (const key of keys) {
     const camelKey = key === 'callerIP' ? 'callerIp' : key.replace(SNAKE, (_, c: string) => c.toUpperCase());
-    if (!(camelKey in out) || camelKey === key) out[camelKey] = (value as Record<string, unknown>)[key];
+    // hasOwn, not `in`: `to_string` must not lose to Object.prototype.toString.
+    if (!Object.hasOwn(out, camelKey) || camelKey === key)
+      out[camelKey] = (value as Record<string, unknown>)[key];
   }
   return out;
 }
@@ -31,15 +33,24 @@ const stringMap = z.record(z.string(), z.string());
 const jsonObject = z.record(z.string(), z.unknown());
 
 export const bindingDeltaSchema = camel({
-  /** Omitted when ACTION_UNSPECIFIED (proto3 default). */
-  action: z.string().optional(),
+  /** Omitted when ACTION_UNSPECIFIED (proto3 default); a number (1 ADD, 2 REMOVE) from exporters that write enums as integers. */
+  action: z.union([z.string(), z.number()]).optional(),
   role: z.string().optional(),
   member: z.string().optional(),
   condition: z.unknown().optional(),
 });
 
+/** Deltas are kept raw here and parsed one by one, so one odd delta cannot hide the others. */
 export const policyDeltaSchema = camel({
-  bindingDeltas: z.array(bindingDeltaSchema).optional(),
+  bindingDeltas: z.array(z.unknown()).optional(),
+});
+
+/**
+ * google.iam.v1.logging.AuditData, where IAM writes `policyDelta` (in `serviceData`, or `metadata`).
+ * Parsed with `camel()` because `serviceData` itself is kept raw: `service_data.policy_delta` must count.
+ */
+export const auditDataSchema = camel({
+  policyDelta: policyDeltaSchema.optional(),
 });
 
 export const auditLogSchema = camel({
