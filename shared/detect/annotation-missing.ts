@@ -21,11 +21,12 @@ export const annotationMissing: Detector = {
       (ksa) => ksa.namespace === event.namespace && ksa.name === event.name,
     );
     const before = known ? gsaOf(known) : undefined;
+    // An empty annotation names no GSA, as the classifier reads a request's.
     const after =
       event.action === 'delete'
         ? null
         : event.annotations
-          ? (event.annotations[WI_ANNOTATION] ?? null)
+          ? event.annotations[WI_ANNOTATION] || null
           : event.requestedGsa;
     if (after === undefined) return [];
     const workloadPool = cluster?.workloadPool ?? `${event.project}.svc.id.goog`;
@@ -54,8 +55,9 @@ export const annotationMissing: Detector = {
         }),
       ];
     }
-    // Without a known annotation, only an explicit removal tells that the KSA used WI.
-    if (before === undefined && event.requestedGsa !== null) return [];
+    // A KSA the inventory knows without an annotation had nothing to lose; one it does not know
+    // used WI only if the request explicitly removes the annotation.
+    if (before === undefined && (known !== undefined || event.requestedGsa !== null)) return [];
     const impact = snapshot && cluster ? clusterImpact(snapshot, cluster, subject) : undefined;
     const deleted = event.action === 'delete';
     return [

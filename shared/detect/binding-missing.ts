@@ -6,6 +6,7 @@ import {
   gsaOf,
   type Impact,
   impactOfSubject,
+  ksaInPool,
   policyBinds,
 } from '../inventory/impact.ts';
 import { classicMember, parseWorkloadMember, type WorkloadSubject } from '../inventory/members.ts';
@@ -30,13 +31,15 @@ export const bindingMissing: Detector = {
 function fromPolicy(event: GsaPolicyChange, snapshot: Snapshot | undefined): Finding[] {
   const before = findGsa(snapshot, event.gsa)?.iamPolicy;
   const deltas = event.deltas.length > 0 ? event.deltas : diffPolicies(before, event.policy);
+  // The policy after the change: as recorded, else the inventory's with the deltas applied.
+  const after = event.policy ?? (before ? applyDeltas(before, deltas) : undefined);
   const touched = new Map<string, { member: string; subject: WorkloadSubject; added: boolean }>();
   for (const delta of deltas) {
     if (delta.role !== WI_USER_ROLE) continue;
     const subject = parseWorkloadMember(delta.member);
     if (subject === undefined) continue;
     for (const ksa of expand(subject, event.gsa, snapshot)) {
-      const key = ksaName(ksa);
+      const key = `${ksa.workloadPool}/${ksaName(ksa)}`;
       const previous = touched.get(key);
       touched.set(key, {
         member: delta.member,
@@ -49,13 +52,21 @@ function fromPolicy(event: GsaPolicyChange, snapshot: Snapshot | undefined): Fin
   for (const { member, subject, added } of touched.values()) {
     const name = subject.name ?? '*';
     // A name of `*` matches only a namespace-wide member, so the same check serves both forms.
-    const boundAfter = event.policy
-      ? policyBinds(event.policy, subject.workloadPool, subject.namespace, name)
-      : added;
+    const boundAfter = after ? policyBinds(after, subject.workloadPool, subject.namespace, name) : added;
     // A grant that leaves the KSA bound resolves; a removal that leaves it bound (another form) is no break.
     if (boundAfter && !added) continue;
-    const impact = snapshot ? impactOfSubject(snapshot, subject, event.gsa) : undefined;
     const firing = !boundAfter;
+    // A pool with no inventoried cluster belongs elsewhere: who is hit there is unknown, not nobody.
+    const inventoried = snapshot !== undefined && clustersInPool(snapshot, subject.workloadPool).length > 0;
+    // Removing a binding whose KSA exists in no cluster of its pool hits nobody: binding-orphaned tells of it.
+    if (
+      firing &&
+      inventoried &&
+      subject.name !== undefined &&
+      !ksaInPool(snapshot, { ...subject, name: subject.name })
+    )
+      continue;
+    const impact = inventoried ? impactOfSubject(snapshot, subject, event.gsa) : undefined;
     findings.push(
       makeFinding({
         kind: 'binding-missing',
@@ -89,6 +100,18 @@ function expand(subject: WorkloadSubject, gsa: string, snapshot: Snapshot | unde
     }
   }
   return names.size === 0 ? [subject] : [...names].map((name) => ({ ...subject, name }));
+}
+
+/** The policy with the deltas applied (ADD grants the member the role, REMOVE takes it away). */
+export function applyDeltas(policy: IamPolicy, deltas: readonly BindingDelta[]): IamPolicy {
+  const members = new Map(policy.bindings.map((b) => [b.role, new Set(b.members)]));
+  for (const delta of deltas) {
+    const set = members.get(delta.role) ?? new Set<string>();
+    if (delta.action === 'ADD') set.add(delta.member);
+    else set.delete(delta.member);
+    members.set(delta.role, set);
+  }
+  return { bindings: [...members].map(([role, set]) => ({ role, members: [...set] })) };
 }
 
 /** Entries without a `policyDelta`: compare the recorded policy with the inventory's. */

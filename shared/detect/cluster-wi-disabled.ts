@@ -27,6 +27,8 @@ export const clusterWiDisabled: Detector = {
       return [makeFinding({ ...base, status: 'resolved', severity: 'critical', summary })];
     }
     if (event.workloadPool !== null) return [];
+    // A cluster the inventory knows without WI had no workload to lose.
+    if (cluster !== undefined && !cluster.workloadPool) return [];
     const pool = cluster?.workloadPool || `${event.project}.svc.id.goog`;
     const impact = snapshot && cluster ? impactOfCluster(snapshot, cluster, pool) : undefined;
     return [

@@ -1,11 +1,11 @@
 import type { GsaLifecycleChange } from '../events/change-event.ts';
-import { findGsa, impactOfGsa } from '../inventory/impact.ts';
+import { findGsa, impactOfGsa, isWorkloadIdentityGsa } from '../inventory/impact.ts';
 import { classicMember } from '../inventory/members.ts';
 import type { Snapshot } from '../inventory/snapshot.ts';
 import { by, describeImpact, makeFinding, outageSeverity } from './build.ts';
 import type { Detector } from './detector.ts';
 import type { Finding, FindingKind, Remediation } from './finding.ts';
-import { addBinding, enableGsa, undeleteGsa } from './remediation.ts';
+import { addBinding, enableGsa, recreateGsa, undeleteGsa } from './remediation.ts';
 
 /**
  * A GSA that KSAs act as is deleted or disabled. The GSA is gone from live state, so the KSAs come
@@ -48,6 +48,8 @@ function lifecycleDetector(spec: LifecycleKind): Detector {
           }),
         ];
       }
+      // Deleting or disabling a GSA no KSA acts as (as far as the inventory knows) breaks no workload.
+      if (snapshot !== undefined && !isWorkloadIdentityGsa(snapshot, gsa)) return [];
       const impact = snapshot ? impactOfGsa(snapshot, gsa) : undefined;
       const finding: Finding = makeFinding({
         ...base,
@@ -71,7 +73,8 @@ export const gsaMissing = lifecycleDetector({
   what: 'deleted',
   remediation(event, gsa, snapshot) {
     const uniqueId = event.gsaUniqueId ?? findGsa(snapshot, gsa)?.uniqueId;
-    const steps = uniqueId ? [undeleteGsa(event.project, uniqueId)] : [];
+    // Without the unique id it cannot be undeleted: recreate it (then grant its bindings again).
+    const steps = [uniqueId ? undeleteGsa(event.project, uniqueId) : recreateGsa(event.project, gsa)];
     // A GSA recreated under the same email is a new principal: its bindings must be granted again.
     const impact = snapshot ? impactOfGsa(snapshot, gsa) : undefined;
     for (const ksa of impact?.ksas ?? []) {

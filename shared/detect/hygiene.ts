@@ -1,11 +1,11 @@
 import type { GsaPolicyChange, KsaChange, ProjectPolicyChange } from '../events/change-event.ts';
 import {
-  boundSubjects,
   clustersInPool,
   findCluster,
-  findGsa,
   gsaOf,
   impactOfGsa,
+  isWorkloadIdentityGsa,
+  ksaInPool,
 } from '../inventory/impact.ts';
 import { parseWorkloadMember } from '../inventory/members.ts';
 import { type Snapshot, WI_ANNOTATION, WI_USER_ROLE } from '../inventory/snapshot.ts';
@@ -56,11 +56,6 @@ function broadRoleFindings(event: ProjectPolicyChange, snapshot: Snapshot): Find
   return findings;
 }
 
-function isWorkloadIdentityGsa(snapshot: Snapshot, gsa: string): boolean {
-  if (impactOfGsa(snapshot, gsa).ksas.length > 0) return true;
-  return boundSubjects(findGsa(snapshot, gsa)?.iamPolicy).length > 0;
-}
-
 /** A binding is granted to a KSA that exists in no cluster of its workload pool. */
 export const bindingOrphaned: Detector = {
   kind: 'binding-orphaned',
@@ -81,10 +76,7 @@ function orphanFindings(event: GsaPolicyChange, snapshot: Snapshot): Finding[] {
     const clusters = clustersInPool(snapshot, subject.workloadPool);
     // A pool with no inventoried cluster is another team's or project's: no verdict.
     if (clusters.length === 0) continue;
-    const exists = clusters.some(({ cluster }) =>
-      cluster.serviceAccounts.some((ksa) => ksa.namespace === subject.namespace && ksa.name === subject.name),
-    );
-    if (exists) continue;
+    if (ksaInPool(snapshot, { ...subject, name: subject.name })) continue;
     const firing = delta.action === 'ADD';
     findings.push(
       makeFinding({
@@ -135,6 +127,13 @@ function sharedFindings(event: KsaChange, snapshot: Snapshot): Finding[] {
   if (namespaces.size < 2) return [];
   const project = /@([a-z0-9-]+)\.iam\.gserviceaccount\.com$/.exec(gsa)?.[1] ?? event.project;
   const pool = cluster?.workloadPool ?? `${event.project}.svc.id.goog`;
+  // The same KSA may already use the GSA from another cluster of the pool: list it once.
+  const ksas = new Map(
+    [...users, { workloadPool: pool, namespace: event.namespace, name: event.name }].map((ksa) => [
+      `${ksa.workloadPool}/${ksa.namespace}/${ksa.name}`,
+      ksa,
+    ]),
+  );
   return [
     makeFinding({
       kind: 'gsa-shared',
@@ -143,7 +142,7 @@ function sharedFindings(event: KsaChange, snapshot: Snapshot): Finding[] {
       key: [project, gsa],
       project,
       gsa,
-      ksas: [...users, { workloadPool: pool, namespace: event.namespace, name: event.name }],
+      ksas: [...ksas.values()],
       source: event.source,
       summary: `${gsa} is now used from ${namespaces.size} namespaces (${[...namespaces].sort().join(', ')}): give each workload its own GSA`,
       remediation: [

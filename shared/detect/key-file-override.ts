@@ -1,7 +1,7 @@
 import { usesWorkloadIdentity, workloadsOf } from '../inventory/impact.ts';
 import { makeFinding } from './build.ts';
 import type { Detector } from './detector.ts';
-import type { Finding } from './finding.ts';
+import type { Finding, WorkloadRef } from './finding.ts';
 import { getCredentials } from './remediation.ts';
 
 export const KEY_FILE_VARIABLE = 'GOOGLE_APPLICATION_CREDENTIALS';
@@ -30,10 +30,20 @@ export const keyFileOverride: Detector = {
           (pod) =>
             pod.env.includes(KEY_FILE_VARIABLE) && wiKsas.has(`${pod.namespace}/${pod.serviceAccountName}`),
         );
-        for (const workload of workloadsOf(cluster, pods)) {
+        // workloadsOf splits a workload by node pool; the fingerprint names the workload, so one finding each.
+        const byWorkload = new Map<string, WorkloadRef[]>();
+        for (const entry of workloadsOf(cluster, pods)) {
+          const key = `${entry.namespace}\u0000${entry.kind}\u0000${entry.name}`;
+          byWorkload.set(key, [...(byWorkload.get(key) ?? []), entry]);
+        }
+        for (const [workload, ...others] of byWorkload.values()) {
+          if (workload === undefined) continue;
           const ref = { location: cluster.location, name: cluster.name };
           const pod = pods.find(
-            (p) => p.namespace === workload.namespace && (p.owner?.name ?? p.name) === workload.name,
+            (p) =>
+              p.namespace === workload.namespace &&
+              (p.owner?.kind ?? 'Pod') === workload.kind &&
+              (p.owner?.name ?? p.name) === workload.name,
           );
           const ksa = pod?.serviceAccountName ?? 'default';
           findings.push(
@@ -52,7 +62,7 @@ export const keyFileOverride: Detector = {
               project: project.projectId,
               cluster: ref,
               ksas: [{ workloadPool: cluster.workloadPool ?? '', namespace: workload.namespace, name: ksa }],
-              workloads: [workload],
+              workloads: [workload, ...others],
               summary: `${workload.kind} ${workload.namespace}/${workload.name} sets ${KEY_FILE_VARIABLE} although its KSA ${ksa} uses Workload Identity: the key file wins`,
               remediation: [
                 getCredentials(project.projectId, ref),

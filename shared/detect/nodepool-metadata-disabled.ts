@@ -41,14 +41,16 @@ function fromNodePool(event: NodePoolChange, snapshot: Snapshot | undefined): Fi
     ];
   }
   const impact = snapshot && cluster ? impactOfNodePool(snapshot, cluster, event.nodePool) : undefined;
-  const verb = event.action === 'create' ? 'created' : 'switched';
+  // The classifier may know only that the server is off, not how the request spelled the mode.
+  const mode = event.metadataMode ?? 'GCE_METADATA';
+  const change = event.action === 'create' ? `created on ${mode}` : `switched to ${mode}`;
   return [
     firing(
       event,
       event.cluster,
       event.nodePool,
       impact,
-      `node pool ${event.nodePool} was ${verb} to ${event.metadataMode}${by(event.source)}`,
+      `node pool ${event.nodePool} was ${change}${by(event.source)}`,
     ),
   ];
 }
@@ -63,7 +65,7 @@ function fromCluster(event: ClusterChange, snapshot: Snapshot | undefined): Find
           event.cluster,
           pool.name,
           { ksas: [], workloads: [] },
-          `cluster ${event.cluster.name} was created${by(event.source)} with node pool ${pool.name} on ${pool.metadataMode}`,
+          `cluster ${event.cluster.name} was created${by(event.source)} with node pool ${pool.name} on ${pool.metadataMode ?? 'GCE_METADATA'}`,
         ),
       );
   }

@@ -66,6 +66,16 @@ export function undeleteGsa(project: string, uniqueId: string): Remediation {
   };
 }
 
+/** The account id is the email's local part; the project is the email's own when it names one. */
+export function recreateGsa(project: string, gsa: string): Remediation {
+  const [accountId = gsa, domain = ''] = gsa.split('@');
+  const owner = /^([a-z0-9-]+)\.iam\.gserviceaccount\.com$/.exec(domain)?.[1] ?? project;
+  return {
+    title: 'Recreate the service account (a new principal: grant its roles and bindings again)',
+    command: `gcloud iam service-accounts create ${accountId} --project ${owner}`,
+  };
+}
+
 export function enableGsa(gsa: string): Remediation {
   return { title: 'Enable the service account', command: `gcloud iam service-accounts enable ${gsa}` };
 }

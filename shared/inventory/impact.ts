@@ -123,6 +123,26 @@ export function usesWorkloadIdentity(
   return indexOf(snapshot).bound.some((subject) => memberCovers(subject, pool, ksa.namespace, ksa.name));
 }
 
+/** Whether the KSA object exists in some cluster of its workload pool. */
+export function ksaInPool(
+  snapshot: Snapshot,
+  subject: { workloadPool: string; namespace: string; name: string },
+) {
+  return clustersInPool(snapshot, subject.workloadPool).some(({ cluster }) =>
+    cluster.serviceAccounts.some((ksa) => ksa.namespace === subject.namespace && ksa.name === subject.name),
+  );
+}
+
+/** Whether some KSA acts as the GSA: one is annotated with it, or its policy binds a workload. */
+export function isWorkloadIdentityGsa(snapshot: Snapshot, gsa: string): boolean {
+  const annotated = snapshot.projects.some((project) =>
+    project.clusters.some(
+      (cluster) => cluster.workloadPool && cluster.serviceAccounts.some((ksa) => gsaOf(ksa) === gsa),
+    ),
+  );
+  return annotated || boundSubjects(findGsa(snapshot, gsa)?.iamPolicy).length > 0;
+}
+
 function ksaRef(cluster: SnapshotCluster, ksa: { namespace: string; name: string }): KsaRef {
   return { workloadPool: cluster.workloadPool ?? '', namespace: ksa.namespace, name: ksa.name };
 }

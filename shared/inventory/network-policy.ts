@@ -104,12 +104,13 @@ function rangeAllows(start: number, end: number | null | undefined, port: number
 
 /** IPv4 CIDR containment; an IPv6 or malformed block never contains the IPv4 metadata address. */
 export function cidrContains(cidr: string, ip: string): boolean {
-  const [base = '', bitsText] = cidr.split('/');
+  const [base = '', bitsText, ...rest] = cidr.split('/');
+  // Number() reads '' as 0 and '0x10' as 16: check the prefix text itself, or `a.b.c.d/` would match all.
+  if (rest.length > 0 || (bitsText !== undefined && !/^\d{1,2}$/.test(bitsText))) return false;
   const bits = bitsText === undefined ? 32 : Number(bitsText);
   const network = ipv4(base);
   const address = ipv4(ip);
-  if (network === undefined || address === undefined || !Number.isInteger(bits) || bits < 0 || bits > 32)
-    return false;
+  if (network === undefined || address === undefined || bits > 32) return false;
   if (bits === 0) return true;
   const mask = (~0 << (32 - bits)) >>> 0;
   return (network & mask) >>> 0 === (address & mask) >>> 0;

@@ -1,0 +1,294 @@
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, test } from 'node:test';
+import { pathToFileURL } from 'node:url';
+import {
+  FINDING_KINDS,
+  type FindingKind,
+  HYGIENE_KINDS,
+  isPagingKind,
+} from '../../../shared/detect/finding.ts';
+import { DETECTORS, detect, type Finding } from '../../../shared/detect/index.ts';
+import type { ChangeEvent } from '../../../shared/events/change-event.ts';
+import type { Snapshot } from '../../../shared/inventory/snapshot.ts';
+import { REPO_ROOT } from '../../support/paths.ts';
+import { loadSnapshot, ORBIT } from '../../support/snapshots.ts';
+import { checkContract, PLACEHOLDER, source } from './cases/case.ts';
+import { ALL_CASES, CASES_BY_FILE } from './cases/index.ts';
+
+const DETECT_DIR = join(REPO_ROOT, 'shared/detect');
+
+/** Files that hold several detectors of one family; every other detector lives in `<kind>.ts`. */
+const GROUPED: Record<string, readonly FindingKind[]> = {
+  'gsa-lifecycle.ts': ['gsa-missing', 'gsa-disabled'],
+  'hygiene.ts': HYGIENE_KINDS,
+};
+
+/** Kinds whose repair no audit event shows: the sweep clears them, so no detector case resolves them. */
+const RESOLVED_BY_SWEEP_ONLY: readonly FindingKind[] = ['key-file-override', 'gsa-shared'];
+
+/** Which detector source files spell `kind: '<kind>'`, per kind. */
+function filesByKind(): Map<string, string[]> {
+  const map = new Map<string, string[]>();
+  for (const file of readdirSync(DETECT_DIR).filter((f) => f.endsWith('.ts'))) {
+    const text = readFileSync(join(DETECT_DIR, file), 'utf8');
+    for (const [, kind = ''] of text.matchAll(/\bkind: '([a-z-]+)'/g)) {
+      const files = map.get(kind) ?? [];
+      if (!files.includes(file)) files.push(file);
+      map.set(kind, files);
+    }
+  }
+  return map;
+}
+
+describe('the detector registry', () => {
+  test('every kind of the contract has exactly one detector, and kinds are unique', () => {
+    const kinds = DETECTORS.map((d) => d.kind);
+    assert.equal(new Set(kinds).size, kinds.length, `duplicate kinds in ${kinds.join(', ')}`);
+    assert.deepEqual([...kinds].sort(), [...FINDING_KINDS].sort());
+  });
+
+  test('every detector says what it means, with a PagerDuty severity fit for its kind', () => {
+    for (const detector of DETECTORS) {
+      assert.ok(detector.title.length > 10, `${detector.kind}: a title`);
+      assert.ok(['critical', 'error', 'warning', 'info'].includes(detector.severity), detector.kind);
+      if (!isPagingKind(detector.kind)) {
+        assert.ok(
+          ['warning', 'info'].includes(detector.severity),
+          `${detector.kind}: hygiene is never paged`,
+        );
+      }
+    }
+  });
+
+  test("each detector's source file is named after its kind (or is its family's file)", async () => {
+    const byKind = filesByKind();
+    for (const kind of FINDING_KINDS) {
+      const files = byKind.get(kind) ?? [];
+      assert.equal(files.length, 1, `${kind} is spelled in exactly one detector file: ${files.join(', ')}`);
+      const [file = ''] = files;
+      const grouped = GROUPED[file];
+      assert.ok(
+        file === `${kind}.ts` || grouped?.includes(kind),
+        `${kind} lives in ${file}, neither ${kind}.ts nor a family file holding it`,
+      );
+      const module: Record<string, unknown> = await import(pathToFileURL(join(DETECT_DIR, file)).href);
+      const detector = DETECTORS.find((d) => d.kind === kind);
+      assert.ok(Object.values(module).includes(detector), `${file} exports the registered ${kind} detector`);
+    }
+    for (const [file, kinds] of Object.entries(GROUPED)) {
+      for (const kind of kinds) assert.deepEqual(byKind.get(kind), [file], `${kind} is in ${file}`);
+    }
+  });
+
+  test('every detector file has a table of cases, and every case names a known kind', () => {
+    const detectorFiles = new Set([...filesByKind().values()].flat());
+    assert.deepEqual(Object.keys(CASES_BY_FILE).sort(), [...detectorFiles].sort());
+    for (const [file, cases] of Object.entries(CASES_BY_FILE)) {
+      for (const c of cases) {
+        const home = GROUPED[file] ?? [file.replace(/\.ts$/, '')];
+        assert.ok(
+          home.includes(c.kind),
+          `${file}: case "${c.name}" tests ${c.kind}, not a detector of that file`,
+        );
+      }
+    }
+  });
+});
+
+describe('detector cases cover every kind', () => {
+  for (const kind of FINDING_KINDS) {
+    const cases = ALL_CASES.filter((c) => c.kind === kind);
+    const expected = cases.flatMap((c) => c.want);
+
+    test(`${kind}: a positive firing case and a negative case`, () => {
+      assert.ok(
+        expected.some((w) => w.status === 'firing'),
+        `${kind} has a case that fires`,
+      );
+      assert.ok(
+        cases.some((c) => c.want.length === 0),
+        `${kind} has a case that finds nothing`,
+      );
+    });
+
+    test(`${kind}: judged with and without an inventory`, () => {
+      const scanOnly = DETECTORS.find((d) => d.kind === kind)?.scan !== undefined;
+      assert.ok(
+        cases.some((c) => c.snapshot !== undefined),
+        `${kind} has a case with a snapshot`,
+      );
+      if (!scanOnly) {
+        assert.ok(
+          cases.some((c) => c.snapshot === undefined),
+          `${kind} has a case without a snapshot`,
+        );
+      }
+    });
+
+    test(`${kind}: every resolved case resolves a fingerprint some case fires`, () => {
+      const firing = new Set(expected.filter((w) => w.status === 'firing').map((w) => w.fingerprint));
+      const resolved = expected.filter((w) => w.status === 'resolved');
+      if (RESOLVED_BY_SWEEP_ONLY.includes(kind)) {
+        assert.deepEqual(resolved, [], `${kind} is not resolved by an event`);
+        return;
+      }
+      assert.ok(resolved.length > 0, `${kind} has a case that resolves`);
+      for (const w of resolved) {
+        assert.ok(firing.has(w.fingerprint), `${w.fingerprint}: resolved, but no case fires it`);
+      }
+    });
+  }
+});
+
+/** Each case's event through every detector (what the pipeline does), plus every detector's scan. */
+function everyFinding(): { label: string; finding: Finding }[] {
+  const out: { label: string; finding: Finding }[] = [];
+  const snapshots = new Set<Snapshot>();
+  for (const c of ALL_CASES) {
+    if (c.snapshot) snapshots.add(c.snapshot);
+    if (c.event) for (const finding of detect(c.event, c.snapshot)) out.push({ label: c.name, finding });
+  }
+  for (const snapshot of snapshots) {
+    for (const detector of DETECTORS) {
+      for (const finding of detector.scan?.(snapshot) ?? [])
+        out.push({ label: `scan ${detector.kind}`, finding });
+    }
+  }
+  return out;
+}
+
+describe('every finding the cases produce', () => {
+  const all = everyFinding();
+
+  test('there are firing findings of every kind among them', () => {
+    const kinds = new Set(all.filter((f) => f.finding.status === 'firing').map((f) => f.finding.kind));
+    assert.deepEqual([...kinds].sort(), [...FINDING_KINDS].sort());
+  });
+
+  test('firing: a non-empty remediation with real names; resolved: none', () => {
+    for (const { label, finding } of all) {
+      assert.doesNotThrow(() => checkContract(finding), `${label}: ${finding.fingerprint}`);
+    }
+  });
+
+  test('no remediation command holds a placeholder or `undefined`', () => {
+    const commands = all.flatMap(({ finding }) => finding.remediation ?? []).map((step) => step.command);
+    assert.ok(commands.length > 50, `${commands.length} commands checked`);
+    for (const command of commands) {
+      assert.doesNotMatch(command, PLACEHOLDER);
+      assert.doesNotMatch(command, /undefined/);
+    }
+  });
+
+  test('the placeholder pattern catches the guide placeholders', () => {
+    for (const template of [
+      'gcloud container node-pools update POOL --cluster CLUSTER --location LOCATION',
+      'gcloud iam service-accounts add-iam-policy-binding GSA_EMAIL',
+      '--member "serviceAccount:PROJECT_ID.svc.id.goog[NS/KSA]"',
+      'kubectl exec -n <NAMESPACE> pod',
+    ]) {
+      assert.match(template, PLACEHOLDER);
+    }
+  });
+});
+
+describe('detectors are pure and never throw on odd data', () => {
+  test('judging leaves the inventory as it was', () => {
+    const snapshots = [...new Set(ALL_CASES.flatMap((c) => (c.snapshot ? [c.snapshot] : [])))];
+    const before = snapshots.map((s) => JSON.stringify(s));
+    everyFinding();
+    assert.deepEqual(
+      snapshots.map((s) => JSON.stringify(s)),
+      before,
+    );
+  });
+
+  test('the same input gives the same findings', () => {
+    for (const c of ALL_CASES.filter((c) => c.event)) {
+      assert.deepEqual(
+        detect(c.event as ChangeEvent, c.snapshot),
+        detect(c.event as ChangeEvent, c.snapshot),
+        c.name,
+      );
+    }
+  });
+
+  const empty: Snapshot = { projects: [] };
+  const odd: ChangeEvent[] = [
+    {
+      type: 'gsa-policy',
+      source: source('SetIamPolicy'),
+      project: '',
+      gsa: '',
+      deltas: [
+        { action: 'REMOVE', role: 'roles/iam.workloadIdentityUser', member: '' },
+        { action: 'REMOVE', role: 'roles/iam.workloadIdentityUser', member: 'serviceAccount:' },
+        { action: 'ADD', role: 'roles/iam.workloadIdentityUser', member: 'serviceAccount:.svc.id.goog[/]' },
+      ],
+      policy: { bindings: [{ role: 'roles/iam.workloadIdentityUser', members: [] }] },
+    },
+    { type: 'project-policy', source: source('SetIamPolicy'), project: 'p', resource: 'p', deltas: [] },
+    { type: 'gsa-lifecycle', source: source('DeleteServiceAccount'), project: 'p', action: 'delete' },
+    {
+      type: 'nodepool',
+      source: source('UpdateNodePool'),
+      project: 'p',
+      action: 'update',
+      cluster: { location: '', name: '' },
+      nodePool: '',
+      metadataServer: false,
+    },
+    {
+      type: 'cluster',
+      source: source('CreateCluster'),
+      project: 'p',
+      action: 'create',
+      cluster: { location: 'l', name: 'c' },
+      workloadPool: 'p.svc.id.goog',
+      nodePools: [],
+    },
+    {
+      type: 'k8s-serviceaccount',
+      source: source('patch'),
+      project: ORBIT.project,
+      action: 'patch',
+      cluster: ORBIT.core,
+      namespace: '',
+      name: '',
+      annotations: {},
+      requestedGsa: '',
+    },
+    {
+      type: 'k8s-networkpolicy',
+      source: source('create'),
+      project: ORBIT.project,
+      action: 'create',
+      cluster: ORBIT.core,
+      namespace: 'checkout',
+      name: 'odd',
+      policy: {
+        metadata: { name: 'odd' },
+        spec: {
+          podSelector: null,
+          policyTypes: null,
+          egress: [{ to: [{}, { ipBlock: { cidr: '' } }], ports: [{ port: '', endPort: -1 }] }],
+        },
+      },
+    },
+  ];
+  for (const event of odd) {
+    test(`an odd ${event.type} event`, () => {
+      for (const snapshot of [undefined, empty, loadSnapshot()]) {
+        const findings = detect(event, snapshot);
+        assert.ok(Array.isArray(findings));
+        for (const finding of findings) assert.ok(FINDING_KINDS.includes(finding.kind));
+      }
+    });
+  }
+
+  test('a scan of an empty inventory', () => {
+    for (const detector of DETECTORS) assert.deepEqual(detector.scan?.(empty) ?? [], []);
+  });
+});
