@@ -1,0 +1,394 @@
+import type { Cause, Finding, FindingKind, KsaRef, WorkloadRef } from '../detect/finding.ts';
+import type { Incident, TransitionType } from '../incidents/incident.ts';
+import { type Link, linksOf } from './links.ts';
+
+/**
+ * An incident as one Slack message in Block Kit, and the short thread replies that announce its
+ * changes. Pure: no I/O, no clock, no globals. Everything taken from findings is escaped, and every
+ * text is cut to Slack's limits (a long list ends with "… and N more").
+ */
+
+// Slack's limits, each beside its documentation.
+/** "You can include up to 50 blocks in each message": https://docs.slack.dev/reference/block-kit/blocks */
+export const MAX_BLOCKS = 50;
+/** Header text: "Maximum length … is 150 characters": https://docs.slack.dev/reference/block-kit/blocks/header-block */
+export const MAX_HEADER_TEXT = 150;
+/** Section text: "Maximum length … is 3000 characters": https://docs.slack.dev/reference/block-kit/blocks/section-block */
+export const MAX_SECTION_TEXT = 3000;
+/** Section fields: "Maximum number of items is 10. Maximum length for the text in each item is 2000 characters" (same page). */
+export const MAX_FIELDS = 10;
+export const MAX_FIELD_TEXT = 2000;
+/** Context elements: "Maximum number of items is 10": https://docs.slack.dev/reference/block-kit/blocks/context-block */
+export const MAX_CONTEXT_ELEMENTS = 10;
+/** A text object holds at most 3000 characters: https://docs.slack.dev/reference/block-kit/composition-objects/text-object */
+export const MAX_TEXT_OBJECT = 3000;
+/**
+ * Not documented: Slack answers `msg_blocks_too_long` from about 13,000 characters of block text in
+ * one message, below every per-block limit (https://github.com/slackapi/bolt-js/issues/2509). We keep
+ * the sum of all block texts under this.
+ */
+export const MAX_TOTAL_BLOCK_TEXT = 12_000;
+/**
+ * The `text` fallback (notifications, screen readers): Slack truncates after 40,000 characters and
+ * may split messages over 4,000 (https://api.slack.com/changelog/2018-04-truncating-really-long-messages);
+ * a notification should be short anyway.
+ */
+export const MAX_FALLBACK_TEXT = 3000;
+
+export interface PlainText {
+  type: 'plain_text';
+  text: string;
+  emoji?: boolean;
+}
+export interface Mrkdwn {
+  type: 'mrkdwn';
+  text: string;
+}
+export type TextObject = PlainText | Mrkdwn;
+export interface HeaderBlock {
+  type: 'header';
+  text: PlainText;
+}
+export interface SectionBlock {
+  type: 'section';
+  text?: Mrkdwn;
+  fields?: Mrkdwn[];
+}
+export interface DividerBlock {
+  type: 'divider';
+}
+export interface ContextBlock {
+  type: 'context';
+  elements: TextObject[];
+}
+export type Block = HeaderBlock | SectionBlock | DividerBlock | ContextBlock;
+
+export interface SlackMessage {
+  /** Plain fallback: what notifications and screen readers show. */
+  text: string;
+  blocks: Block[];
+}
+
+/** Red while it fires, green once repaired. */
+export const FIRING_MARK = '🔴';
+export const RESOLVED_MARK = '🟢';
+
+const KIND_TITLES: Record<FindingKind, string> = {
+  'cluster-wi-disabled': 'Workload Identity disabled on a cluster',
+  'nodepool-metadata-disabled': 'Node pool off the GKE metadata server',
+  'binding-missing': 'Workload Identity binding missing',
+  'annotation-missing': 'KSA annotation missing',
+  'gsa-missing': 'Google service account deleted',
+  'gsa-disabled': 'Google service account disabled',
+  'metadata-egress-blocked': 'Egress to the metadata server blocked',
+  'key-file-override': 'Key file overrides Workload Identity',
+  'gsa-shared': 'Google service account shared by many KSAs',
+  'gsa-broad-role': 'Workload Identity account holds a broad role',
+  'binding-orphaned': 'Orphaned Workload Identity binding',
+};
+
+// What each part may take (escaped characters), so that the whole stays under MAX_TOTAL_BLOCK_TEXT.
+// Firing, at the very worst: header 150 + summary and cause 1,300 + fields 6 × 200 + KSAs 1,500 +
+// workloads 1,800 + repair 2,700 + context 2 × 730 + 220 = about 10,300. Resolved drops the repair
+// steps and adds the repair's own line (at most about 950). Lists and steps are also cut by count,
+// so that a phone shows a screenful, not a scroll.
+const BUDGET = {
+  summary: 800,
+  resolution: 400,
+  fieldValue: 170,
+  ksas: 1500,
+  workloads: 1800,
+  remediation: 2600,
+  link: 700,
+  listLines: 10,
+  steps: 6,
+} as const;
+
+/** Slack's control characters in mrkdwn and text: https://docs.slack.dev/messaging/formatting-message-text#escaping */
+export function escapeMrkdwn(text: string): string {
+  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+}
+
+/** Escaped and cut to `max` characters (an entity or a surrogate pair is never split), ending in "…" when cut. */
+export function fit(raw: string, max: number): string {
+  if (raw.length <= max) {
+    const escaped = escapeMrkdwn(raw);
+    if (escaped.length <= max) return escaped;
+  }
+  let out = '';
+  for (const char of raw) {
+    const piece = escapeMrkdwn(char);
+    if (out.length + piece.length + 1 > max) break;
+    out += piece;
+  }
+  return `${out}…`;
+}
+
+/** The longest prefix of whole lines that fits (a last resort: parts are sized to fit by construction). */
+function clipLines(text: string, max: number): string {
+  if (text.length <= max) return text;
+  const cut = text.lastIndexOf('\n', max - 2);
+  return cut > 0 ? `${text.slice(0, cut)}\n…` : `${text.slice(0, max - 1)}…`;
+}
+
+/** Raw text cut to `max` characters at a code-point boundary, ending in "…" when cut (escape it later). */
+function shorten(raw: string, max: number): string {
+  if (raw.length <= max) return raw;
+  let out = '';
+  for (const char of raw) {
+    if (out.length + char.length + 1 > max) break;
+    out += char;
+  }
+  return `${out}…`;
+}
+
+/** A link in mrkdwn: the URL carries no `<`, `>`, `|` or white space, and `&` is written as an entity. */
+function link(href: string, text: string): string {
+  const url = href.replace(/&/g, '&amp;').replace(/[\s<>|]/g, (char) => encodeURIComponent(char));
+  return `<${url}|${fit(text, 80)}>`;
+}
+
+/** "2026-11-20 08:00 UTC", or undefined when the time does not parse. */
+function utc(iso: string | undefined): string | undefined {
+  if (iso === undefined) return undefined;
+  const ms = Date.parse(iso);
+  if (Number.isNaN(ms)) return undefined;
+  return `${new Date(ms).toISOString().slice(0, 16).replace('T', ' ')} UTC`;
+}
+
+/** A time each reader sees in their own zone: https://docs.slack.dev/messaging/formatting-message-text#date-formatting */
+function when(iso: string | undefined): string {
+  if (iso === undefined) return 'unknown time';
+  const fallback = utc(iso);
+  if (fallback === undefined) return fit(iso, 60);
+  const seconds = Math.floor(Date.parse(iso) / 1000);
+  return `<!date^${seconds}^{date_short_pretty} at {time}|${fallback}>`;
+}
+
+function plural(count: number, one: string, many = `${one}s`): string {
+  return `${count} ${count === 1 ? one : many}`;
+}
+
+function podsOf(workloads: readonly WorkloadRef[]): number {
+  return workloads.reduce((sum, w) => sum + (w.pods ?? 0), 0);
+}
+
+function stateOf(incident: Incident): { mark: string; word: string } {
+  return incident.status === 'resolved'
+    ? { mark: RESOLVED_MARK, word: 'Resolved' }
+    : { mark: FIRING_MARK, word: 'Firing' };
+}
+
+function titleOf(kind: FindingKind): string {
+  return KIND_TITLES[kind] ?? kind;
+}
+
+function section(text: string): SectionBlock {
+  return { type: 'section', text: { type: 'mrkdwn', text } };
+}
+
+/**
+ * A titled list cut to `maxChars` and BUDGET.listLines lines; what does not fit is counted. The title
+ * is mrkdwn already; each item is formatted (only if shown) and escaped here.
+ */
+function listText<T>(
+  title: string,
+  items: readonly T[],
+  format: (item: T) => string,
+  maxChars: number,
+): string {
+  let text = title;
+  for (const [index, item] of items.entries()) {
+    const rest = items.length - index;
+    if (index >= BUDGET.listLines) return `${text}\n… and ${rest} more`;
+    const next = `\n• ${fit(format(item), 200)}`;
+    // Adding this line must leave room to count the lines after it.
+    const reserve = rest > 1 ? `\n… and ${rest - 1} more`.length : 0;
+    if (text.length + next.length + reserve > maxChars) return `${text}\n… and ${rest} more`;
+    text += next;
+  }
+  return text;
+}
+
+/** Who, when and how (at most about 500 characters). */
+function causeLine(cause: Cause): string {
+  const actor = cause.actor ? `*${fit(cause.actor, 200)}*` : 'an unknown actor';
+  return `${actor} · ${when(cause.time)} · \`${fit(cause.method, 200)}\``;
+}
+
+function resolutionText(incident: Incident): string {
+  const resolution = incident.resolution;
+  const what = fit(resolution?.summary ?? 'live state is healthy again', BUDGET.resolution);
+  const lines = [`${RESOLVED_MARK} *Repaired:* ${what}`];
+  if (resolution?.cause) lines.push(`By ${causeLine(resolution.cause)}`);
+  else if (incident.resolvedAt) lines.push(`Seen healthy ${when(incident.resolvedAt)}`);
+  return lines.join('\n');
+}
+
+/** Where it broke, in two columns on a desktop and one on a phone (who and when are in the summary). */
+function factsOf(incident: Incident): Mrkdwn[] {
+  const f = incident.finding;
+  const facts: [string, string][] = [['Project', fit(f.project, BUDGET.fieldValue)]];
+  if (f.cluster) facts.push(['Cluster', fit(`${f.cluster.location}/${f.cluster.name}`, BUDGET.fieldValue)]);
+  if (f.nodePool) facts.push(['Node pool', fit(f.nodePool, BUDGET.fieldValue)]);
+  if (f.gsa) facts.push(['Google service account', fit(f.gsa, BUDGET.fieldValue)]);
+  if (!f.cause?.time) facts.push(['Opened', when(incident.openedAt)]);
+  if (incident.silencedBy) facts.push(['Silenced by', fit(incident.silencedBy, BUDGET.fieldValue)]);
+  return facts.slice(0, MAX_FIELDS).map(([name, value]) => ({ type: 'mrkdwn', text: `*${name}*\n${value}` }));
+}
+
+function ksaText(ksas: readonly KsaRef[], resolved: boolean): string {
+  const pools = new Set(ksas.map((k) => k.workloadPool));
+  const [only] = pools;
+  const title = `*${ksas.length === 1 ? 'KSA' : 'KSAs'} ${resolved ? 'affected' : 'losing credentials'} (${ksas.length})*${
+    pools.size === 1 && only ? ` in ${fit(only, 100)}` : ''
+  }`;
+  const line = (k: KsaRef) => `${k.namespace}/${k.name}${pools.size > 1 ? ` (${k.workloadPool})` : ''}`;
+  return listText(title, ksas, line, BUDGET.ksas);
+}
+
+function workloadText(workloads: readonly WorkloadRef[], resolved: boolean): string {
+  const pods = podsOf(workloads);
+  const clusters = new Set(workloads.map((w) => w.cluster)).size;
+  const title = `*Workloads ${resolved ? 'affected' : 'hit'} (${workloads.length}${pods > 0 ? ` · ${plural(pods, 'pod')}` : ''} in ${plural(clusters, 'cluster')})*`;
+  const line = (w: WorkloadRef) => {
+    const where = [
+      w.cluster,
+      w.nodePool ? `pool ${w.nodePool}` : undefined,
+      w.pods ? plural(w.pods, 'pod') : undefined,
+    ];
+    return `${w.kind} ${w.namespace}/${w.name} — ${where.filter(Boolean).join(', ')}`;
+  };
+  return listText(title, workloads, line, BUDGET.workloads);
+}
+
+/** One section per repair step: its title, then the command in a code block. */
+function remediationBlocks(finding: Finding): Block[] {
+  const steps = finding.remediation ?? [];
+  if (steps.length === 0) return [];
+  const blocks: Block[] = [{ type: 'divider' }, section(`*How to repair* (${plural(steps.length, 'step')})`)];
+  let left = BUDGET.remediation;
+  for (const [index, step] of steps.entries()) {
+    const title = `*${index + 1}. ${fit(step.title, 200)}*\n`;
+    const room = Math.min(MAX_SECTION_TEXT, left) - title.length - '``````'.length;
+    const whole = step.command.length <= room && escapeMrkdwn(step.command).length <= room;
+    // A command cut to less than 120 characters helps nobody: count the rest instead.
+    if (index >= BUDGET.steps || (!whole && room < 120)) {
+      blocks.push(section(`… and ${plural(steps.length - index, 'more step')}`));
+      break;
+    }
+    const text = `${title}\`\`\`${fit(step.command, room)}\`\`\``;
+    left -= text.length;
+    blocks.push(section(text));
+  }
+  return blocks;
+}
+
+/** The finding's links; none when they cannot be made (links.ts throws URIError on a lone surrogate). */
+function safeLinks(finding: Finding): Link[] {
+  try {
+    return linksOf(finding);
+  } catch {
+    return [];
+  }
+}
+
+function contextBlock(incident: Incident): ContextBlock {
+  const links = safeLinks(incident.finding)
+    .filter((l) => l.href.length <= BUDGET.link)
+    .map((l) => link(l.href, l.text));
+  const meta = [`\`${incident.kind}\``, `incident ${fit(incident.id, 100)}`];
+  const latest = incident.transitions.at(-1);
+  if (latest && latest.type === 'updated') meta.push(`updated ${when(latest.at)}`);
+  const elements: TextObject[] = [];
+  if (links.length > 0) elements.push({ type: 'mrkdwn', text: `🔎 ${links.join('  ·  ')}` });
+  elements.push({ type: 'mrkdwn', text: meta.join(' · ') });
+  return { type: 'context', elements: elements.slice(0, MAX_CONTEXT_ELEMENTS) };
+}
+
+/** The incident's one message: red while it fires, green once repaired; edited in place on every change. */
+export function toSlackMessage(incident: Incident): SlackMessage {
+  const f = incident.finding;
+  const { mark, word } = stateOf(incident);
+  const resolved = incident.status === 'resolved';
+  const blocks: Block[] = [
+    {
+      type: 'header',
+      text: {
+        type: 'plain_text',
+        text: `${mark} ${word}: ${titleOf(incident.kind)} (${incident.severity})`.slice(0, MAX_HEADER_TEXT),
+        emoji: true,
+      },
+    },
+  ];
+  if (resolved) blocks.push(section(resolutionText(incident)));
+  const who = f.cause ? `\n${resolved ? 'Broken by' : 'By'} ${causeLine(f.cause)}` : '';
+  // Slack refuses an empty text: an empty summary says what kind of break it is instead.
+  blocks.push(section(`${fit(f.summary.trim() || titleOf(incident.kind), BUDGET.summary)}${who}`));
+  blocks.push({ type: 'section', fields: factsOf(incident) });
+  if (f.ksas.length > 0) blocks.push(section(ksaText(f.ksas, resolved)));
+  if (f.workloads && f.workloads.length > 0) blocks.push(section(workloadText(f.workloads, resolved)));
+  if (!resolved) blocks.push(...remediationBlocks(f));
+  blocks.push(contextBlock(incident));
+  return { text: fallbackText(incident), blocks: blocks.slice(0, MAX_BLOCKS) };
+}
+
+/** The same in short, plain words (escaped: Slack parses `text` too). */
+function fallbackText(incident: Incident): string {
+  const f = incident.finding;
+  const { mark, word } = stateOf(incident);
+  const head = `${mark} ${word}: ${incident.severity.toUpperCase()} ${titleOf(incident.kind)} in ${f.project}`;
+  const lines = [head];
+  if (incident.status === 'resolved') {
+    const r = incident.resolution;
+    const by = r?.cause?.actor ? ` (by ${shorten(r.cause.actor, 200)})` : '';
+    lines.push(`Repaired: ${shorten(r?.summary ?? 'live state is healthy again', 600)}${by}`);
+    lines.push(`Was: ${shorten(f.summary, 600)}`);
+  } else {
+    lines.push(shorten(f.summary, 1000));
+    if (f.cause) {
+      const at = utc(f.cause.time);
+      lines.push(
+        `By ${shorten(f.cause.actor ?? 'an unknown actor', 200)}${at ? ` at ${at}` : ''} (${shorten(f.cause.method, 200)})`,
+      );
+    }
+    const workloads = f.workloads ?? [];
+    const pods = podsOf(workloads);
+    lines.push(
+      `Hits ${plural(f.ksas.length, 'KSA')}, ${plural(workloads.length, 'workload')}${pods > 0 ? ` (${plural(pods, 'pod')})` : ''}.`,
+    );
+  }
+  return fit(lines.join('\n'), MAX_FALLBACK_TEXT);
+}
+
+/** A short reply in the incident's thread: edits notify nobody, a reply does. */
+export function toSlackThreadReply(incident: Incident, transition: TransitionType): { text: string } {
+  const f = incident.finding;
+  const latest = incident.transitions.findLast((t) => t.type === transition);
+  if (transition === 'resolved') {
+    const r = incident.resolution;
+    const what = fit(r?.summary ?? latest?.summary ?? 'live state is healthy again', 1500);
+    const by = r?.cause
+      ? `
+By ${causeLine(r.cause)}`
+      : '';
+    return { text: clipLines(`${RESOLVED_MARK} *Resolved:* ${what}${by}`, MAX_FALLBACK_TEXT) };
+  }
+  const label = transition === 'opened' ? 'Opened' : 'Updated';
+  const what = fit(latest?.summary ?? f.summary, 1500);
+  const cause = latest?.cause ?? (transition === 'opened' ? f.cause : undefined);
+  const by = cause
+    ? `
+By ${causeLine(cause)}`
+    : '';
+  const workloads = f.workloads ?? [];
+  const pods = podsOf(workloads);
+  const hits = `${plural(f.ksas.length, 'KSA')}, ${plural(workloads.length, 'workload')}${pods > 0 ? ` (${plural(pods, 'pod')})` : ''}`;
+  return {
+    text: clipLines(
+      `${FIRING_MARK} *${label}:* ${what}${by}
+Now ${hits}.`,
+      MAX_FALLBACK_TEXT,
+    ),
+  };
+}
