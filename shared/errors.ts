@@ -24,3 +24,22 @@ export class InvalidEventError extends SentinelError {
     super('invalid-event', message, options);
   }
 }
+
+/**
+ * A state store call that failed. `retryable` failures (unavailable, deadline exceeded, contention,
+ * quota) make the function fail so Pub/Sub redelivers; permanent ones (permission denied, invalid
+ * argument, a document over the size limit) will not be cured by a retry. `status` names the
+ * backend's status when it gave one (e.g. gRPC `UNAVAILABLE`).
+ */
+export class StoreError extends SentinelError {
+  readonly retryable: boolean;
+  readonly status: string | undefined;
+  constructor(
+    message: string,
+    { retryable, status, cause }: { retryable: boolean; status?: string; cause?: unknown },
+  ) {
+    super('store', message, cause === undefined ? undefined : { cause });
+    this.retryable = retryable;
+    this.status = status;
+  }
+}

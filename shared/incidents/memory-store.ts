@@ -1,0 +1,94 @@
+import type { Incident, OperationRecord, Silence } from './incident.ts';
+import type { IncidentStore } from './store.ts';
+import { byOpening, bySilenceCreation, checkNext, createKeyedLock, toPlain } from './store-support.ts';
+
+export interface MemoryStoreOptions {
+  /** Processed markers kept; the oldest are forgotten first (Firestore expires them after 7 days). */
+  maxEntries?: number;
+  /** Operation records kept; the oldest are forgotten first (Firestore expires them after a day). */
+  maxOperations?: number;
+}
+
+/**
+ * The store for tests, `replay` and the embedded default: one process, no I/O. Everything is copied
+ * as plain JSON on the way in and out, so a caller that mutates what it passed or got back never
+ * changes stored state. Old incidents replaced by a new id stay in memory as history.
+ */
+export function createMemoryStore({
+  maxEntries = 100_000,
+  maxOperations = 10_000,
+}: MemoryStoreOptions = {}): IncidentStore {
+  const incidents = new Map<string, Incident>();
+  /** fingerprint → id of its current incident */
+  const pointers = new Map<string, string>();
+  const entries = new Set<string>();
+  const operations = new Map<string, OperationRecord>();
+  const silences = new Map<string, Silence>();
+  const withLock = createKeyedLock();
+
+  const currentOf = (fingerprint: string): Incident | undefined => {
+    const id = pointers.get(fingerprint);
+    return id === undefined ? undefined : incidents.get(id);
+  };
+
+  return {
+    transact(fingerprint, change) {
+      return withLock(fingerprint, async () => {
+        const stored = currentOf(fingerprint);
+        const { next, result } = change(stored === undefined ? undefined : toPlain(stored));
+        if (next !== undefined) {
+          const plain = checkNext(fingerprint, next);
+          incidents.set(plain.id, plain);
+          pointers.set(fingerprint, plain.id);
+        }
+        return result;
+      });
+    },
+    async current(fingerprint) {
+      const stored = currentOf(fingerprint);
+      return stored === undefined ? undefined : toPlain(stored);
+    },
+    async listOpen() {
+      const open: Incident[] = [];
+      for (const fingerprint of pointers.keys()) {
+        const stored = currentOf(fingerprint);
+        if (stored?.status === 'open') open.push(toPlain(stored));
+      }
+      return open.sort(byOpening);
+    },
+    async isProcessed(entryKey) {
+      return entries.has(entryKey);
+    },
+    async markProcessed(entryKey) {
+      entries.delete(entryKey);
+      entries.add(entryKey);
+      evictOldest(entries, maxEntries);
+    },
+    async rememberOperation(record) {
+      operations.delete(record.id);
+      operations.set(record.id, toPlain(record));
+      evictOldest(operations, maxOperations);
+    },
+    async operation(id) {
+      const record = operations.get(id);
+      return record === undefined ? undefined : toPlain(record);
+    },
+    async listSilences() {
+      return [...silences.values()].map(toPlain).sort(bySilenceCreation);
+    },
+    async saveSilence(silence) {
+      silences.set(silence.id, toPlain(silence));
+    },
+    async deleteSilence(id) {
+      return silences.delete(id);
+    },
+  };
+}
+
+/** Sets and maps iterate in insertion order, so the first keys are the oldest. */
+function evictOldest(collection: Set<string> | Map<string, unknown>, max: number): void {
+  for (const key of collection.keys()) {
+    if (collection.size <= max) return;
+    collection.delete(key);
+  }
+}

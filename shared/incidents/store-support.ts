@@ -1,0 +1,72 @@
+import { StoreError } from '../errors.ts';
+import type { Incident, Silence } from './incident.ts';
+
+/**
+ * What every store implementation shares: the same checks on what `transact` may store and the same
+ * copy semantics (stored state is plain JSON, so memory behaves as Firestore does).
+ */
+
+/**
+ * Firestore refuses documents over 1 MiB (https://firebase.google.com/docs/firestore/quotas#collections_documents_and_fields).
+ * An incident whose JSON exceeds this is refused before the write, with a message that says why,
+ * leaving room for the document's envelope and Firestore's per-field overhead.
+ */
+export const MAX_INCIDENT_BYTES = 900_000;
+
+/** A deep copy as JSON would keep it: `undefined` members dropped, no shared references. */
+export function toPlain<T>(value: T): T {
+  return JSON.parse(JSON.stringify(value)) as T;
+}
+
+/** Checks `next` and returns the plain copy to store. Throws a permanent StoreError when it is unfit. */
+export function checkNext(fingerprint: string, next: Incident): Incident {
+  if (next.fingerprint !== fingerprint) {
+    throw new StoreError(
+      `incident ${next.id} has fingerprint ${next.fingerprint}, not the transacted ${fingerprint}`,
+      { retryable: false },
+    );
+  }
+  const json = JSON.stringify(next);
+  const bytes = Buffer.byteLength(json, 'utf8');
+  if (bytes > MAX_INCIDENT_BYTES) {
+    throw new StoreError(
+      `incident ${next.id} is ${bytes} bytes as JSON, over the ${MAX_INCIDENT_BYTES}-byte limit ` +
+        `(${next.finding.ksas.length} KSAs, ${next.finding.workloads?.length ?? 0} workloads)`,
+      { retryable: false },
+    );
+  }
+  return JSON.parse(json) as Incident;
+}
+
+/**
+ * Runs callbacks one at a time per key, in call order, across awaits: what `transact` needs to be
+ * atomic per fingerprint within one process. Keys with nothing queued hold no memory.
+ */
+export function createKeyedLock(): <T>(key: string, run: () => Promise<T>) => Promise<T> {
+  const tails = new Map<string, Promise<void>>();
+  return async (key, run) => {
+    const previous = tails.get(key);
+    let release = () => {};
+    const mine = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    tails.set(key, mine);
+    try {
+      if (previous !== undefined) await previous;
+      return await run();
+    } finally {
+      release();
+      if (tails.get(key) === mine) tails.delete(key);
+    }
+  };
+}
+
+/** Current incidents first opened first, then by id: the order both stores list them in. */
+export function byOpening(a: Incident, b: Incident): number {
+  return a.openedAt.localeCompare(b.openedAt) || a.id.localeCompare(b.id);
+}
+
+/** Silences oldest first, then by id. */
+export function bySilenceCreation(a: Silence, b: Silence): number {
+  return a.createdAt.localeCompare(b.createdAt) || a.id.localeCompare(b.id);
+}

@@ -1,0 +1,383 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { Finding } from '../../../shared/detect/finding.ts';
+import { StoreError } from '../../../shared/errors.ts';
+import type { Incident, OperationRecord, Silence } from '../../../shared/incidents/incident.ts';
+import type { IncidentStore } from '../../../shared/incidents/store.ts';
+
+/**
+ * The behaviour every IncidentStore owes, run against each implementation. `makeStore` is called
+ * once per test and must return an empty store that no other test sees.
+ */
+
+export const FINGERPRINT =
+  'binding-missing/acme-prod/payments-api@acme-prod.iam.gserviceaccount.com/acme-prod.svc.id.goog/payments/api';
+
+export function finding(fingerprint = FINGERPRINT, overrides: Partial<Finding> = {}): Finding {
+  return {
+    kind: 'binding-missing',
+    status: 'firing',
+    severity: 'critical',
+    fingerprint,
+    project: 'acme-prod',
+    cluster: { location: 'us-central1', name: 'prod-1' },
+    gsa: 'payments-api@acme-prod.iam.gserviceaccount.com',
+    ksas: [{ workloadPool: 'acme-prod.svc.id.goog', namespace: 'payments', name: 'api' }],
+    workloads: [{ cluster: 'prod-1', namespace: 'payments', kind: 'Deployment', name: 'api', pods: 3 }],
+    cause: {
+      method: 'google.iam.admin.v1.SetIAMPolicy',
+      actor: 'alice@example.com',
+      time: '2026-11-28T10:00:00Z',
+      insertId: 'abc',
+    },
+    summary: 'payments/api lost roles/iam.workloadIdentityUser on payments-api',
+    remediation: [
+      { title: 'Restore the binding', command: 'gcloud iam service-accounts add-iam-policy-binding' },
+    ],
+    ...overrides,
+  };
+}
+
+export function incident(overrides: Partial<Incident> = {}): Incident {
+  const fingerprint = overrides.fingerprint ?? FINGERPRINT;
+  return {
+    id: 'inc-1',
+    fingerprint,
+    kind: 'binding-missing',
+    status: 'open',
+    severity: 'critical',
+    finding: finding(fingerprint),
+    openedAt: '2026-11-28T10:00:05Z',
+    updatedAt: '2026-11-28T10:00:05Z',
+    seq: 1,
+    transitions: [{ seq: 1, type: 'opened', at: '2026-11-28T10:00:05Z', summary: 'opened' }],
+    entries: ['audit/abc'],
+    notifications: {
+      'slack:#wi-alerts': { seq: 1, slack: { channel: 'C123', ts: '1700000000.000100' } },
+      // Destination keys with dots and slashes must survive as map keys.
+      'pagerduty:5f2b.9/x': { seq: 0, error: 'invalid routing key' },
+    },
+    ...overrides,
+  };
+}
+
+function silence(overrides: Partial<Silence> = {}): Silence {
+  return {
+    id: 'sil-1',
+    matchers: { project: 'acme-prod', namespace: 'pay*' },
+    createdAt: '2026-11-28T09:00:00Z',
+    expiresAt: '2026-11-29T09:00:00Z',
+    author: 'bob@example.com',
+    reason: 'migration',
+    ...overrides,
+  };
+}
+
+/** Stores `value` as the fingerprint's current incident. */
+async function put(store: IncidentStore, value: Incident): Promise<void> {
+  await store.transact(value.fingerprint, () => ({ next: value, result: undefined }));
+}
+
+export function runStoreContract(
+  name: string,
+  makeStore: () => Promise<IncidentStore> | IncidentStore,
+): void {
+  describe(`${name}: IncidentStore contract`, () => {
+    describe('transact', () => {
+      it('sees no incident for a new fingerprint and stores nothing without `next`', async () => {
+        const store = await makeStore();
+        const seen: (Incident | undefined)[] = [];
+        const result = await store.transact(FINGERPRINT, (current) => {
+          seen.push(current);
+          return { result: 'nothing to do' };
+        });
+        assert.equal(result, 'nothing to do');
+        assert.deepEqual(seen, [undefined]);
+        assert.equal(await store.current(FINGERPRINT), undefined);
+        assert.deepEqual(await store.listOpen(), []);
+      });
+
+      it('creates an incident and returns the change result', async () => {
+        const store = await makeStore();
+        const created = incident();
+        const result = await store.transact(FINGERPRINT, (current) => ({
+          next: created,
+          result: { opened: current === undefined },
+        }));
+        assert.deepEqual(result, { opened: true });
+        assert.deepEqual(await store.current(FINGERPRINT), created);
+        assert.deepEqual(await store.listOpen(), [created]);
+      });
+
+      it('updates the current incident in place, handing the change what was stored', async () => {
+        const store = await makeStore();
+        await put(store, incident());
+        const updated = await store.transact(FINGERPRINT, (current) => {
+          assert.deepEqual(current, incident());
+          assert.ok(current);
+          const next: Incident = {
+            ...current,
+            seq: 2,
+            updatedAt: '2026-11-28T10:05:00Z',
+            transitions: [
+              ...current.transitions,
+              { seq: 2, type: 'updated', at: '2026-11-28T10:05:00Z', summary: 'one more KSA' },
+            ],
+            entries: [...current.entries, 'audit/def'],
+          };
+          return { next, result: next };
+        });
+        assert.deepEqual(await store.current(FINGERPRINT), updated);
+        assert.deepEqual(await store.listOpen(), [updated]);
+      });
+
+      it('keeps a resolved incident as current but not as open', async () => {
+        const store = await makeStore();
+        await put(store, incident());
+        const resolved = incident({
+          status: 'resolved',
+          seq: 2,
+          resolvedAt: '2026-11-28T11:00:00Z',
+          resolution: {
+            summary: 'binding restored',
+            cause: { method: 'SetIAMPolicy', actor: 'bob@example.com' },
+          },
+        });
+        await put(store, resolved);
+        assert.deepEqual(await store.current(FINGERPRINT), resolved);
+        assert.deepEqual(await store.listOpen(), []);
+      });
+
+      it('starts a new incident when `next` has another id: current points to the new one', async () => {
+        const store = await makeStore();
+        await put(store, incident({ status: 'resolved', resolvedAt: '2026-11-28T11:00:00Z' }));
+        const reopened = incident({
+          id: 'inc-2',
+          openedAt: '2026-11-28T12:00:00Z',
+          updatedAt: '2026-11-28T12:00:00Z',
+        });
+        const previous = await store.transact(FINGERPRINT, (current) => ({
+          next: reopened,
+          result: current?.id,
+        }));
+        assert.equal(previous, 'inc-1');
+        assert.deepEqual(await store.current(FINGERPRINT), reopened);
+        assert.deepEqual(await store.listOpen(), [reopened]);
+        // The next change builds on the new incident, not on the history.
+        const seen = await store.transact(FINGERPRINT, (current) => ({ result: current?.id }));
+        assert.equal(seen, 'inc-2');
+      });
+
+      it('lists only the current incident of a fingerprint even when the replaced one was open', async () => {
+        const store = await makeStore();
+        await put(store, incident());
+        const replacement = incident({ id: 'inc-2', openedAt: '2026-11-28T12:00:00Z' });
+        await put(store, replacement);
+        assert.deepEqual(await store.listOpen(), [replacement]);
+      });
+
+      it('lists open incidents of every fingerprint, first opened first', async () => {
+        const store = await makeStore();
+        const late = incident({
+          id: 'b',
+          fingerprint: 'gsa-disabled/acme-prod/x',
+          openedAt: '2026-11-28T12:00:00Z',
+        });
+        const early = incident({
+          id: 'c',
+          fingerprint: 'gsa-disabled/acme-prod/y',
+          openedAt: '2026-11-28T08:00:00Z',
+        });
+        const resolved = incident({ id: 'a', fingerprint: 'gsa-disabled/acme-prod/z', status: 'resolved' });
+        await Promise.all([put(store, late), put(store, early), put(store, resolved)]);
+        assert.deepEqual(await store.listOpen(), [early, late]);
+        assert.deepEqual(await store.current('gsa-disabled/acme-prod/z'), resolved);
+      });
+
+      it('applies concurrent changes to one fingerprint one after another: no lost update', async () => {
+        const store = await makeStore();
+        const results = await Promise.all(
+          Array.from({ length: 20 }, () =>
+            store.transact(FINGERPRINT, (current) => {
+              const seq = (current?.seq ?? 0) + 1;
+              const next = current === undefined ? incident({ seq }) : { ...current, seq };
+              return { next, result: seq };
+            }),
+          ),
+        );
+        assert.deepEqual(
+          [...results].sort((a, b) => a - b),
+          Array.from({ length: 20 }, (_, i) => i + 1),
+        );
+        assert.equal((await store.current(FINGERPRINT))?.seq, 20);
+      });
+
+      it('keeps concurrent changes of different fingerprints apart', async () => {
+        const store = await makeStore();
+        const other = 'gsa-disabled/acme-prod/other';
+        await Promise.all([
+          store.transact(FINGERPRINT, () => ({ next: incident(), result: 1 })),
+          store.transact(other, () => ({
+            next: incident({ id: 'inc-other', fingerprint: other }),
+            result: 2,
+          })),
+        ]);
+        assert.equal((await store.current(other))?.id, 'inc-other');
+        assert.equal((await store.current(FINGERPRINT))?.id, 'inc-1');
+      });
+
+      it('rejects with the change’s own error and stores nothing; later changes still run', async () => {
+        const store = await makeStore();
+        const boom = new Error('lifecycle bug');
+        await assert.rejects(
+          store.transact(FINGERPRINT, () => {
+            throw boom;
+          }),
+          (error) => error === boom,
+        );
+        assert.equal(await store.current(FINGERPRINT), undefined);
+        assert.equal(await store.transact(FINGERPRINT, () => ({ next: incident(), result: 'ok' })), 'ok');
+      });
+
+      it('refuses a `next` of another fingerprint with a permanent StoreError', async () => {
+        const store = await makeStore();
+        await assert.rejects(
+          store.transact(FINGERPRINT, () => ({
+            next: incident({ fingerprint: 'gsa-disabled/x' }),
+            result: 0,
+          })),
+          (error) => error instanceof StoreError && !error.retryable && /fingerprint/.test(error.message),
+        );
+        assert.equal(await store.current(FINGERPRINT), undefined);
+      });
+
+      it('refuses an incident too large for one document with a permanent StoreError', async () => {
+        const store = await makeStore();
+        const workloads = Array.from({ length: 12_000 }, (_, i) => ({
+          cluster: 'prod-1',
+          namespace: 'payments',
+          kind: 'Deployment',
+          name: `api-${i}-${'x'.repeat(40)}`,
+        }));
+        const huge = incident({ finding: finding(FINGERPRINT, { workloads }) });
+        await assert.rejects(
+          put(store, huge),
+          (error) => error instanceof StoreError && !error.retryable && /12000 workloads/.test(error.message),
+        );
+        assert.equal(await store.current(FINGERPRINT), undefined);
+      });
+    });
+
+    describe('copies', () => {
+      it('is not changed by mutating what was stored, read or handed to a change', async () => {
+        const store = await makeStore();
+        const original = incident();
+        const stored = incident();
+        await put(store, stored);
+        stored.seq = 99;
+        stored.entries.push('mutated');
+        const read = await store.current(FINGERPRINT);
+        assert.ok(read);
+        read.transitions.length = 0;
+        read.finding.ksas.length = 0;
+        const [listed] = await store.listOpen();
+        assert.ok(listed);
+        listed.notifications = {};
+        await store.transact(FINGERPRINT, (current) => {
+          assert.ok(current);
+          current.status = 'resolved';
+          current.finding.summary = 'mutated';
+          return { result: undefined };
+        });
+        assert.deepEqual(await store.current(FINGERPRINT), original);
+      });
+
+      it('is not changed by mutating saved or listed silences and remembered operations', async () => {
+        const store = await makeStore();
+        const saved = silence();
+        await store.saveSilence(saved);
+        saved.matchers.project = 'mutated';
+        const [listed] = await store.listSilences();
+        assert.ok(listed);
+        listed.reason = 'mutated';
+        assert.deepEqual(await store.listSilences(), [silence()]);
+
+        const record: OperationRecord = { id: 'op-1', event: { type: 'x', list: [1] }, recordedAt: 'now' };
+        await store.rememberOperation(record);
+        (record.event as { list: number[] }).list.push(2);
+        const read = await store.operation('op-1');
+        assert.ok(read);
+        (read.event as { list: number[] }).list.push(3);
+        assert.deepEqual((await store.operation('op-1'))?.event, { type: 'x', list: [1] });
+      });
+    });
+
+    describe('processed markers', () => {
+      it('marks entries processed, idempotently, for any key', async () => {
+        const store = await makeStore();
+        const keys = [
+          'abc',
+          'projects/acme-prod/logs/cloudaudit.googleapis.com%2Factivity/abc',
+          `x${'y'.repeat(2_000)}`,
+        ];
+        for (const key of keys) assert.equal(await store.isProcessed(key), false);
+        await store.markProcessed(keys[0] ?? '');
+        await store.markProcessed(keys[0] ?? '');
+        await store.markProcessed(keys[1] ?? '');
+        await store.markProcessed(keys[2] ?? '');
+        for (const key of keys) assert.equal(await store.isProcessed(key), true);
+        assert.equal(await store.isProcessed('other'), false);
+      });
+    });
+
+    describe('operations', () => {
+      it('remembers an operation’s first entry by id and replaces it when remembered again', async () => {
+        const store = await makeStore();
+        const id = 'projects/acme-prod/locations/us-central1/operations/operation-1700000000000-abc';
+        assert.equal(await store.operation(id), undefined);
+        const record: OperationRecord = {
+          id,
+          // Arrays of arrays are plain JSON but not something every database stores as-is.
+          event: {
+            kind: 'node-pool-update',
+            actor: 'alice@example.com',
+            matrix: [[1, 2], [3]],
+            nested: { a: null },
+          },
+          recordedAt: '2026-11-28T10:00:00Z',
+        };
+        await store.rememberOperation(record);
+        assert.deepEqual(await store.operation(id), record);
+        const again = { ...record, recordedAt: '2026-11-28T10:00:01Z' };
+        await store.rememberOperation(again);
+        assert.deepEqual(await store.operation(id), again);
+        assert.equal(await store.operation('operation-other'), undefined);
+      });
+    });
+
+    describe('silences', () => {
+      it('saves, lists (oldest first), replaces and deletes silences', async () => {
+        const store = await makeStore();
+        assert.deepEqual(await store.listSilences(), []);
+        const newer = silence({
+          id: 'sil/2',
+          createdAt: '2026-11-28T09:30:00Z',
+          matchers: { fingerprint: FINGERPRINT },
+        });
+        const older = silence();
+        await store.saveSilence(newer);
+        await store.saveSilence(older);
+        assert.deepEqual(await store.listSilences(), [older, newer]);
+
+        const extended = { ...older, expiresAt: '2026-11-30T09:00:00Z' };
+        await store.saveSilence(extended);
+        assert.deepEqual(await store.listSilences(), [extended, newer]);
+
+        assert.equal(await store.deleteSilence('sil-1'), true);
+        assert.equal(await store.deleteSilence('sil-1'), false);
+        assert.equal(await store.deleteSilence('never'), false);
+        assert.deepEqual(await store.listSilences(), [newer]);
+      });
+    });
+  });
+}
