@@ -1,18 +1,22 @@
 import { ConfigError } from '../shared/errors.ts';
 import { DETECT_USAGE, detectCommand, UsageError } from './detect.ts';
 import { type Io, processIo } from './io.ts';
+import { REPLAY_USAGE, replayCommand } from './replay.ts';
 
 const USAGE = `Usage: wi-sentinel COMMAND
 
 Commands:
   ${DETECT_USAGE}
       Read audit-log deliveries (NDJSON), print one Finding per line.
+  ${REPLAY_USAGE}
+      The whole pipeline in one process: incidents, Slack and PagerDuty (printed when not configured).
 `;
 
 type Command = (args: string[], io: Io) => Promise<number>;
 
 const COMMANDS: Record<string, Command> = {
   detect: detectCommand,
+  replay: (args, io) => replayCommand(args, io),
 };
 
 /** Runs one command; returns the exit code (0 ok, 1 failure, 2 bad input or usage). */

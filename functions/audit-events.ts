@@ -1,7 +1,7 @@
+import { type AlertingDeps, createAlerting, RetryableDeliveryError } from '../shared/alerting.ts';
 import type { FindingSeverity } from '../shared/detect/finding.ts';
-import type { Snapshot } from '../shared/inventory/snapshot.ts';
+import { StoreError } from '../shared/errors.ts';
 import type { Logger, Severity } from '../shared/log.ts';
-import { analyze } from '../shared/pipeline.ts';
 
 const LOG_SEVERITY: Record<FindingSeverity, Severity> = {
   critical: 'CRITICAL',
@@ -10,31 +10,30 @@ const LOG_SEVERITY: Record<FindingSeverity, Severity> = {
   info: 'INFO',
 };
 
-export interface AuditEventsDeps {
-  logger: Logger;
-  /** The simulated organization (WI_SNAPSHOT), when there is one. */
-  snapshot?: Snapshot;
-}
-
 /**
- * auditEvents: decode → classify → detect → one structured log line per finding. Undecodable or
- * irrelevant input is logged with its reason and acknowledged (returning normally), never retried.
+ * auditEvents: decode → classify → detect → incidents → notifications. Undecodable or irrelevant
+ * input is logged with its reason and acknowledged; only a failure a retry can cure (Slack or
+ * PagerDuty 5xx/429/timeouts, a transient store error) fails the invocation so Pub/Sub redelivers.
  */
-export function createAuditEventsHandler({ logger, snapshot }: AuditEventsDeps) {
+export function createAuditEventsHandler(deps: AlertingDeps & { logger: Logger }) {
+  const alerting = createAlerting(deps);
   return async (event: unknown): Promise<void> => {
-    const analysis = analyze(event, snapshot);
     const eventId = idOf(event);
-    if (analysis.outcome === 'invalid') {
-      logger.log('WARNING', `undecodable delivery acknowledged: ${analysis.error}`, { eventId });
-      return;
-    }
-    const insertId = analysis.delivery.entry.insertId;
-    if (analysis.outcome === 'ignored') {
-      logger.log('DEBUG', `ignored: ${analysis.reason}`, { eventId, insertId });
-      return;
-    }
-    for (const finding of analysis.findings) {
-      logger.log(LOG_SEVERITY[finding.severity], finding.summary, { eventId, insertId, finding });
+    try {
+      const result = await alerting.handle(event, { eventId });
+      for (const finding of result.findings) {
+        const severity = finding.status === 'firing' ? LOG_SEVERITY[finding.severity] : 'INFO';
+        deps.logger.log(severity, finding.summary, { eventId, finding });
+      }
+    } catch (error) {
+      if (error instanceof RetryableDeliveryError || (error instanceof StoreError && error.retryable)) {
+        deps.logger.log('WARNING', `delivery will be retried: ${error.message}`, { eventId });
+        throw error;
+      }
+      // Retrying cannot cure it: say why, and acknowledge, so one bad event cannot block the rest.
+      deps.logger.log('ERROR', `event dropped after a permanent failure: ${(error as Error).message}`, {
+        eventId,
+      });
     }
   };
 }

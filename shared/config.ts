@@ -34,6 +34,17 @@ const envSchema = z.object({
   WI_STATE: z.enum(['firestore', 'memory'], { message: 'must be firestore or memory' }).default('memory'),
   WI_SNAPSHOT: optionalText,
   GOOGLE_CLOUD_PROJECT: optionalText,
+  /** Firestore database id (default: the project's `(default)` database). */
+  WI_FIRESTORE_DATABASE: optionalText,
+  /** Put before every collection name: several deployments can share one database. */
+  WI_FIRESTORE_PREFIX: optionalText.pipe(
+    z
+      .string()
+      .regex(/^[A-Za-z0-9_-]+$/, 'use letters, digits, - or _')
+      .optional(),
+  ),
+  /** `host:port` of a Firestore emulator (tests, local runs). */
+  FIRESTORE_EMULATOR_HOST: optionalText,
 });
 
 export type Config = z.infer<typeof envSchema>;

@@ -1,4 +1,5 @@
 import type { BindingDelta, GsaPolicyChange, KsaChange } from '../events/change-event.ts';
+import { applyDeltas } from '../inventory/apply.ts';
 import {
   clustersInPool,
   findCluster,
@@ -99,19 +100,10 @@ function expand(subject: WorkloadSubject, gsa: string, snapshot: Snapshot | unde
       if (ksa.namespace === subject.namespace && gsaOf(ksa) === gsa) names.add(ksa.name);
     }
   }
-  return names.size === 0 ? [subject] : [...names].map((name) => ({ ...subject, name }));
-}
-
-/** The policy with the deltas applied (ADD grants the member the role, REMOVE takes it away). */
-export function applyDeltas(policy: IamPolicy, deltas: readonly BindingDelta[]): IamPolicy {
-  const members = new Map(policy.bindings.map((b) => [b.role, new Set(b.members)]));
-  for (const delta of deltas) {
-    const set = members.get(delta.role) ?? new Set<string>();
-    if (delta.action === 'ADD') set.add(delta.member);
-    else set.delete(delta.member);
-    members.set(delta.role, set);
-  }
-  return { bindings: [...members].map(([role, set]) => ({ role, members: [...set] })) };
+  // Nobody in the inventory uses this GSA from the namespace: the removal breaks no one. A pool
+  // without inventoried clusters is another project's: no verdict is possible, report the namespace.
+  if (names.size === 0) return clustersInPool(snapshot, subject.workloadPool).length > 0 ? [] : [subject];
+  return [...names].map((name) => ({ ...subject, name }));
 }
 
 /** Entries without a `policyDelta`: compare the recorded policy with the inventory's. */

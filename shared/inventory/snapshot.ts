@@ -60,6 +60,8 @@ const googleServiceAccountSchema = z.looseObject({
   email: z.string().min(1),
   uniqueId: z.string().optional(),
   disabled: z.boolean().default(false),
+  /** Deleted but still within the 30-day undelete window (extension; kept for impact mapping). */
+  deleted: z.boolean().optional(),
   iamPolicy: iamPolicySchema.default({ bindings: [] }),
 });
 

@@ -9,6 +9,11 @@ export interface Link {
 
 const CONSOLE = 'https://console.cloud.google.com';
 
+/** encodeURIComponent throws on lone surrogates; audit data is not promised to be well formed. */
+function encode(text: string): string {
+  return encodeURIComponent(text.toWellFormed());
+}
+
 /** The audit-log query that shows the change (and its neighbours) for this finding. */
 export function logsQuery(finding: Finding): string {
   const clauses = ['logName:"cloudaudit.googleapis.com%2Factivity"'];
@@ -23,19 +28,21 @@ export function logsQuery(finding: Finding): string {
 }
 
 export function logsExplorerUrl(finding: Finding): string {
-  const query = encodeURIComponent(logsQuery(finding));
-  return `${CONSOLE}/logs/query;query=${query}?project=${encodeURIComponent(finding.project)}`;
+  const query = encode(logsQuery(finding));
+  return `${CONSOLE}/logs/query;query=${query}?project=${encode(finding.project)}`;
 }
 
 export function consoleUrl(finding: Finding): string {
-  const project = encodeURIComponent(finding.project);
+  const project = encode(finding.project);
   if (finding.cluster) {
     const { location, name } = finding.cluster;
-    const page = finding.nodePool ? `nodepool/${location}/${name}/${finding.nodePool}` : `clusters/details/${location}/${name}/details`;
+    const page = finding.nodePool
+      ? `nodepool/${location}/${name}/${finding.nodePool}`
+      : `clusters/details/${location}/${name}/details`;
     return `${CONSOLE}/kubernetes/${page}?project=${project}`;
   }
   if (finding.gsa) {
-    return `${CONSOLE}/iam-admin/serviceaccounts/details/${encodeURIComponent(finding.gsa)}?project=${project}`;
+    return `${CONSOLE}/iam-admin/serviceaccounts/details/${encode(finding.gsa)}?project=${project}`;
   }
   return `${CONSOLE}/iam-admin/iam?project=${project}`;
 }

@@ -1,6 +1,6 @@
 import type { Cause, Finding, FindingKind, KsaRef, WorkloadRef } from '../detect/finding.ts';
 import type { Incident, TransitionType } from '../incidents/incident.ts';
-import { type Link, linksOf } from './links.ts';
+import { linksOf } from './links.ts';
 
 /**
  * An incident as one Slack message in Block Kit, and the short thread replies that announce its
@@ -284,17 +284,8 @@ function remediationBlocks(finding: Finding): Block[] {
   return blocks;
 }
 
-/** The finding's links; none when they cannot be made (links.ts throws URIError on a lone surrogate). */
-function safeLinks(finding: Finding): Link[] {
-  try {
-    return linksOf(finding);
-  } catch {
-    return [];
-  }
-}
-
 function contextBlock(incident: Incident): ContextBlock {
-  const links = safeLinks(incident.finding)
+  const links = linksOf(incident.finding)
     .filter((l) => l.href.length <= BUDGET.link)
     .map((l) => link(l.href, l.text));
   const meta = [`\`${incident.kind}\``, `incident ${fit(incident.id, 100)}`];

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { type FunctionServer, startFunction } from '../support/function-server.ts';
+import { type FunctionServer, startFunction, waitUntil } from '../support/function-server.ts';
 import { FIXTURES, REPO_ROOT } from '../support/paths.ts';
 
 const removal = {
@@ -83,8 +83,10 @@ describe('auditEvents through the functions-framework server', () => {
   test('a structured CloudEvent: one log line per finding, acknowledged', async () => {
     const status = await post(server.url, cloudEvent('ce-1', published(removal)));
     assert.equal(status, 204);
-    const logs = await server.waitForLogs(1);
-    const line = logs.find((log) => log.eventId === 'ce-1');
+    await waitUntil(() => server.logs().some((log) => log.eventId === 'ce-1' && log.finding), 5_000);
+    const logs = server.logs();
+    const line = logs.find((log) => log.eventId === 'ce-1' && log.finding);
+    assert.ok(logs.some((log) => log.eventId === 'ce-1' && /^incident opened/.test(String(log.message))));
     assert.ok(line, JSON.stringify(logs));
     assert.equal(line.severity, 'CRITICAL');
     const finding = line.finding as Record<string, unknown>;
@@ -102,16 +104,29 @@ describe('auditEvents through the functions-framework server', () => {
 
   test('a raw Pub/Sub push body is turned into a CloudEvent by the framework', async () => {
     const before = server.logs().length;
-    const status = await post(
-      server.url.replace(/\/$/, '/projects/orbit-prod/topics/wi-sentinel-audit'),
-      published(removal),
-      'application/json',
+    const url = server.url.replace(/\/$/, '/projects/orbit-prod/topics/wi-sentinel-audit');
+    const again = { ...removal, insertId: 'fn-remove-2' };
+    assert.equal(await post(url, published(again), 'application/json'), 204);
+    await waitUntil(
+      () =>
+        server
+          .logs()
+          .slice(before)
+          .some((log) => log.finding),
+      5_000,
     );
-    assert.equal(status, 204);
-    const logs = await server.waitForLogs(before + 1);
-    const last = logs.at(-1);
-    assert.ok(last);
-    assert.equal((last.finding as Record<string, unknown>).kind, 'binding-missing');
+    const line = server
+      .logs()
+      .slice(before)
+      .find((log) => log.finding);
+    assert.equal((line?.finding as Record<string, unknown> | undefined)?.kind, 'binding-missing');
+  });
+
+  test('the same entry delivered again is acknowledged as a duplicate', async () => {
+    const before = server.logs().length;
+    assert.equal(await post(server.url, cloudEvent('ce-dup', published(removal))), 204);
+    await waitUntil(() => server.logs().length > before, 5_000);
+    assert.match(String(server.logs().at(-1)?.message), /duplicate delivery acknowledged/);
   });
 
   test('undecodable input is logged with its reason and acknowledged, not retried', async () => {

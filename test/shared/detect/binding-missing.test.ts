@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { applyDeltas, bindingMissing, diffPolicies } from '../../../shared/detect/binding-missing.ts';
+import { bindingMissing, diffPolicies } from '../../../shared/detect/binding-missing.ts';
+import { applyDeltas } from '../../../shared/inventory/apply.ts';
 import { loadSnapshot, ORBIT } from '../../support/snapshots.ts';
 import { CASES } from './cases/binding-missing.ts';
 import { checkCase } from './cases/case.ts';

@@ -1,0 +1,220 @@
+import { createHash } from 'node:crypto';
+import type { Finding } from './detect/finding.ts';
+import { detect } from './detect/index.ts';
+import type { ChangeEvent } from './events/change-event.ts';
+import type { Delivery } from './events/decode.ts';
+import type { Incident, TransitionType } from './incidents/incident.ts';
+import { step } from './incidents/lifecycle.ts';
+import type { IncidentStore } from './incidents/store.ts';
+import { applyChange } from './inventory/apply.ts';
+import type { Snapshot } from './inventory/snapshot.ts';
+import type { Logger } from './log.ts';
+import { deliver } from './notify/deliver.ts';
+import { type Routing, route } from './notify/routing.ts';
+import type { Senders } from './notify/types.ts';
+import { analyze } from './pipeline.ts';
+
+/**
+ * The whole event path after decoding: findings → incidents → notifications, exactly once per
+ * destination under at-least-once delivery. The entry is marked processed only when every effect is
+ * done; a retryable failure throws so Pub/Sub redelivers, and the redelivery finds the state already
+ * applied and retries only what is still owed.
+ */
+export interface AlertingDeps {
+  store: IncidentStore;
+  senders: Senders;
+  routing: Routing;
+  logger: Logger;
+  now?: () => Date;
+  /** The simulated organization (WI_SNAPSHOT, replay): read before each event, then evolved by it. */
+  inventory?: { current(): Snapshot | undefined; update(next: Snapshot): void };
+}
+
+export interface HandleResult {
+  outcome: 'invalid' | 'ignored' | 'duplicate' | 'handled';
+  reason?: string;
+  findings: Finding[];
+  incidents: { incident: Incident; transition?: TransitionType; sent: string[] }[];
+}
+
+/** Thrown when something a retry can cure failed; the function fails so Pub/Sub redelivers. */
+export class RetryableDeliveryError extends Error {
+  readonly causes: Error[];
+  constructor(causes: Error[]) {
+    super(`retryable failures: ${causes.map((c) => c.message).join('; ')}`);
+    this.name = 'RetryableDeliveryError';
+    this.causes = causes;
+  }
+}
+
+export function createAlerting(deps: AlertingDeps) {
+  const now = deps.now ?? (() => new Date());
+  const { store, logger } = deps;
+
+  /** `context` (an event id, say) is added to every log line about this delivery. */
+  async function handle(input: unknown, context: Record<string, unknown> = {}): Promise<HandleResult> {
+    const log: Logger['log'] = (severity, message, fields = {}) =>
+      logger.log(severity, message, { ...context, ...fields });
+    const snapshot = deps.inventory?.current();
+    const analysis = analyze(input, snapshot);
+    if (analysis.outcome === 'invalid') {
+      log('WARNING', `undecodable delivery acknowledged: ${analysis.error}`);
+      return { outcome: 'invalid', reason: analysis.error, findings: [], incidents: [] };
+    }
+    const key = entryKey(analysis.delivery);
+    let findings: Finding[] = [];
+    let event: ChangeEvent | undefined;
+    // Irrelevant entries never touch the store: a cold start for them loads no client library.
+    if (analysis.outcome === 'ignored') {
+      if (!isFailedOperation(analysis.delivery, analysis.reason)) {
+        log('DEBUG', `ignored: ${analysis.reason}`, { entry: key });
+        return { outcome: 'ignored', reason: analysis.reason, findings: [], incidents: [] };
+      }
+      if (await store.isProcessed(key)) return duplicate(key, log);
+      findings = await failedOperation(analysis.delivery, analysis.reason, snapshot);
+    } else {
+      event = analysis.event;
+      if (analysis.findings.length === 0 && !isOperationEnd(event)) {
+        if (deps.inventory && snapshot) deps.inventory.update(applyChange(snapshot, event));
+        return { outcome: 'handled', findings: [], incidents: [] };
+      }
+      if (await store.isProcessed(key)) return duplicate(key, log);
+      event = await withOperation(analysis.event);
+      findings = event === analysis.event ? analysis.findings : detect(event, snapshot);
+    }
+
+    const result: HandleResult = { outcome: 'handled', findings, incidents: [] };
+    const retryable: Error[] = [];
+    const silences = findings.length > 0 ? await store.listSilences() : [];
+    for (const finding of findings) {
+      const at = now();
+      const stepped = await store.transact(finding.fingerprint, (current) => {
+        const next = step(current, finding, key, at);
+        return {
+          ...(next.next ? { next: next.next } : {}),
+          result: { incident: next.next ?? current, transition: next.transition },
+        };
+      });
+      const incident = stepped.incident;
+      if (incident === undefined) continue;
+      if (stepped.transition) {
+        log('NOTICE', `incident ${stepped.transition}: ${finding.summary}`, {
+          incident: incident.id,
+          fingerprint: incident.fingerprint,
+          transition: stepped.transition,
+        });
+      }
+      const report = await deliver(incident, route(incident.finding, deps.routing), deps.senders, {
+        silences,
+        now: at,
+      });
+      for (const error of report.permanent) {
+        log('ERROR', `notification failed permanently: ${error.message}`, { incident: incident.id });
+      }
+      for (const error of report.retryable) {
+        log('WARNING', `notification failed, will be retried: ${error.message}`, {
+          incident: incident.id,
+        });
+      }
+      retryable.push(...report.retryable);
+      const stored = await store.transact(incident.fingerprint, (current) => {
+        if (current?.id !== incident.id) return { result: incident };
+        const next: Incident = {
+          ...current,
+          notifications: { ...current.notifications, ...report.notifications },
+        };
+        if (report.silencedBy) next.silencedBy = report.silencedBy;
+        return { next, result: next };
+      });
+      result.incidents.push({
+        incident: stored,
+        ...(stepped.transition ? { transition: stepped.transition } : {}),
+        sent: report.sent.map((s) => `${s.destination} ${s.transition}`),
+      });
+    }
+    if (event && deps.inventory && snapshot) deps.inventory.update(applyChange(snapshot, event));
+    if (retryable.length > 0) throw new RetryableDeliveryError(retryable);
+    await store.markProcessed(key);
+    return result;
+  }
+
+  function duplicate(key: string, log: Logger['log']): HandleResult {
+    log('INFO', 'duplicate delivery acknowledged', { entry: key });
+    return { outcome: 'duplicate', findings: [], incidents: [] };
+  }
+
+  /**
+   * GKE logs the request and actor on an operation's `first` entry and only the outcome on `last`:
+   * keep the first, and let the last confirm it with the first's request and actor.
+   */
+  async function withOperation(event: ChangeEvent): Promise<ChangeEvent> {
+    const operation = event.source.operation;
+    if (operation === undefined || !isOperation(event)) return event;
+    if (operation.first && !operation.last) {
+      if (detect(event).length === 0) return event;
+      await store.rememberOperation({ id: operation.id, event, recordedAt: now().toISOString() });
+      return event;
+    }
+    if (!operation.last || operation.first) return event;
+    const first = (await store.operation(operation.id))?.event as ChangeEvent | undefined;
+    if (first === undefined || first.type !== event.type) return event;
+    return { ...first, source: { ...first.source, ...pick(event.source), operation } } as ChangeEvent;
+  }
+
+  /** An operation whose `last` entry failed never happened: its first entry's findings resolve. */
+  async function failedOperation(
+    delivery: Delivery,
+    reason: string,
+    snapshot: Snapshot | undefined,
+  ): Promise<Finding[]> {
+    const operation = delivery.entry.operation;
+    if (!operation?.id || !isFailedOperation(delivery, reason)) return [];
+    const first = (await store.operation(operation.id))?.event as ChangeEvent | undefined;
+    if (first === undefined) return [];
+    return detect(first, snapshot)
+      .filter((finding) => finding.status === 'firing')
+      .map((finding) => ({
+        ...finding,
+        status: 'resolved' as const,
+        summary: `the operation that would have broken this failed (${reason}): ${finding.summary}`,
+        cause: {
+          ...(finding.cause ?? { method: first.source.method }),
+          ...(delivery.entry.insertId ? { insertId: delivery.entry.insertId } : {}),
+        },
+      }));
+  }
+
+  return { handle };
+}
+
+/** A GKE long-running operation (Kubernetes entries carry `operation` too, always first and last). */
+function isOperation(event: ChangeEvent): boolean {
+  return event.source.operation !== undefined && !event.source.method.startsWith('io.k8s.');
+}
+
+/** The `last` entry of a GKE operation: only its `first` entry can say what it did. */
+function isOperationEnd(event: ChangeEvent): boolean {
+  return isOperation(event) && event.source.operation?.last === true && !event.source.operation.first;
+}
+
+function isFailedOperation(delivery: Delivery, reason: string): boolean {
+  const operation = delivery.entry.operation;
+  return Boolean(
+    operation?.id && operation.last && !operation.first && reason.startsWith('the request failed'),
+  );
+}
+
+function pick(source: ChangeEvent['source']) {
+  return {
+    ...(source.insertId ? { insertId: source.insertId } : {}),
+    ...(source.time ? { time: source.time } : {}),
+  };
+}
+
+/** The log entry's identity: insertId (unique per log), else the Pub/Sub message id, else its content. */
+export function entryKey(delivery: Delivery): string {
+  const { entry } = delivery;
+  if (entry.insertId) return `${entry.logName ?? ''}|${entry.insertId}`;
+  if (delivery.messageId) return `message|${delivery.messageId}`;
+  return `content|${createHash('sha256').update(JSON.stringify(entry)).digest('hex')}`;
+}

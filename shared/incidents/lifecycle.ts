@@ -1,0 +1,128 @@
+import { createHash } from 'node:crypto';
+import type { Finding, FindingSeverity, KsaRef, WorkloadRef } from '../detect/finding.ts';
+import type { Incident, Transition, TransitionType } from './incident.ts';
+
+/**
+ * The incident lifecycle by fingerprint, pure: open on the first firing finding; update (no new
+ * page) when more KSAs or workloads are hit or the change arrives again from another entry; resolve
+ * on a resolved finding. A resolved incident that fires again opens a new one. The same log entry
+ * applied twice changes nothing.
+ */
+
+/** Bounds that keep an incident document small (Firestore's limit is 1 MiB). */
+export const LIMITS = { transitions: 20, entries: 100, ksas: 1_000, workloads: 1_000 } as const;
+
+const SEVERITY_RANK: Record<FindingSeverity, number> = { info: 0, warning: 1, error: 2, critical: 3 };
+
+export interface Step {
+  /** The incident to store, when this finding changes it. */
+  next?: Incident;
+  transition?: TransitionType;
+}
+
+export function step(current: Incident | undefined, finding: Finding, entryKey: string, now: Date): Step {
+  const at = now.toISOString();
+  if (finding.status === 'resolved') {
+    if (current?.status !== 'open' || current.entries.includes(entryKey)) return {};
+    const transition = transitionOf(current.seq + 1, 'resolved', at, finding);
+    const next: Incident = {
+      ...current,
+      status: 'resolved',
+      updatedAt: at,
+      resolvedAt: at,
+      resolution: { summary: finding.summary, ...(finding.cause ? { cause: finding.cause } : {}) },
+      seq: current.seq + 1,
+      transitions: bounded([...current.transitions, transition], LIMITS.transitions),
+      entries: bounded([...current.entries, entryKey], LIMITS.entries),
+    };
+    return { next, transition: 'resolved' };
+  }
+  if (current === undefined || current.status === 'resolved') {
+    const next: Incident = {
+      id: incidentId(finding.fingerprint, now),
+      fingerprint: finding.fingerprint,
+      kind: finding.kind,
+      status: 'open',
+      severity: finding.severity,
+      finding: boundFinding(finding),
+      openedAt: at,
+      updatedAt: at,
+      seq: 1,
+      transitions: [transitionOf(1, 'opened', at, finding)],
+      entries: [entryKey],
+      notifications: {},
+    };
+    return { next, transition: 'opened' };
+  }
+  if (current.entries.includes(entryKey)) return {};
+  // An operation's `last` entry confirming its `first` is not news.
+  const operation = finding.cause?.operationId;
+  if (operation && current.transitions.some((t) => t.cause?.operationId === operation)) return {};
+  const merged = mergeFindings(current.finding, finding);
+  const added = describeAdded(current.finding, merged);
+  const severity =
+    SEVERITY_RANK[finding.severity] > SEVERITY_RANK[current.severity] ? finding.severity : current.severity;
+  const summary = added ?? `the same change again${finding.cause?.actor ? ` by ${finding.cause.actor}` : ''}`;
+  const transition = { ...transitionOf(current.seq + 1, 'updated', at, finding), summary };
+  const next: Incident = {
+    ...current,
+    severity,
+    finding: { ...merged, severity },
+    updatedAt: at,
+    seq: current.seq + 1,
+    transitions: bounded([...current.transitions, transition], LIMITS.transitions),
+    entries: bounded([...current.entries, entryKey], LIMITS.entries),
+  };
+  return { next, transition: 'updated' };
+}
+
+/** Stable per fingerprint and opening time, safe as a document id. */
+export function incidentId(fingerprint: string, openedAt: Date): string {
+  return `${hashOf(fingerprint).slice(0, 16)}-${openedAt.getTime().toString(36)}`;
+}
+
+export function hashOf(text: string): string {
+  return createHash('sha256').update(text).digest('hex');
+}
+
+function transitionOf(seq: number, type: TransitionType, at: string, finding: Finding): Transition {
+  return { seq, type, at, summary: finding.summary, ...(finding.cause ? { cause: finding.cause } : {}) };
+}
+
+function bounded<T>(list: T[], max: number): T[] {
+  return list.length > max ? list.slice(list.length - max) : list;
+}
+
+const ksaKey = (ksa: KsaRef) => `${ksa.workloadPool}/${ksa.namespace}/${ksa.name}`;
+const workloadKey = (w: WorkloadRef) => `${w.cluster}/${w.namespace}/${w.kind}/${w.name}/${w.nodePool ?? ''}`;
+
+function union<T>(a: readonly T[], b: readonly T[], key: (item: T) => string, max: number): T[] {
+  const byKey = new Map(a.map((item) => [key(item), item]));
+  for (const item of b) byKey.set(key(item), item);
+  return [...byKey.values()].slice(0, max);
+}
+
+/** The latest finding, with every KSA and workload either one names. */
+function mergeFindings(previous: Finding, latest: Finding): Finding {
+  const workloads = union(previous.workloads ?? [], latest.workloads ?? [], workloadKey, LIMITS.workloads);
+  return {
+    ...latest,
+    ksas: union(previous.ksas, latest.ksas, ksaKey, LIMITS.ksas),
+    ...(workloads.length > 0 ? { workloads } : {}),
+  };
+}
+
+function boundFinding(finding: Finding): Finding {
+  return mergeFindings({ ...finding, ksas: [], workloads: [] }, finding);
+}
+
+function describeAdded(before: Finding, after: Finding): string | undefined {
+  const ksas = after.ksas.length - before.ksas.length;
+  const workloads = (after.workloads?.length ?? 0) - (before.workloads?.length ?? 0);
+  if (ksas <= 0 && workloads <= 0) return undefined;
+  const parts = [
+    ksas > 0 ? `${ksas} more KSA${ksas === 1 ? '' : 's'}` : '',
+    workloads > 0 ? `${workloads} more workload${workloads === 1 ? '' : 's'}` : '',
+  ].filter(Boolean);
+  return `now also hits ${parts.join(' and ')}`;
+}

@@ -1,0 +1,42 @@
+import type { Finding } from '../detect/finding.ts';
+import type { Silence, SilenceMatchers } from './incident.ts';
+
+/**
+ * Silences hold incidents back from people (recorded, not sent) until they expire. Every matcher
+ * given must match; a value ending in `*` matches a prefix. A finding matches `namespace` / `ksa` when
+ * any KSA or workload it names does (`ksa` is `NAMESPACE/NAME`).
+ */
+export function activeSilence(
+  finding: Finding,
+  silences: readonly Silence[],
+  now: Date,
+): Silence | undefined {
+  return silences.find(
+    (silence) => Date.parse(silence.expiresAt) > now.getTime() && silenceMatches(silence.matchers, finding),
+  );
+}
+
+export function silenceMatches(matchers: SilenceMatchers, finding: Finding): boolean {
+  const namespaces = [
+    ...finding.ksas.map((k) => k.namespace),
+    ...(finding.workloads ?? []).map((w) => w.namespace),
+  ];
+  const clusters = [finding.cluster?.name, ...(finding.workloads ?? []).map((w) => w.cluster)];
+  const checks: [string | undefined, (string | undefined)[]][] = [
+    [matchers.project, [finding.project]],
+    [matchers.cluster, clusters],
+    [matchers.namespace, namespaces],
+    [matchers.ksa, finding.ksas.map((k) => `${k.namespace}/${k.name}`)],
+    [matchers.kind, [finding.kind]],
+    [matchers.fingerprint, [finding.fingerprint]],
+  ];
+  if (checks.every(([pattern]) => pattern === undefined)) return false;
+  return checks.every(
+    ([pattern, values]) =>
+      pattern === undefined || values.some((v) => v !== undefined && globMatch(pattern, v)),
+  );
+}
+
+export function globMatch(pattern: string, value: string): boolean {
+  return pattern.endsWith('*') ? value.startsWith(pattern.slice(0, -1)) : pattern === value;
+}

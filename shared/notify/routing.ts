@@ -1,0 +1,176 @@
+import { createHash } from 'node:crypto';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+import { type Finding, type FindingSeverity, isPagingKind } from '../detect/finding.ts';
+import { ConfigError } from '../errors.ts';
+import { globMatch } from '../incidents/silences.ts';
+import { formatIssues } from '../inventory/snapshot.ts';
+import type { Destination } from './types.ts';
+
+/**
+ * Routing: rules matching project / cluster / namespace / kind / severity send an incident to a
+ * Slack channel, a PagerDuty service, or both. First match wins unless the rule says `continue`;
+ * nothing matched → the default route (SLACK_CHANNEL / PAGERDUTY_ROUTING_KEY). Only `critical` and
+ * `error` page by default, and hygiene kinds never do.
+ *
+ *   pageSeverities: [critical, error]
+ *   routes:
+ *     - match: { namespace: payments, severity: [critical, error] }
+ *       slack: "#payments-oncall"
+ *       pagerduty: { routingKeyEnv: PAGERDUTY_KEY_PAYMENTS }
+ *     - match: { cluster: "staging-*" }
+ *       slack: "#platform-staging"
+ */
+const SEVERITIES = ['critical', 'error', 'warning', 'info'] as const;
+const oneOrMany = <T extends z.ZodType>(item: T) => z.union([item, z.array(item).min(1)]);
+const pattern = z.string().min(1);
+
+const routeSchema = z
+  .strictObject({
+    match: z
+      .strictObject({
+        project: oneOrMany(pattern).optional(),
+        cluster: oneOrMany(pattern).optional(),
+        namespace: oneOrMany(pattern).optional(),
+        kind: oneOrMany(pattern).optional(),
+        severity: oneOrMany(z.enum(SEVERITIES)).optional(),
+      })
+      .default({}),
+    slack: z.union([z.string().min(1), z.strictObject({ channel: z.string().min(1) })]).optional(),
+    pagerduty: z
+      .strictObject({
+        /** The name of an environment variable that holds the routing key (keys are secrets). */
+        routingKeyEnv: z.string().regex(/^[A-Z_][A-Z0-9_]*$/, 'must name an environment variable'),
+      })
+      .optional(),
+    continue: z.boolean().default(false),
+  })
+  .refine((route) => route.slack !== undefined || route.pagerduty !== undefined, {
+    message: 'a route needs slack, pagerduty or both',
+  });
+
+export const routesFileSchema = z.strictObject({
+  pageSeverities: z.array(z.enum(SEVERITIES)).default(['critical', 'error']),
+  routes: z.array(routeSchema).default([]),
+});
+
+interface Route {
+  match: z.infer<typeof routeSchema>['match'];
+  destinations: Destination[];
+  continue: boolean;
+}
+
+export interface Routing {
+  routes: Route[];
+  defaults: Destination[];
+  pageSeverities: FindingSeverity[];
+}
+
+export interface RoutingDefaults {
+  slackChannel?: string | undefined;
+  pagerdutyRoutingKey?: string | undefined;
+}
+
+function destinationsOf(defaults: RoutingDefaults): Destination[] {
+  return [
+    ...(defaults.slackChannel ? [{ type: 'slack' as const, channel: defaults.slackChannel }] : []),
+    ...(defaults.pagerdutyRoutingKey
+      ? [{ type: 'pagerduty' as const, routingKey: defaults.pagerdutyRoutingKey }]
+      : []),
+  ];
+}
+
+/** Parses a routing file (YAML or JSON); errors name the file and the path of each bad field. */
+export function parseRouting(
+  text: string,
+  {
+    file = 'routing file',
+    env = {},
+    defaults = {},
+  }: { file?: string; env?: NodeJS.ProcessEnv; defaults?: RoutingDefaults } = {},
+): Routing {
+  let value: unknown;
+  try {
+    value = parseYaml(text);
+  } catch (error) {
+    throw new ConfigError(`${file} is not YAML or JSON: ${(error as Error).message}`);
+  }
+  const parsed = routesFileSchema.safeParse(value ?? {});
+  if (!parsed.success) throw new ConfigError(`${file}: ${formatIssues(parsed.error.issues)}`);
+  const routes = parsed.data.routes.map((route, index): Route => {
+    const destinations: Destination[] = [];
+    if (route.slack !== undefined) {
+      destinations.push({
+        type: 'slack',
+        channel: typeof route.slack === 'string' ? route.slack : route.slack.channel,
+      });
+    }
+    if (route.pagerduty !== undefined) {
+      const key = env[route.pagerduty.routingKeyEnv];
+      if (!key) {
+        throw new ConfigError(
+          `${file}: routes.${index}.pagerduty.routingKeyEnv: ${route.pagerduty.routingKeyEnv} is not set`,
+        );
+      }
+      destinations.push({ type: 'pagerduty', routingKey: key });
+    }
+    return { match: route.match, destinations, continue: route.continue };
+  });
+  return { routes, defaults: destinationsOf(defaults), pageSeverities: parsed.data.pageSeverities };
+}
+
+/** The routing of a deployment without a routing file: everything to the defaults. */
+export function defaultRouting(defaults: RoutingDefaults): Routing {
+  return { routes: [], defaults: destinationsOf(defaults), pageSeverities: ['critical', 'error'] };
+}
+
+function anyMatch(
+  patterns: string | readonly string[] | undefined,
+  values: readonly (string | undefined)[],
+): boolean {
+  if (patterns === undefined) return true;
+  const list = typeof patterns === 'string' ? [patterns] : patterns;
+  return list.some((p) => values.some((v) => v !== undefined && globMatch(p, v)));
+}
+
+function routeMatches(match: Route['match'], finding: Finding): boolean {
+  const namespaces = [
+    ...finding.ksas.map((k) => k.namespace),
+    ...(finding.workloads ?? []).map((w) => w.namespace),
+  ];
+  const clusters = [finding.cluster?.name, ...(finding.workloads ?? []).map((w) => w.cluster)];
+  return (
+    anyMatch(match.project, [finding.project]) &&
+    anyMatch(match.cluster, clusters) &&
+    anyMatch(match.namespace, namespaces) &&
+    anyMatch(match.kind, [finding.kind]) &&
+    anyMatch(match.severity, [finding.severity])
+  );
+}
+
+/** Where the finding's incident is told; PagerDuty only when it pages. */
+export function route(finding: Finding, routing: Routing): Destination[] {
+  const chosen: Destination[] = [];
+  let matched = false;
+  for (const candidate of routing.routes) {
+    if (!routeMatches(candidate.match, finding)) continue;
+    matched = true;
+    chosen.push(...candidate.destinations);
+    if (!candidate.continue) break;
+  }
+  const pages = isPagingKind(finding.kind) && routing.pageSeverities.includes(finding.severity);
+  const seen = new Set<string>();
+  return (matched ? chosen : routing.defaults).filter((destination) => {
+    if (destination.type === 'pagerduty' && !pages) return false;
+    const key = destinationKey(destination);
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}
+
+/** A stable key for a destination that never reveals a routing key. */
+export function destinationKey(destination: Destination): string {
+  if (destination.type === 'slack') return `slack:${destination.channel}`;
+  return `pagerduty:${createHash('sha256').update(destination.routingKey).digest('hex').slice(0, 12)}`;
+}

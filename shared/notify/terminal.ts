@@ -1,0 +1,72 @@
+import type { Incident, TransitionType } from '../incidents/incident.ts';
+import type { Delivery, PagerDutySender, SlackSender } from './types.ts';
+
+/**
+ * Notifications shown in a terminal instead of sent: what `replay` and `demo` print when no Slack
+ * token or PagerDuty key is configured. Rendering is pure; the senders only write lines.
+ */
+const MARK: Record<TransitionType, string> = { opened: '🔴', updated: '🟠', resolved: '🟢' };
+const MAX_LIST = 6;
+
+export function renderIncidentText(incident: Incident, transition: TransitionType): string {
+  const f = incident.finding;
+  const lines = [`${MARK[transition]} ${incident.severity.toUpperCase()} ${incident.kind} · ${transition}`];
+  if (transition === 'resolved') {
+    lines.push(`   ${incident.resolution?.summary ?? 'resolved'}`);
+    const who = incident.resolution?.cause;
+    if (who?.actor) lines.push(`   by:    ${who.actor} · ${who.time ?? ''} · ${who.method}`);
+    return lines.join('\n');
+  }
+  const latest = incident.transitions.at(-1);
+  lines.push(`   ${transition === 'updated' && latest ? `${latest.summary} — ` : ''}${f.summary}`);
+  if (f.cause)
+    lines.push(
+      `   who:   ${[f.cause.actor ?? 'unknown actor', f.cause.time, f.cause.method].filter(Boolean).join(' · ')}`,
+    );
+  const hits = [
+    ...f.ksas.map((k) => `KSA ${k.namespace}/${k.name}`),
+    ...(f.workloads ?? []).map(
+      (w) =>
+        `${w.kind} ${w.namespace}/${w.name} · ${w.cluster}${w.nodePool ? ` · pool ${w.nodePool}` : ''}${w.pods ? ` (${w.pods} pod${w.pods === 1 ? '' : 's'})` : ''}`,
+    ),
+  ];
+  for (const [index, hit] of hits.slice(0, MAX_LIST).entries()) {
+    lines.push(`   ${index === 0 ? 'hits: ' : '      '} ${hit}`);
+  }
+  if (hits.length > MAX_LIST) lines.push(`          … and ${hits.length - MAX_LIST} more`);
+  for (const [index, step] of (f.remediation ?? []).entries()) {
+    const [first = '', ...rest] = step.command.split('\n');
+    lines.push(`   ${index === 0 ? 'fix:  ' : '      '} $ ${first}`);
+    for (const line of rest) lines.push(`           ${line}`);
+  }
+  return lines.join('\n');
+}
+
+export function createTerminalSlack(write: (text: string) => void): SlackSender {
+  let counter = 0;
+  return {
+    async send(channel: string, delivery: Delivery) {
+      const verb = delivery.slack ? 'edits its message in' : 'posts to';
+      write(`\n[Slack] ${verb} ${channel}\n${renderIncidentText(delivery.incident, delivery.transition)}\n`);
+      counter += 1;
+      return (
+        delivery.slack ?? {
+          channel,
+          ts: `${Math.floor(Date.now() / 1000)}.${String(counter).padStart(6, '0')}`,
+        }
+      );
+    },
+  };
+}
+
+export function createTerminalPagerDuty(write: (text: string) => void): PagerDutySender {
+  return {
+    async send(_routingKey: string, delivery: Delivery) {
+      const action = delivery.transition === 'resolved' ? 'resolve' : 'trigger';
+      const { incident } = delivery;
+      write(
+        `[PagerDuty] ${action} ${incident.severity} ${incident.kind}: ${incident.finding.summary.slice(0, 160)}\n`,
+      );
+    },
+  };
+}

@@ -1,0 +1,128 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { LIMITS, step } from '../../../shared/incidents/lifecycle.ts';
+import { bindingFinding, resolvedOf } from '../../support/findings.ts';
+
+const t0 = new Date('2026-11-20T09:00:05Z');
+const t1 = new Date('2026-11-20T09:10:00Z');
+const t2 = new Date('2026-11-20T09:20:00Z');
+
+describe('incident lifecycle', () => {
+  test('the first firing finding opens an incident', () => {
+    const { next, transition } = step(undefined, bindingFinding(), 'e-1', t0);
+    assert.equal(transition, 'opened');
+    assert.ok(next);
+    assert.equal(next.status, 'open');
+    assert.equal(next.seq, 1);
+    assert.equal(next.openedAt, t0.toISOString());
+    assert.deepEqual(next.entries, ['e-1']);
+    assert.match(next.id, /^[0-9a-f]{16}-[0-9a-z]+$/);
+  });
+
+  test('the same entry twice changes nothing', () => {
+    const opened = step(undefined, bindingFinding(), 'e-1', t0).next;
+    assert.deepEqual(step(opened, bindingFinding(), 'e-1', t1), {});
+    const resolved = step(opened, resolvedOf(bindingFinding()), 'e-2', t1).next;
+    assert.deepEqual(step(resolved, resolvedOf(bindingFinding()), 'e-2', t2), {});
+  });
+
+  test('more KSAs or workloads update without a new incident, and lists are merged', () => {
+    const opened = step(undefined, bindingFinding(), 'e-1', t0).next;
+    const more = bindingFinding({
+      workloads: [
+        {
+          cluster: 'edge-1',
+          namespace: 'checkout',
+          kind: 'Deployment',
+          name: 'cart',
+          nodePool: 'default-pool',
+          pods: 2,
+        },
+      ],
+      cause: { method: 'google.iam.admin.v1.SetIAMPolicy', insertId: 'e-3' },
+    });
+    const { next, transition } = step(opened, more, 'e-3', t1);
+    assert.equal(transition, 'updated');
+    assert.ok(next && opened);
+    assert.equal(next.id, opened.id);
+    assert.equal(next.seq, 2);
+    assert.deepEqual(
+      next.finding.workloads?.map((w) => w.cluster),
+      ['core-1', 'edge-1'],
+    );
+    assert.match(next.transitions.at(-1)?.summary ?? '', /now also hits 1 more workload/);
+  });
+
+  test('the same change from another entry is an update, said as such', () => {
+    const opened = step(undefined, bindingFinding(), 'e-1', t0).next;
+    const again = step(
+      opened,
+      bindingFinding({ cause: { method: 'm', actor: 'bob@example.org' } }),
+      'e-9',
+      t1,
+    );
+    assert.equal(again.transition, 'updated');
+    assert.match(again.next?.transitions.at(-1)?.summary ?? '', /the same change again by bob@example\.org/);
+  });
+
+  test("an operation's last entry confirming its first is no news", () => {
+    const cause = {
+      method: 'google.container.v1.ClusterManager.UpdateNodePool',
+      operationId: 'op-1',
+      insertId: 'first',
+    };
+    const opened = step(undefined, bindingFinding({ cause }), 'first', t0).next;
+    assert.deepEqual(step(opened, bindingFinding({ cause: { ...cause, insertId: 'last' } }), 'last', t1), {});
+  });
+
+  test('a resolved finding resolves the open incident and records who repaired it', () => {
+    const opened = step(undefined, bindingFinding(), 'e-1', t0).next;
+    const repair = resolvedOf(bindingFinding(), {
+      cause: { method: 'google.iam.admin.v1.SetIAMPolicy', actor: 'fran@example.org' },
+    });
+    const { next, transition } = step(opened, repair, 'e-2', t1);
+    assert.equal(transition, 'resolved');
+    assert.equal(next?.status, 'resolved');
+    assert.equal(next?.resolvedAt, t1.toISOString());
+    assert.equal(next?.resolution?.cause?.actor, 'fran@example.org');
+    assert.equal(next?.seq, 2);
+  });
+
+  test('a resolved finding with no open incident does nothing', () => {
+    assert.deepEqual(step(undefined, resolvedOf(bindingFinding()), 'e-2', t0), {});
+  });
+
+  test('firing again after resolution opens a new incident', () => {
+    const opened = step(undefined, bindingFinding(), 'e-1', t0).next;
+    const resolved = step(opened, resolvedOf(bindingFinding()), 'e-2', t1).next;
+    const { next, transition } = step(resolved, bindingFinding(), 'e-3', t2);
+    assert.equal(transition, 'opened');
+    assert.notEqual(next?.id, opened?.id);
+    assert.equal(next?.seq, 1);
+  });
+
+  test('severity only rises while open', () => {
+    const opened = step(undefined, bindingFinding({ severity: 'error' }), 'e-1', t0).next;
+    const worse = step(opened, bindingFinding({ severity: 'critical' }), 'e-2', t1).next;
+    assert.equal(worse?.severity, 'critical');
+    const calmer = step(worse, bindingFinding({ severity: 'error' }), 'e-3', t2).next;
+    assert.equal(calmer?.severity, 'critical');
+  });
+
+  test('history, entries and lists stay bounded', () => {
+    let incident = step(undefined, bindingFinding(), 'e-0', t0).next;
+    for (let i = 1; i <= 150; i += 1) {
+      const ksas = [{ workloadPool: 'orbit-prod.svc.id.goog', namespace: 'checkout', name: `ksa-${i}` }];
+      const many = Array.from({ length: 20 }, (_, j) => ({
+        ...ksas[0],
+        name: `ksa-${i}-${j}`,
+      })) as typeof ksas;
+      incident = step(incident, bindingFinding({ ksas: many }), `e-${i}`, t1).next ?? incident;
+    }
+    assert.ok(incident);
+    assert.equal(incident.transitions.length, LIMITS.transitions);
+    assert.equal(incident.entries.length, LIMITS.entries);
+    assert.equal(incident.finding.ksas.length, LIMITS.ksas);
+    assert.ok(JSON.stringify(incident).length < 512 * 1024, 'well under Firestore’s 1 MiB document limit');
+  });
+});

@@ -1,0 +1,152 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import type { Incident } from '../../../shared/incidents/incident.ts';
+import { step } from '../../../shared/incidents/lifecycle.ts';
+import { deliver } from '../../../shared/notify/deliver.ts';
+import { NotifyError } from '../../../shared/notify/errors.ts';
+import { destinationKey } from '../../../shared/notify/routing.ts';
+import type { Delivery, Destination, Senders } from '../../../shared/notify/types.ts';
+import { bindingFinding, resolvedOf } from '../../support/findings.ts';
+
+const slack: Destination = { type: 'slack', channel: '#alerts' };
+const pd: Destination = { type: 'pagerduty', routingKey: 'k'.repeat(32) };
+const now = new Date('2026-11-20T10:00:00Z');
+
+/** Senders that record what they were asked and fail as scripted (one entry per call). */
+function recordingSenders(script: { slack?: (Error | null)[]; pagerduty?: (Error | null)[] } = {}) {
+  const calls: { to: string; transition: string; edits?: string }[] = [];
+  const next = (list: (Error | null)[] | undefined) => list?.shift() ?? null;
+  const senders: Senders = {
+    slack: {
+      async send(channel: string, delivery: Delivery) {
+        calls.push({
+          to: channel,
+          transition: delivery.transition,
+          ...(delivery.slack ? { edits: delivery.slack.ts } : {}),
+        });
+        const error = next(script.slack);
+        if (error) throw error;
+        return delivery.slack ?? { channel: 'C1', ts: '1700000000.000100' };
+      },
+    },
+    pagerduty: {
+      async send(_key: string, delivery: Delivery) {
+        calls.push({ to: 'pagerduty', transition: delivery.transition });
+        const error = next(script.pagerduty);
+        if (error) throw error;
+      },
+    },
+  };
+  return { senders, calls };
+}
+
+function opened(): Incident {
+  const incident = step(undefined, bindingFinding(), 'e-1', now).next;
+  assert.ok(incident);
+  return incident;
+}
+
+describe('deliver', () => {
+  test('opening: post to Slack and trigger PagerDuty; states recorded per destination', async () => {
+    const { senders, calls } = recordingSenders();
+    const report = await deliver(opened(), [slack, pd], senders);
+    assert.deepEqual(calls, [
+      { to: '#alerts', transition: 'opened' },
+      { to: 'pagerduty', transition: 'opened' },
+    ]);
+    assert.deepEqual(report.notifications[destinationKey(slack)], {
+      seq: 1,
+      slack: { channel: 'C1', ts: '1700000000.000100' },
+    });
+    assert.deepEqual(report.notifications[destinationKey(pd)], { seq: 1 });
+  });
+
+  test('already told: nothing is sent again', async () => {
+    const { senders, calls } = recordingSenders();
+    const incident = opened();
+    const first = await deliver(incident, [slack, pd], senders);
+    calls.length = 0;
+    await deliver({ ...incident, notifications: first.notifications }, [slack, pd], senders);
+    assert.deepEqual(calls, []);
+  });
+
+  test('Slack fails (retryable), PagerDuty succeeds: the retry goes to Slack only', async () => {
+    const { senders, calls } = recordingSenders({
+      slack: [new NotifyError('slack', 'HTTP 500', { status: 500, retryable: true })],
+    });
+    const incident = opened();
+    const first = await deliver(incident, [slack, pd], senders);
+    assert.equal(first.retryable.length, 1);
+    assert.equal(first.notifications[destinationKey(slack)], undefined);
+    calls.length = 0;
+    const second = await deliver({ ...incident, notifications: first.notifications }, [slack, pd], senders);
+    assert.deepEqual(calls, [{ to: '#alerts', transition: 'opened' }]);
+    assert.equal(second.retryable.length, 0);
+  });
+
+  test('a permanent failure is recorded with its reason and not retried', async () => {
+    const { senders, calls } = recordingSenders({
+      slack: [new NotifyError('slack', 'channel_not_found', { retryable: false })],
+    });
+    const incident = opened();
+    const first = await deliver(incident, [slack], senders);
+    assert.equal(first.permanent.length, 1);
+    assert.deepEqual(first.notifications[destinationKey(slack)], {
+      seq: 1,
+      error: 'slack: channel_not_found',
+    });
+    calls.length = 0;
+    await deliver({ ...incident, notifications: first.notifications }, [slack], senders);
+    assert.deepEqual(calls, []);
+  });
+
+  test('an update edits the Slack message it posted; resolution edits it again and resolves PagerDuty', async () => {
+    const { senders, calls } = recordingSenders();
+    let incident = opened();
+    incident = { ...incident, notifications: (await deliver(incident, [slack, pd], senders)).notifications };
+    const updated = step(
+      incident,
+      bindingFinding({
+        ksas: [...bindingFinding().ksas, { workloadPool: 'p', namespace: 'checkout', name: 'pricing' }],
+      }),
+      'e-2',
+      now,
+    ).next;
+    assert.ok(updated);
+    incident = { ...updated, notifications: (await deliver(updated, [slack, pd], senders)).notifications };
+    const resolved = step(incident, resolvedOf(bindingFinding()), 'e-3', now).next;
+    assert.ok(resolved);
+    await deliver(resolved, [slack, pd], senders);
+    assert.deepEqual(calls, [
+      { to: '#alerts', transition: 'opened' },
+      { to: 'pagerduty', transition: 'opened' },
+      { to: '#alerts', transition: 'updated', edits: '1700000000.000100' },
+      { to: 'pagerduty', transition: 'updated' },
+      { to: '#alerts', transition: 'resolved', edits: '1700000000.000100' },
+      { to: 'pagerduty', transition: 'resolved' },
+    ]);
+  });
+
+  test('silenced: recorded, not sent; and a resolution is not sent where nothing was said', async () => {
+    const { senders, calls } = recordingSenders();
+    const silences = [
+      {
+        id: 's-9',
+        matchers: { namespace: 'checkout' },
+        createdAt: '',
+        expiresAt: '2026-11-21T00:00:00Z',
+        author: 'U1',
+        reason: 'drill',
+      },
+    ];
+    const incident = opened();
+    const report = await deliver(incident, [slack, pd], senders, { silences, now });
+    assert.equal(report.silencedBy, 's-9');
+    assert.deepEqual(calls, []);
+    const resolved = step(incident, resolvedOf(bindingFinding()), 'e-2', now).next;
+    assert.ok(resolved);
+    const after = await deliver(resolved, [slack, pd], senders, { now: new Date('2026-11-22T00:00:00Z') });
+    assert.deepEqual(calls, []);
+    assert.equal(after.notifications[destinationKey(slack)]?.seq, 2);
+  });
+});
