@@ -30,7 +30,14 @@ export function camel<T extends z.core.$ZodLooseShape>(shape: T) {
 }
 
 const stringMap = z.record(z.string(), z.string());
-const jsonObject = z.record(z.string(), z.unknown());
+/**
+ * A JSON object kept as it is: request and response bodies can be tens of KB, and a record schema
+ * would copy every key of every entry; the classifier validates the few fields it reads.
+ */
+const jsonObject = z.custom<Record<string, unknown>>(
+  (value) => typeof value === 'object' && value !== null && !Array.isArray(value),
+  { message: 'expected an object' },
+);
 
 export const bindingDeltaSchema = camel({
   /** Omitted when ACTION_UNSPECIFIED (proto3 default); a number (1 ADD, 2 REMOVE) from exporters that write enums as integers. */
