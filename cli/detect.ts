@@ -2,7 +2,7 @@ import { parseArgs } from 'node:util';
 import type { Snapshot } from '../shared/inventory/snapshot.ts';
 import { readSnapshotFile } from '../shared/inventory/snapshot-file.ts';
 import { analyze } from '../shared/pipeline.ts';
-import { type Io, readLines } from './io.ts';
+import { type Io, readDeliveries } from './io.ts';
 
 export const DETECT_USAGE = 'wi-sentinel detect [--snapshot FILE] [FILE|-]';
 
@@ -19,14 +19,14 @@ export async function detectCommand(args: string[], io: Io): Promise<number> {
   if (positionals.length > 1) throw new UsageError(`detect takes one input file, got ${positionals.length}`);
   const snapshot: Snapshot | undefined = values.snapshot ? readSnapshotFile(values.snapshot) : undefined;
   let bad = 0;
-  for await (const { number, text } of readLines(positionals[0], io)) {
+  for await (const { where, text } of readDeliveries(positionals[0], io)) {
     if (text.trim() === '') continue;
     const analysis = analyze(text, snapshot);
     if (analysis.outcome === 'invalid') {
       bad += 1;
-      io.stderr(`line ${number}: ${analysis.error}\n`);
+      io.stderr(`${where}: ${analysis.error}\n`);
     } else if (analysis.outcome === 'ignored') {
-      if (values.verbose) io.stderr(`line ${number}: ignored: ${analysis.reason}\n`);
+      if (values.verbose) io.stderr(`${where}: ignored: ${analysis.reason}\n`);
     } else {
       for (const finding of analysis.findings) io.stdout(`${JSON.stringify(finding)}\n`);
     }

@@ -7,7 +7,7 @@ import { readSnapshotFile } from '../shared/inventory/snapshot-file.ts';
 import { createLogger } from '../shared/log.ts';
 import { routingFromConfig, sendersFromConfig } from '../shared/wiring.ts';
 import { UsageError } from './detect.ts';
-import { type Io, readLines } from './io.ts';
+import { type Io, readDeliveries } from './io.ts';
 
 export const REPLAY_USAGE = 'wi-sentinel replay --snapshot FILE [FILE|-]';
 
@@ -50,7 +50,7 @@ export async function replayCommand(
     resolved: 0,
     sent: 0,
   };
-  for await (const { number, text } of readLines(positionals[0], io)) {
+  for await (const { where, text } of readDeliveries(positionals[0], io)) {
     if (text.trim() === '') continue;
     totals.lines += 1;
     let result: HandleResult;
@@ -58,12 +58,12 @@ export async function replayCommand(
       result = await alerting.handle(text);
     } catch (error) {
       if (!(error instanceof RetryableDeliveryError)) throw error;
-      io.stderr(`line ${number}: delivery failed (${error.message}); the rest goes on\n`);
+      io.stderr(`${where}: delivery failed (${error.message}); the rest goes on\n`);
       continue;
     }
     if (result.outcome === 'invalid') {
       totals.invalid += 1;
-      io.stderr(`line ${number}: ${result.reason}\n`);
+      io.stderr(`${where}: ${result.reason}\n`);
     }
     if (result.outcome === 'duplicate') totals.duplicates += 1;
     totals.findings += result.findings.length;

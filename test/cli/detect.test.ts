@@ -123,4 +123,28 @@ describe('wi-sentinel detect', () => {
     assert.equal(help.code, 0);
     assert.match(help.stdout, /detect \[--snapshot FILE\]/);
   });
+
+  test('a pretty-printed entry, or an array of them, is read as one document', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'wi-detect-'));
+    const single = join(dir, 'entry.json');
+    writeFileSync(single, JSON.stringify(entry(), null, 2));
+    const one = await runCli(['detect', single]);
+    assert.equal(one.code, 0, one.stderr);
+    assert.equal(findingsOf(one.stdout).length, 1);
+    const array = join(dir, 'entries.json');
+    writeFileSync(
+      array,
+      JSON.stringify([entry(), { hello: 'world' }, entry({ insertId: 'cli-3' })], null, 2),
+    );
+    const many = await runCli(['detect', array]);
+    assert.equal(many.code, 2);
+    assert.match(many.stderr, /^item 2: not a LogEntry/m);
+    assert.equal(findingsOf(many.stdout).length, 2);
+    const broken = join(dir, 'broken.json');
+    writeFileSync(broken, JSON.stringify(entry(), null, 2).slice(0, -2));
+    const bad = await runCli(['detect', broken]);
+    assert.equal(bad.code, 2);
+    assert.equal(bad.stderr.trim().split('\n').length, 1, 'one error for one broken document');
+    assert.match(bad.stderr, /^document: not JSON/);
+  });
 });
