@@ -1,4 +1,5 @@
 import { ConfigError } from '../shared/errors.ts';
+import { DEMO_USAGE, demoCommand } from './demo.ts';
 import { DETECT_USAGE, detectCommand, UsageError } from './detect.ts';
 import { type Io, processIo } from './io.ts';
 import { REPLAY_USAGE, replayCommand } from './replay.ts';
@@ -10,6 +11,8 @@ Commands:
       Read audit-log deliveries (NDJSON), print one Finding per line.
   ${REPLAY_USAGE}
       The whole pipeline in one process: incidents, Slack and PagerDuty (printed when not configured).
+  ${DEMO_USAGE}
+      A simulated organization and its incidents, end to end, shown here (no Google account needed).
 `;
 
 type Command = (args: string[], io: Io) => Promise<number>;
@@ -17,6 +20,7 @@ type Command = (args: string[], io: Io) => Promise<number>;
 const COMMANDS: Record<string, Command> = {
   detect: detectCommand,
   replay: (args, io) => replayCommand(args, io),
+  demo: (args, io) => demoCommand(args, io),
 };
 
 /** Runs one command; returns the exit code (0 ok, 1 failure, 2 bad input or usage). */

@@ -1,6 +1,6 @@
 import { findCluster, gsaOf, impactOfSubject } from '../inventory/impact.ts';
 import { WI_ANNOTATION } from '../inventory/snapshot.ts';
-import { by, describeImpact, makeFinding, outageSeverity } from './build.ts';
+import { by, describeImpact, makeFinding, outageSeverity, PAST_TENSE } from './build.ts';
 import type { Detector } from './detector.ts';
 import { annotate, getCredentials, restartWorkloads } from './remediation.ts';
 
@@ -51,7 +51,7 @@ export const annotationMissing: Detector = {
           severity: 'critical',
           gsa: after,
           ksas: [subject],
-          summary: `${event.namespace}/${event.name} names ${after} again (${event.action}${by(event.source)})`,
+          summary: `${event.namespace}/${event.name} names ${after} again (${PAST_TENSE[event.action]}${by(event.source)})`,
         }),
       ];
     }
@@ -68,7 +68,7 @@ export const annotationMissing: Detector = {
         ...(before ? { gsa: before } : {}),
         ksas: [subject],
         ...(impact ? { workloads: impact.workloads } : {}),
-        summary: `${event.namespace}/${event.name} ${deleted ? 'was deleted' : 'lost its GSA annotation'}${by(event.source)}${before ? ` (was ${before})` : ''}: its pods get no Google credentials${describeImpact(impact)}`,
+        summary: `${event.namespace}/${event.name}${deleted ? `${before ? ` (annotated with ${before})` : ''} was deleted${by(event.source)}` : ` lost its annotation${before ? ` naming ${before}` : ''} (${PAST_TENSE[event.action]}${by(event.source)})`}: its pods get no Google credentials${describeImpact(impact)}`,
         remediation: [
           getCredentials(event.project, event.cluster),
           ...(before && !deleted ? [annotate(event.namespace, event.name, before)] : []),

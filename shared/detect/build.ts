@@ -91,3 +91,11 @@ export function describeImpact(impact: Impact | undefined): string {
 export function ksaName(ksa: { namespace: string; name?: string }): string {
   return `${ksa.namespace}/${ksa.name ?? '*'}`;
 }
+
+/** How a Kubernetes verb reads in a sentence. */
+export const PAST_TENSE = {
+  create: 'created',
+  update: 'updated',
+  patch: 'patched',
+  delete: 'deleted',
+} as const;

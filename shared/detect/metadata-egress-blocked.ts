@@ -2,7 +2,7 @@ import type { NetworkPolicyChange } from '../events/change-event.ts';
 import { findCluster, type Impact, impactOfPolicies } from '../inventory/impact.ts';
 import { judgeMetadataEgress, restrictsEgress } from '../inventory/network-policy.ts';
 import type { NetworkPolicy } from '../inventory/network-policy-schema.ts';
-import { by, describeImpact, makeFinding, outageSeverity } from './build.ts';
+import { by, describeImpact, makeFinding, outageSeverity, PAST_TENSE } from './build.ts';
 import type { Detector } from './detector.ts';
 import type { Finding } from './finding.ts';
 import { allowMetadataEgress, getCredentials } from './remediation.ts';
@@ -58,8 +58,6 @@ function blocksAlone(policy: NetworkPolicy): boolean {
   return verdict.blockedPorts.length > 0;
 }
 
-const PAST = { create: 'created', update: 'updated', patch: 'patched', delete: 'deleted' } as const;
-
 function base(event: NetworkPolicyChange) {
   return {
     kind: 'metadata-egress-blocked' as const,
@@ -78,7 +76,7 @@ function firing(event: NetworkPolicyChange, impact: Impact | undefined, policies
     severity: outageSeverity(impact),
     ksas: impact?.ksas ?? [],
     ...(impact ? { workloads: impact.workloads } : {}),
-    summary: `NetworkPolicy ${names} (${event.action}${by(event.source)}) blocks egress to the GKE metadata server: WI pods in ${event.namespace} get no token${describeImpact(impact)}`,
+    summary: `NetworkPolicy ${names} (${PAST_TENSE[event.action]}${by(event.source)}) blocks egress to the GKE metadata server: WI pods in ${event.namespace} get no token${describeImpact(impact)}`,
     remediation: [getCredentials(event.project, event.cluster), allowMetadataEgress(event.namespace)],
   });
 }
@@ -88,6 +86,6 @@ function resolved(event: NetworkPolicyChange): Finding {
     ...base(event),
     status: 'resolved',
     severity: 'critical',
-    summary: `pods in ${event.namespace} reach the GKE metadata server again (NetworkPolicy ${event.name} ${PAST[event.action]}${by(event.source)})`,
+    summary: `pods in ${event.namespace} reach the GKE metadata server again (NetworkPolicy ${event.name} ${PAST_TENSE[event.action]}${by(event.source)})`,
   });
 }

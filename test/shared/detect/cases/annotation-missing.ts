@@ -28,7 +28,7 @@ const cartFiring: Expected = {
   // The annotation lives on one cluster's KSA: edge-1's cart pods keep theirs.
   workloads: ['core-1 checkout Deployment/cart @general ×1', 'core-1 checkout Deployment/cart @spot ×1'],
   summary: new RegExp(
-    `^checkout/cart lost its GSA annotation by alice@example\\.com \\(was ${CART_GSA}\\): its pods get no Google credentials \\(1 KSA, 2 pods in 1 cluster\\)$`,
+    `^checkout/cart lost its annotation naming ${CART_GSA} \\((patched|updated) by alice@example\\.com\\): its pods get no Google credentials \\(1 KSA, 2 pods in 1 cluster\\)$`,
   ),
   commands: [
     credentials(ORBIT.core),
@@ -65,7 +65,7 @@ export const CASES: DetectorCase[] = [
         fingerprint: fp('checkout', 'cart', ORBIT.edge),
         cluster: ORBIT.edge,
         workloads: ['edge-1 checkout Deployment/cart @default-pool ×2'],
-        summary: /lost its GSA annotation .*\(1 KSA, 2 pods in 1 cluster\)$/,
+        summary: /lost its annotation .*\(1 KSA, 2 pods in 1 cluster\)$/,
         commands: [credentials(ORBIT.edge)],
       },
     ],
@@ -82,7 +82,7 @@ export const CASES: DetectorCase[] = [
         cluster: ORBIT.core,
         ksas: ['checkout/cart'],
         summary:
-          /^checkout\/cart lost its GSA annotation by alice@example\.com: its pods get no Google credentials$/,
+          /^checkout\/cart lost its annotation \(patched by alice@example\.com\): its pods get no Google credentials$/,
         commands: [credentials(ORBIT.core), /^kubectl get serviceaccount cart -n checkout -o yaml$/],
       },
     ],
@@ -101,7 +101,9 @@ export const CASES: DetectorCase[] = [
         gsa: ORBIT.cart,
         ksas: ['checkout/pricing'],
         workloads: ['core-1 checkout StatefulSet/pricing @highmem ×1'],
-        summary: new RegExp(`^checkout/pricing was deleted by alice@example\\.com \\(was ${CART_GSA}\\): `),
+        summary: new RegExp(
+          `^checkout/pricing \\(annotated with ${CART_GSA}\\) was deleted by alice@example\\.com: `,
+        ),
         commands: [
           new RegExp(
             `^kubectl create serviceaccount pricing -n checkout && kubectl annotate serviceaccount pricing -n checkout iam\\.gke\\.io/gcp-service-account=${CART_GSA}$`,
@@ -123,7 +125,7 @@ export const CASES: DetectorCase[] = [
         cluster: ORBIT.core,
         gsa: ORBIT.cart,
         ksas: ['checkout/cart'],
-        summary: new RegExp(`^checkout/cart names ${CART_GSA} again \\(patch by alice@example\\.com\\)$`),
+        summary: new RegExp(`^checkout/cart names ${CART_GSA} again \\(patched by alice@example\\.com\\)$`),
       },
     ],
   },
@@ -142,7 +144,7 @@ export const CASES: DetectorCase[] = [
         cluster: ORBIT.core,
         gsa: ORBIT.cart,
         ksas: ['checkout/cart'],
-        summary: /names cart@orbit-prod\.iam\.gserviceaccount\.com again \(update by alice@example\.com\)$/,
+        summary: /names cart@orbit-prod\.iam\.gserviceaccount\.com again \(updated by alice@example\.com\)$/,
       },
     ],
   },

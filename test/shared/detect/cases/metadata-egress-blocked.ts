@@ -35,7 +35,7 @@ const pricingBlocked: Expected = {
   ksas: ['checkout/pricing'],
   workloads: ['core-1 checkout StatefulSet/pricing @highmem ×1'],
   summary:
-    /^NetworkPolicy checkout\/deny-all \(create by alice@example\.com\) blocks egress to the GKE metadata server: WI pods in checkout get no token \(1 KSA, 1 pod in 1 cluster\)$/,
+    /^NetworkPolicy checkout\/deny-all \(created by alice@example\.com\) blocks egress to the GKE metadata server: WI pods in checkout get no token \(1 KSA, 1 pod in 1 cluster\)$/,
   commands: COMMANDS,
 };
 
@@ -70,7 +70,7 @@ export const CASES: DetectorCase[] = [
           'core-1 checkout Deployment/cart @spot ×1',
         ],
         summary:
-          /^NetworkPolicy checkout\/web-egress \(patch by alice@example\.com\) blocks .*\(1 KSA, 2 pods in 1 cluster\)$/,
+          /^NetworkPolicy checkout\/web-egress \(patched by alice@example\.com\) blocks .*\(1 KSA, 2 pods in 1 cluster\)$/,
       },
     ],
   },
@@ -83,7 +83,8 @@ export const CASES: DetectorCase[] = [
         ...pricingBlocked,
         ksas: [],
         workloads: undefined,
-        summary: /^NetworkPolicy checkout\/deny-all \(create by alice@example\.com\) blocks .* get no token$/,
+        summary:
+          /^NetworkPolicy checkout\/deny-all \(created by alice@example\.com\) blocks .* get no token$/,
       },
     ],
   },
@@ -127,7 +128,7 @@ export const CASES: DetectorCase[] = [
       {
         ...pricingBlocked,
         summary:
-          /^NetworkPolicy checkout\/deny-all, checkout\/allow-dns \(create by alice@example\.com\) blocks /,
+          /^NetworkPolicy checkout\/deny-all, checkout\/allow-dns \(created by alice@example\.com\) blocks /,
       },
     ],
   },
