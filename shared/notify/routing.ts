@@ -1,11 +1,21 @@
 import { createHash } from 'node:crypto';
-import { parse as parseYaml } from 'yaml';
+import { createRequire } from 'node:module';
 import { z } from 'zod';
 import { type Finding, type FindingSeverity, isPagingKind } from '../detect/finding.ts';
 import { ConfigError } from '../errors.ts';
 import { globMatch } from '../incidents/silences.ts';
 import { formatIssues } from '../inventory/snapshot.ts';
 import type { Destination } from './types.ts';
+
+/**
+ * The YAML parser (72 modules, ~35 ms to load) is required on first use: only a deployment with a
+ * routing file reads YAML, and every other cold start, the auditEvents one above all, need not pay
+ * for it. Under Node, `import 'yaml'` and `require('yaml')` resolve to the same CommonJS build.
+ */
+const require = createRequire(import.meta.url);
+function parseYaml(text: string): unknown {
+  return (require('yaml') as typeof import('yaml')).parse(text);
+}
 
 /**
  * Routing: rules matching project / cluster / namespace / kind / severity send an incident to a

@@ -184,4 +184,23 @@ describe('auditEvents start-up', () => {
     assert.ok(count > 5, 'the hook saw the imports');
     assert.deepEqual(heavy, []);
   });
+
+  test('without WI_ROUTES, start-up loads no YAML parser (a cold-start cost only a routing file needs)', () => {
+    const script = `
+      import { registerHooks } from 'node:module';
+      const seen = [];
+      registerHooks({ resolve(specifier, context, next) { const r = next(specifier, context); seen.push(r.url); return r; } });
+      await import(${JSON.stringify(join(REPO_ROOT, 'functions/index.ts'))});
+      console.log(JSON.stringify(seen.filter((url) => /node_modules\\/yaml\\//.test(url))));
+    `;
+    const env = { ...process.env };
+    delete env.WI_ROUTES;
+    const run = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
+      cwd: REPO_ROOT,
+      encoding: 'utf8',
+      env,
+    });
+    assert.equal(run.status, 0, run.stderr);
+    assert.deepEqual(JSON.parse(run.stdout.trim().split('\n').at(-1) ?? 'null'), []);
+  });
 });
