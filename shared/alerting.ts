@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import type { Finding } from './detect/finding.ts';
 import { detect } from './detect/index.ts';
 import type { ChangeEvent } from './events/change-event.ts';
@@ -9,8 +9,8 @@ import type { IncidentStore } from './incidents/store.ts';
 import { applyChange } from './inventory/apply.ts';
 import type { Snapshot } from './inventory/snapshot.ts';
 import type { Logger } from './log.ts';
-import { deliver } from './notify/deliver.ts';
-import { type Routing, route } from './notify/routing.ts';
+import { CLAIM_TTL_MS, claimDestinations, deliver, settleClaims } from './notify/deliver.ts';
+import { destinationKey, type Routing, route } from './notify/routing.ts';
 import type { Senders } from './notify/types.ts';
 import { analyze } from './pipeline.ts';
 
@@ -28,6 +28,8 @@ export interface AlertingDeps {
   now?: () => Date;
   /** The simulated organization (WI_SNAPSHOT, replay): read before each event, then evolved by it. */
   inventory?: { current(): Snapshot | undefined; update(next: Snapshot): void };
+  /** How long a delivery's claim on a destination holds others off (see claimDestinations). */
+  claimTtlMs?: number;
 }
 
 export interface HandleResult {
@@ -35,6 +37,14 @@ export interface HandleResult {
   reason?: string;
   findings: Finding[];
   incidents: { incident: Incident; transition?: TransitionType; sent: string[] }[];
+}
+
+/** What stepping one finding gave: the incident, its transition, and the destinations claimed or busy. */
+interface Stepped {
+  incident?: Incident;
+  transition?: TransitionType;
+  mine: string[];
+  busy: string[];
 }
 
 /** Thrown when something a retry can cure failed; the function fails so Pub/Sub redelivers. */
@@ -86,17 +96,42 @@ export function createAlerting(deps: AlertingDeps) {
     const result: HandleResult = { outcome: 'handled', findings, incidents: [] };
     const retryable: Error[] = [];
     const silences = findings.length > 0 ? await store.listSilences() : [];
+    // This delivery's identity in claims: another delivery of the same entry is another claimant.
+    const token = randomUUID();
     for (const finding of findings) {
       const at = now();
-      const stepped = await store.transact(finding.fingerprint, (current) => {
+      // One transaction steps the incident and claims the destinations still owed a transition, so
+      // a delivery running at the same time cannot decide to tell them too.
+      const stepped = await store.transact<Stepped>(finding.fingerprint, (current) => {
         const next = step(current, finding, key, at);
+        const incident = next.next ?? current;
+        if (incident === undefined) return { result: { mine: [], busy: [] } };
+        const claims = claimDestinations(
+          incident,
+          route(incident.finding, deps.routing),
+          token,
+          at,
+          deps.claimTtlMs ?? CLAIM_TTL_MS,
+        );
         return {
-          ...(next.next ? { next: next.next } : {}),
-          result: { incident: next.next ?? current, transition: next.transition },
+          ...(next.next || claims.mine.length > 0 ? { next: claims.incident } : {}),
+          result: {
+            incident: claims.incident,
+            ...(next.transition ? { transition: next.transition } : {}),
+            mine: claims.mine,
+            busy: claims.busy,
+          },
         };
       });
       const incident = stepped.incident;
       if (incident === undefined) continue;
+      if (stepped.busy.length > 0) {
+        // Not ours to send now; failing makes Pub/Sub bring this entry back, and by then it is told
+        // (nothing left to do) or the other delivery failed (and this one may take its turn).
+        retryable.push(
+          new Error(`another delivery is sending incident ${incident.id} to ${stepped.busy.join(', ')}`),
+        );
+      }
       if (stepped.transition) {
         log('NOTICE', `incident ${stepped.transition}: ${finding.summary}`, {
           incident: incident.id,
@@ -104,10 +139,10 @@ export function createAlerting(deps: AlertingDeps) {
           transition: stepped.transition,
         });
       }
-      const report = await deliver(incident, route(incident.finding, deps.routing), deps.senders, {
-        silences,
-        now: at,
-      });
+      const claimed = route(incident.finding, deps.routing).filter((destination) =>
+        stepped.mine.includes(destinationKey(destination)),
+      );
+      const report = await deliver(incident, claimed, deps.senders, { silences, now: at });
       for (const error of report.permanent) {
         log('ERROR', `notification failed permanently: ${error.message}`, { incident: incident.id });
       }
@@ -121,7 +156,7 @@ export function createAlerting(deps: AlertingDeps) {
         if (current?.id !== incident.id) return { result: incident };
         const next: Incident = {
           ...current,
-          notifications: { ...current.notifications, ...report.notifications },
+          notifications: settleClaims(current, report, stepped.mine, token),
         };
         if (report.silencedBy) next.silencedBy = report.silencedBy;
         return { next, result: next };
@@ -132,7 +167,10 @@ export function createAlerting(deps: AlertingDeps) {
         sent: report.sent.map((s) => `${s.destination} ${s.transition}`),
       });
     }
-    if (event && deps.inventory && snapshot) deps.inventory.update(applyChange(snapshot, event));
+    // Onto the organization as it is now: deliveries handled at the same time each add their change.
+    if (event && deps.inventory && snapshot) {
+      deps.inventory.update(applyChange(deps.inventory.current() ?? snapshot, event));
+    }
     if (retryable.length > 0) throw new RetryableDeliveryError(retryable);
     await store.markProcessed(key);
     return result;

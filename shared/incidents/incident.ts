@@ -21,6 +21,12 @@ export interface NotificationState {
   slack?: { channel: string; ts: string };
   /** The last permanent failure, kept so it is not retried forever. */
   error?: string;
+  /**
+   * A delivery sending the incident here right now (taken in the transaction that decides what is
+   * owed, released when the outcome is recorded): a concurrent delivery of the same or another entry
+   * leaves the destination alone until `until` instead of telling it a second time.
+   */
+  claim?: { token: string; until: string };
 }
 
 export interface Incident {

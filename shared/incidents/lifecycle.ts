@@ -37,6 +37,8 @@ export function step(current: Incident | undefined, finding: Finding, entryKey: 
     };
     return { next, transition: 'resolved' };
   }
+  // Already applied, even to an incident resolved since (a break redelivered after its repair).
+  if (current?.entries.includes(entryKey)) return {};
   if (current === undefined || current.status === 'resolved') {
     const next: Incident = {
       id: incidentId(finding.fingerprint, now),
@@ -54,7 +56,6 @@ export function step(current: Incident | undefined, finding: Finding, entryKey: 
     };
     return { next, transition: 'opened' };
   }
-  if (current.entries.includes(entryKey)) return {};
   // An operation's `last` entry confirming its `first` is not news.
   const operation = finding.cause?.operationId;
   if (operation && current.transitions.some((t) => t.cause?.operationId === operation)) return {};

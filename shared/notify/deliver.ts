@@ -19,6 +19,75 @@ export interface DeliveryReport {
   retryable: Error[];
 }
 
+/**
+ * How long a claim keeps other deliveries off a destination: longer than one send may take (Slack's
+ * deadline is 30 s, PagerDuty's budget 20 s, both by default), short enough that a delivery that
+ * died while sending does not hold the destination for long (its message comes back and retries).
+ */
+export const CLAIM_TTL_MS = 120_000;
+
+export interface Claims {
+  /** The incident with this delivery's claims added (unchanged when it claimed nothing). */
+  incident: Incident;
+  /** Destination keys this delivery claimed: it, and nobody else now, tells them what they are owed. */
+  mine: string[];
+  /** Destination keys owed something that another delivery is sending right now. */
+  busy: string[];
+}
+
+/**
+ * Pure, for the transaction that steps the incident: claims, for the delivery `token`, each
+ * destination still owed a transition that no other delivery is sending. Two deliveries of the same
+ * entry, or of two changes to one incident, that run at once (Pub/Sub duplicates, a redelivery
+ * past the ack deadline, two instances) would otherwise both read "not told yet" and both tell.
+ */
+export function claimDestinations(
+  incident: Incident,
+  destinations: readonly Destination[],
+  token: string,
+  now: Date,
+  ttlMs = CLAIM_TTL_MS,
+): Claims {
+  const notifications = { ...incident.notifications };
+  const mine: string[] = [];
+  const busy: string[] = [];
+  for (const destination of destinations) {
+    const key = destinationKey(destination);
+    const state = notifications[key] ?? { seq: 0 };
+    if (state.seq >= incident.seq) continue;
+    const claim = state.claim;
+    if (claim && claim.token !== token && Date.parse(claim.until) > now.getTime()) {
+      busy.push(key);
+      continue;
+    }
+    notifications[key] = { ...state, claim: { token, until: new Date(now.getTime() + ttlMs).toISOString() } };
+    mine.push(key);
+  }
+  return { incident: mine.length > 0 ? { ...incident, notifications } : incident, mine, busy };
+}
+
+/**
+ * The destination states to store once the claimed destinations were told (or failed): each claimed
+ * one gets its outcome from `report`, and the claim goes. A claim another delivery has taken over
+ * since (ours expired) is theirs to settle.
+ */
+export function settleClaims(
+  current: Incident,
+  report: DeliveryReport,
+  mine: readonly string[],
+  token: string,
+): Record<string, NotificationState> {
+  const notifications = { ...current.notifications };
+  for (const key of mine) {
+    const now = current.notifications[key];
+    if (now?.claim !== undefined && now.claim.token !== token) continue;
+    const { claim: _, ...outcome } = report.notifications[key] ?? now ?? { seq: 0 };
+    if (now !== undefined && now.seq > outcome.seq) continue;
+    notifications[key] = outcome;
+  }
+  return notifications;
+}
+
 export async function deliver(
   incident: Incident,
   destinations: readonly Destination[],

@@ -202,4 +202,54 @@ describe('alerting: findings → incidents → Slack and PagerDuty through the r
     assert.equal((await quiet.handle(event('nodepool-image-update'))).findings.length, 0);
     assert.deepEqual(touched, []);
   });
+
+  test('the same entry delivered twice at once: one post and one trigger', async () => {
+    const removal = event('gsa-binding-removed');
+    const both = await Promise.allSettled([alerting.handle(removal), alerting.handle(removal)]);
+    // The one that found the other sending is told to come back (Pub/Sub redelivers it).
+    for (const settled of both) {
+      if (settled.status === 'rejected') {
+        assert.ok(settled.reason instanceof RetryableDeliveryError, String(settled.reason));
+        assert.match(settled.reason.message, /another delivery is sending/);
+        assert.equal((await alerting.handle(removal)).outcome, 'duplicate');
+      }
+    }
+    assert.equal(posts(slack).length, 1);
+    assert.deepEqual(actions(pd), ['trigger']);
+  });
+
+  test('two changes to one incident at once: one post, then an edit', async () => {
+    const removal = event('gsa-binding-removed');
+    const again = { ...removal, insertId: 'same-change-again' };
+    const both = await Promise.allSettled([alerting.handle(removal), alerting.handle(again)]);
+    for (const [index, settled] of both.entries()) {
+      if (settled.status === 'rejected') await alerting.handle(index === 0 ? removal : again);
+    }
+    assert.equal(posts(slack).length, 1);
+    assert.equal(updates(slack).length, 1, 'the second change edits the message the first posted');
+    assert.deepEqual(actions(pd), ['trigger', 'trigger']);
+  });
+
+  test('a break redelivered after its repair opens nothing', async () => {
+    slack.script({ status: 500 }, { status: 500 }, { status: 500 });
+    const removal = event('gsa-binding-removed');
+    await assert.rejects(alerting.handle(removal), RetryableDeliveryError);
+    assert.equal((await alerting.handle(event('gsa-binding-added'))).incidents[0]?.transition, 'resolved');
+    const redelivered = await alerting.handle(removal);
+    assert.equal(redelivered.incidents[0]?.transition, undefined, 'no new incident');
+    assert.deepEqual(await store.listOpen(), []);
+    assert.deepEqual(actions(pd), ['trigger', 'resolve']);
+    assert.equal(slack.messages.length, 0, 'Slack never heard of it: nothing to say once it is repaired');
+  });
+
+  test('changes handled at once all reach the simulated organization', async () => {
+    await Promise.all([
+      alerting.handle(event('gsa-binding-removed')),
+      alerting.handle(event('gsa-binding-removed-principal')),
+    ]);
+    const policy = (email: string) =>
+      JSON.stringify(snapshot.projects[0]?.serviceAccounts.find((g) => g.email === email)?.iamPolicy);
+    assert.doesNotMatch(policy('cart@orbit-prod.iam.gserviceaccount.com'), /\[checkout\/cart\]/);
+    assert.doesNotMatch(policy('indexer@orbit-prod.iam.gserviceaccount.com'), /sa\/indexer/);
+  });
 });

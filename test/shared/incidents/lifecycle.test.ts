@@ -24,6 +24,8 @@ describe('incident lifecycle', () => {
     assert.deepEqual(step(opened, bindingFinding(), 'e-1', t1), {});
     const resolved = step(opened, resolvedOf(bindingFinding()), 'e-2', t1).next;
     assert.deepEqual(step(resolved, resolvedOf(bindingFinding()), 'e-2', t2), {});
+    // The break redelivered after its repair (its first delivery failed to notify) reopens nothing.
+    assert.deepEqual(step(resolved, bindingFinding(), 'e-1', t2), {});
   });
 
   test('more KSAs or workloads update without a new incident, and lists are merged', () => {
