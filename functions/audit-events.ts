@@ -25,6 +25,13 @@ export function createAuditEventsHandler(deps: AlertingDeps & { logger: Logger }
         const severity = finding.status === 'firing' ? LOG_SEVERITY[finding.severity] : 'INFO';
         deps.logger.log(severity, finding.summary, { eventId, finding });
       }
+      // A change that breaks or repairs nothing is acknowledged with its reason too, as every other
+      // delivery is (undecodable, ignored, duplicate): otherwise it leaves no trace at all.
+      if (result.outcome === 'handled' && result.findings.length === 0) {
+        deps.logger.log('DEBUG', 'acknowledged: the change breaks or repairs no Workload Identity link', {
+          eventId,
+        });
+      }
     } catch (error) {
       if (error instanceof RetryableDeliveryError || (error instanceof StoreError && error.retryable)) {
         deps.logger.log('WARNING', `delivery will be retried: ${error.message}`, { eventId });

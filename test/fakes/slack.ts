@@ -53,6 +53,8 @@ export interface FakeSlackCall {
   answered: number | 'hang';
   /** The Slack error code answered, if any. */
   error?: string;
+  /** When the whole request had arrived (Date.now()): what latency measurements end on. */
+  receivedAt: number;
 }
 
 export interface FakeSlackMessage {
@@ -200,6 +202,7 @@ export async function startFakeSlack({ token }: { token?: string } = {}): Promis
         raw,
         body: parseBody(raw, req.headers['content-type']),
         answered: 'hang',
+        receivedAt: Date.now(),
       };
       calls.push(call);
       const step = queue.shift() ?? 'ok';

@@ -16,6 +16,8 @@ export async function freePort(): Promise<number> {
 
 export interface FunctionServer {
   url: string;
+  /** The function's node process (functions-framework serves in it, no wrapper): for /proc/PID/status. */
+  pid: number;
   /** Every stdout line the function printed so far. */
   lines: string[];
   /** Structured (JSON) log lines so far. */
@@ -76,6 +78,7 @@ export async function startFunction(
     lines.filter((line) => line.startsWith('{')).map((line) => JSON.parse(line) as Record<string, unknown>);
   return {
     url,
+    pid: child.pid ?? 0,
     lines,
     logs,
     async waitForLogs(count, timeoutMs = 5_000) {
