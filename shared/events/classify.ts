@@ -421,22 +421,24 @@ function k8sTarget(context: Context, objects: (Record<string, unknown> | undefin
   return { ...names, namespace, name, parsed };
 }
 
-function classifyKsa(action: KsaChange['action'], context: Context): Classified {
-  const { payload, source, ignore } = context;
-  const target = k8sTarget(context, [payload.response, payload.request]);
+/** The fields every Kubernetes change shares, or why the entry cannot name its object. */
+function k8sChange<A extends string>(resource: string, action: A, context: Context) {
+  const target = k8sTarget(context, [context.payload.response, context.payload.request]);
   if (!target.project || !target.cluster || !target.namespace || !target.name) {
-    return ignore(`serviceaccounts.${action} entry names no cluster, namespace and name`);
+    return { ignored: context.ignore(`${resource}.${action} entry names no cluster, namespace and name`) };
   }
-  const [response, request] = target.parsed;
-  const event: KsaChange = {
-    type: 'k8s-serviceaccount',
-    source,
-    project: target.project,
-    action,
-    cluster: target.cluster,
-    namespace: target.namespace,
-    name: target.name,
+  const { project, cluster, namespace, name } = target;
+  return {
+    base: { source: context.source, project, action, cluster, namespace, name },
+    parsed: target.parsed,
   };
+}
+
+function classifyKsa(action: KsaChange['action'], context: Context): Classified {
+  const change = k8sChange('serviceaccounts', action, context);
+  if (change.ignored) return change.ignored;
+  const [response, request] = change.parsed;
+  const event: KsaChange = { type: 'k8s-serviceaccount', ...change.base };
   if (action !== 'delete' && response?.kind === 'ServiceAccount') {
     event.annotations = Object.fromEntries(
       Object.entries(response.metadata?.annotations ?? {}).filter(
@@ -450,20 +452,10 @@ function classifyKsa(action: KsaChange['action'], context: Context): Classified 
 }
 
 function classifyNetworkPolicy(action: NetworkPolicyChange['action'], context: Context): Classified {
-  const { payload, source, ignore } = context;
-  const target = k8sTarget(context, [payload.response, payload.request]);
-  if (!target.project || !target.cluster || !target.namespace || !target.name) {
-    return ignore(`networkpolicies.${action} entry names no cluster, namespace and name`);
-  }
-  const event: NetworkPolicyChange = {
-    type: 'k8s-networkpolicy',
-    source,
-    project: target.project,
-    action,
-    cluster: target.cluster,
-    namespace: target.namespace,
-    name: target.name,
-  };
+  const { payload, ignore } = context;
+  const change = k8sChange('networkpolicies', action, context);
+  if (change.ignored) return change.ignored;
+  const event: NetworkPolicyChange = { type: 'k8s-networkpolicy', ...change.base };
   if (action !== 'delete') {
     const candidates = [payload.response, action === 'patch' ? undefined : payload.request];
     const policy = candidates
@@ -471,7 +463,7 @@ function classifyNetworkPolicy(action: NetworkPolicyChange['action'], context: C
       .map((c) => networkPolicySchema.safeParse(c))
       .find((r) => r.success);
     if (policy === undefined) return ignore(`networkpolicies.${action} entry records no valid NetworkPolicy`);
-    event.policy = { ...policy.data, metadata: { ...policy.data.metadata, namespace: target.namespace } };
+    event.policy = { ...policy.data, metadata: { ...policy.data.metadata, namespace: event.namespace } };
   }
   return event;
 }
