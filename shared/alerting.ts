@@ -188,8 +188,8 @@ export function createAlerting(deps: AlertingDeps) {
   async function withOperation(event: ChangeEvent): Promise<ChangeEvent> {
     const operation = event.source.operation;
     if (operation === undefined || !isOperation(event)) return event;
+    // A first entry gets here only with findings (the rest returned early): worth remembering.
     if (operation.first && !operation.last) {
-      if (detect(event).length === 0) return event;
       await store.rememberOperation({ id: operation.id, event, recordedAt: now().toISOString() });
       return event;
     }

@@ -10,7 +10,12 @@ import {
   ksaInPool,
   policyBinds,
 } from '../inventory/impact.ts';
-import { classicMember, parseWorkloadMember, type WorkloadSubject } from '../inventory/members.ts';
+import {
+  classicMember,
+  parseWorkloadMember,
+  projectOfEmail,
+  type WorkloadSubject,
+} from '../inventory/members.ts';
 import { type IamPolicy, type Snapshot, WI_USER_ROLE } from '../inventory/snapshot.ts';
 import { by, describeImpact, ksaName, makeFinding, outageSeverity } from './build.ts';
 import type { Detector } from './detector.ts';
@@ -159,5 +164,5 @@ function fromAnnotation(event: KsaChange, snapshot: Snapshot | undefined): Findi
 }
 
 function gsaProject(email: string, fallback: string): string {
-  return /@([a-z0-9-]+)\.iam\.gserviceaccount\.com$/.exec(email)?.[1] ?? fallback;
+  return projectOfEmail(email) ?? fallback;
 }

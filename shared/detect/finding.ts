@@ -81,6 +81,15 @@ export interface Finding {
   remediation?: Remediation[];
 }
 
+/** The namespaces and clusters a finding touches, through its KSAs and workloads (routing, silences). */
+export function scopeOf(finding: Finding): { namespaces: string[]; clusters: (string | undefined)[] } {
+  const workloads = finding.workloads ?? [];
+  return {
+    namespaces: [...finding.ksas.map((k) => k.namespace), ...workloads.map((w) => w.namespace)],
+    clusters: [finding.cluster?.name, ...workloads.map((w) => w.cluster)],
+  };
+}
+
 /** Fingerprints join their parts with `/`; the same link gives the same fingerprint firing and resolved. */
 export function fingerprint(kind: FindingKind, ...parts: string[]): string {
   return [kind, ...parts].join('/');

@@ -7,7 +7,7 @@ import {
   isWorkloadIdentityGsa,
   ksaInPool,
 } from '../inventory/impact.ts';
-import { parseWorkloadMember } from '../inventory/members.ts';
+import { parseWorkloadMember, projectOfEmail } from '../inventory/members.ts';
 import { type Snapshot, WI_ANNOTATION, WI_USER_ROLE } from '../inventory/snapshot.ts';
 import { by, ksaName, makeFinding } from './build.ts';
 import type { Detector } from './detector.ts';
@@ -125,7 +125,7 @@ function sharedFindings(event: KsaChange, snapshot: Snapshot): Finding[] {
   const users = impactOfGsa(snapshot, gsa).ksas;
   const namespaces = new Set([...users.map((ksa) => ksa.namespace), event.namespace]);
   if (namespaces.size < 2) return [];
-  const project = /@([a-z0-9-]+)\.iam\.gserviceaccount\.com$/.exec(gsa)?.[1] ?? event.project;
+  const project = projectOfEmail(gsa) ?? event.project;
   const pool = cluster?.workloadPool ?? `${event.project}.svc.id.goog`;
   // The same KSA may already use the GSA from another cluster of the pool: list it once.
   const ksas = new Map(

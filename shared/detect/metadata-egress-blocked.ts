@@ -21,19 +21,14 @@ export const metadataEgressBlocked: Detector = {
     const cluster = findCluster(snapshot, event.project, event.cluster);
     if (snapshot === undefined || cluster === undefined) return judgeAlone(event);
     if (!cluster.workloadPool) return [];
-    const others = cluster.networkPolicies.filter(
-      (policy) =>
-        !(
-          policy.metadata.name === event.name &&
-          (policy.metadata.namespace ?? event.namespace) === event.namespace
-        ),
-    );
+    // The namespace's policies before the change, and after it (the changed one replaced or gone).
     const before = cluster.networkPolicies.filter(
       (p) => (p.metadata.namespace ?? event.namespace) === event.namespace,
     );
-    const after = [...others, ...(event.policy ? [event.policy] : [])].filter(
-      (p) => (p.metadata.namespace ?? event.namespace) === event.namespace,
-    );
+    const after = [
+      ...before.filter((p) => p.metadata.name !== event.name),
+      ...(event.policy ? [event.policy] : []),
+    ];
     const blocked = impactOfPolicies(snapshot, cluster, event.namespace, after);
     if (blocked.ksas.length > 0) return [firing(event, blocked, blocked.policies)];
     const wasBlocked = impactOfPolicies(snapshot, cluster, event.namespace, before);

@@ -1,3 +1,4 @@
+import { projectOfEmail } from '../inventory/members.ts';
 import type { ClusterRef, Remediation, WorkloadRef } from './finding.ts';
 
 /** Repair commands with the real names filled in (never a placeholder). */
@@ -68,8 +69,8 @@ export function undeleteGsa(project: string, uniqueId: string): Remediation {
 
 /** The account id is the email's local part; the project is the email's own when it names one. */
 export function recreateGsa(project: string, gsa: string): Remediation {
-  const [accountId = gsa, domain = ''] = gsa.split('@');
-  const owner = /^([a-z0-9-]+)\.iam\.gserviceaccount\.com$/.exec(domain)?.[1] ?? project;
+  const [accountId = gsa] = gsa.split('@');
+  const owner = projectOfEmail(gsa) ?? project;
   return {
     title: 'Recreate the service account (a new principal: grant its roles and bindings again)',
     command: `gcloud iam service-accounts create ${accountId} --project ${owner}`,

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { ClusterRef } from '../detect/finding.ts';
+import { projectOfEmail } from '../inventory/members.ts';
 import { networkPolicySchema } from '../inventory/network-policy-schema.ts';
 import { iamPolicySchema, WI_ANNOTATION } from '../inventory/snapshot.ts';
 import type {
@@ -246,11 +247,6 @@ function classifyGsaLifecycle(action: GsaLifecycleChange['action'], context: Con
 function emailIn(name: string | undefined): string | undefined {
   const last = name?.split('/').pop();
   return last?.includes('@') ? last : undefined;
-}
-
-/** `sa@PROJECT.iam.gserviceaccount.com` → PROJECT (user-managed accounts only). */
-function projectOfEmail(email: string): string | undefined {
-  return /@([a-z0-9-]+)\.iam\.gserviceaccount\.com$/.exec(email)?.[1];
 }
 
 // ---------------------------------------------------------------- GKE

@@ -1,4 +1,4 @@
-import type { Finding } from '../detect/finding.ts';
+import { type Finding, scopeOf } from '../detect/finding.ts';
 import type { Silence, SilenceMatchers } from './incident.ts';
 
 /**
@@ -17,11 +17,7 @@ export function activeSilence(
 }
 
 export function silenceMatches(matchers: SilenceMatchers, finding: Finding): boolean {
-  const namespaces = [
-    ...finding.ksas.map((k) => k.namespace),
-    ...(finding.workloads ?? []).map((w) => w.namespace),
-  ];
-  const clusters = [finding.cluster?.name, ...(finding.workloads ?? []).map((w) => w.cluster)];
+  const { namespaces, clusters } = scopeOf(finding);
   const checks: [string | undefined, (string | undefined)[]][] = [
     [matchers.project, [finding.project]],
     [matchers.cluster, clusters],

@@ -51,6 +51,11 @@ export function classicMember(workloadPool: string, namespace: string, name: str
   return `serviceAccount:${workloadPool}[${namespace}/${name}]`;
 }
 
+/** `sa@PROJECT.iam.gserviceaccount.com` → PROJECT (user-managed accounts only; others name no project). */
+export function projectOfEmail(email: string): string | undefined {
+  return /@([a-z0-9-]+)\.iam\.gserviceaccount\.com$/.exec(email)?.[1];
+}
+
 /** `PROJECT.svc.id.goog` → `PROJECT` (the pool is named after its project). */
 export function poolProject(workloadPool: string): string {
   return workloadPool.replace(/\.svc\.id\.goog$/, '');

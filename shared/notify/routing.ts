@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { z } from 'zod';
-import { type Finding, type FindingSeverity, isPagingKind } from '../detect/finding.ts';
+import { type Finding, type FindingSeverity, isPagingKind, scopeOf } from '../detect/finding.ts';
 import { ConfigError } from '../errors.ts';
 import { globMatch } from '../incidents/silences.ts';
 import { formatIssues } from '../inventory/snapshot.ts';
@@ -144,11 +144,7 @@ function anyMatch(
 }
 
 function routeMatches(match: Route['match'], finding: Finding): boolean {
-  const namespaces = [
-    ...finding.ksas.map((k) => k.namespace),
-    ...(finding.workloads ?? []).map((w) => w.namespace),
-  ];
-  const clusters = [finding.cluster?.name, ...(finding.workloads ?? []).map((w) => w.cluster)];
+  const { namespaces, clusters } = scopeOf(finding);
   return (
     anyMatch(match.project, [finding.project]) &&
     anyMatch(match.cluster, clusters) &&
