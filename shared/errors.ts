@@ -43,3 +43,32 @@ export class StoreError extends SentinelError {
     this.status = status;
   }
 }
+
+/**
+ * A read of live state (GKE, IAM, Kubernetes API) that failed. `retryable` for 429, 5xx and
+ * timeouts; `permission` is set when wi-sentinel itself lacks access (401/403): that is reported as
+ * such, naming the permission, never taken for "all healthy". `api` names the service, `status` the
+ * HTTP status when there was one.
+ */
+export class LookupError extends SentinelError {
+  readonly retryable: boolean;
+  readonly api: string;
+  readonly status: number | undefined;
+  readonly permission: string | undefined;
+  constructor(
+    message: string,
+    {
+      api,
+      retryable,
+      status,
+      permission,
+      cause,
+    }: { api: string; retryable: boolean; status?: number; permission?: string; cause?: unknown },
+  ) {
+    super('lookup', message, cause === undefined ? undefined : { cause });
+    this.api = api;
+    this.retryable = retryable;
+    this.status = status;
+    this.permission = permission;
+  }
+}

@@ -1,0 +1,74 @@
+import type { NetworkPolicy } from '../inventory/network-policy-schema.ts';
+import type { IamPolicy, SnapshotKsa, SnapshotNodePool, SnapshotPod } from '../inventory/snapshot.ts';
+
+/**
+ * The narrow ports through which wi-sentinel reads live state. Two implementations of each: the
+ * adapters in this folder (Google and Kubernetes APIs, client libraries loaded on first use) and the
+ * snapshot-backed ones (WI_SNAPSHOT, replay, tests). Everything above this folder (verification,
+ * impact, diagnose, the sweep) sees only these interfaces, and shapes from the Snapshot contract.
+ */
+
+export interface ClusterKey {
+  project: string;
+  location: string;
+  name: string;
+}
+
+/** A GKE cluster as the container API describes it: Workload Identity, pools, how to reach it. */
+export interface GkeCluster extends ClusterKey {
+  /** Absent or empty: Workload Identity is off for the cluster. */
+  workloadPool?: string;
+  nodePools: SnapshotNodePool[];
+  /** Where the Kubernetes API answers: the DNS-based endpoint when the cluster has one, else the IP. */
+  endpoint?: string;
+  /** Base64 PEM of the cluster CA (absent for DNS endpoints, which use public CAs). */
+  caCertificate?: string;
+  /** RUNNING, RECONCILING, PROVISIONING, STOPPING, ERROR, DEGRADED. */
+  status?: string;
+}
+
+export interface GkePort {
+  /** Every cluster of the project, across all locations (`locations/-`), with its node pools. */
+  listClusters(project: string): Promise<GkeCluster[]>;
+  /** One cluster; `undefined` when it does not exist (404). */
+  getCluster(key: ClusterKey): Promise<GkeCluster | undefined>;
+}
+
+/** A Google service account as IAM describes it. */
+export interface GsaInfo {
+  email: string;
+  uniqueId?: string;
+  disabled: boolean;
+  project: string;
+}
+
+export interface IamPort {
+  /** `undefined` when the service account does not exist (404). */
+  getServiceAccount(email: string): Promise<GsaInfo | undefined>;
+  /** The policy on the service account (who may act as it). */
+  getServiceAccountPolicy(email: string): Promise<IamPolicy>;
+  listServiceAccounts(project: string): Promise<GsaInfo[]>;
+  /** The project's own IAM policy (least-privilege checks). */
+  getProjectPolicy(project: string): Promise<IamPolicy>;
+}
+
+/** Kubernetes reads of one cluster. Pods come with their node pool resolved from their node. */
+export interface KubePort {
+  listServiceAccounts(cluster: GkeCluster, namespace?: string): Promise<SnapshotKsa[]>;
+  /** `undefined` when the KSA does not exist (404). */
+  getServiceAccount(cluster: GkeCluster, namespace: string, name: string): Promise<SnapshotKsa | undefined>;
+  /** Running pods (optionally of one namespace, or of one KSA); env var names only, never values. */
+  listPods(
+    cluster: GkeCluster,
+    filter?: { namespace?: string; serviceAccountName?: string },
+  ): Promise<SnapshotPod[]>;
+  listNetworkPolicies(cluster: GkeCluster, namespace?: string): Promise<NetworkPolicy[]>;
+  listNamespaces(cluster: GkeCluster): Promise<{ name: string; labels: Record<string, string> }[]>;
+}
+
+/** Everything live state is read through. */
+export interface LiveState {
+  gke: GkePort;
+  iam: IamPort;
+  kube: KubePort;
+}
