@@ -16,6 +16,12 @@ const files = readdirSync(testDir, { recursive: true, encoding: 'utf8' })
   .filter((file) => only.length === 0 || only.some((part) => file.includes(part)))
   .sort();
 
+// `node --test` with no file runs everything: a filter that matches nothing is a mistake, say so.
+if (files.length === 0) {
+  process.stderr.write(`no test file matches ${only.map((part) => JSON.stringify(part)).join(' or ')}\n`);
+  process.exit(2);
+}
+
 if (shared === undefined) {
   process.stdout.write(
     'conformance suite NOT RUN: ../shared/fixtures does not exist beside the repository\n',

@@ -45,6 +45,25 @@ const envSchema = z.object({
   ),
   /** `host:port` of a Firestore emulator (tests, local runs). */
   FIRESTORE_EMULATOR_HOST: optionalText,
+  /** Projects the sweep and the status command cover, comma-separated (default: GOOGLE_CLOUD_PROJECT). */
+  WI_PROJECTS: optionalText.pipe(
+    z
+      .string()
+      .regex(
+        /^[a-z][a-z0-9-]{4,28}[a-z0-9](,[a-z][a-z0-9-]{4,28}[a-z0-9])*$/,
+        'must be project ids, comma-separated',
+      )
+      .transform((value) => value.split(','))
+      .optional(),
+  ),
+  /** Google API base URLs (defaults: Google's; tests point them at fakes). */
+  GKE_API_URL: z.url({ message: 'must be a URL' }).default('https://container.googleapis.com'),
+  IAM_API_URL: z.url({ message: 'must be a URL' }).default('https://iam.googleapis.com'),
+  RESOURCE_MANAGER_API_URL: z
+    .url({ message: 'must be a URL' })
+    .default('https://cloudresourcemanager.googleapis.com'),
+  /** An OAuth access token to use instead of Application Default Credentials (as Terraform's provider). */
+  GOOGLE_OAUTH_ACCESS_TOKEN: optionalText,
 });
 
 export type Config = z.infer<typeof envSchema>;
