@@ -45,7 +45,7 @@ export interface GsaInfo {
 export interface IamPort {
   /** `undefined` when the service account does not exist (404). */
   getServiceAccount(email: string): Promise<GsaInfo | undefined>;
-  /** The policy on the service account (who may act as it). */
+  /** The policy on the service account (who may act as it); a 404 LookupError when it does not exist. */
   getServiceAccountPolicy(email: string): Promise<IamPolicy>;
   listServiceAccounts(project: string): Promise<GsaInfo[]>;
   /** The project's own IAM policy (least-privilege checks). */
