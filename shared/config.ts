@@ -64,6 +64,53 @@ const envSchema = z.object({
     .default('https://cloudresourcemanager.googleapis.com'),
   /** An OAuth access token to use instead of Application Default Credentials (as Terraform's provider). */
   GOOGLE_OAUTH_ACCESS_TOKEN: optionalText,
+  /** Slack users (U…, W…) who may silence and unsilence from /wi-status, comma-separated. */
+  SLACK_ALLOWED_USERS: optionalText.pipe(
+    z
+      .string()
+      .regex(
+        /^[UW][A-Z0-9]{2,}(\s*,\s*[UW][A-Z0-9]{2,})*$/,
+        'must be Slack user IDs (U…, W…), comma-separated',
+      )
+      .transform((value) => value.split(',').map((id) => id.trim()))
+      .optional(),
+  ),
+  /** A Slack user group (S…) whose members may silence and unsilence (needs the usergroups:read scope). */
+  SLACK_ALLOWED_USERGROUP: optionalText.pipe(
+    z
+      .string()
+      .regex(/^S[A-Z0-9]{2,}$/, 'must be a Slack user group ID (S…)')
+      .optional(),
+  ),
+  /**
+   * Origins besides https://hooks.slack.com that a slash command's response_url may name, comma-
+   * separated: for tests only (a fake Slack on 127.0.0.1). Never set it in production.
+   */
+  SLACK_RESPONSE_URL_ORIGINS: optionalText.pipe(
+    z
+      .string()
+      .regex(
+        /^https?:\/\/[^/,\s]+(\s*,\s*https?:\/\/[^/,\s]+)*$/,
+        'must be origins (http://host:port), comma-separated',
+      )
+      .transform((value, ctx) => {
+        try {
+          return value.split(',').map((origin) => new URL(origin.trim()).origin);
+        } catch {
+          ctx.addIssue({ code: 'custom', message: 'must be origins (http://host:port), comma-separated' });
+          return z.NEVER;
+        }
+      })
+      .optional(),
+  ),
+  /** The Pub/Sub topic of deferred /wi-status commands (wiStatus publishes, wiCommands runs them). */
+  WI_COMMANDS_TOPIC: z
+    .string()
+    .trim()
+    .regex(/^[A-Za-z][A-Za-z0-9._~+%-]{2,254}$/, 'must be a Pub/Sub topic id')
+    .default('wi-sentinel-commands'),
+  /** `host:port` of a Pub/Sub emulator (tests, local runs). */
+  PUBSUB_EMULATOR_HOST: optionalText,
 });
 
 export type Config = z.infer<typeof envSchema>;
