@@ -99,3 +99,30 @@ export const PAST_TENSE = {
   patch: 'patched',
   delete: 'deleted',
 } as const;
+
+/** The parenthesised impact describeImpact appends to every outage summary. */
+const IMPACT_SUFFIX =
+  / \((?:no Workload Identity workload runs there now|\d+ KSAs?, (?:no running pods|\d+ pods? in \d+ clusters?))\)$/;
+
+/**
+ * The finding with who is hit recomputed (from live state): KSAs, workloads, the severity that
+ * follows from them, and the summary's impact restated. The rest of the finding stays as detected.
+ */
+export function withImpact(finding: Finding, impact: Impact): Finding {
+  const outage = finding.severity === 'critical' || finding.severity === 'error';
+  return {
+    kind: finding.kind,
+    status: finding.status,
+    severity: outage ? outageSeverity(impact) : finding.severity,
+    fingerprint: finding.fingerprint,
+    project: finding.project,
+    ...(finding.cluster ? { cluster: finding.cluster } : {}),
+    ...(finding.nodePool ? { nodePool: finding.nodePool } : {}),
+    ...(finding.gsa ? { gsa: finding.gsa } : {}),
+    ksas: impact.ksas,
+    ...(impact.workloads.length > 0 ? { workloads: impact.workloads } : {}),
+    ...(finding.cause ? { cause: finding.cause } : {}),
+    summary: `${finding.summary.replace(IMPACT_SUFFIX, '')}${describeImpact(impact)}`,
+    ...(finding.remediation ? { remediation: finding.remediation } : {}),
+  };
+}
