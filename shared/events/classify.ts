@@ -16,6 +16,7 @@ import type {
   NetworkPolicyChange,
   NodePoolChange,
 } from './change-event.ts';
+import { type MethodRoute, watchedMethod } from './methods.ts';
 import { type AuditLog, auditDataSchema, bindingDeltaSchema, camel, type LogEntry } from './schemas.ts';
 
 /**
@@ -39,10 +40,13 @@ export function classify(entry: LogEntry): Classified {
       `the request failed (code ${code}${payload.status?.message ? `: ${payload.status.message}` : ''})`,
     );
   }
-  const route = ROUTES.find((candidate) => candidate.match.test(method));
-  if (route === undefined) return ignore(`${method} does not change a Workload Identity link`);
-  const verb = route.match.exec(method)?.[1] ?? '';
-  return route.classify(verb, { entry, payload, source, ignore });
+  const watched = watchedMethod(method);
+  if (watched === undefined) return ignore(`${method} does not change a Workload Identity link`);
+  const service = payload.serviceName;
+  if (watched.serviceName !== undefined && service?.toLowerCase() !== watched.serviceName) {
+    return ignore(`${method} on ${service ?? 'an unnamed service'} does not touch Workload Identity`);
+  }
+  return CLASSIFIERS[watched.route](watched.verb, { entry, payload, source, ignore });
 }
 
 interface Context {
@@ -52,41 +56,17 @@ interface Context {
   ignore: (reason: string) => Ignored;
 }
 
-interface Route {
-  match: RegExp;
-  classify: (verb: string, context: Context) => Classified;
-}
-
-const ROUTES: Route[] = [
-  // IAM writes `SetIAMPolicy`; other producers and old entries `SetIamPolicy`.
-  {
-    match: /^google\.iam\.admin\.v1\.(SetIAMPolicy)$/i,
-    classify: (_, context) => classifyGsaPolicy(context),
-  },
-  {
-    match: /^google\.iam\.admin\.v1\.(Create|Delete|Disable|Enable|Undelete)ServiceAccount$/,
-    classify: (verb, context) =>
-      classifyGsaLifecycle(verb.toLowerCase() as GsaLifecycleChange['action'], context),
-  },
-  // google.container.v1 and v1beta1 (and the internal manager GKE itself uses for auto-upgrades).
-  {
-    match: /^google\.container\.[a-z0-9]+\.ClusterManager(?:Internal)?\.(Create|Update|Delete)NodePool$/,
-    classify: (verb, context) => classifyNodePool(verb.toLowerCase() as NodePoolChange['action'], context),
-  },
-  {
-    match: /^google\.container\.[a-z0-9]+\.ClusterManager(?:Internal)?\.(Create|Update|Delete)Cluster$/,
-    classify: (verb, context) => classifyCluster(verb.toLowerCase() as ClusterChange['action'], context),
-  },
-  {
-    match: /^io\.k8s\.core\.v1\.serviceaccounts\.(create|update|patch|delete)$/,
-    classify: (verb, context) => classifyKsa(verb as KsaChange['action'], context),
-  },
-  {
-    match: /^io\.k8s\.networking\.v1\.networkpolicies\.(create|update|patch|delete)$/,
-    classify: (verb, context) => classifyNetworkPolicy(verb as NetworkPolicyChange['action'], context),
-  },
-  { match: /^(SetIamPolicy)$/, classify: (_, context) => classifyProjectPolicy(context) },
-];
+/** One classifier per route of the method table (methods.ts), given the method's verb. */
+const CLASSIFIERS: Record<MethodRoute, (verb: string, context: Context) => Classified> = {
+  'gsa-policy': (_, context) => classifyGsaPolicy(context),
+  'gsa-lifecycle': (verb, context) => classifyGsaLifecycle(verb as GsaLifecycleChange['action'], context),
+  nodepool: (verb, context) => classifyNodePool(verb as NodePoolChange['action'], context),
+  cluster: (verb, context) => classifyCluster(verb as ClusterChange['action'], context),
+  'k8s-serviceaccount': (verb, context) => classifyKsa(verb as KsaChange['action'], context),
+  'k8s-networkpolicy': (verb, context) =>
+    classifyNetworkPolicy(verb as NetworkPolicyChange['action'], context),
+  'project-policy': (_, context) => classifyProjectPolicy(context),
+};
 
 function sourceOf(entry: LogEntry, payload: AuditLog, method: string): EventSource {
   const auth = payload.authenticationInfo;
@@ -172,11 +152,6 @@ function classifyGsaPolicy(context: Context): Classified {
 
 function classifyProjectPolicy(context: Context): Classified {
   const { entry, payload, ignore } = context;
-  if (payload.serviceName !== 'cloudresourcemanager.googleapis.com') {
-    return ignore(
-      `SetIamPolicy on ${payload.serviceName ?? 'an unnamed service'} does not touch Workload Identity`,
-    );
-  }
   const labels = entry.resource?.labels ?? {};
   const resource = labels.project_id
     ? `projects/${labels.project_id}`
