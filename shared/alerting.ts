@@ -1,13 +1,17 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { Finding } from './detect/finding.ts';
 import { detect } from './detect/index.ts';
+import { LookupError } from './errors.ts';
 import type { ChangeEvent } from './events/change-event.ts';
 import type { Delivery } from './events/decode.ts';
+import type { LiveState } from './gcp/ports.ts';
 import type { Incident, TransitionType } from './incidents/incident.ts';
 import { step } from './incidents/lifecycle.ts';
 import type { IncidentStore } from './incidents/store.ts';
 import { applyChange } from './inventory/apply.ts';
 import type { Snapshot } from './inventory/snapshot.ts';
+import { snapshotState } from './live/snapshot-state.ts';
+import { verify } from './live/verify.ts';
 import type { Logger } from './log.ts';
 import { CLAIM_TTL_MS, claimDestinations, deliver, settleClaims } from './notify/deliver.ts';
 import { destinationKey, type Routing, route } from './notify/routing.ts';
@@ -28,6 +32,12 @@ export interface AlertingDeps {
   now?: () => Date;
   /** The simulated organization (WI_SNAPSHOT, replay): read before each event, then evolved by it. */
   inventory?: { current(): Snapshot | undefined; update(next: Snapshot): void };
+  /**
+   * Live state (Google and Kubernetes APIs) that confirms each finding before it pages. Without it,
+   * a simulated organization is its own live state: findings are checked against it as the event
+   * leaves it. With neither, findings are taken as detected.
+   */
+  live?: LiveState;
   /** How long a delivery's claim on a destination holds others off (see claimDestinations). */
   claimTtlMs?: number;
 }
@@ -91,6 +101,7 @@ export function createAlerting(deps: AlertingDeps) {
       if (await store.isProcessed(key)) return duplicate(key, log);
       event = await withOperation(analysis.event);
       findings = event === analysis.event ? analysis.findings : detect(event, snapshot);
+      findings = await confirm(findings, event, snapshot, log);
     }
 
     const result: HandleResult = { outcome: 'handled', findings, incidents: [] };
@@ -174,6 +185,46 @@ export function createAlerting(deps: AlertingDeps) {
     if (retryable.length > 0) throw new RetryableDeliveryError(retryable);
     await store.markProcessed(key);
     return result;
+  }
+
+  /**
+   * Only what live state agrees with goes on: a break already undone resolves (any open incident for
+   * it closes), a repair not yet visible is dropped (the incident stays open). A lookup that a retry
+   * can cure fails the delivery so Pub/Sub brings it back.
+   */
+  async function confirm(
+    findings: Finding[],
+    event: ChangeEvent,
+    snapshot: Snapshot | undefined,
+    log: Logger['log'],
+  ): Promise<Finding[]> {
+    if (findings.length === 0) return findings;
+    const after = deps.live || !snapshot || !deps.inventory ? undefined : applyChange(snapshot, event);
+    const live = deps.live ?? (after ? snapshotState(() => after) : undefined);
+    if (live === undefined) return findings;
+    let verdicts: Awaited<ReturnType<typeof verify>>;
+    try {
+      verdicts = await verify(findings, live, { ...(snapshot ? { inventory: snapshot } : {}), now });
+    } catch (error) {
+      if (error instanceof LookupError && error.retryable) throw new RetryableDeliveryError([error]);
+      throw error;
+    }
+    const kept: Finding[] = [];
+    for (const [index, verdict] of verdicts.entries()) {
+      const detected = findings[index] as Finding;
+      if (verdict.outcome === 'confirmed') {
+        kept.push(verdict.finding);
+        continue;
+      }
+      log(verdict.outcome === 'refuted' ? 'INFO' : 'WARNING', `${verdict.outcome}: ${verdict.reason}`, {
+        fingerprint: detected.fingerprint,
+        detected: detected.status,
+      });
+      // A repair live state does not show yet changes nothing; the rest goes on as the verdict says.
+      if (verdict.outcome === 'refuted' && detected.status === 'resolved') continue;
+      kept.push(verdict.finding);
+    }
+    return kept;
   }
 
   function duplicate(key: string, log: Logger['log']): HandleResult {

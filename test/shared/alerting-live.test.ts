@@ -1,0 +1,159 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, beforeEach, describe, test } from 'node:test';
+import { createAlerting, RetryableDeliveryError } from '../../shared/alerting.ts';
+import { LookupError } from '../../shared/errors.ts';
+import type { LiveState } from '../../shared/gcp/ports.ts';
+import { createMemoryStore } from '../../shared/incidents/memory-store.ts';
+import type { IncidentStore } from '../../shared/incidents/store.ts';
+import type { Snapshot } from '../../shared/inventory/snapshot.ts';
+import { snapshotState } from '../../shared/live/snapshot-state.ts';
+import { createLogger } from '../../shared/log.ts';
+import { createPagerDutySender } from '../../shared/notify/pagerduty.ts';
+import { defaultRouting } from '../../shared/notify/routing.ts';
+import { createSlackSender } from '../../shared/notify/slack.ts';
+import { type FakePagerDuty, startFakePagerDuty } from '../fakes/pagerduty.ts';
+import { type FakeSlack, startFakeSlack } from '../fakes/slack.ts';
+import { FIXTURES } from '../support/paths.ts';
+import { loadSnapshot, ORBIT, variant } from '../support/snapshots.ts';
+
+const TOKEN = 'xoxb-1111-2222-secretsecretsecret';
+const ROUTING_KEY = 'R0UT1NGKEYR0UT1NGKEYR0UT1NGKEY12';
+const event = (name: string) => JSON.parse(readFileSync(join(FIXTURES, 'events', `${name}.json`), 'utf8'));
+const posts = (slack: FakeSlack) =>
+  slack.calls.filter((c) => c.method === 'chat.postMessage' && !c.body.thread_ts);
+const actions = (pd: FakePagerDuty) =>
+  pd.events.map((e) => (e.body as { event_action: string }).event_action);
+
+/** The organization with the cart KSA's binding removed, as live APIs show it after the removal. */
+const withoutCartBinding = () =>
+  variant((s) => {
+    const gsa = s.projects[0]?.serviceAccounts.find((g) => g.email === ORBIT.cart);
+    for (const binding of gsa?.iamPolicy.bindings ?? []) {
+      binding.members = binding.members.filter((m) => m !== ORBIT.classic('checkout', 'cart'));
+    }
+  });
+
+describe('alerting with live state: only what live state confirms pages', () => {
+  let slack: FakeSlack;
+  let pd: FakePagerDuty;
+  let store: IncidentStore;
+  let lines: string[];
+  let live: Snapshot;
+  let state: LiveState;
+
+  before(async () => {
+    slack = await startFakeSlack({ token: TOKEN });
+    pd = await startFakePagerDuty();
+  });
+  after(async () => {
+    await slack.stop();
+    await pd.stop();
+  });
+  beforeEach(() => {
+    slack.calls.length = 0;
+    slack.messages.length = 0;
+    pd.events.length = 0;
+    store = createMemoryStore();
+    lines = [];
+    live = withoutCartBinding();
+    state = snapshotState(() => live);
+  });
+
+  const alerting = (overrides: { live?: LiveState; now?: () => Date } = {}) => {
+    const logger = createLogger((line) => lines.push(line));
+    return createAlerting({
+      store,
+      senders: {
+        slack: createSlackSender({ token: TOKEN, apiUrl: slack.url, timeoutMs: 500, backoffMs: 10, logger }),
+        pagerduty: createPagerDutySender({ url: pd.url, timeoutMs: 500, backoffMs: 10, logger }),
+      },
+      routing: defaultRouting({ slackChannel: '#wi-alerts', pagerdutyRoutingKey: ROUTING_KEY }),
+      logger,
+      live: overrides.live ?? state,
+      ...(overrides.now ? { now: overrides.now } : {}),
+    });
+  };
+
+  test('a removal live state confirms pages once, with who is hit read live', async () => {
+    const result = await alerting().handle(event('gsa-binding-removed'));
+    assert.equal(result.incidents[0]?.transition, 'opened');
+    assert.equal(posts(slack).length, 1);
+    assert.deepEqual(actions(pd), ['trigger']);
+    const [finding] = result.findings;
+    assert.ok(finding?.workloads?.some((w) => w.namespace === 'checkout' && w.name === 'cart'));
+  });
+
+  test('a removal undone before it is verified pages nobody', async () => {
+    live = loadSnapshot();
+    const result = await alerting().handle(event('gsa-binding-removed'));
+    assert.equal(result.outcome, 'handled');
+    assert.equal(posts(slack).length, 0);
+    assert.deepEqual(actions(pd), []);
+    assert.equal((await store.listOpen()).length, 0);
+    assert.ok(
+      lines.some((line) => /refuted: the policy of cart@.* lets checkout\/cart act as it now/.test(line)),
+    );
+  });
+
+  test('an open incident whose link live state shows healthy resolves on the next event for it', async () => {
+    const sentinel = alerting();
+    await sentinel.handle(event('gsa-binding-removed'));
+    assert.equal((await store.listOpen()).length, 1);
+    // Repaired out of band, then the same removal replayed by a second sink: live state is healthy.
+    live = loadSnapshot();
+    const again = { ...event('gsa-binding-removed'), insertId: 'another-entry' };
+    const result = await sentinel.handle(again);
+    assert.equal(result.incidents[0]?.transition, 'resolved');
+    assert.deepEqual(actions(pd), ['trigger', 'resolve']);
+  });
+
+  test('a repair live state does not show yet leaves the incident open', async () => {
+    const sentinel = alerting();
+    await sentinel.handle(event('gsa-binding-removed'));
+    const result = await sentinel.handle(event('gsa-binding-added'));
+    assert.deepEqual(result.incidents, []);
+    assert.equal((await store.listOpen()).length, 1);
+    assert.deepEqual(actions(pd), ['trigger']);
+  });
+
+  test('wi-sentinel without permission to check still pages, saying so', async () => {
+    const denied = new LookupError('403', {
+      api: 'iam',
+      status: 403,
+      retryable: false,
+      permission: 'iam.serviceAccounts.getIamPolicy',
+    });
+    const blind: LiveState = {
+      ...state,
+      iam: { ...state.iam, getServiceAccountPolicy: () => Promise.reject(denied) },
+    };
+    const result = await alerting({ live: blind }).handle(event('gsa-binding-removed'));
+    assert.equal(result.incidents[0]?.transition, 'opened');
+    assert.deepEqual(actions(pd), ['trigger']);
+    assert.match(result.findings[0]?.summary ?? '', /wi-sentinel lacks iam\.serviceAccounts\.getIamPolicy/);
+  });
+
+  test('an API that is down fails the delivery for a retry, and the retry pages', async () => {
+    let failures = 1;
+    const flaky: LiveState = {
+      ...state,
+      iam: {
+        ...state.iam,
+        getServiceAccountPolicy: (email) =>
+          failures-- > 0
+            ? Promise.reject(new LookupError('503', { api: 'iam', status: 503, retryable: true }))
+            : state.iam.getServiceAccountPolicy(email),
+      },
+    };
+    const removal = event('gsa-binding-removed');
+    const time = Date.parse(removal.timestamp ?? removal.receiveTimestamp);
+    const sentinel = alerting({ live: flaky, now: () => new Date(time + 5_000) });
+    await assert.rejects(sentinel.handle(removal), RetryableDeliveryError);
+    assert.deepEqual(actions(pd), []);
+    const retried = await sentinel.handle(removal);
+    assert.equal(retried.incidents[0]?.transition, 'opened');
+    assert.deepEqual(actions(pd), ['trigger']);
+  });
+});
