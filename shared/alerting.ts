@@ -101,6 +101,14 @@ export function createAlerting(deps: AlertingDeps) {
       if (await store.isProcessed(key)) return duplicate(key, log);
       event = await withOperation(analysis.event);
       findings = event === analysis.event ? analysis.findings : detect(event, snapshot);
+      // Live state shows an operation's outcome only once it completes: its last entry is verified.
+      if (deps.live && isOperationStart(event)) {
+        log('INFO', 'operation started: its findings are verified when it completes', {
+          operation: event.source.operation?.id,
+        });
+        await store.markProcessed(key);
+        return { outcome: 'handled', findings: [], incidents: [] };
+      }
       findings = await confirm(findings, event, snapshot, log);
     }
 
@@ -279,6 +287,11 @@ export function createAlerting(deps: AlertingDeps) {
 /** A GKE long-running operation (Kubernetes entries carry `operation` too, always first and last). */
 function isOperation(event: ChangeEvent): boolean {
   return event.source.operation !== undefined && !event.source.method.startsWith('io.k8s.');
+}
+
+/** The `first` entry of a GKE operation still running: it says what was asked, not what happened. */
+function isOperationStart(event: ChangeEvent): boolean {
+  return isOperation(event) && event.source.operation?.first === true && !event.source.operation.last;
 }
 
 /** The `last` entry of a GKE operation: only its `first` entry can say what it did. */

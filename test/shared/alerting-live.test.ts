@@ -156,4 +156,25 @@ describe('alerting with live state: only what live state confirms pages', () => 
     assert.equal(retried.incidents[0]?.transition, 'opened');
     assert.deepEqual(actions(pd), ['trigger']);
   });
+
+  test('a node pool operation is verified when it completes, and names who started it', async () => {
+    live = loadSnapshot();
+    const sentinel = alerting();
+    // The operation is running: live state still shows GKE_METADATA, nothing is decided yet.
+    const started = await sentinel.handle(event('nodepool-gce-metadata'));
+    assert.deepEqual(started.incidents, []);
+    assert.equal(posts(slack).length, 0);
+    assert.ok(
+      lines.some((line) => /operation started: its findings are verified when it completes/.test(line)),
+    );
+    live = variant((s) => {
+      const pool = s.projects[0]?.clusters[0]?.nodePools.find((p) => p.name === 'highmem');
+      if (pool) pool.workloadMetadataMode = 'GCE_METADATA';
+    });
+    const done = await sentinel.handle(event('nodepool-update-last'));
+    assert.equal(done.incidents[0]?.transition, 'opened');
+    assert.equal(done.findings[0]?.cause?.actor, 'deployer@orbit-prod.iam.gserviceaccount.com');
+    assert.equal(posts(slack).length, 1);
+    assert.deepEqual(actions(pd), ['trigger']);
+  });
 });
