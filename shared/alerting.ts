@@ -6,7 +6,7 @@ import type { ChangeEvent } from './events/change-event.ts';
 import type { Delivery } from './events/decode.ts';
 import type { LiveState } from './gcp/ports.ts';
 import type { Incident, TransitionType } from './incidents/incident.ts';
-import { step } from './incidents/lifecycle.ts';
+import { type StepOptions, step } from './incidents/lifecycle.ts';
 import type { IncidentStore } from './incidents/store.ts';
 import { applyChange } from './inventory/apply.ts';
 import type { Snapshot } from './inventory/snapshot.ts';
@@ -112,7 +112,29 @@ export function createAlerting(deps: AlertingDeps) {
       findings = await confirm(findings, event, snapshot, log);
     }
 
-    const result: HandleResult = { outcome: 'handled', findings, incidents: [] };
+    const { incidents, retryable } = await applyFindings(findings, key, log);
+    // Onto the organization as it is now: deliveries handled at the same time each add their change.
+    if (event && deps.inventory && snapshot) {
+      deps.inventory.update(applyChange(deps.inventory.current() ?? snapshot, event));
+    }
+    if (retryable.length > 0) throw new RetryableDeliveryError(retryable);
+    await store.markProcessed(key);
+    return { outcome: 'handled', findings, incidents };
+  }
+
+  /**
+   * Findings → incidents → notifications, exactly once per destination: each finding steps its
+   * incident and claims the destinations it owes in one transaction, then tells them. `key` names
+   * what the findings came from (a log entry, a sweep run): applying the same key twice changes
+   * nothing. Returns what changed and the failures a retry can cure.
+   */
+  async function applyFindings(
+    findings: readonly Finding[],
+    key: string,
+    log: Logger['log'] = (severity, message, fields) => logger.log(severity, message, fields),
+    options: StepOptions = {},
+  ): Promise<{ incidents: HandleResult['incidents']; retryable: Error[] }> {
+    const incidents: HandleResult['incidents'] = [];
     const retryable: Error[] = [];
     const silences = findings.length > 0 ? await store.listSilences() : [];
     // This delivery's identity in claims: another delivery of the same entry is another claimant.
@@ -122,7 +144,7 @@ export function createAlerting(deps: AlertingDeps) {
       // One transaction steps the incident and claims the destinations still owed a transition, so
       // a delivery running at the same time cannot decide to tell them too.
       const stepped = await store.transact<Stepped>(finding.fingerprint, (current) => {
-        const next = step(current, finding, key, at);
+        const next = step(current, finding, key, at, options);
         const incident = next.next ?? current;
         if (incident === undefined) return { result: { mine: [], busy: [] } };
         const claims = claimDestinations(
@@ -180,19 +202,13 @@ export function createAlerting(deps: AlertingDeps) {
         if (report.silencedBy) next.silencedBy = report.silencedBy;
         return { next, result: next };
       });
-      result.incidents.push({
+      incidents.push({
         incident: stored,
         ...(stepped.transition ? { transition: stepped.transition } : {}),
         sent: report.sent.map((s) => `${s.destination} ${s.transition}`),
       });
     }
-    // Onto the organization as it is now: deliveries handled at the same time each add their change.
-    if (event && deps.inventory && snapshot) {
-      deps.inventory.update(applyChange(deps.inventory.current() ?? snapshot, event));
-    }
-    if (retryable.length > 0) throw new RetryableDeliveryError(retryable);
-    await store.markProcessed(key);
-    return result;
+    return { incidents, retryable };
   }
 
   /**
@@ -281,7 +297,7 @@ export function createAlerting(deps: AlertingDeps) {
       }));
   }
 
-  return { handle };
+  return { handle, applyFindings };
 }
 
 /** A GKE long-running operation (Kubernetes entries carry `operation` too, always first and last). */

@@ -20,7 +20,21 @@ export interface Step {
   transition?: TransitionType;
 }
 
-export function step(current: Incident | undefined, finding: Finding, entryKey: string, now: Date): Step {
+export interface StepOptions {
+  /**
+   * A firing finding that adds nothing to its open incident changes nothing (the sweep re-confirms
+   * every open incident each run; only a change of who is hit is news).
+   */
+  quietRepeats?: boolean;
+}
+
+export function step(
+  current: Incident | undefined,
+  finding: Finding,
+  entryKey: string,
+  now: Date,
+  options: StepOptions = {},
+): Step {
   const at = now.toISOString();
   if (finding.status === 'resolved') {
     if (current?.status !== 'open' || current.entries.includes(entryKey)) return {};
@@ -61,6 +75,7 @@ export function step(current: Incident | undefined, finding: Finding, entryKey: 
   if (operation && current.transitions.some((t) => t.cause?.operationId === operation)) return {};
   const merged = mergeFindings(current.finding, finding);
   const added = describeAdded(current.finding, merged);
+  if (added === undefined && options.quietRepeats) return {};
   const severity =
     SEVERITY_RANK[finding.severity] > SEVERITY_RANK[current.severity] ? finding.severity : current.severity;
   const summary = added ?? `the same change again${finding.cause?.actor ? ` by ${finding.cause.actor}` : ''}`;

@@ -67,6 +67,19 @@ describe('incident lifecycle', () => {
     assert.match(again.next?.transitions.at(-1)?.summary ?? '', /the same change again by bob@example\.org/);
   });
 
+  test('with quiet repeats (the sweep), a confirmation that adds nothing changes nothing; more hit still updates', () => {
+    const opened = step(undefined, bindingFinding(), 'e-1', t0).next;
+    assert.deepEqual(step(opened, bindingFinding(), 'sweep:1', t1, { quietRepeats: true }), {});
+    const more = bindingFinding({
+      workloads: [{ cluster: 'edge-1', namespace: 'checkout', kind: 'Deployment', name: 'cart', pods: 1 }],
+    });
+    assert.equal(step(opened, more, 'sweep:2', t2, { quietRepeats: true }).transition, 'updated');
+    assert.equal(
+      step(undefined, bindingFinding(), 'sweep:3', t2, { quietRepeats: true }).transition,
+      'opened',
+    );
+  });
+
   test("an operation's last entry confirming its first is no news", () => {
     const cause = {
       method: 'google.container.v1.ClusterManager.UpdateNodePool',
