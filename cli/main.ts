@@ -3,6 +3,7 @@ import { DEMO_USAGE, demoCommand } from './demo.ts';
 import { DETECT_USAGE, detectCommand, UsageError } from './detect.ts';
 import { type Io, processIo } from './io.ts';
 import { REPLAY_USAGE, replayCommand } from './replay.ts';
+import { SINK_FILTER_USAGE, sinkFilterCommand } from './sink-filter.ts';
 
 const USAGE = `Usage: wi-sentinel COMMAND
 
@@ -13,6 +14,8 @@ Commands:
       The whole pipeline in one process: incidents, Slack and PagerDuty (printed when not configured).
   ${DEMO_USAGE}
       A simulated organization and its incidents, end to end, shown here (no Google account needed).
+  ${SINK_FILTER_USAGE}
+      The Logging filter of a Log Router sink (default audit), as infra/filters/ holds it.
 `;
 
 type Command = (args: string[], io: Io) => Promise<number>;
@@ -21,6 +24,7 @@ const COMMANDS: Record<string, Command> = {
   detect: detectCommand,
   replay: (args, io) => replayCommand(args, io),
   demo: (args, io) => demoCommand(args, io),
+  'sink-filter': sinkFilterCommand,
 };
 
 /** Runs one command; returns the exit code (0 ok, 1 failure, 2 bad input or usage). */
