@@ -1,6 +1,7 @@
 import { ConfigError } from '../shared/errors.ts';
 import { DEMO_USAGE, demoCommand } from './demo.ts';
 import { DETECT_USAGE, detectCommand, UsageError } from './detect.ts';
+import { DIAGNOSE_USAGE, diagnoseCommand } from './diagnose.ts';
 import { type Io, processIo } from './io.ts';
 import { REPLAY_USAGE, replayCommand } from './replay.ts';
 import { SINK_FILTER_USAGE, sinkFilterCommand } from './sink-filter.ts';
@@ -14,6 +15,9 @@ Commands:
       The whole pipeline in one process: incidents, Slack and PagerDuty (printed when not configured).
   ${DEMO_USAGE}
       A simulated organization and its incidents, end to end, shown here (no Google account needed).
+  ${DIAGNOSE_USAGE}
+      Every link of one KSA's Workload Identity chain, with the repair of each broken one
+      (exit 0 healthy, 1 broken, 2 bad usage, 3 some link could not be checked).
   ${SINK_FILTER_USAGE}
       The Logging filter of a Log Router sink (default audit), as infra/filters/ holds it.
 `;
@@ -24,6 +28,7 @@ const COMMANDS: Record<string, Command> = {
   detect: detectCommand,
   replay: (args, io) => replayCommand(args, io),
   demo: (args, io) => demoCommand(args, io),
+  diagnose: (args, io) => diagnoseCommand(args, io),
   'sink-filter': sinkFilterCommand,
 };
 
