@@ -1,0 +1,65 @@
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { decode } from '../../../shared/events/decode.ts';
+import type { LogEntry } from '../../../shared/events/schemas.ts';
+import { FIXTURES } from '../../support/paths.ts';
+
+export const SYMPTOM_FIXTURES = join(FIXTURES, 'symptoms');
+
+export interface Sample {
+  /** Path under test/fixtures/symptoms. */
+  file: string;
+  raw: Record<string, unknown>;
+  entry: LogEntry;
+}
+
+/** A positive sample: `match/LIBRARY/KIND[--variant].json` says what it must be recognised as. */
+export interface MatchSample extends Sample {
+  library: string;
+  kind: string;
+}
+
+function load(file: string): Sample {
+  const raw = JSON.parse(readFileSync(join(SYMPTOM_FIXTURES, file), 'utf8')) as Record<string, unknown>;
+  const decoded = decode(raw);
+  if (!decoded.ok) assert.fail(`${file} does not decode: ${decoded.error}`);
+  return { file, raw, entry: decoded.delivery.entry };
+}
+
+function list(dir: string): string[] {
+  return readdirSync(join(SYMPTOM_FIXTURES, dir), { recursive: true, encoding: 'utf8' })
+    .filter((file) => file.endsWith('.json'))
+    .map((file) => join(dir, file))
+    .sort();
+}
+
+export function matchSamples(): MatchSample[] {
+  return list('match').map((file) => {
+    const [, library, name] = file.split('/');
+    const kind = (name ?? '').replace(/\.json$/, '').split('--')[0] ?? '';
+    return { ...load(file), library: library ?? '', kind };
+  });
+}
+
+export function noiseSamples(): Sample[] {
+  return list('noise').map(load);
+}
+
+export function monitoringFixture(name: string): Record<string, unknown> {
+  return JSON.parse(readFileSync(join(SYMPTOM_FIXTURES, 'monitoring', `${name}.json`), 'utf8')) as Record<
+    string,
+    unknown
+  >;
+}
+
+/** A LogEntry wrapped as Eventarc delivers a Pub/Sub message: base64 JSON in data.message.data. */
+export function asDelivery(entry: unknown, id = '1', json = JSON.stringify(entry)): Record<string, unknown> {
+  return {
+    specversion: '1.0',
+    type: 'google.cloud.pubsub.topic.v1.messagePublished',
+    source: '//pubsub.googleapis.com/projects/orbit-prod/topics/wi-sentinel-workload-logs',
+    id,
+    data: { message: { data: Buffer.from(json).toString('base64'), messageId: id } },
+  };
+}
