@@ -1,0 +1,26 @@
+locals {
+  apis = [
+    "artifactregistry.googleapis.com", # the function images Cloud Build pushes
+    "cloudbuild.googleapis.com",       # builds the functions from source
+    "cloudfunctions.googleapis.com",
+    "cloudresourcemanager.googleapis.com", # project IAM policy reads
+    "cloudscheduler.googleapis.com",       # the sweep
+    "container.googleapis.com",            # GKE cluster and node pool reads
+    "eventarc.googleapis.com",             # Pub/Sub triggers of the event functions
+    "firestore.googleapis.com",            # incidents, delivery records, silences
+    "iam.googleapis.com",                  # service account and policy reads
+    "logging.googleapis.com",              # the sinks
+    "pubsub.googleapis.com",
+    "run.googleapis.com", # Cloud Functions gen2 run on Cloud Run
+    "secretmanager.googleapis.com",
+  ]
+}
+
+resource "google_project_service" "api" {
+  for_each = var.enable_apis ? toset(local.apis) : toset([])
+
+  project = var.project_id
+  service = each.value
+  # Other workloads of the project may use the same APIs: destroying wi-sentinel leaves them on.
+  disable_on_destroy = false
+}

@@ -1,0 +1,289 @@
+# Least privilege: every grant below names who gets what and why, in one line. No identity here can
+# change IAM, and every read of GKE, IAM and Kubernetes objects goes through the custom roles below,
+# narrower than the predefined viewer roles (roles/container.viewer also reads ConfigMaps, Secrets'
+# metadata, every workload kind; roles/iam.securityReviewer reads every policy in the scope).
+
+locals {
+  # The live reads of auditEvents, reconcile and wiCommands (shared/gcp): clusters and node pools,
+  # the Kubernetes objects of a Workload Identity chain (through GKE's IAM authorizer), GSAs and the
+  # policies on them and on projects.
+  reader_permissions = [
+    "container.clusters.get",
+    "container.clusters.list",
+    "container.namespaces.get",
+    "container.namespaces.list",
+    "container.networkPolicies.get",
+    "container.networkPolicies.list",
+    "container.nodes.get",
+    "container.nodes.list",
+    "container.pods.get",
+    "container.pods.list",
+    "container.serviceAccounts.get",
+    "container.serviceAccounts.list",
+    "iam.serviceAccounts.get",
+    "iam.serviceAccounts.getIamPolicy",
+    "iam.serviceAccounts.list",
+    "resourcemanager.projects.getIamPolicy",
+  ]
+  # reconcile's self-check: the sink still exists with its filter and destination.
+  sink_viewer_permissions = ["logging.sinks.get"]
+  # reconcile's self-check: the sink's writer may still publish to the audit topic.
+  topic_policy_viewer_permissions = ["pubsub.topics.get", "pubsub.topics.getIamPolicy"]
+
+  reader_grants = {
+    for pair in setproduct(keys(local.reader_functions), var.scope == "project" ? local.watched_projects : []) :
+    "${pair[0]}/${pair[1]}" => { fn = pair[0], project = pair[1] }
+  }
+  reader_org_role = var.scope == "project" ? null : google_organization_iam_custom_role.reader[0].name
+  sink_viewer_org_role = var.scope == "project" ? null : google_organization_iam_custom_role.sink_viewer[0].name
+}
+
+# ----------------------------------------------------------------- custom roles
+
+resource "google_project_iam_custom_role" "reader" {
+  for_each = toset(var.scope == "project" ? local.watched_projects : [])
+
+  project     = each.value
+  role_id     = "${local.role_prefix}_reader"
+  title       = "wi-sentinel reader"
+  description = "Read-only: GKE clusters, the Kubernetes objects of Workload Identity, service accounts and IAM policies."
+  permissions = local.reader_permissions
+}
+
+resource "google_project_iam_custom_role" "sink_viewer" {
+  for_each = toset(var.scope == "project" ? local.watched_projects : [])
+
+  project     = each.value
+  role_id     = "${local.role_prefix}_sink_viewer"
+  title       = "wi-sentinel sink viewer"
+  description = "Reads log sinks, so wi-sentinel can check its own sink."
+  permissions = local.sink_viewer_permissions
+}
+
+resource "google_organization_iam_custom_role" "reader" {
+  count = var.scope == "project" ? 0 : 1
+
+  org_id      = var.organization_id
+  role_id     = "${local.role_prefix}_reader"
+  title       = "wi-sentinel reader"
+  description = "Read-only: GKE clusters, the Kubernetes objects of Workload Identity, service accounts and IAM policies."
+  permissions = local.reader_permissions
+
+  lifecycle {
+    precondition {
+      condition     = var.organization_id != null
+      error_message = "scope ${var.scope} needs organization_id: the read-only custom role is an organization role."
+    }
+  }
+}
+
+resource "google_organization_iam_custom_role" "sink_viewer" {
+  count = var.scope == "project" ? 0 : 1
+
+  org_id      = var.organization_id
+  role_id     = "${local.role_prefix}_sink_viewer"
+  title       = "wi-sentinel sink viewer"
+  description = "Reads log sinks, so wi-sentinel can check its own sink."
+  permissions = local.sink_viewer_permissions
+}
+
+resource "google_project_iam_custom_role" "topic_policy_viewer" {
+  project     = var.project_id
+  role_id     = "${local.role_prefix}_topic_policy_viewer"
+  title       = "wi-sentinel topic policy viewer"
+  description = "Reads a topic and its IAM policy, so wi-sentinel can check its sink may still publish."
+  permissions = local.topic_policy_viewer_permissions
+}
+
+# ----------------------------------------------------------------- live reads
+
+# auditEvents, reconcile, wiCommands: read GKE, Kubernetes and IAM state in each watched project.
+resource "google_project_iam_member" "reader" {
+  for_each = local.reader_grants
+
+  project = each.value.project
+  role    = google_project_iam_custom_role.reader[each.value.project].name
+  member  = google_service_account.function[each.value.fn].member
+}
+
+# auditEvents, reconcile, wiCommands: read GKE, Kubernetes and IAM state in every project of the organization.
+resource "google_organization_iam_member" "reader" {
+  for_each = var.scope == "organization" ? local.reader_functions : {}
+
+  org_id = var.organization_id
+  role   = local.reader_org_role
+  member = google_service_account.function[each.key].member
+}
+
+# auditEvents, reconcile, wiCommands: read GKE, Kubernetes and IAM state in every project of the folder.
+resource "google_folder_iam_member" "reader" {
+  for_each = var.scope == "folder" ? local.reader_functions : {}
+
+  folder = "folders/${var.folder_id}"
+  role   = local.reader_org_role
+  member = google_service_account.function[each.key].member
+}
+
+# ----------------------------------------------------------------- reconcile's self-checks
+
+# reconcile: read the audit sink of each watched project (logging.sinks.get only).
+resource "google_project_iam_member" "sink_viewer" {
+  for_each = toset(var.scope == "project" ? local.watched_projects : [])
+
+  project = each.value
+  role    = google_project_iam_custom_role.sink_viewer[each.value].name
+  member  = google_service_account.function["reconcile"].member
+}
+
+# reconcile: read the organization's audit sink (logging.sinks.get only).
+resource "google_organization_iam_member" "sink_viewer" {
+  count = var.scope == "organization" ? 1 : 0
+
+  org_id = var.organization_id
+  role   = local.sink_viewer_org_role
+  member = google_service_account.function["reconcile"].member
+}
+
+# reconcile: read the folder's audit sink (logging.sinks.get only).
+resource "google_folder_iam_member" "sink_viewer" {
+  count = var.scope == "folder" ? 1 : 0
+
+  folder = "folders/${var.folder_id}"
+  role   = local.sink_viewer_org_role
+  member = google_service_account.function["reconcile"].member
+}
+
+# reconcile: read the audit topic's policy, to see the sink writers may still publish (this topic only).
+resource "google_pubsub_topic_iam_member" "topic_policy_viewer" {
+  project = var.project_id
+  topic   = google_pubsub_topic.topic["audit"].name
+  role    = google_project_iam_custom_role.topic_policy_viewer.name
+  member  = google_service_account.function["reconcile"].member
+}
+
+# ----------------------------------------------------------------- state, commands, secrets
+
+# Every function: incidents, delivery records and silences in wi-sentinel's own database only.
+resource "google_project_iam_member" "firestore" {
+  for_each = local.functions
+
+  project = var.project_id
+  role    = "roles/datastore.user"
+  member  = google_service_account.function[each.key].member
+
+  condition {
+    title       = "wi-sentinel database only"
+    description = "Firestore access limited to the ${google_firestore_database.state.name} database."
+    expression  = "resource.name == \"projects/${var.project_id}/databases/${google_firestore_database.state.name}\""
+  }
+}
+
+# wiStatus: hand long /wi-status commands to wiCommands (publish on the commands topic only).
+resource "google_pubsub_topic_iam_member" "commands_publisher" {
+  project = var.project_id
+  topic   = google_pubsub_topic.topic["commands"].name
+  role    = "roles/pubsub.publisher"
+  member  = google_service_account.function["wiStatus"].member
+}
+
+# Each function: read the secrets it mounts, one grant per secret (not project-wide).
+resource "google_secret_manager_secret_iam_member" "accessor" {
+  for_each = local.secret_mounts
+
+  project   = var.project_id
+  secret_id = google_secret_manager_secret.secret[each.value.secret].secret_id
+  role      = "roles/secretmanager.secretAccessor"
+  member    = google_service_account.function[each.value.fn].member
+}
+
+# Notifying functions: read the per-route PagerDuty keys of var.extra_secret_env.
+resource "google_secret_manager_secret_iam_member" "extra_accessor" {
+  for_each = local.extra_secret_mounts
+
+  project   = var.project_id
+  secret_id = each.value.secret
+  role      = "roles/secretmanager.secretAccessor"
+  member    = google_service_account.function[each.value.fn].member
+}
+
+# auditEvents, reconcile: read the routing file.
+resource "google_secret_manager_secret_iam_member" "routes_accessor" {
+  for_each = local.routes_mounts
+
+  project   = var.project_id
+  secret_id = google_secret_manager_secret.routes[0].secret_id
+  role      = "roles/secretmanager.secretAccessor"
+  member    = google_service_account.function[each.key].member
+}
+
+# ----------------------------------------------------------------- delivery
+
+# Log Router: each sink's writer identity may publish to its topic (and nothing else).
+resource "google_pubsub_topic_iam_member" "sink_writer" {
+  for_each = local.sink_writers
+
+  project = var.project_id
+  topic   = google_pubsub_topic.topic[each.value.topic].name
+  role    = "roles/pubsub.publisher"
+  member  = each.value.member
+}
+
+# Eventarc: push each topic's messages to its event function (invoke that function only).
+resource "google_cloud_run_v2_service_iam_member" "trigger_invoker" {
+  for_each = local.event_functions
+
+  project  = var.project_id
+  location = var.region
+  name     = google_cloudfunctions2_function.function[each.key].service_config[0].service
+  role     = "roles/run.invoker"
+  member   = google_service_account.trigger.member
+}
+
+# Slack: call /wi-status from the internet; wiStatus authenticates every request by Slack's signature.
+resource "google_cloud_run_v2_service_iam_member" "status_public" {
+  project  = var.project_id
+  location = var.region
+  name     = google_cloudfunctions2_function.function["wiStatus"].service_config[0].service
+  role     = "roles/run.invoker"
+  member   = "allUsers"
+}
+
+# Pub/Sub service agent: sign the OIDC tokens of pushes as the trigger identity (that account only).
+resource "google_service_account_iam_member" "pubsub_token_creator" {
+  service_account_id = google_service_account.trigger.name
+  role               = "roles/iam.serviceAccountTokenCreator"
+  member             = "serviceAccount:${local.pubsub_service_agent}"
+}
+
+# Pub/Sub service agent: move undeliverable messages to the dead-letter topics (those topics only).
+resource "google_pubsub_topic_iam_member" "dead_letter_publisher" {
+  for_each = local.topics
+
+  project = var.project_id
+  topic   = google_pubsub_topic.dead_letter[each.key].name
+  role    = "roles/pubsub.publisher"
+  member  = "serviceAccount:${local.pubsub_service_agent}"
+}
+
+# ----------------------------------------------------------------- builds
+
+# Function builds: write their build logs.
+resource "google_project_iam_member" "build_logs" {
+  project = var.project_id
+  role    = "roles/logging.logWriter"
+  member  = google_service_account.build.member
+}
+
+# Function builds: push the built images to the Artifact Registry repository Cloud Functions uses.
+resource "google_project_iam_member" "build_images" {
+  project = var.project_id
+  role    = "roles/artifactregistry.writer"
+  member  = google_service_account.build.member
+}
+
+# Function builds: read the zipped source (this bucket only).
+resource "google_storage_bucket_iam_member" "build_source" {
+  bucket = google_storage_bucket.source.name
+  role   = "roles/storage.objectViewer"
+  member = google_service_account.build.member
+}

@@ -1,0 +1,52 @@
+output "slash_command_url" {
+  description = "Request URL of the /wi-status slash command: paste it into the Slack app (README: Slack app manifest)."
+  value       = google_cloudfunctions2_function.function["wiStatus"].service_config[0].uri
+}
+
+output "topics" {
+  description = "Pub/Sub topic names, by role (audit, reconcile, commands)."
+  value       = { for key, topic in google_pubsub_topic.topic : key => topic.name }
+}
+
+output "dead_letter_topics" {
+  description = "Dead-letter topic names, by role; each has a subscription of the same name to pull from."
+  value       = { for key, topic in google_pubsub_topic.dead_letter : key => topic.name }
+}
+
+output "functions" {
+  description = "Deployed function names, by functions-framework target."
+  value       = { for key, fn in google_cloudfunctions2_function.function : key => fn.name }
+}
+
+output "service_accounts" {
+  description = "Runtime service account emails, by function."
+  value       = { for key, sa in google_service_account.function : key => sa.email }
+}
+
+output "sink_writer_identities" {
+  description = "The identity of each sink, as granted publish on its topic."
+  value       = { for key, writer in local.sink_writers : key => writer.member }
+}
+
+output "secret_ids" {
+  description = "Secret Manager secrets to add versions to (gcloud secrets versions add ID --data-file=-)."
+  value       = { for key, secret in google_secret_manager_secret.secret : key => secret.secret_id }
+}
+
+output "firestore_database" {
+  description = "The Firestore database holding wi-sentinel's state."
+  value       = google_firestore_database.state.name
+}
+
+output "dead_letter_commands" {
+  description = "What attach_dead_letter_policies runs, per event function: run these when it is false."
+  value = {
+    for key, fn in local.event_functions : key => join(" ", [
+      "TRIGGER=${google_cloudfunctions2_function.function[key].event_trigger[0].trigger}",
+      "DEAD_LETTER_TOPIC=${google_pubsub_topic.dead_letter[fn.topic].id}",
+      "MAX_DELIVERY_ATTEMPTS=${var.max_delivery_attempts}",
+      "PUBSUB_SERVICE_AGENT=${local.pubsub_service_agent}",
+      "bash scripts/attach-dead-letter.sh",
+    ])
+  }
+}
