@@ -66,8 +66,9 @@ locals {
       min_instances = 0
       max_instances = 1
     }
+    # wiCommands holds the bot token for the permission check against Slack (usergroups.users.list).
     wiCommands = {
-      name          = "${local.prefix}-commands"
+      name          = "${local.prefix}-command-runner"
       description   = "Runs deferred /wi-status commands (live checks) and answers at Slack's response_url."
       topic         = "commands"
       reads         = true
@@ -81,12 +82,13 @@ locals {
       min_instances = 0
       max_instances = 5
     }
+    # wiStatus answers from stored state and defers the rest: the signing secret is all it reads.
     wiStatus = {
       name          = "${local.prefix}-status"
       description   = "The /wi-status slash command: verifies Slack's signature, answers from stored state or defers."
       topic         = null
       reads         = false
-      secrets       = ["slack_signing_secret", "slack_bot_token"]
+      secrets       = ["slack_signing_secret"]
       extra_secrets = false
       routes        = false
       memory        = "256Mi"

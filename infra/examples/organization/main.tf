@@ -5,9 +5,8 @@
 #   terraform apply -var project_id=acme-wi-sentinel -var organization_id=123456789012 \
 #     -var 'watched_project_ids=["acme-prod","acme-staging"]' -var 'slack_channel=#platform-alerts'
 #
-# Whoever applies needs, besides project rights, roles/logging.configWriter and
-# roles/iam.organizationRoleAdmin and roles/resourcemanager.organizationAdmin (or a custom role with
-# resourcemanager.organizations.setIamPolicy) on the organization.
+# Whoever applies needs, besides project rights, roles/logging.configWriter,
+# roles/iam.organizationRoleAdmin and roles/iam.securityAdmin on the organization (see the README).
 
 terraform {
   required_version = ">= 1.5"
