@@ -50,3 +50,12 @@ output "dead_letter_commands" {
     ])
   }
 }
+
+output "sinks" {
+  description = "Full names of the Log Router sinks (projects/P/sinks/N, folders/F/sinks/N or organizations/O/sinks/N), what reconcile's self-check reads."
+  value = concat(
+    [for sink in google_logging_project_sink.sink : sink.id],
+    [for sink in google_logging_organization_sink.sink : sink.id],
+    [for sink in google_logging_folder_sink.sink : sink.id],
+  )
+}
