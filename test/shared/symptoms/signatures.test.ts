@@ -33,6 +33,13 @@ describe('signatures: the registry', () => {
     for (const needle of NEEDLES) assert.match(needle, /^[A-Za-z0-9 .,:;_()-]+$/, needle);
   });
 
+  it('finds every needle anywhere in a text, literally (the alternation escapes . and parentheses)', () => {
+    for (const needle of NEEDLES) {
+      assert.equal(hasNeedle(`prefix ${needle} suffix`), true, needle);
+    }
+    assert.equal(hasNeedle('169x254x169x254 metadataxgooglexinternal'), false);
+  });
+
   it('has stateless patterns (no g or y flag, so test() does not remember lastIndex)', () => {
     for (const signature of SIGNATURES) {
       assert.equal(signature.pattern.global || signature.pattern.sticky, false, signature.id);
