@@ -1,9 +1,24 @@
-import { createHash } from 'node:crypto';
-import type { CollectionReference, DocumentData, Firestore, Settings } from '@google-cloud/firestore';
+import { createHash, randomUUID } from 'node:crypto';
+import type {
+  CollectionReference,
+  DocumentData,
+  DocumentReference,
+  Firestore,
+  Settings,
+} from '@google-cloud/firestore';
 import { ConfigError, StoreError } from '../errors.ts';
 import type { Incident, OperationRecord, Silence } from './incident.ts';
-import type { IncidentStore } from './store.ts';
-import { byOpening, bySilenceCreation, checkNext, createKeyedLock, toPlain } from './store-support.ts';
+import { chunksOf, decodeInventory, encodeInventory, INVENTORY_ENCODING } from './inventory-codec.ts';
+import { DELIVERY_NOTE_INTERVAL_MS, type IncidentStore, type InventoryMeta } from './store.ts';
+import {
+  byOpening,
+  bySilenceCreation,
+  checkNext,
+  createKeyedLock,
+  supersedes,
+  timeOf,
+  toPlain,
+} from './store-support.ts';
 
 /**
  * The IncidentStore on Firestore (native mode). Collections, each name preceded by `prefix`:
@@ -15,6 +30,16 @@ import { byOpening, bySilenceCreation, checkNext, createKeyedLock, toPlain } fro
  * - `entries/{id}`: `{ key, processedAt, expireAt }` processed markers, expiring after 7 days.
  * - `operations/{id}`: `{ id, event (JSON text), recordedAt, expireAt }`, expiring after a day.
  * - `silences/{id}`: the Silence as it is.
+ * - `inventory/current`: the manifest of the last-known inventory (InventoryManifest): its
+ *   generation, sweep metadata, and how to read and check its chunks.
+ * - `inventory-chunks/{generation}-{index}`: `{ generation, index, data (bytes), writtenAt }`, the
+ *   compressed Snapshot cut in pieces under the 1 MiB document limit (inventory-codec.ts).
+ * - `sentinel/deliveries`: `{ lastAt }`, when an audit entry was last delivered (self-checks).
+ *
+ * An inventory is written under a new generation id: chunks first, then the manifest is switched in
+ * a transaction (only to a sweep at least as recent as the stored one), then the old generation is
+ * deleted. Chunks are never overwritten, so a reader that finds every chunk the manifest names has
+ * one whole inventory; one that misses a chunk (replaced while it read) reads the manifest again.
  *
  * Every document id is the SHA-256 (hex) of its key (fingerprint, incident id, entry key, operation
  * id, silence id): keys contain `/`, may exceed 1,500 bytes or look like `__reserved__`, and the key
@@ -41,6 +66,8 @@ export interface FirestoreStoreOptions {
   timeoutMs?: number;
   /** Clock for `expireAt`, ms since the epoch. */
   now?: () => number;
+  /** Bytes per inventory chunk (default INVENTORY_CHUNK_BYTES; tests make it small). */
+  inventoryChunkBytes?: number;
 }
 
 export interface FirestoreStore extends IncidentStore {
@@ -81,6 +108,29 @@ const TRANSIENT = new Set(['UNAVAILABLE', 'DEADLINE_EXCEEDED', 'ABORTED', 'RESOU
 const TRANSIENT_SOCKET = new Set(['ECONNRESET', 'ECONNREFUSED', 'ETIMEDOUT', 'EPIPE', 'EAI_AGAIN']);
 const NOT_FOUND = 5;
 
+/**
+ * Bytes per inventory chunk: under Firestore's 1 MiB document limit with room for the other fields
+ * (https://firebase.google.com/docs/firestore/quotas#collections_documents_and_fields).
+ */
+export const INVENTORY_CHUNK_BYTES = 900_000;
+/** Chunk writes in flight at once: fast enough, and far below Firestore's 10 MiB per request. */
+const CHUNK_WRITES = 4;
+/** A generation never switched to (its writer died) is deleted by a later save after this long. */
+export const ORPHAN_AGE_MS = 60 * 60 * 1000;
+/** A reader that keeps finding its inventory replaced gives up (retryably) after this many reads. */
+const INVENTORY_READS = 3;
+
+/** The `inventory/current` document. */
+interface InventoryManifest extends InventoryMeta {
+  generation: string;
+  chunks: number;
+  encoding: string;
+  jsonBytes: number;
+  storedBytes: number;
+  sha256: string;
+  savedAt: string;
+}
+
 interface IncidentDoc {
   id: string;
   fingerprint: string;
@@ -107,7 +157,10 @@ export function createFirestoreStore(options: FirestoreStoreOptions = {}): Fires
   const now = options.now ?? Date.now;
   const owned = options.firestore === undefined;
   const withLock = createKeyedLock();
+  const chunkBytes = options.inventoryChunkBytes ?? INVENTORY_CHUNK_BYTES;
   let database: Promise<Firestore> | undefined;
+  /** The last delivery this instance wrote: notes in between are skipped (DELIVERY_NOTE_INTERVAL_MS). */
+  let deliveryWritten: number | undefined;
 
   const db = (): Promise<Firestore> => {
     database ??=
@@ -281,6 +334,119 @@ export function createFirestoreStore(options: FirestoreStoreOptions = {}): Fires
       });
     },
 
+    async saveInventory(snapshot, { sweptAt, projects, problems }) {
+      timeOf('sweptAt', sweptAt);
+      const encoded = await encodeInventory(snapshot);
+      const chunks = chunksOf(encoded.data, chunkBytes);
+      const generation = `${new Date(now()).toISOString()}-${randomUUID()}`;
+      const [inventory, chunkCollection] = await Promise.all([
+        collection('inventory'),
+        collection('inventory-chunks'),
+      ]);
+      const chunkRef = (gen: string, index: number) => chunkCollection.doc(chunkId(gen, index));
+      const writtenAt = new Date(now());
+      await forEachLimited(chunks, CHUNK_WRITES, (data, index) =>
+        call('saveInventory (chunk)', async () => {
+          await chunkRef(generation, index).set({ generation, index, data, writtenAt });
+        }),
+      );
+      const manifest: InventoryManifest = {
+        generation,
+        sweptAt,
+        projects: [...projects],
+        problems: [...problems],
+        chunks: chunks.length,
+        encoding: INVENTORY_ENCODING,
+        jsonBytes: encoded.jsonBytes,
+        storedBytes: encoded.data.length,
+        sha256: encoded.sha256,
+        savedAt: new Date(now()).toISOString(),
+      };
+      const pointer = inventory.doc('current');
+      const replaced = await call('saveInventory (switch)', async () =>
+        (await db()).runTransaction(
+          async (transaction) => {
+            const current = (await transaction.get(pointer)).data() as InventoryManifest | undefined;
+            if (!supersedes(current?.sweptAt, sweptAt)) return { switched: false, previous: current };
+            transaction.set(pointer, manifest);
+            return { switched: true, previous: current };
+          },
+          { maxAttempts: TRANSACTION_ATTEMPTS },
+        ),
+      );
+      // What no manifest names any more goes: the generation replaced (or this one, when a later sweep
+      // was stored first), and generations whose writer died before switching. A failure here only
+      // leaves garbage that the next save removes.
+      const kept = replaced.switched ? manifest : replaced.previous;
+      const stale = replaced.switched ? replaced.previous : manifest;
+      const refs = stale === undefined ? [] : range(stale.chunks).map((i) => chunkRef(stale.generation, i));
+      await call('saveInventory (cleanup)', async () => {
+        await deleteAll(refs);
+        const orphans = await chunkCollection
+          .where('writtenAt', '<', new Date(now() - ORPHAN_AGE_MS))
+          .select('generation')
+          .get();
+        await deleteAll(
+          orphans.docs.filter((doc) => doc.get('generation') !== kept?.generation).map((doc) => doc.ref),
+        );
+      }).catch(() => undefined);
+      return replaced.switched;
+    },
+
+    loadInventory() {
+      return call('loadInventory', async () => {
+        const [inventory, chunkCollection] = await Promise.all([
+          collection('inventory'),
+          collection('inventory-chunks'),
+        ]);
+        for (let read = 1; read <= INVENTORY_READS; read += 1) {
+          const manifest = (await inventory.doc('current').get()).data() as InventoryManifest | undefined;
+          if (manifest === undefined) return undefined;
+          const refs = range(manifest.chunks).map((i) =>
+            chunkCollection.doc(chunkId(manifest.generation, i)),
+          );
+          const docs = await (await db()).getAll(...refs);
+          // A missing chunk: a newer inventory replaced this one while it was read.
+          if (docs.some((doc) => !doc.exists)) continue;
+          const data = Buffer.concat(docs.map((doc) => doc.get('data') as Buffer));
+          const snapshot = await decodeInventory(data, {
+            ...manifest,
+            what: `inventory generation ${manifest.generation}`,
+          });
+          const { sweptAt, projects, problems } = manifest;
+          return { snapshot, sweptAt, projects, problems };
+        }
+        throw new StoreError(`firestore loadInventory: replaced ${INVENTORY_READS} times while being read`, {
+          retryable: true,
+          status: 'ABORTED',
+        });
+      });
+    },
+
+    noteDelivery(at) {
+      return call('noteDelivery', async () => {
+        const ms = timeOf('delivery', at);
+        if (deliveryWritten !== undefined && ms - deliveryWritten < DELIVERY_NOTE_INTERVAL_MS) return;
+        const ref = (await collection('sentinel')).doc('deliveries');
+        await (await db()).runTransaction(
+          async (transaction) => {
+            const stored = (await transaction.get(ref)).get('lastAt') as string | undefined;
+            // Instances note in any order: the note only moves forward.
+            if (stored === undefined || timeOf('delivery', stored) < ms) transaction.set(ref, { lastAt: at });
+          },
+          { maxAttempts: TRANSACTION_ATTEMPTS },
+        );
+        deliveryWritten = ms;
+      });
+    },
+
+    lastDelivery() {
+      return call('lastDelivery', async () => {
+        const doc = await (await collection('sentinel')).doc('deliveries').get();
+        return doc.get('lastAt') as string | undefined;
+      });
+    },
+
     async close() {
       if (owned && database !== undefined) {
         const client = await database.catch(() => undefined);
@@ -288,6 +454,43 @@ export function createFirestoreStore(options: FirestoreStoreOptions = {}): Fires
       }
     },
   };
+}
+
+function chunkId(generation: string, index: number): string {
+  return `${generation}-${String(index).padStart(5, '0')}`;
+}
+
+function range(count: number): number[] {
+  return Array.from({ length: count }, (_, i) => i);
+}
+
+/** Deletes in batches of at most 500 writes (Firestore's limit per batch). */
+async function deleteAll(refs: readonly DocumentReference[]): Promise<void> {
+  for (let start = 0; start < refs.length; start += 500) {
+    const slice = refs.slice(start, start + 500);
+    const first = slice[0];
+    if (first === undefined) return;
+    const batch = first.firestore.batch();
+    for (const ref of slice) batch.delete(ref);
+    await batch.commit();
+  }
+}
+
+/** Runs `run` over `items` with at most `limit` in flight; rejects with the first failure. */
+async function forEachLimited<T>(
+  items: readonly T[],
+  limit: number,
+  run: (item: T, index: number) => Promise<void>,
+): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const index = next;
+      next += 1;
+      await run(items[index] as T, index);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
 }
 
 function incidentDoc(incident: Incident, current: boolean): IncidentDoc {

@@ -1,6 +1,14 @@
 import type { Incident, OperationRecord, Silence } from './incident.ts';
-import type { IncidentStore } from './store.ts';
-import { byOpening, bySilenceCreation, checkNext, createKeyedLock, toPlain } from './store-support.ts';
+import type { IncidentStore, InventoryMeta } from './store.ts';
+import {
+  byOpening,
+  bySilenceCreation,
+  checkNext,
+  createKeyedLock,
+  supersedes,
+  timeOf,
+  toPlain,
+} from './store-support.ts';
 
 export interface MemoryStoreOptions {
   /** Processed markers kept; the oldest are forgotten first (Firestore expires them after 7 days). */
@@ -25,6 +33,9 @@ export function createMemoryStore({
   const operations = new Map<string, OperationRecord>();
   const silences = new Map<string, Silence>();
   const withLock = createKeyedLock();
+  /** The inventory as JSON text: saved and loaded whole, never shared with a caller. */
+  let inventory: { json: string; meta: InventoryMeta } | undefined;
+  let delivered: string | undefined;
 
   const currentOf = (fingerprint: string): Incident | undefined => {
     const id = pointers.get(fingerprint);
@@ -81,6 +92,21 @@ export function createMemoryStore({
     },
     async deleteSilence(id) {
       return silences.delete(id);
+    },
+    async saveInventory(snapshot, { sweptAt, projects, problems }) {
+      if (!supersedes(inventory?.meta.sweptAt, sweptAt)) return false;
+      inventory = { json: JSON.stringify(snapshot), meta: toPlain({ sweptAt, projects, problems }) };
+      return true;
+    },
+    async loadInventory() {
+      if (inventory === undefined) return undefined;
+      return { snapshot: JSON.parse(inventory.json), ...toPlain(inventory.meta) };
+    },
+    async noteDelivery(at) {
+      if (delivered === undefined || timeOf('delivery', at) > timeOf('delivery', delivered)) delivered = at;
+    },
+    async lastDelivery() {
+      return delivered;
     },
   };
 }

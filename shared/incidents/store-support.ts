@@ -70,3 +70,18 @@ export function byOpening(a: Incident, b: Incident): number {
 export function bySilenceCreation(a: Silence, b: Silence): number {
   return a.createdAt.localeCompare(b.createdAt) || a.id.localeCompare(b.id);
 }
+
+/** Epoch ms of an ISO 8601 time handed to a store; a permanent StoreError names the field otherwise. */
+export function timeOf(field: string, value: string): number {
+  const ms = Date.parse(value);
+  if (Number.isNaN(ms)) {
+    throw new StoreError(`${field} ${JSON.stringify(value)} is not an ISO 8601 time`, { retryable: false });
+  }
+  return ms;
+}
+
+/** Whether an inventory swept at `candidate` may replace one swept at `stored` (ties: the later save wins). */
+export function supersedes(stored: string | undefined, candidate: string): boolean {
+  const at = timeOf('sweptAt', candidate);
+  return stored === undefined || at >= timeOf('sweptAt', stored);
+}

@@ -1,4 +1,20 @@
+import type { Snapshot } from '../inventory/snapshot.ts';
 import type { Incident, OperationRecord, Silence } from './incident.ts';
+
+/** What a sweep says about the inventory it saves. */
+export interface InventoryMeta {
+  /** When the sweep read the organization (ISO 8601): a newer sweep's inventory replaces an older one. */
+  sweptAt: string;
+  /** The projects the sweep covered. */
+  projects: string[];
+  /** What the sweep could not read (one line each, naming the object and the reason). */
+  problems: string[];
+}
+
+/** The last-known inventory: the organization as the latest sweep saw it. */
+export interface StoredInventory extends InventoryMeta {
+  snapshot: Snapshot;
+}
 
 /**
  * The one port every state store implements: Firestore in production, memory for tests, `replay`
@@ -24,4 +40,23 @@ export interface IncidentStore {
   listSilences(): Promise<Silence[]>;
   saveSilence(silence: Silence): Promise<void>;
   deleteSilence(id: string): Promise<boolean>;
+  /**
+   * Keeps `snapshot` as the last-known inventory, whole or not at all: a reader sees the previous
+   * inventory or this one, never a mix. An inventory swept before the stored one is dropped (a slow
+   * sweep never replaces a later one). Returns whether it was stored.
+   */
+  saveInventory(snapshot: Snapshot, meta: InventoryMeta): Promise<boolean>;
+  /** The last-known inventory; `undefined` before the first sweep saved one. */
+  loadInventory(): Promise<StoredInventory | undefined>;
+  /**
+   * Notes that an audit entry was delivered and processed at `at` (ISO 8601), for the self-check that
+   * deliveries still arrive. Cheap enough for every delivery: a store may keep only one note per
+   * DELIVERY_NOTE_INTERVAL_MS, and never moves the note back in time.
+   */
+  noteDelivery(at: string): Promise<void>;
+  /** The latest noted delivery, at most DELIVERY_NOTE_INTERVAL_MS behind the latest `noteDelivery`. */
+  lastDelivery(): Promise<string | undefined>;
 }
+
+/** How far `lastDelivery` may lag behind the latest `noteDelivery`: readers allow this much slack. */
+export const DELIVERY_NOTE_INTERVAL_MS = 60_000;

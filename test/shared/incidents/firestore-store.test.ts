@@ -14,10 +14,14 @@ import {
   ENTRY_TTL_MS,
   type FirestoreStore,
   firestoreSettings,
+  INVENTORY_CHUNK_BYTES,
   OPERATION_TTL_MS,
+  ORPHAN_AGE_MS,
 } from '../../../shared/incidents/firestore-store.ts';
 import { type Emulator, startFirestoreEmulator } from '../../support/emulators.ts';
 import { REPO_ROOT } from '../../support/paths.ts';
+import { loadSnapshot } from '../../support/snapshots.ts';
+import { largeInventory } from './large-inventory.ts';
 import { FINGERPRINT, incident, runStoreContract } from './store-contract.ts';
 
 // One emulator for the file; every store gets its own collection prefix, so tests share no data.
@@ -176,6 +180,149 @@ describe('firestore store', () => {
       assert.deepEqual([classified.status, classified.retryable], [status, retryable], JSON.stringify(error));
       assert.equal(classified.cause, error);
     }
+  });
+
+  describe('inventory', () => {
+    const SWEEP = { sweptAt: '2026-11-28T10:00:00.000Z', projects: ['orbit-prod'], problems: [] };
+    const MIB = 1024 * 1024;
+
+    /** The chunk documents of the prefix, by generation. */
+    async function chunksByGeneration(prefix: string): Promise<Map<string, number[]>> {
+      const docs = await db().collection(`${prefix}inventory-chunks`).get();
+      const map = new Map<string, number[]>();
+      for (const doc of docs.docs) {
+        const generation = doc.get('generation') as string;
+        map.set(
+          generation,
+          [...(map.get(generation) ?? []), doc.get('index') as number].sort((a, b) => a - b),
+        );
+      }
+      return map;
+    }
+
+    it('stores a 20 MB inventory compressed, in chunks under 1 MiB, and keeps one generation', async () => {
+      const prefix = nextPrefix();
+      const store = createFirestoreStore({ firestore: db(), prefix });
+      const snapshot = largeInventory();
+      const jsonBytes = Buffer.byteLength(JSON.stringify(snapshot));
+      assert.equal(await store.saveInventory(snapshot, SWEEP), true);
+      const manifest = (await db().collection(`${prefix}inventory`).doc('current').get()).data();
+      assert.ok(manifest);
+      assert.equal(manifest.jsonBytes, jsonBytes);
+      assert.equal(manifest.encoding, 'br');
+      assert.ok(
+        manifest.storedBytes < jsonBytes / 10,
+        `${manifest.storedBytes} bytes stored for ${jsonBytes}`,
+      );
+      assert.equal(manifest.chunks, Math.ceil(manifest.storedBytes / INVENTORY_CHUNK_BYTES));
+      assert.ok(manifest.chunks >= 2, `${manifest.chunks} chunks`);
+      const chunks = await db().collection(`${prefix}inventory-chunks`).get();
+      assert.equal(chunks.size, manifest.chunks);
+      for (const chunk of chunks.docs) {
+        const data = chunk.get('data') as Buffer;
+        assert.ok(Buffer.isBuffer(data) && data.length <= INVENTORY_CHUNK_BYTES && data.length < MIB);
+        assert.equal(chunk.get('generation'), manifest.generation);
+      }
+
+      const later = { ...SWEEP, sweptAt: '2026-11-28T11:00:00.000Z' };
+      await store.saveInventory(loadSnapshot(), later);
+      const generations = await chunksByGeneration(prefix);
+      const current = (await db().collection(`${prefix}inventory`).doc('current').get()).get('generation');
+      assert.deepEqual([...generations.keys()], [current], 'the replaced generation is deleted');
+    });
+
+    it('writes many small chunks when told to, and readers during the write still see one whole inventory', async () => {
+      const prefix = nextPrefix();
+      const writer = createFirestoreStore({ firestore: db(), prefix, inventoryChunkBytes: 32 * 1024 });
+      const reader = createFirestoreStore({ firestore: db(), prefix });
+      const old = largeInventory({ seed: 3, podsPerCluster: 400 });
+      const next = largeInventory({ seed: 4, podsPerCluster: 400 });
+      const [oldJson, nextJson] = [JSON.stringify(old), JSON.stringify(next)];
+      await writer.saveInventory(old, SWEEP);
+      const later = { ...SWEEP, sweptAt: '2026-11-28T11:00:00.000Z' };
+      let done = false;
+      const saving = writer.saveInventory(next, later).finally(() => {
+        done = true;
+      });
+      const seen: string[] = [];
+      while (!done) {
+        const loaded = await reader.loadInventory();
+        const json = JSON.stringify(loaded?.snapshot);
+        seen.push(
+          json === oldJson ? (loaded?.sweptAt ?? '') : json === nextJson ? `${loaded?.sweptAt} new` : 'a mix',
+        );
+      }
+      await saving;
+      for (const outcome of seen)
+        assert.ok([SWEEP.sweptAt, `${later.sweptAt} new`].includes(outcome), outcome);
+      const generations = await chunksByGeneration(prefix);
+      assert.equal(generations.size, 1);
+      const [indexes = []] = generations.values();
+      assert.ok(indexes.length >= 10, `${indexes.length} chunks`);
+      assert.deepEqual(
+        indexes,
+        Array.from({ length: indexes.length }, (_, i) => i),
+      );
+    });
+
+    it('deletes chunks whose writer died before switching, once they are an hour old, and no others', async () => {
+      const prefix = nextPrefix();
+      const at = Date.parse('2026-11-28T12:00:00Z');
+      const store = createFirestoreStore({ firestore: db(), prefix, now: () => at });
+      const chunks = db().collection(`${prefix}inventory-chunks`);
+      const orphan = { generation: 'dead-writer', index: 0, data: Buffer.from('x') };
+      await chunks.doc('dead-writer-00000').set({ ...orphan, writtenAt: new Date(at - ORPHAN_AGE_MS - 1) });
+      await chunks.doc('busy-writer-00000').set({
+        ...orphan,
+        generation: 'busy-writer',
+        writtenAt: new Date(at - 60_000),
+      });
+      await store.saveInventory(loadSnapshot(), SWEEP);
+      const generations = await chunksByGeneration(prefix);
+      assert.equal(generations.has('dead-writer'), false);
+      assert.equal(generations.has('busy-writer'), true, 'a writer still at work keeps its chunks');
+      assert.equal(generations.size, 2);
+    });
+
+    it('rejects retryably when chunks keep vanishing, and permanently when the bytes are corrupt', async () => {
+      const prefix = nextPrefix();
+      const store = createFirestoreStore({ firestore: db(), prefix, inventoryChunkBytes: 256 });
+      await store.saveInventory(loadSnapshot(), SWEEP);
+      const current = db().collection(`${prefix}inventory`).doc('current');
+      const generation = (await current.get()).get('generation') as string;
+      const chunk = db().collection(`${prefix}inventory-chunks`).doc(`${generation}-00001`);
+      const saved = (await chunk.get()).data();
+      assert.ok(saved);
+
+      await chunk.set({ ...saved, data: Buffer.from('not the bytes that were written') });
+      await assert.rejects(
+        store.loadInventory(),
+        (error) => error instanceof StoreError && !error.retryable && /corrupt/.test(error.message),
+      );
+
+      await chunk.delete();
+      await assert.rejects(
+        store.loadInventory(),
+        (error) => error instanceof StoreError && error.retryable && /replaced 3 times/.test(error.message),
+      );
+    });
+
+    it('notes deliveries at most once a minute per instance, keeping the latest across instances', async () => {
+      const prefix = nextPrefix();
+      const [one, two] = [
+        createFirestoreStore({ firestore: db(), prefix }),
+        createFirestoreStore({ firestore: db(), prefix }),
+      ];
+      const doc = db().collection(`${prefix}sentinel`).doc('deliveries');
+      await one.noteDelivery('2026-11-28T10:00:00.000Z');
+      await one.noteDelivery('2026-11-28T10:00:30.000Z');
+      assert.equal((await doc.get()).get('lastAt'), '2026-11-28T10:00:00.000Z', 'the second note is skipped');
+      await two.noteDelivery('2026-11-28T10:00:45.000Z');
+      await one.noteDelivery('2026-11-28T10:00:40.000Z');
+      assert.equal(await one.lastDelivery(), '2026-11-28T10:00:45.000Z');
+      await one.noteDelivery('2026-11-28T10:01:10.000Z');
+      assert.equal(await two.lastDelivery(), '2026-11-28T10:01:10.000Z');
+    });
   });
 
   // Last: it stops the file's emulator. The store runs in a child process, which exits once it has

@@ -3,7 +3,10 @@ import { describe, it } from 'node:test';
 import type { Finding } from '../../../shared/detect/finding.ts';
 import { StoreError } from '../../../shared/errors.ts';
 import type { Incident, OperationRecord, Silence } from '../../../shared/incidents/incident.ts';
-import type { IncidentStore } from '../../../shared/incidents/store.ts';
+import { DELIVERY_NOTE_INTERVAL_MS, type IncidentStore } from '../../../shared/incidents/store.ts';
+import type { Snapshot } from '../../../shared/inventory/snapshot.ts';
+import { loadSnapshot } from '../../support/snapshots.ts';
+import { largeInventory } from './large-inventory.ts';
 
 /**
  * The behaviour every IncidentStore owes, run against each implementation. `makeStore` is called
@@ -72,6 +75,19 @@ function silence(overrides: Partial<Silence> = {}): Silence {
     ...overrides,
   };
 }
+
+/** Two generated organizations of 50 clusters and 60,000 pods each, built once for every store. */
+let large: { a: Snapshot; aJson: string; b: Snapshot; bJson: string } | undefined;
+function largeInventories() {
+  if (large === undefined) {
+    const a = largeInventory({ seed: 1 });
+    const b = largeInventory({ seed: 2 });
+    large = { a, aJson: JSON.stringify(a), b, bJson: JSON.stringify(b) };
+  }
+  return large;
+}
+
+const SWEEP = { sweptAt: '2026-11-28T10:00:00.000Z', projects: ['orbit-prod'], problems: [] };
 
 /** Stores `value` as the fingerprint's current incident. */
 async function put(store: IncidentStore, value: Incident): Promise<void> {
@@ -352,6 +368,124 @@ export function runStoreContract(
         await store.rememberOperation(again);
         assert.deepEqual(await store.operation(id), again);
         assert.equal(await store.operation('operation-other'), undefined);
+      });
+    });
+
+    describe('inventory', () => {
+      it('has none before the first sweep saved one', async () => {
+        const store = await makeStore();
+        assert.equal(await store.loadInventory(), undefined);
+      });
+
+      it('gives back the snapshot and its sweep metadata as saved', async () => {
+        const store = await makeStore();
+        const meta = {
+          sweptAt: '2026-11-28T10:00:00.000Z',
+          projects: ['orbit-prod', 'orbit-dev'],
+          problems: ['orbit-dev: clusters not listed (container answered 403)'],
+        };
+        assert.equal(await store.saveInventory(loadSnapshot(), meta), true);
+        assert.deepEqual(await store.loadInventory(), { snapshot: loadSnapshot(), ...meta });
+      });
+
+      it('keeps the later sweep: an earlier one saved after it is dropped', async () => {
+        const store = await makeStore();
+        const later = { ...SWEEP, sweptAt: '2026-11-28T11:00:00.000Z' };
+        const smaller: Snapshot = {
+          projects: [{ projectId: 'orbit-dev', clusters: [], serviceAccounts: [] }],
+        };
+        assert.equal(await store.saveInventory(smaller, SWEEP), true);
+        assert.equal(await store.saveInventory(loadSnapshot(), later), true);
+        assert.equal(await store.saveInventory(smaller, SWEEP), false);
+        assert.deepEqual(await store.loadInventory(), { snapshot: loadSnapshot(), ...later });
+      });
+
+      it('is not changed by mutating the snapshot saved or loaded', async () => {
+        const store = await makeStore();
+        const saved = loadSnapshot();
+        await store.saveInventory(saved, SWEEP);
+        saved.projects.length = 0;
+        const loaded = await store.loadInventory();
+        assert.ok(loaded);
+        loaded.snapshot.projects[0]?.clusters.splice(0);
+        loaded.projects.push('mutated');
+        assert.deepEqual(await store.loadInventory(), { snapshot: loadSnapshot(), ...SWEEP });
+      });
+
+      it('refuses a sweep time that is not a time, with a permanent StoreError', async () => {
+        const store = await makeStore();
+        await assert.rejects(
+          store.saveInventory(loadSnapshot(), { ...SWEEP, sweptAt: 'yesterday' }),
+          (error) =>
+            error instanceof StoreError && !error.retryable && /sweptAt "yesterday"/.test(error.message),
+        );
+        assert.equal(await store.loadInventory(), undefined);
+      });
+
+      it('keeps a large organization whole: 50 clusters, 60,000 pods, over 20 MB of JSON', async () => {
+        const store = await makeStore();
+        const { a, aJson } = largeInventories();
+        assert.ok(aJson.length > 20_000_000, `${aJson.length} bytes of JSON`);
+        assert.equal(await store.saveInventory(a, SWEEP), true);
+        const loaded = await store.loadInventory();
+        assert.ok(loaded);
+        assert.equal(loaded.snapshot.projects.flatMap((p) => p.clusters).length, 50);
+        assert.equal(
+          loaded.snapshot.projects.flatMap((p) => p.clusters.flatMap((c) => c.pods)).length,
+          60_000,
+        );
+        // Compared as text: a deep comparison's failure message would print megabytes.
+        assert.ok(JSON.stringify(loaded.snapshot) === aJson, 'the loaded snapshot is the saved one');
+      });
+
+      it('shows a reader during a write the old inventory or the new one, never a mix', async () => {
+        const store = await makeStore();
+        const { a, aJson, b, bJson } = largeInventories();
+        const later = { ...SWEEP, sweptAt: '2026-11-28T11:00:00.000Z' };
+        await store.saveInventory(a, SWEEP);
+        let saved = false;
+        const saving = store.saveInventory(b, later).finally(() => {
+          saved = true;
+        });
+        const seen: string[] = [];
+        do {
+          const loaded = await store.loadInventory();
+          assert.ok(loaded, 'an inventory is there throughout');
+          const json = JSON.stringify(loaded.snapshot);
+          const which = json === aJson ? 'old' : json === bJson ? 'new' : 'a mix';
+          assert.equal(
+            which,
+            loaded.sweptAt === later.sweptAt ? 'new' : 'old',
+            'snapshot and metadata agree',
+          );
+          seen.push(which);
+        } while (!saved);
+        assert.equal(await saving, true);
+        assert.ok(seen.length >= 1);
+        const after = await store.loadInventory();
+        assert.equal(after?.sweptAt, later.sweptAt);
+        assert.ok(JSON.stringify(after?.snapshot) === bJson, 'the new inventory once the save is done');
+      });
+    });
+
+    describe('deliveries', () => {
+      it('notes the latest delivery, never moving back in time', async () => {
+        const store = await makeStore();
+        assert.equal(await store.lastDelivery(), undefined);
+        const first = Date.parse('2026-11-28T10:00:00.000Z');
+        const iso = (ms: number) => new Date(ms).toISOString();
+        await store.noteDelivery(iso(first));
+        assert.equal(await store.lastDelivery(), iso(first));
+        await store.noteDelivery(iso(first - 3_600_000));
+        assert.equal(await store.lastDelivery(), iso(first), 'an older note changes nothing');
+        const later = first + 2 * DELIVERY_NOTE_INTERVAL_MS;
+        await store.noteDelivery(iso(first + 1_000));
+        await store.noteDelivery(iso(later));
+        const last = Date.parse((await store.lastDelivery()) ?? '');
+        assert.ok(
+          last <= later && last >= later - DELIVERY_NOTE_INTERVAL_MS,
+          `${iso(last)}: within the note interval of ${iso(later)}`,
+        );
       });
     });
 
