@@ -21,6 +21,7 @@ import { by, describeImpact, ksaName, makeFinding, outageSeverity } from './buil
 import type { Detector } from './detector.ts';
 import type { Finding } from './finding.ts';
 import { addBinding, showPolicy } from './remediation.ts';
+import { annotatedUsers, FOUND_BY_SWEEP, gsaProjectOf } from './scan-support.ts';
 
 /** The GSA's policy no longer lets the KSA act as it (role roles/iam.workloadIdentityUser). */
 export const bindingMissing: Detector = {
@@ -32,7 +33,46 @@ export const bindingMissing: Detector = {
     if (event.type === 'k8s-serviceaccount') return fromAnnotation(event, snapshot);
     return [];
   },
+  scan: scanBindings,
 };
+
+/**
+ * Every annotated KSA whose GSA's policy does not bind it, in any member form. The fingerprint has no
+ * cluster (the binding is per workload pool), so a KSA annotated alike in several clusters of its pool
+ * is one finding. A GSA the inventory does not hold, or holds as deleted, is gsa-missing's to tell.
+ */
+function scanBindings(snapshot: Snapshot): Finding[] {
+  const findings: Finding[] = [];
+  const seen = new Set<string>();
+  for (const [email, users] of annotatedUsers(snapshot)) {
+    const gsa = findGsa(snapshot, email);
+    if (gsa === undefined || gsa.deleted) continue;
+    for (const { project, cluster, ksa } of users) {
+      const pool = cluster.workloadPool ?? '';
+      const id = `${pool}/${ksa.namespace}/${ksa.name}`;
+      if (seen.has(`${email} ${id}`) || policyBinds(gsa.iamPolicy, pool, ksa.namespace, ksa.name)) continue;
+      seen.add(`${email} ${id}`);
+      const subject = { workloadPool: pool, namespace: ksa.namespace, name: ksa.name };
+      const impact = impactOfSubject(snapshot, subject);
+      const owner = gsaProjectOf(snapshot, email, project.projectId) ?? project.projectId;
+      findings.push(
+        makeFinding({
+          kind: 'binding-missing',
+          status: 'firing',
+          severity: outageSeverity(impact),
+          key: [owner, email, pool, ksa.namespace, ksa.name],
+          project: owner,
+          gsa: email,
+          ksas: impact.ksas,
+          workloads: impact.workloads,
+          summary: `${ksaName(subject)} is annotated with ${email}, whose policy does not let it act as that GSA (${FOUND_BY_SWEEP}): its pods get no token${describeImpact(impact)}`,
+          remediation: [addBinding(email, classicMember(pool, ksa.namespace, ksa.name)), showPolicy(email)],
+        }),
+      );
+    }
+  }
+  return findings;
+}
 
 function fromPolicy(event: GsaPolicyChange, snapshot: Snapshot | undefined): Finding[] {
   const before = findGsa(snapshot, event.gsa)?.iamPolicy;

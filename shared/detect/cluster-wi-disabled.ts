@@ -1,7 +1,10 @@
-import { findCluster, impactOfCluster } from '../inventory/impact.ts';
+import { boundSubjects, findCluster, gsaOf, impactOfCluster } from '../inventory/impact.ts';
+import type { Snapshot, SnapshotCluster } from '../inventory/snapshot.ts';
 import { by, describeImpact, makeFinding, outageSeverity } from './build.ts';
 import type { Detector } from './detector.ts';
+import type { Finding } from './finding.ts';
 import { enableClusterWi } from './remediation.ts';
+import { FOUND_BY_SWEEP } from './scan-support.ts';
 
 /** The cluster left its workload pool: every WI workload in it loses its GSA at once. */
 export const clusterWiDisabled: Detector = {
@@ -43,4 +46,53 @@ export const clusterWiDisabled: Detector = {
       }),
     ];
   },
+  /**
+   * A cluster without a workload pool whose KSAs expect WI: annotated with a GSA, or bound by name on
+   * some GSA in the pool the cluster would have (`PROJECT.svc.id.goog`). A namespace-wide binding
+   * alone does not count: it names no KSA of this cluster in particular.
+   */
+  scan(snapshot) {
+    const findings: Finding[] = [];
+    for (const project of snapshot.projects) {
+      for (const cluster of project.clusters) {
+        if (cluster.workloadPool) continue;
+        const pool = `${project.projectId}.svc.id.goog`;
+        const expecting = expectingWi(snapshot, cluster, pool);
+        if (expecting.length === 0) continue;
+        const ref = { location: cluster.location, name: cluster.name };
+        const impact = impactOfCluster(snapshot, cluster, pool);
+        findings.push(
+          makeFinding({
+            kind: 'cluster-wi-disabled',
+            status: 'firing',
+            severity: outageSeverity(impact),
+            key: [project.projectId, cluster.location, cluster.name],
+            project: project.projectId,
+            cluster: ref,
+            ksas: impact.ksas,
+            workloads: impact.workloads,
+            summary: `cluster ${cluster.name} has no workload pool (${FOUND_BY_SWEEP}), yet ${expecting.slice(0, 3).join(', ')}${expecting.length > 3 ? ` and ${expecting.length - 3} more` : ''} ${expecting.length === 1 ? 'expects' : 'expect'} Workload Identity: their pods get no GSA${describeImpact(impact)}`,
+            remediation: [enableClusterWi(project.projectId, ref, pool)],
+          }),
+        );
+      }
+    }
+    return findings;
+  },
 };
+
+/** `namespace/name` of the cluster's KSAs that are annotated, or bound by name in `pool`. */
+function expectingWi(snapshot: Snapshot, cluster: SnapshotCluster, pool: string): string[] {
+  const named = new Set(
+    snapshot.projects
+      .flatMap((p) => p.serviceAccounts)
+      .filter((gsa) => !gsa.deleted)
+      .flatMap((gsa) => boundSubjects(gsa.iamPolicy))
+      .filter((subject) => subject.workloadPool === pool && subject.name !== undefined)
+      .map((subject) => `${subject.namespace}/${subject.name}`),
+  );
+  return cluster.serviceAccounts
+    .map((ksa) => ({ ksa, id: `${ksa.namespace}/${ksa.name}` }))
+    .filter(({ ksa, id }) => gsaOf(ksa) !== undefined || named.has(id))
+    .map(({ id }) => id);
+}

@@ -13,6 +13,11 @@ export interface Detector {
   /** What the kind means, for people. */
   title: string;
   detect(event: ChangeEvent, snapshot?: Snapshot): Finding[];
-  /** Kinds whose signal is not in the audit stream judge the whole inventory instead. */
+  /**
+   * The sweep: every firing finding of this kind the whole inventory shows, with the fingerprint
+   * `detect` gives the same link, so an incident an event opened is confirmed or resolved by a sweep
+   * and the other way round. Kinds whose signal is not in the audit stream (key-file-override) are
+   * found only this way.
+   */
   scan?(snapshot: Snapshot): Finding[];
 }

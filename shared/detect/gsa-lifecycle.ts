@@ -1,11 +1,12 @@
 import type { GsaLifecycleChange } from '../events/change-event.ts';
 import { findGsa, impactOfGsa, isWorkloadIdentityGsa } from '../inventory/impact.ts';
-import { classicMember } from '../inventory/members.ts';
-import type { Snapshot } from '../inventory/snapshot.ts';
+import { classicMember, projectOfEmail } from '../inventory/members.ts';
+import type { Snapshot, SnapshotGsa } from '../inventory/snapshot.ts';
 import { by, describeImpact, makeFinding, outageSeverity } from './build.ts';
 import type { Detector } from './detector.ts';
 import type { Finding, FindingKind, Remediation } from './finding.ts';
 import { addBinding, enableGsa, recreateGsa, undeleteGsa } from './remediation.ts';
+import { annotatedUsers, FOUND_BY_SWEEP, ownerOf } from './scan-support.ts';
 
 /**
  * A GSA that KSAs act as is deleted or disabled. The GSA is gone from live state, so the KSAs come
@@ -17,7 +18,18 @@ interface LifecycleKind {
   breaks: GsaLifecycleChange['action'];
   repairs: GsaLifecycleChange['action'][];
   what: string;
-  remediation: (event: GsaLifecycleChange, gsa: string, snapshot: Snapshot | undefined) => Remediation[];
+  /**
+   * For the sweep: how the GSA an annotation names is broken, as a phrase, or undefined when it is
+   * not broken this way. `inventoried`: its project's service accounts are in the inventory, so
+   * absence means it does not exist.
+   */
+  brokenState: (gsa: SnapshotGsa | undefined, inventoried: boolean) => string | undefined;
+  remediation: (
+    project: string,
+    gsa: string,
+    uniqueId: string | undefined,
+    snapshot?: Snapshot,
+  ) => Remediation[];
 }
 
 function lifecycleDetector(spec: LifecycleKind): Detector {
@@ -51,6 +63,7 @@ function lifecycleDetector(spec: LifecycleKind): Detector {
       // Deleting or disabling a GSA no KSA acts as (as far as the inventory knows) breaks no workload.
       if (snapshot !== undefined && !isWorkloadIdentityGsa(snapshot, gsa)) return [];
       const impact = snapshot ? impactOfGsa(snapshot, gsa) : undefined;
+      const uniqueId = event.gsaUniqueId ?? findGsa(snapshot, gsa)?.uniqueId;
       const finding: Finding = makeFinding({
         ...base,
         status: 'firing',
@@ -58,9 +71,46 @@ function lifecycleDetector(spec: LifecycleKind): Detector {
         ksas: impact?.ksas ?? [],
         ...(impact ? { workloads: impact.workloads } : {}),
         summary: `${gsa} was ${spec.what}${by(event.source)}: the KSAs annotated with it get no token${describeImpact(impact)}`,
-        remediation: spec.remediation(event, gsa, snapshot),
+        remediation: spec.remediation(event.project, gsa, uniqueId, snapshot),
       });
       return [finding];
+    },
+    /**
+     * Every GSA in the broken state of this kind that KSAs act as: one annotated KSAs of WI clusters
+     * name (absent from its inventoried project counts as deleted), or one the inventory holds whose
+     * policy binds workloads, as `detect` judges it.
+     */
+    scan(snapshot) {
+      const findings: Finding[] = [];
+      const held = snapshot.projects
+        .flatMap((p) => p.serviceAccounts)
+        .filter((gsa) => spec.brokenState(gsa, true) && isWorkloadIdentityGsa(snapshot, gsa.email))
+        .map((gsa) => gsa.email);
+      for (const email of new Set([...annotatedUsers(snapshot).keys(), ...held])) {
+        const gsa = findGsa(snapshot, email);
+        const owner = projectOfEmail(email) ?? ownerOf(snapshot, email)?.projectId;
+        // A GSA of a project outside the inventory (or of no known project) may well exist: no verdict.
+        if (owner === undefined) continue;
+        const inventoried = snapshot.projects.some((p) => p.projectId === owner);
+        const state = spec.brokenState(gsa, inventoried);
+        if (state === undefined) continue;
+        const impact = impactOfGsa(snapshot, email);
+        findings.push(
+          makeFinding({
+            kind: spec.kind,
+            status: 'firing',
+            severity: outageSeverity(impact),
+            key: [owner, email],
+            project: owner,
+            gsa: email,
+            ksas: impact.ksas,
+            workloads: impact.workloads,
+            summary: `${email} ${state} (${FOUND_BY_SWEEP}): the KSAs annotated with it get no token${describeImpact(impact)}`,
+            remediation: spec.remediation(owner, email, gsa?.uniqueId, snapshot),
+          }),
+        );
+      }
+      return findings;
     },
   };
 }
@@ -71,10 +121,11 @@ export const gsaMissing = lifecycleDetector({
   breaks: 'delete',
   repairs: ['undelete', 'create'],
   what: 'deleted',
-  remediation(event, gsa, snapshot) {
-    const uniqueId = event.gsaUniqueId ?? findGsa(snapshot, gsa)?.uniqueId;
+  brokenState: (gsa, inventoried) =>
+    gsa?.deleted ? 'is deleted' : gsa === undefined && inventoried ? 'does not exist' : undefined,
+  remediation(project, gsa, uniqueId, snapshot) {
     // Without the unique id it cannot be undeleted: recreate it (then grant its bindings again).
-    const steps = [uniqueId ? undeleteGsa(event.project, uniqueId) : recreateGsa(event.project, gsa)];
+    const steps = [uniqueId ? undeleteGsa(project, uniqueId) : recreateGsa(project, gsa)];
     // A GSA recreated under the same email is a new principal: its bindings must be granted again.
     const impact = snapshot ? impactOfGsa(snapshot, gsa) : undefined;
     for (const ksa of impact?.ksas ?? []) {
@@ -90,5 +141,6 @@ export const gsaDisabled = lifecycleDetector({
   breaks: 'disable',
   repairs: ['enable'],
   what: 'disabled',
-  remediation: (_, gsa) => [enableGsa(gsa)],
+  brokenState: (gsa) => (gsa?.disabled && !gsa.deleted ? 'is disabled' : undefined),
+  remediation: (_project, gsa) => [enableGsa(gsa)],
 });

@@ -13,6 +13,7 @@ import { by, ksaName, makeFinding } from './build.ts';
 import type { Detector } from './detector.ts';
 import type { Finding } from './finding.ts';
 import { removeProjectRole } from './remediation.ts';
+import { annotatedUsers, FOUND_BY_SWEEP, plural } from './scan-support.ts';
 
 /** Least-privilege and drift warnings the troubleshooting guide recommends; never paged. */
 
@@ -26,6 +27,35 @@ export const gsaBroadRole: Detector = {
   detect(event, snapshot) {
     if (event.type !== 'project-policy' || snapshot === undefined) return [];
     return broadRoleFindings(event, snapshot);
+  },
+  /** roles/editor or roles/owner held by a WI GSA on an inventoried project's own policy. */
+  scan(snapshot) {
+    const findings: Finding[] = [];
+    for (const project of snapshot.projects) {
+      for (const binding of project.iamPolicy?.bindings ?? []) {
+        if (!BROAD_ROLES.has(binding.role)) continue;
+        for (const member of binding.members) {
+          if (!member.startsWith('serviceAccount:')) continue;
+          const gsa = member.slice('serviceAccount:'.length);
+          if (!isWorkloadIdentityGsa(snapshot, gsa)) continue;
+          const resource = `projects/${project.projectId}`;
+          findings.push(
+            makeFinding({
+              kind: 'gsa-broad-role',
+              status: 'firing',
+              severity: 'warning',
+              key: [project.projectId, gsa, binding.role],
+              project: project.projectId,
+              gsa,
+              ksas: impactOfGsa(snapshot, gsa).ksas,
+              summary: `${gsa}, which pods act as through Workload Identity, holds ${binding.role} on ${resource} (${FOUND_BY_SWEEP})`,
+              remediation: [removeProjectRole(resource, member, binding.role)],
+            }),
+          );
+        }
+      }
+    }
+    return findings;
   },
 };
 
@@ -65,6 +95,26 @@ export const bindingOrphaned: Detector = {
     if (event.type !== 'gsa-policy' || snapshot === undefined) return [];
     return orphanFindings(event, snapshot);
   },
+  /** Every WI binding (by name) of a GSA whose KSA exists in no cluster of its inventoried pool. */
+  scan(snapshot) {
+    const findings: Finding[] = [];
+    for (const project of snapshot.projects) {
+      for (const gsa of project.serviceAccounts) {
+        if (gsa.deleted) continue;
+        for (const binding of gsa.iamPolicy.bindings) {
+          if (binding.role !== WI_USER_ROLE) continue;
+          for (const member of binding.members) {
+            const subject = parseWorkloadMember(member);
+            if (subject?.name === undefined) continue;
+            if (clustersInPool(snapshot, subject.workloadPool).length === 0) continue;
+            if (ksaInPool(snapshot, { ...subject, name: subject.name })) continue;
+            findings.push(orphan(project.projectId, gsa.email, member, { ...subject, name: subject.name }));
+          }
+        }
+      }
+    }
+    return findings;
+  },
 };
 
 function orphanFindings(event: GsaPolicyChange, snapshot: Snapshot): Finding[] {
@@ -77,30 +127,48 @@ function orphanFindings(event: GsaPolicyChange, snapshot: Snapshot): Finding[] {
     // A pool with no inventoried cluster is another team's or project's: no verdict.
     if (clusters.length === 0) continue;
     if (ksaInPool(snapshot, { ...subject, name: subject.name })) continue;
-    const firing = delta.action === 'ADD';
     findings.push(
-      makeFinding({
-        kind: 'binding-orphaned',
-        status: firing ? 'firing' : 'resolved',
-        severity: 'info',
-        key: [event.project, event.gsa, subject.workloadPool, subject.namespace, subject.name],
-        project: event.project,
-        gsa: event.gsa,
-        ksas: [{ workloadPool: subject.workloadPool, namespace: subject.namespace, name: subject.name }],
-        source: event.source,
-        summary: firing
-          ? `${event.gsa} was bound${by(event.source)} to ${ksaName(subject)}, which exists in no cluster of ${subject.workloadPool}`
-          : `the binding of ${event.gsa} to ${ksaName(subject)} was removed${by(event.source)}`,
-        remediation: [
-          {
-            title: 'Remove the binding if nothing will use it',
-            command: `gcloud iam service-accounts remove-iam-policy-binding ${event.gsa} --role ${WI_USER_ROLE} --member "${delta.member}"`,
-          },
-        ],
-      }),
+      orphan(event.project, event.gsa, delta.member, { ...subject, name: subject.name }, event, delta.action),
     );
   }
   return findings;
+}
+
+/**
+ * One orphaned binding: firing when granted (or found by the sweep, with no event), resolved when
+ * the change removes it.
+ */
+function orphan(
+  project: string,
+  gsa: string,
+  member: string,
+  subject: { workloadPool: string; namespace: string; name: string },
+  event?: GsaPolicyChange,
+  action: 'ADD' | 'REMOVE' = 'ADD',
+): Finding {
+  const firing = action === 'ADD';
+  const how = event ? by(event.source) : '';
+  return makeFinding({
+    kind: 'binding-orphaned',
+    status: firing ? 'firing' : 'resolved',
+    severity: 'info',
+    key: [project, gsa, subject.workloadPool, subject.namespace, subject.name],
+    project,
+    gsa,
+    ksas: [subject],
+    ...(event ? { source: event.source } : {}),
+    summary: event
+      ? firing
+        ? `${gsa} was bound${how} to ${ksaName(subject)}, which exists in no cluster of ${subject.workloadPool}`
+        : `the binding of ${gsa} to ${ksaName(subject)} was removed${how}`
+      : `${gsa} is bound to ${ksaName(subject)}, which exists in no cluster of ${subject.workloadPool} (${FOUND_BY_SWEEP})`,
+    remediation: [
+      {
+        title: 'Remove the binding if nothing will use it',
+        command: `gcloud iam service-accounts remove-iam-policy-binding ${gsa} --role ${WI_USER_ROLE} --member "${member}"`,
+      },
+    ],
+  });
 }
 
 /** A GSA is named by KSAs of several namespaces: one workload's credentials serve another. */
@@ -112,7 +180,44 @@ export const gsaShared: Detector = {
     if (event.type !== 'k8s-serviceaccount' || snapshot === undefined) return [];
     return sharedFindings(event, snapshot);
   },
+  /** Every GSA that annotated KSAs of several namespaces name (across the WI clusters of the inventory). */
+  scan(snapshot) {
+    const findings: Finding[] = [];
+    for (const [gsa, users] of annotatedUsers(snapshot)) {
+      const ksas = impactOfGsa(snapshot, gsa).ksas;
+      const byNamespace = new Map<string, string[]>();
+      for (const ksa of ksas)
+        byNamespace.set(ksa.namespace, [...(byNamespace.get(ksa.namespace) ?? []), ksa.name]);
+      if (byNamespace.size < 2) continue;
+      const project = projectOfEmail(gsa) ?? users[0]?.project.projectId ?? '';
+      // The namespace with the most KSAs keeps the GSA; the others get their own.
+      const [keeper] = [...byNamespace.entries()].sort(
+        ([a, x], [b, y]) => y.length - x.length || a.localeCompare(b),
+      );
+      const movers = ksas.filter((ksa) => ksa.namespace !== keeper?.[0]).slice(0, MAX_NEW_GSAS);
+      findings.push(
+        makeFinding({
+          kind: 'gsa-shared',
+          status: 'firing',
+          severity: 'info',
+          key: [project, gsa],
+          project,
+          gsa,
+          ksas,
+          summary: `${gsa} is used from ${plural(byNamespace.size, 'namespace')} (${[...byNamespace.keys()].sort().join(', ')}) (${FOUND_BY_SWEEP}): give each workload its own GSA`,
+          remediation: movers.map((ksa) => ({
+            title: `Create a GSA for ${ksa.namespace}/${ksa.name}`,
+            command: `gcloud iam service-accounts create ${accountId(ksa.namespace, ksa.name)} --project ${project}`,
+          })),
+        }),
+      );
+    }
+    return findings;
+  },
 };
+
+/** Enough repair commands to show the way without burying the message. */
+const MAX_NEW_GSAS = 5;
 
 function sharedFindings(event: KsaChange, snapshot: Snapshot): Finding[] {
   const gsa = event.annotations?.[WI_ANNOTATION] ?? event.requestedGsa ?? undefined;

@@ -31,4 +31,12 @@ export function detect(event: ChangeEvent, snapshot?: Snapshot): Finding[] {
   return DETECTORS.flatMap((detector) => detector.detect(event, snapshot));
 }
 
+/**
+ * Every firing finding the whole inventory shows, detector by detector (the sweep). Scans have no
+ * event: their findings carry no cause, and the same inventory always gives the same findings.
+ */
+export function scanAll(snapshot: Snapshot): Finding[] {
+  return DETECTORS.flatMap((detector) => detector.scan?.(snapshot) ?? []);
+}
+
 export type { Detector, Finding };

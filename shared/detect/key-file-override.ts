@@ -3,6 +3,7 @@ import { makeFinding } from './build.ts';
 import type { Detector } from './detector.ts';
 import type { Finding, WorkloadRef } from './finding.ts';
 import { getCredentials } from './remediation.ts';
+import { FOUND_BY_SWEEP } from './scan-support.ts';
 
 export const KEY_FILE_VARIABLE = 'GOOGLE_APPLICATION_CREDENTIALS';
 
@@ -63,7 +64,7 @@ export const keyFileOverride: Detector = {
               cluster: ref,
               ksas: [{ workloadPool: cluster.workloadPool ?? '', namespace: workload.namespace, name: ksa }],
               workloads: [workload, ...others],
-              summary: `${workload.kind} ${workload.namespace}/${workload.name} sets ${KEY_FILE_VARIABLE} although its KSA ${ksa} uses Workload Identity: the key file wins`,
+              summary: `${workload.kind} ${workload.namespace}/${workload.name} sets ${KEY_FILE_VARIABLE} although its KSA ${ksa} uses Workload Identity (${FOUND_BY_SWEEP}): the key file wins`,
               remediation: [
                 getCredentials(project.projectId, ref),
                 {

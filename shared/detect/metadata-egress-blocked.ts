@@ -6,6 +6,7 @@ import { by, describeImpact, makeFinding, outageSeverity, PAST_TENSE } from './b
 import type { Detector } from './detector.ts';
 import type { Finding } from './finding.ts';
 import { allowMetadataEgress, getCredentials } from './remediation.ts';
+import { FOUND_BY_SWEEP, wiClusters } from './scan-support.ts';
 
 /**
  * NetworkPolicies cut WI pods off from the GKE metadata server (169.254.169.254, TCP 80 and 988).
@@ -33,6 +34,38 @@ export const metadataEgressBlocked: Detector = {
     if (blocked.ksas.length > 0) return [firing(event, blocked, blocked.policies)];
     const wasBlocked = impactOfPolicies(snapshot, cluster, event.namespace, before);
     return wasBlocked.ksas.length > 0 ? [resolved(event)] : [];
+  },
+  /** Each namespace of a WI cluster whose NetworkPolicies, judged together, cut WI pods off. */
+  scan(snapshot) {
+    const findings: Finding[] = [];
+    for (const { project, cluster } of wiClusters(snapshot)) {
+      const namespaces = [...new Set(cluster.pods.map((pod) => pod.namespace))];
+      for (const namespace of namespaces) {
+        const policies = cluster.networkPolicies.filter(
+          (p) => (p.metadata.namespace ?? namespace) === namespace,
+        );
+        if (policies.length === 0) continue;
+        const blocked = impactOfPolicies(snapshot, cluster, namespace, policies);
+        if (blocked.ksas.length === 0) continue;
+        const ref = { location: cluster.location, name: cluster.name };
+        const names = blocked.policies.map((name) => `${namespace}/${name}`).join(', ');
+        findings.push(
+          makeFinding({
+            kind: 'metadata-egress-blocked',
+            status: 'firing',
+            severity: outageSeverity(blocked),
+            key: [project.projectId, cluster.location, cluster.name, namespace],
+            project: project.projectId,
+            cluster: ref,
+            ksas: blocked.ksas,
+            workloads: blocked.workloads,
+            summary: `NetworkPolicy ${names} in ${cluster.name} ${blocked.policies.length === 1 ? 'blocks' : 'block'} egress to the GKE metadata server (${FOUND_BY_SWEEP}): WI pods in ${namespace} get no token${describeImpact(blocked)}`,
+            remediation: [getCredentials(project.projectId, ref), allowMetadataEgress(namespace)],
+          }),
+        );
+      }
+    }
+    return findings;
   },
 };
 

@@ -5,6 +5,7 @@ import { by, describeImpact, makeFinding, outageSeverity } from './build.ts';
 import type { Detector } from './detector.ts';
 import type { ClusterRef, Finding } from './finding.ts';
 import { poolBackToGkeMetadata } from './remediation.ts';
+import { FOUND_BY_SWEEP, wiClusters } from './scan-support.ts';
 
 /**
  * A node pool of a WI cluster does not run the GKE metadata server: its pods silently get the
@@ -19,6 +20,22 @@ export const nodepoolMetadataDisabled: Detector = {
     if (event.type === 'nodepool') return fromNodePool(event, snapshot);
     if (event.type === 'cluster') return fromCluster(event, snapshot);
     return [];
+  },
+  /** Every pool of a WI cluster not on GKE_METADATA: left on GCE_METADATA when WI was turned on, say. */
+  scan(snapshot) {
+    return wiClusters(snapshot).flatMap(({ project, cluster }) =>
+      cluster.nodePools
+        .filter((pool) => pool.workloadMetadataMode !== 'GKE_METADATA')
+        .map((pool) =>
+          firing(
+            { project: project.projectId },
+            { location: cluster.location, name: cluster.name },
+            pool.name,
+            impactOfNodePool(snapshot, cluster, pool.name),
+            `node pool ${pool.name} of Workload Identity cluster ${cluster.name} ${pool.workloadMetadataMode ? `is on ${pool.workloadMetadataMode}` : 'sets no metadata mode, so runs GCE_METADATA'} (${FOUND_BY_SWEEP})`,
+          ),
+        ),
+    );
   },
 };
 
@@ -94,7 +111,7 @@ function fromCluster(event: ClusterChange, snapshot: Snapshot | undefined): Find
 }
 
 function firing(
-  event: { project: string; source: EventSource },
+  event: { project: string; source?: EventSource },
   cluster: ClusterRef,
   nodePool: string,
   impact: Impact | undefined,
@@ -110,7 +127,7 @@ function firing(
     nodePool,
     ksas: impact?.ksas ?? [],
     ...(impact ? { workloads: impact.workloads } : {}),
-    source: event.source,
+    ...(event.source ? { source: event.source } : {}),
     summary: `${what}: its pods act as the node's service account, not their GSA${describeImpact(impact)}`,
     remediation: [poolBackToGkeMetadata(event.project, cluster, nodePool)],
   });

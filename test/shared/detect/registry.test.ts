@@ -11,6 +11,7 @@ import {
 } from '../../../shared/detect/finding.ts';
 import { DETECTORS, detect, type Finding } from '../../../shared/detect/index.ts';
 import type { ChangeEvent } from '../../../shared/events/change-event.ts';
+import { applyChange } from '../../../shared/inventory/apply.ts';
 import type { Snapshot } from '../../../shared/inventory/snapshot.ts';
 import { REPO_ROOT } from '../../support/paths.ts';
 import { loadSnapshot, ORBIT } from '../../support/snapshots.ts';
@@ -27,6 +28,19 @@ const GROUPED: Record<string, readonly FindingKind[]> = {
 
 /** Kinds whose repair no audit event shows: the sweep clears them, so no detector case resolves them. */
 const RESOLVED_BY_SWEEP_ONLY: readonly FindingKind[] = ['key-file-override', 'gsa-shared'];
+
+/** Kinds no audit event tells of (pod specs are not in the stream): only the sweep finds them. */
+const FOUND_BY_SWEEP_ONLY: readonly FindingKind[] = ['key-file-override'];
+
+/**
+ * Event cases whose link no sweep can judge, so the agreement table leaves them out (with why):
+ * the sweep sees only what the inventory holds.
+ */
+const SWEEP_CANNOT_SEE: Record<string, string> = {
+  'a KSA of a pool the inventory holds no cluster of: named, impact unknown':
+    'the KSA lives in a pool no inventoried cluster belongs to',
+  'WI turned off for a cluster the inventory does not hold': 'the cluster is not in the inventory',
+};
 
 /** Which detector source files spell `kind: '<kind>'`, per kind. */
 function filesByKind(): Map<string, string[]> {
@@ -114,12 +128,11 @@ describe('detector cases cover every kind', () => {
     });
 
     test(`${kind}: judged with and without an inventory`, () => {
-      const scanOnly = DETECTORS.find((d) => d.kind === kind)?.scan !== undefined;
       assert.ok(
         cases.some((c) => c.snapshot !== undefined),
         `${kind} has a case with a snapshot`,
       );
-      if (!scanOnly) {
+      if (!FOUND_BY_SWEEP_ONLY.includes(kind)) {
         assert.ok(
           cases.some((c) => c.snapshot === undefined),
           `${kind} has a case without a snapshot`,
@@ -140,6 +153,71 @@ describe('detector cases cover every kind', () => {
       }
     });
   }
+});
+
+describe('every kind is swept', () => {
+  for (const kind of FINDING_KINDS) {
+    const scans = ALL_CASES.filter((c) => c.kind === kind && c.event === undefined);
+
+    test(`${kind}: a scan, with a positive and a negative scan case`, () => {
+      assert.equal(typeof DETECTORS.find((d) => d.kind === kind)?.scan, 'function', `${kind} scans`);
+      assert.ok(
+        scans.some((c) => c.want.some((w) => w.status === 'firing')),
+        `${kind} has a scan case that fires`,
+      );
+      assert.ok(
+        scans.some((c) => c.want.length === 0),
+        `${kind} has a scan case that finds nothing`,
+      );
+      for (const c of scans) {
+        assert.ok(
+          c.want.every((w) => w.status === 'firing'),
+          `${c.name}: a scan only fires (the sweep resolves)`,
+        );
+      }
+    });
+  }
+
+  /**
+   * The agreement table, over every event case with an inventory: the inventory after the change,
+   * scanned, fires exactly the fingerprints the event fired and none of those it resolved. So an
+   * incident an event opened is confirmed by the next sweep, and one it resolved stays resolved.
+   */
+  const judged = ALL_CASES.filter(
+    (c) => c.event && c.snapshot && c.want.length > 0 && SWEEP_CANNOT_SEE[c.name] === undefined,
+  );
+  test('the agreement table covers every kind an event tells of', () => {
+    const kinds = new Set(judged.map((c) => c.kind));
+    const told = FINDING_KINDS.filter((kind) => !FOUND_BY_SWEEP_ONLY.includes(kind));
+    assert.deepEqual([...kinds].sort(), [...told].sort());
+    assert.ok(judged.length >= 40, `${judged.length} cases in the table`);
+  });
+  for (const c of judged) {
+    test(`the sweep after "${c.name}" agrees with detect`, () => {
+      const event = c.event as ChangeEvent;
+      const snapshot = c.snapshot as Snapshot;
+      const after = applyChange(snapshot, event);
+      const swept = new Set(
+        (DETECTORS.find((d) => d.kind === c.kind)?.scan?.(after) ?? []).map((f) => f.fingerprint),
+      );
+      for (const finding of detect(event, snapshot).filter((f) => f.kind === c.kind)) {
+        if (finding.status === 'firing') {
+          assert.ok(swept.has(finding.fingerprint), `the sweep fires ${finding.fingerprint} too`);
+        } else {
+          assert.ok(!swept.has(finding.fingerprint), `the sweep finds ${finding.fingerprint} healthy`);
+        }
+      }
+    });
+  }
+
+  test('the links no sweep can see are still event cases', () => {
+    for (const name of Object.keys(SWEEP_CANNOT_SEE)) {
+      assert.ok(
+        ALL_CASES.some((c) => c.name === name && c.event),
+        `"${name}" names an event case`,
+      );
+    }
+  });
 });
 
 /** Each case's event through every detector (what the pipeline does), plus every detector's scan. */

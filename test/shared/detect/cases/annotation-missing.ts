@@ -18,6 +18,23 @@ const cartUnannotated = variant((s) => {
   if (cart) cart.annotations = {};
 });
 
+/** search/indexer deleted from core-1; its CronJob pod still runs as it. */
+const indexerDeleted = variant((s) => {
+  const core = clusterOf(s, 'core-1');
+  core.serviceAccounts = core.serviceAccounts.filter((k) => k.name !== 'indexer');
+});
+
+/** checkout/pricing unannotated, but it holds a role on the project as itself (direct resource access). */
+const pricingDirectAccess = variant((s) => {
+  const pricing = clusterOf(s, 'core-1').serviceAccounts.find((k) => k.name === 'pricing');
+  if (pricing) pricing.annotations = {};
+  const project = s.projects[0];
+  if (project)
+    project.iamPolicy = {
+      bindings: [{ role: 'roles/storage.objectViewer', members: [ORBIT.principal('checkout', 'pricing')] }],
+    };
+});
+
 const cartFiring: Expected = {
   status: 'firing',
   severity: 'critical',
@@ -195,6 +212,47 @@ export const CASES: DetectorCase[] = [
     kind,
     snapshot,
     event: annotationPatch('default', 'default', null, ORBIT.sandbox),
+    want: [],
+  },
+  {
+    name: 'scan: a KSA bound by name on a GSA but not annotated',
+    kind,
+    snapshot: cartUnannotated,
+    want: [
+      {
+        ...cartFiring,
+        summary: new RegExp(
+          `^checkout/cart in core-1 is bound on ${CART_GSA} but not annotated \\(found by the sweep\\): its pods get no Google credentials \\(1 KSA, 2 pods in 1 cluster\\)$`,
+        ),
+      },
+    ],
+  },
+  {
+    name: 'scan: a KSA deleted while its pods still run, bound in the principal:// form',
+    kind,
+    snapshot: indexerDeleted,
+    want: [
+      {
+        status: 'firing',
+        severity: 'critical',
+        fingerprint: fp('search', 'indexer'),
+        cluster: ORBIT.core,
+        gsa: ORBIT.indexer,
+        ksas: ['search/indexer'],
+        workloads: ['core-1 search CronJob/indexer @spot ×1'],
+        summary:
+          /^search\/indexer no longer exists in core-1 \(found by the sweep\), yet pods still run as it and indexer@orbit-prod\.iam\.gserviceaccount\.com binds it: they get no Google credentials \(1 KSA, 1 pod in 1 cluster\)$/,
+        commands: [
+          credentials(ORBIT.core),
+          /^kubectl create serviceaccount indexer -n search && kubectl annotate serviceaccount indexer -n search iam\.gke\.io\/gcp-service-account=indexer@orbit-prod\.iam\.gserviceaccount\.com$/,
+        ],
+      },
+    ],
+  },
+  {
+    name: 'scan: bound only namespace-wide (search/query), or using direct resource access (no annotation needed)',
+    kind,
+    snapshot: pricingDirectAccess,
     want: [],
   },
 ];

@@ -32,6 +32,22 @@ const searchOnReports = variant((s) => {
   });
 });
 
+/** cart@ binds only checkout/pricing now. */
+const cartUnbound = variant((s) => {
+  const cart = s.projects[0]?.serviceAccounts.find((g) => g.email === ORBIT.cart);
+  if (cart) cart.iamPolicy = wiPolicy(ORBIT.classic('checkout', 'pricing'));
+});
+
+/** search/query names a GSA of another project; pricing's GSA is deleted (and keeps no bindings). */
+const annotatedWithAbsentOrDeleted = variant((s) => {
+  const core = clusterOf(s, 'core-1');
+  const query = core.serviceAccounts.find((k) => k.name === 'query');
+  if (query)
+    query.annotations['iam.gke.io/gcp-service-account'] = 'query@elsewhere-prod.iam.gserviceaccount.com';
+  const cart = s.projects[0]?.serviceAccounts.find((g) => g.email === ORBIT.cart);
+  if (cart) Object.assign(cart, { deleted: true, iamPolicy: wiPolicy() });
+});
+
 const CART_MEMBER = ORBIT.classic('checkout', 'cart');
 const cartFiring: Expected = {
   status: 'firing',
@@ -329,6 +345,30 @@ export const CASES: DetectorCase[] = [
     kind,
     snapshot,
     event: annotationPatch('checkout', 'cart', null),
+    want: [],
+  },
+  {
+    name: 'scan: an annotated KSA its GSA does not bind, one finding for both clusters of the pool',
+    kind,
+    snapshot: cartUnbound,
+    want: [
+      {
+        ...cartFiring,
+        summary:
+          /^checkout\/cart is annotated with cart@orbit-prod\.iam\.gserviceaccount\.com, whose policy does not let it act as that GSA \(found by the sweep\): its pods get no token \(1 KSA, 4 pods in 2 clusters\)$/,
+      },
+    ],
+  },
+  {
+    name: 'scan: every member form binds (principal://, namespace principalSet)',
+    kind,
+    snapshot: searchOnReports,
+    want: [],
+  },
+  {
+    name: 'scan: a GSA the inventory does not hold, or holds deleted, is not for this kind to tell',
+    kind,
+    snapshot: annotatedWithAbsentOrDeleted,
     want: [],
   },
 ];

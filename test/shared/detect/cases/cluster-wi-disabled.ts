@@ -1,4 +1,4 @@
-import { loadSnapshot, ORBIT } from '../../../support/snapshots.ts';
+import { clusterOf, loadSnapshot, ORBIT, variant } from '../../../support/snapshots.ts';
 import type { DetectorCase } from './case.ts';
 import { cluster } from './events.ts';
 
@@ -7,6 +7,21 @@ const FP = 'cluster-wi-disabled/orbit-prod/europe-west4/core-1';
 const REJOIN =
   /^gcloud container clusters update core-1 --location europe-west4 --project orbit-prod --workload-pool=orbit-prod\.svc\.id\.goog$/;
 const kind = 'cluster-wi-disabled';
+
+/** core-1 left its pool, as the sweep finds it. */
+const coreLeftPool = variant((s) => {
+  delete clusterOf(s, 'core-1').workloadPool;
+});
+
+/** sandbox (no WI) holds a checkout/cart KSA: cart@ binds that name in the project's pool. */
+const sandboxBoundByName = variant((s) => {
+  clusterOf(s, 'sandbox').serviceAccounts.push({ namespace: 'checkout', name: 'cart', annotations: {} });
+});
+
+/** sandbox holds search/tools: reports@ binds all of search, but names no KSA. */
+const sandboxInBoundNamespace = variant((s) => {
+  clusterOf(s, 'sandbox').serviceAccounts.push({ namespace: 'search', name: 'tools', annotations: {} });
+});
 
 export const CASES: DetectorCase[] = [
   {
@@ -125,6 +140,55 @@ export const CASES: DetectorCase[] = [
     kind,
     snapshot,
     event: cluster('delete', ORBIT.core),
+    want: [],
+  },
+  {
+    name: 'scan: a cluster without a workload pool whose KSAs are annotated',
+    kind,
+    snapshot: coreLeftPool,
+    want: [
+      {
+        status: 'firing',
+        severity: 'critical',
+        fingerprint: FP,
+        cluster: ORBIT.core,
+        ksas: ['checkout/cart', 'checkout/pricing', 'search/indexer', 'search/query'],
+        workloads: [
+          'core-1 checkout Deployment/cart @general ×1',
+          'core-1 checkout Deployment/cart @spot ×1',
+          'core-1 checkout StatefulSet/pricing @highmem ×1',
+          'core-1 search CronJob/indexer @spot ×1',
+          'core-1 search Deployment/query @general ×1',
+        ],
+        summary:
+          /^cluster core-1 has no workload pool \(found by the sweep\), yet checkout\/cart, checkout\/pricing, search\/indexer expect Workload Identity: their pods get no GSA \(4 KSAs, 5 pods in 1 cluster\)$/,
+        commands: [REJOIN],
+      },
+    ],
+  },
+  {
+    name: 'scan: a cluster without WI whose KSA is bound by name, not annotated (nothing runs yet)',
+    kind,
+    snapshot: sandboxBoundByName,
+    want: [
+      {
+        status: 'firing',
+        severity: 'error',
+        fingerprint: 'cluster-wi-disabled/orbit-prod/europe-west4-a/sandbox',
+        cluster: ORBIT.sandbox,
+        ksas: ['checkout/cart'],
+        summary:
+          /^cluster sandbox has no workload pool \(found by the sweep\), yet checkout\/cart expects Workload Identity: their pods get no GSA \(1 KSA, no running pods\)$/,
+        commands: [
+          /^gcloud container clusters update sandbox --location europe-west4-a --project orbit-prod --workload-pool=orbit-prod\.svc\.id\.goog$/,
+        ],
+      },
+    ],
+  },
+  {
+    name: 'scan: clusters without WI whose KSAs expect nothing (a namespace-wide binding names none of them)',
+    kind,
+    snapshot: sandboxInBoundNamespace,
     want: [],
   },
 ];

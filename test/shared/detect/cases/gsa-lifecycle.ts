@@ -1,4 +1,5 @@
-import { loadSnapshot, ORBIT } from '../../../support/snapshots.ts';
+import type { SnapshotGsa } from '../../../../shared/inventory/snapshot.ts';
+import { clusterOf, loadSnapshot, ORBIT, variant } from '../../../support/snapshots.ts';
 import type { DetectorCase, Expected } from './case.ts';
 import { gsaLifecycle } from './events.ts';
 
@@ -22,6 +23,28 @@ const cartDeleted: Expected = {
     /^cart@orbit-prod\.iam\.gserviceaccount\.com was deleted by alice@example\.com: the KSAs annotated with it get no token \(2 KSAs, 5 pods in 2 clusters\)$/,
   commands: [new RegExp(`^gcloud iam service-accounts undelete ${CART_ID} --project orbit-prod$`)],
 };
+
+/** The inventory with one GSA's state changed (deleted, disabled). */
+const gsaState = (email: string, state: Partial<SnapshotGsa>) =>
+  variant((s) => {
+    const gsa = s.projects[0]?.serviceAccounts.find((g) => g.email === email);
+    if (gsa) Object.assign(gsa, state);
+  });
+
+/** cart@ is gone from its project altogether (a live inventory lists no deleted account). */
+const cartGone = variant((s) => {
+  const project = s.projects[0];
+  if (project) project.serviceAccounts = project.serviceAccounts.filter((g) => g.email !== ORBIT.cart);
+});
+
+/** deployer@ (no KSA uses it) deleted; search/query names a GSA of a project the inventory does not hold. */
+const deployerDeletedQueryElsewhere = variant((s) => {
+  const deployer = s.projects[0]?.serviceAccounts.find((g) => g.email === ORBIT.deployer);
+  if (deployer) deployer.deleted = true;
+  const query = clusterOf(s, 'core-1').serviceAccounts.find((k) => k.name === 'query');
+  if (query)
+    query.annotations['iam.gke.io/gcp-service-account'] = 'query@elsewhere-prod.iam.gserviceaccount.com';
+});
 
 export const GSA_MISSING: DetectorCase[] = [
   {
@@ -135,6 +158,57 @@ export const GSA_MISSING: DetectorCase[] = [
     event: gsaLifecycle('disable', { gsa: ORBIT.cart }),
     want: [],
   },
+  {
+    name: 'scan: a deleted GSA (kept by the last-known inventory) that KSAs are annotated with',
+    kind: 'gsa-missing',
+    snapshot: gsaState(ORBIT.cart, { deleted: true }),
+    want: [
+      {
+        ...cartDeleted,
+        summary:
+          /^cart@orbit-prod\.iam\.gserviceaccount\.com is deleted \(found by the sweep\): the KSAs annotated with it get no token \(2 KSAs, 5 pods in 2 clusters\)$/,
+      },
+    ],
+  },
+  {
+    name: 'scan: annotations name a GSA its inventoried project does not hold: recreate it and its bindings',
+    kind: 'gsa-missing',
+    snapshot: cartGone,
+    want: [
+      {
+        ...cartDeleted,
+        summary: /^cart@orbit-prod\.iam\.gserviceaccount\.com does not exist \(found by the sweep\): /,
+        commands: [
+          /^gcloud iam service-accounts create cart --project orbit-prod$/,
+          /add-iam-policy-binding cart@orbit-prod\.iam\.gserviceaccount\.com .*"serviceAccount:orbit-prod\.svc\.id\.goog\[checkout\/cart\]"$/,
+          /add-iam-policy-binding cart@orbit-prod\.iam\.gserviceaccount\.com .*"serviceAccount:orbit-prod\.svc\.id\.goog\[checkout\/pricing\]"$/,
+        ],
+      },
+    ],
+  },
+  {
+    name: 'scan: a deleted GSA bound namespace-wide but annotated nowhere (as detect judges it)',
+    kind: 'gsa-missing',
+    snapshot: gsaState(ORBIT.reports, { deleted: true }),
+    want: [
+      {
+        status: 'firing',
+        severity: 'error',
+        fingerprint: `gsa-missing/orbit-prod/${ORBIT.reports}`,
+        gsa: ORBIT.reports,
+        ksas: [],
+        summary:
+          /^reports@orbit-prod\.iam\.gserviceaccount\.com is deleted \(found by the sweep\): .*\(no Workload Identity workload runs there now\)$/,
+        commands: [/^gcloud iam service-accounts undelete 104200000000000000013 --project orbit-prod$/],
+      },
+    ],
+  },
+  {
+    name: 'scan: a deleted GSA nobody uses; a GSA of a project outside the inventory',
+    kind: 'gsa-missing',
+    snapshot: deployerDeletedQueryElsewhere,
+    want: [],
+  },
 ];
 
 const indexerDisabled: Expected = {
@@ -204,6 +278,29 @@ export const GSA_DISABLED: DetectorCase[] = [
     name: 'an undelete does not resolve a disable',
     kind: 'gsa-disabled',
     event: gsaLifecycle('undelete', { gsa: ORBIT.indexer }),
+    want: [],
+  },
+  {
+    name: 'scan: a disabled GSA that a KSA is annotated with',
+    kind: 'gsa-disabled',
+    snapshot: gsaState(ORBIT.indexer, { disabled: true }),
+    want: [
+      {
+        ...indexerDisabled,
+        summary:
+          /^indexer@orbit-prod\.iam\.gserviceaccount\.com is disabled \(found by the sweep\): the KSAs annotated with it get no token \(1 KSA, 1 pod in 1 cluster\)$/,
+      },
+    ],
+  },
+  {
+    name: 'scan: a disabled GSA nobody uses; a disabled and deleted one (gsa-missing tells)',
+    kind: 'gsa-disabled',
+    snapshot: variant((s) => {
+      for (const gsa of s.projects[0]?.serviceAccounts ?? []) {
+        if (gsa.email === ORBIT.deployer) gsa.disabled = true;
+        if (gsa.email === ORBIT.cart) Object.assign(gsa, { disabled: true, deleted: true });
+      }
+    }),
     want: [],
   },
 ];

@@ -17,6 +17,13 @@ const cartEditor: Expected = {
   ],
 };
 
+/** orbit-prod's own IAM policy holds these bindings. */
+const projectGrants = (...bindings: { role: string; members: string[] }[]) =>
+  variant((s) => {
+    const project = s.projects[0];
+    if (project) project.iamPolicy = { bindings };
+  });
+
 export const GSA_BROAD_ROLE: DetectorCase[] = [
   {
     name: 'a WI GSA granted roles/editor on the project',
@@ -108,6 +115,30 @@ export const GSA_BROAD_ROLE: DetectorCase[] = [
     event: projectPolicy([add(`serviceAccount:${ORBIT.cart}`, 'roles/editor')]),
     want: [],
   },
+  {
+    name: "scan: a WI GSA holds roles/editor on its project's policy",
+    kind: 'gsa-broad-role',
+    snapshot: projectGrants({
+      role: 'roles/editor',
+      members: [`serviceAccount:${ORBIT.cart}`, 'user:bob@example.com'],
+    }),
+    want: [
+      {
+        ...cartEditor,
+        summary:
+          /^cart@orbit-prod\.iam\.gserviceaccount\.com, which pods act as through Workload Identity, holds roles\/editor on projects\/orbit-prod \(found by the sweep\)$/,
+      },
+    ],
+  },
+  {
+    name: 'scan: broad roles held by a GSA no KSA acts as; narrow roles held by WI GSAs',
+    kind: 'gsa-broad-role',
+    snapshot: projectGrants(
+      { role: 'roles/owner', members: [`serviceAccount:${ORBIT.deployer}`] },
+      { role: 'roles/storage.admin', members: [`serviceAccount:${ORBIT.cart}`] },
+    ),
+    want: [],
+  },
 ];
 
 const GHOST = ORBIT.classic('checkout', 'ghost');
@@ -196,6 +227,30 @@ export const BINDING_ORPHANED: DetectorCase[] = [
     event: gsaPolicy(ORBIT.cart, [add(GHOST)]),
     want: [],
   },
+  {
+    name: 'scan: a GSA binds a KSA that exists in no cluster of its pool',
+    kind: 'binding-orphaned',
+    snapshot: variant((s) => {
+      const cart = s.projects[0]?.serviceAccounts.find((g) => g.email === ORBIT.cart);
+      cart?.iamPolicy.bindings[0]?.members.push(
+        GHOST,
+        'serviceAccount:other-prod.svc.id.goog[checkout/ghost]',
+      );
+    }),
+    want: [
+      {
+        ...ghostBound,
+        summary:
+          /^cart@orbit-prod\.iam\.gserviceaccount\.com is bound to checkout\/ghost, which exists in no cluster of orbit-prod\.svc\.id\.goog \(found by the sweep\)$/,
+      },
+    ],
+  },
+  {
+    name: 'scan: every binding names a KSA that exists, or a namespace (the fixture as it is)',
+    kind: 'binding-orphaned',
+    snapshot,
+    want: [],
+  },
 ];
 
 /** search/query in core-1 already names cart@, so cart@ serves checkout and search. */
@@ -271,6 +326,26 @@ export const GSA_SHARED: DetectorCase[] = [
     name: 'no inventory',
     kind: 'gsa-shared',
     event: annotationPatch('analytics', 'report', ORBIT.cart),
+    want: [],
+  },
+  {
+    name: 'scan: a GSA named from two namespaces (the namespace with more KSAs keeps it)',
+    kind: 'gsa-shared',
+    snapshot: cartInSearch,
+    want: [
+      {
+        ...cartShared,
+        ksas: ['checkout/cart', 'checkout/pricing', 'search/query'],
+        summary:
+          /^cart@orbit-prod\.iam\.gserviceaccount\.com is used from 2 namespaces \(checkout, search\) \(found by the sweep\): give each workload its own GSA$/,
+        commands: [/^gcloud iam service-accounts create search-query --project orbit-prod$/],
+      },
+    ],
+  },
+  {
+    name: 'scan: a GSA named by several KSAs of one namespace, in several clusters',
+    kind: 'gsa-shared',
+    snapshot,
     want: [],
   },
 ];

@@ -14,7 +14,7 @@ const indexer: Expected = {
   ksas: ['search/indexer'],
   workloads: ['core-1 search CronJob/indexer @spot ×1'],
   summary:
-    /^CronJob search\/indexer sets GOOGLE_APPLICATION_CREDENTIALS although its KSA indexer uses Workload Identity: the key file wins$/,
+    /^CronJob search\/indexer sets GOOGLE_APPLICATION_CREDENTIALS although its KSA indexer uses Workload Identity \(found by the sweep\): the key file wins$/,
   commands: [
     /^gcloud container clusters get-credentials core-1 --location europe-west4 --project orbit-prod$/,
     /^kubectl set env cronjob\/indexer -n search GOOGLE_APPLICATION_CREDENTIALS-$/,

@@ -195,4 +195,50 @@ export const CASES: DetectorCase[] = [
     event: networkPolicy('create', 'checkout', 'allow-metadata', ALLOW_METADATA),
     want: [],
   },
+  {
+    name: "scan: the namespace's policies judged together cut a WI pod off",
+    kind,
+    snapshot: checkoutDenied,
+    want: [
+      {
+        ...pricingBlocked,
+        summary:
+          /^NetworkPolicy checkout\/deny-all in core-1 blocks egress to the GKE metadata server \(found by the sweep\): WI pods in checkout get no token \(1 KSA, 1 pod in 1 cluster\)$/,
+      },
+    ],
+  },
+  {
+    name: 'scan: several policies, each selecting the pods it cuts off, named together',
+    kind,
+    snapshot: variant((s) => {
+      const core = clusterOf(s, 'core-1');
+      core.networkPolicies.push(policyObject('checkout', 'deny-all', DENY_EGRESS));
+      const web = core.networkPolicies.find((p) => p.metadata.name === 'web-egress');
+      if (web) web.spec = NARROW_WEB_EGRESS;
+    }),
+    want: [
+      {
+        ...pricingBlocked,
+        ksas: ['checkout/cart', 'checkout/pricing'],
+        workloads: [
+          'core-1 checkout Deployment/cart @general ×1',
+          'core-1 checkout Deployment/cart @spot ×1',
+          'core-1 checkout StatefulSet/pricing @highmem ×1',
+        ],
+        summary:
+          /^NetworkPolicy checkout\/web-egress, checkout\/deny-all in core-1 block egress .* \(2 KSAs, 3 pods in 1 cluster\)$/,
+      },
+    ],
+  },
+  {
+    name: 'scan: a default deny with the metadata server allowed; a deny where no WI pod runs',
+    kind,
+    snapshot: variant((s) => {
+      const core = clusterOf(s, 'core-1');
+      core.networkPolicies.push(policyObject('checkout', 'deny-all', DENY_EGRESS));
+      core.networkPolicies.push(policyObject('checkout', 'allow-metadata', ALLOW_METADATA));
+      clusterOf(s, 'sandbox').networkPolicies.push(policyObject('default', 'deny-all', DENY_EGRESS));
+    }),
+    want: [],
+  },
 ];

@@ -37,6 +37,13 @@ const spotOnGce = variant((s) => {
   if (spot) spot.workloadMetadataMode = 'GCE_METADATA';
 });
 
+/** sandbox joined the pool; its only pool has no metadata mode set. */
+const sandboxJoinedPoolUnset = variant((s) => {
+  const sandbox = clusterOf(s, 'sandbox');
+  sandbox.workloadPool = ORBIT.pool;
+  sandbox.nodePools = [{ name: 'default-pool' }];
+});
+
 const spotFiring: Expected = {
   status: 'firing',
   severity: 'critical',
@@ -271,6 +278,43 @@ export const CASES: DetectorCase[] = [
     kind,
     snapshot,
     event: cluster('delete', ORBIT.core),
+    want: [],
+  },
+  {
+    name: 'scan: a pool of a WI cluster on GCE_METADATA',
+    kind,
+    snapshot: spotOnGce,
+    want: [
+      {
+        ...spotFiring,
+        summary:
+          /^node pool spot of Workload Identity cluster core-1 is on GCE_METADATA \(found by the sweep\): its pods act as the node's service account, not their GSA \(2 KSAs, 2 pods in 1 cluster\)$/,
+      },
+    ],
+  },
+  {
+    name: 'scan: WI turned on for sandbox, its old pool left as it was (mode unset), nothing on it yet',
+    kind,
+    snapshot: sandboxJoinedPoolUnset,
+    want: [
+      {
+        status: 'firing',
+        severity: 'error',
+        fingerprint: fp('default-pool', ORBIT.sandbox),
+        cluster: ORBIT.sandbox,
+        nodePool: 'default-pool',
+        ksas: [],
+        workloads: undefined,
+        summary:
+          /^node pool default-pool of Workload Identity cluster sandbox sets no metadata mode, so runs GCE_METADATA \(found by the sweep\): .* \(no Workload Identity workload runs there now\)$/,
+        commands: [backToGke('default-pool', ORBIT.sandbox)],
+      },
+    ],
+  },
+  {
+    name: 'scan: GCE_METADATA in a cluster without WI is the normal state',
+    kind,
+    snapshot,
     want: [],
   },
 ];
