@@ -108,3 +108,20 @@ describe('sample', () => {
     assert.equal(cut.includes(ACCESS_TOKEN.slice(0, 20)), false, 'part of the token survived');
   });
 });
+
+describe('redact: cost on hostile input', () => {
+  it('stays linear on 256 KB of near-secrets', () => {
+    const pieces = [
+      '-----BEGIN PRIVATE KEY-----',
+      '"access_token": "',
+      'eyJab.',
+      'Bearer ',
+      'A1b2C3d4'.repeat(4),
+      'x=&',
+    ];
+    const text = pieces.join(' ').repeat(Math.ceil((256 * 1024) / pieces.join(' ').length));
+    const start = performance.now();
+    redact(text);
+    assert.ok(performance.now() - start < 1_000, 'redacting 256 KB took more than a second');
+  });
+});
