@@ -1,3 +1,4 @@
+import { LookupError } from '../errors.ts';
 import type { NetworkPolicy } from '../inventory/network-policy-schema.ts';
 import type { IamPolicy, SnapshotKsa, SnapshotNodePool, SnapshotPod } from '../inventory/snapshot.ts';
 
@@ -28,10 +29,28 @@ export interface GkeCluster extends ClusterKey {
 }
 
 export interface GkePort {
-  /** Every cluster of the project, across all locations (`locations/-`), with its node pools. */
+  /**
+   * Every cluster of the project, across all locations (`locations/-`), with its node pools. When
+   * GKE could not answer for some zones, rejects with an IncompleteClusterListError (retryable)
+   * that carries the clusters it did return: a partial list is never passed off as the whole.
+   */
   listClusters(project: string): Promise<GkeCluster[]>;
   /** One cluster; `undefined` when it does not exist (404). */
   getCluster(key: ClusterKey): Promise<GkeCluster | undefined>;
+}
+
+/** GKE listed the project's clusters but not those of `missingZones` (its `missingZones` field). */
+export class IncompleteClusterListError extends LookupError {
+  readonly clusters: GkeCluster[];
+  readonly missingZones: string[];
+  constructor(project: string, clusters: GkeCluster[], missingZones: string[]) {
+    super(`clusters of project ${project}: GKE did not answer for zones ${missingZones.join(', ')}`, {
+      api: 'container',
+      retryable: true,
+    });
+    this.clusters = clusters;
+    this.missingZones = missingZones;
+  }
 }
 
 /** A Google service account as IAM describes it. */
