@@ -14,6 +14,9 @@
  * A step 'ok' answers as Slack does:
  * - chat.postMessage: `channel` is an ID (C…, G…, D…) or a name (with or without '#'), which the fake
  *   maps to a stable ID; needs `text` or `blocks`; answers `{ ok, channel: ID, ts, message }`.
+ * - usergroups.users.list: the members of `usergroup` as given in `usergroups` (startFakeSlack's
+ *   option), else `no_such_subteam`; answers `{ ok, users }`
+ *   (https://docs.slack.dev/reference/methods/usergroups.users.list).
  * - chat.update: `channel` must be an ID (Slack does not take names here) holding a message `ts`,
  *   else `channel_not_found` / `message_not_found`; answers `{ ok, channel, ts, text, message }`.
  * - blocks are checked against Block Kit's documented limits (`invalid_blocks`, with Slack's
@@ -85,7 +88,14 @@ const BASE_SECONDS = 1_795_000_000;
 const JSON_FIELDS = ['blocks', 'attachments', 'metadata'];
 const CHANNEL_ID = /^[CGD][A-Z0-9]{2,}$/;
 
-export async function startFakeSlack({ token }: { token?: string } = {}): Promise<FakeSlack> {
+export async function startFakeSlack({
+  token,
+  usergroups = {},
+}: {
+  token?: string;
+  /** User group ID → member user IDs, for usergroups.users.list. */
+  usergroups?: Record<string, string[]>;
+} = {}): Promise<FakeSlack> {
   const calls: FakeSlackCall[] = [];
   const messages: FakeSlackMessage[] = [];
   const queue: FakeSlackStep[] = [];
@@ -110,6 +120,12 @@ export async function startFakeSlack({ token }: { token?: string } = {}): Promis
       authorization?.replace(/^Bearer /, '') ?? (typeof body.token === 'string' ? body.token : undefined);
     if (!given) return platformError('not_authed');
     if (token !== undefined && given !== token) return platformError('invalid_auth');
+    if (call.method === 'usergroups.users.list') {
+      const group = typeof body.usergroup === 'string' ? body.usergroup : '';
+      const members = Object.hasOwn(usergroups, group) ? usergroups[group] : undefined;
+      if (members === undefined) return platformError('no_such_subteam');
+      return { status: 200, body: { ok: true, users: members } };
+    }
     if (call.method !== 'chat.postMessage' && call.method !== 'chat.update')
       return platformError('unknown_method');
     const channel = typeof body.channel === 'string' ? body.channel : '';
