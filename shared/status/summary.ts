@@ -1,12 +1,14 @@
 import type { FindingSeverity } from '../detect/finding.ts';
 import type { Incident } from '../incidents/incident.ts';
 import { usesWorkloadIdentity } from '../inventory/impact.ts';
-import type { Snapshot } from '../inventory/snapshot.ts';
+import type { Snapshot, SnapshotCluster } from '../inventory/snapshot.ts';
+import { chainState, inventoryChain } from './chain.ts';
+import { type DocLine, type DocSection, MARKS, plural, renderDocText, type StatusDoc } from './doc.ts';
 
 /**
  * "Is Workload Identity healthy?" from stored state: open incidents by severity, and per cluster
- * whether it is joined to a workload pool, its node pools' metadata mode, and how many WI KSAs and
- * pods it runs. Pure; `/wi-status` and `wi-sentinel status` render it.
+ * whether it is joined to a workload pool, its node pools' metadata mode, and how many WI KSAs,
+ * workloads and pods it runs. Pure; `/wi-status` and `wi-sentinel status` render it.
  */
 export interface ClusterStatus {
   project: string;
@@ -15,21 +17,47 @@ export interface ClusterStatus {
   workloadPool?: string;
   pools: { name: string; mode: string; healthy: boolean }[];
   wiKsas: number;
+  /** WI KSAs with a broken link in the inventory (see chain.ts). */
+  brokenKsas: number;
+  /** Distinct workloads (owner kind and name) running as a WI KSA. */
+  wiWorkloads: number;
   wiPods: number;
   openIncidents: number;
+  /** Of those, the ones above warning (hygiene never makes a cluster unhealthy). */
+  openBreaks: number;
+}
+
+export interface IncidentLine {
+  id: string;
+  severity: FindingSeverity;
+  kind: string;
+  summary: string;
+  openedAt: string;
+  fingerprint: string;
+  silencedBy?: string;
 }
 
 export interface StatusSummary {
+  /** No open incident above warning (hygiene never makes it unhealthy). */
   healthy: boolean;
   open: Record<FindingSeverity, number>;
-  incidents: { severity: FindingSeverity; kind: string; summary: string; openedAt: string }[];
+  incidents: IncidentLine[];
   clusters: ClusterStatus[];
+  /** Whether an inventory was given (without one, nothing is known of clusters). */
+  inventory: boolean;
 }
 
-const SEVERITIES: FindingSeverity[] = ['critical', 'error', 'warning', 'info'];
+export const SEVERITIES: FindingSeverity[] = ['critical', 'error', 'warning', 'info'];
+
+export const SEVERITY_MARKS: Record<FindingSeverity, string> = {
+  critical: '🔴',
+  error: '🟠',
+  warning: '🟡',
+  info: '🔵',
+};
 
 export function summarize(incidents: readonly Incident[], snapshot: Snapshot | undefined): StatusSummary {
-  const open = incidents.filter((incident) => incident.status === 'open');
+  const open = openIncidents(incidents);
   const counts = Object.fromEntries(
     SEVERITIES.map((s) => [s, open.filter((i) => i.severity === s).length]),
   ) as Record<FindingSeverity, number>;
@@ -39,7 +67,12 @@ export function summarize(incidents: readonly Incident[], snapshot: Snapshot | u
       const wi = cluster.serviceAccounts.filter((ksa) =>
         usesWorkloadIdentity(snapshot as Snapshot, cluster, ksa),
       );
+      const touching = open.filter((i) => touchesCluster(i, project.projectId, cluster));
       const keys = new Set(wi.map((ksa) => `${ksa.namespace}/${ksa.name}`));
+      const pods = cluster.pods.filter((pod) => keys.has(`${pod.namespace}/${pod.serviceAccountName}`));
+      const workloads = new Set(
+        pods.map((pod) => `${pod.namespace}/${pod.owner?.kind ?? 'Pod'}/${pod.owner?.name ?? pod.name}`),
+      );
       clusters.push({
         project: project.projectId,
         name: cluster.name,
@@ -51,48 +84,169 @@ export function summarize(incidents: readonly Incident[], snapshot: Snapshot | u
           healthy: !cluster.workloadPool || pool.workloadMetadataMode === 'GKE_METADATA',
         })),
         wiKsas: wi.length,
-        wiPods: cluster.pods.filter((pod) => keys.has(`${pod.namespace}/${pod.serviceAccountName}`)).length,
-        openIncidents: open.filter(
-          (i) =>
-            (i.finding.cluster?.name === cluster.name && i.finding.cluster.location === cluster.location) ||
-            (i.finding.workloads ?? []).some((w) => w.cluster === cluster.name),
+        brokenKsas: wi.filter(
+          (ksa) =>
+            chainState(inventoryChain(snapshot as Snapshot, project, cluster, ksa.namespace, ksa.name)) ===
+            'broken',
         ).length,
+        wiWorkloads: workloads.size,
+        wiPods: pods.length,
+        openIncidents: touching.length,
+        openBreaks: touching.filter(isBreak).length,
       });
     }
   }
   return {
-    healthy: open.every((i) => i.severity === 'info' || i.severity === 'warning'),
+    healthy: !open.some(isBreak),
     open: counts,
-    incidents: open
-      .sort(
-        (a, b) =>
-          SEVERITIES.indexOf(a.severity) - SEVERITIES.indexOf(b.severity) ||
-          a.openedAt.localeCompare(b.openedAt),
-      )
-      .map((i) => ({ severity: i.severity, kind: i.kind, summary: i.finding.summary, openedAt: i.openedAt })),
+    incidents: open.map(incidentLine),
     clusters,
+    inventory: snapshot !== undefined,
   };
 }
 
-export function renderSummaryText(summary: StatusSummary): string {
-  const lines: string[] = [];
-  const total = SEVERITIES.reduce((sum, s) => sum + summary.open[s], 0);
-  lines.push(
-    summary.healthy
-      ? `✅ Workload Identity is healthy${total > 0 ? ` (${total} open hygiene warning${total === 1 ? '' : 's'})` : ''}`
-      : `❌ Workload Identity is broken: ${SEVERITIES.filter((s) => summary.open[s] > 0)
-          .map((s) => `${summary.open[s]} ${s}`)
-          .join(', ')} open`,
-  );
-  for (const incident of summary.incidents)
-    lines.push(`   • [${incident.severity}] ${incident.kind}: ${incident.summary}`);
-  for (const cluster of summary.clusters) {
-    const wi = cluster.workloadPool ? `WI on (${cluster.workloadPool})` : 'WI off';
-    lines.push(
-      `${cluster.openIncidents > 0 ? '✗' : '✓'} ${cluster.project}/${cluster.location}/${cluster.name}: ${wi}; ${cluster.wiKsas} WI KSAs, ${cluster.wiPods} pods`,
+/** Critical and error incidents are breaks; warnings and info are hygiene. */
+function isBreak(incident: Incident): boolean {
+  return incident.severity === 'critical' || incident.severity === 'error';
+}
+
+/** Open incidents, most severe first, then oldest first. */
+export function openIncidents(incidents: readonly Incident[]): Incident[] {
+  return incidents
+    .filter((incident) => incident.status === 'open')
+    .sort(
+      (a, b) =>
+        SEVERITIES.indexOf(a.severity) - SEVERITIES.indexOf(b.severity) ||
+        a.openedAt.localeCompare(b.openedAt),
     );
-    for (const pool of cluster.pools)
-      lines.push(`     ${pool.healthy ? '✓' : '✗'} pool ${pool.name}: ${pool.mode}`);
+}
+
+export function incidentLine(incident: Incident): IncidentLine {
+  return {
+    id: incident.id,
+    severity: incident.severity,
+    kind: incident.kind,
+    summary: incident.finding.summary,
+    openedAt: incident.openedAt,
+    fingerprint: incident.fingerprint,
+    ...(incident.silencedBy ? { silencedBy: incident.silencedBy } : {}),
+  };
+}
+
+/** Whether the incident names the cluster, or a workload in it (workloads name clusters only). */
+export function touchesCluster(incident: Incident, project: string, cluster: SnapshotCluster): boolean {
+  const f = incident.finding;
+  if (f.cluster) return f.cluster.name === cluster.name && f.cluster.location === cluster.location;
+  return f.project === project && (f.workloads ?? []).some((w) => w.cluster === cluster.name);
+}
+
+export function clusterPath(c: { project: string; location: string; name: string }): string {
+  return `${c.project}/${c.location}/${c.name}`;
+}
+
+/** What the inventory shows broken in the cluster, incidents aside. */
+function inventoryHealthy(cluster: ClusterStatus): boolean {
+  return cluster.brokenKsas === 0 && cluster.pools.every((p) => p.healthy);
+}
+
+function clusterHealthy(cluster: ClusterStatus): boolean {
+  return cluster.openBreaks === 0 && inventoryHealthy(cluster);
+}
+
+/** How the reader asks for more: `/wi-status` in Slack, `wi-sentinel status` in a terminal. */
+export interface DocOptions {
+  command?: string;
+  /** Why the incidents could not be read (the store failed or was too slow): never "healthy" then. */
+  incidentsUnavailable?: string;
+  /** Why the inventory could not be read: clusters unknown. */
+  inventoryUnavailable?: string;
+  /** Clusters listed before the rest are counted. */
+  maxClusters?: number;
+  maxIncidents?: number;
+}
+
+export function summaryTitle(summary: StatusSummary, incidentsUnavailable?: string): string {
+  if (incidentsUnavailable !== undefined)
+    return `${MARKS.warning} Workload Identity status unknown: ${incidentsUnavailable}`;
+  const total = SEVERITIES.reduce((sum, s) => sum + summary.open[s], 0);
+  if (!summary.healthy) {
+    const counts = SEVERITIES.filter((s) => summary.open[s] > 0).map((s) => `${summary.open[s]} ${s}`);
+    return `${MARKS.unhealthy} Workload Identity is broken: ${counts.join(', ')} open`;
   }
-  return lines.join('\n');
+  const drift = summary.clusters.filter((c) => !inventoryHealthy(c)).length;
+  if (drift > 0)
+    return `${MARKS.warning} No open incident, but the last inventory shows broken links in ${plural(drift, 'cluster')}`;
+  return `${MARKS.healthy} Workload Identity is healthy${total > 0 ? ` (${plural(total, 'open hygiene warning')})` : ''}`;
+}
+
+function clusterLines(cluster: ClusterStatus): DocLine[] {
+  const facts = [
+    cluster.workloadPool ? 'WI on' : 'WI off',
+    plural(cluster.wiKsas, 'WI KSA'),
+    `${plural(cluster.wiWorkloads, 'workload')} (${plural(cluster.wiPods, 'pod')})`,
+  ];
+  if (cluster.brokenKsas > 0) facts.push(`${cluster.brokenKsas} broken`);
+  if (cluster.openIncidents > 0) facts.push(plural(cluster.openIncidents, 'open incident'));
+  const pools = cluster.pools
+    .map((p) => `${cluster.workloadPool ? `${p.healthy ? MARKS.ok : MARKS.broken} ` : ''}${p.name} ${p.mode}`)
+    .join(', ');
+  return [
+    {
+      mark: clusterHealthy(cluster) ? MARKS.ok : MARKS.broken,
+      lead: clusterPath(cluster),
+      text: `: ${facts.join(' · ')}`,
+    },
+    { indent: true, text: cluster.pools.length > 0 ? `pools: ${pools}` : 'no node pool in the inventory' },
+  ];
+}
+
+export function incidentDocLine(incident: IncidentLine): DocLine {
+  return {
+    mark: incident.silencedBy ? MARKS.silenced : SEVERITY_MARKS[incident.severity],
+    lead: incident.kind,
+    text: `: ${incident.summary.length > 200 ? `${incident.summary.slice(0, 199)}…` : incident.summary}`,
+  };
+}
+
+/** The answer to `/wi-status` with no argument. */
+export function summaryDoc(summary: StatusSummary, options: DocOptions = {}): StatusDoc {
+  const { command = '/wi-status', incidentsUnavailable, maxClusters = 15, maxIncidents = 5 } = options;
+  const sections: DocSection[] = [];
+  if (incidentsUnavailable === undefined && summary.incidents.length > 0) {
+    sections.push({
+      heading: `Open incidents (${summary.incidents.length})`,
+      lines: summary.incidents.slice(0, maxIncidents).map(incidentDocLine),
+      more: { count: Math.max(0, summary.incidents.length - maxIncidents), what: 'incidents' },
+    });
+  }
+  // Clusters with something wrong first, each group in inventory order.
+  const ordered = [
+    ...summary.clusters.filter((c) => !clusterHealthy(c)),
+    ...summary.clusters.filter(clusterHealthy),
+  ];
+  const shown = ordered.slice(0, maxClusters);
+  const hidden = ordered.slice(maxClusters);
+  if (shown.length > 0) {
+    sections.push({
+      lines: shown.flatMap(clusterLines),
+      more: {
+        count: hidden.length,
+        what: hidden.every(clusterHealthy) ? 'clusters, all healthy' : 'clusters',
+      },
+    });
+  }
+  const notes: string[] = [];
+  if (options.inventoryUnavailable !== undefined)
+    notes.push(`${MARKS.warning} Clusters not shown: ${options.inventoryUnavailable}.`);
+  else if (!summary.inventory) notes.push('No inventory: nothing is known of clusters yet.');
+  else if (summary.clusters.length === 0) notes.push('The inventory holds no cluster.');
+  notes.push(`From stored state: open incidents and the last inventory.`);
+  notes.push(
+    `\`${command} CLUSTER\` · \`${command} NAMESPACE/KSA\` · \`${command} incidents\` · \`${command} help\``,
+  );
+  return { title: summaryTitle(summary, incidentsUnavailable), sections, notes };
+}
+
+export function renderSummaryText(summary: StatusSummary, options: DocOptions = {}): string {
+  return renderDocText(summaryDoc(summary, { command: 'wi-sentinel status', ...options }));
 }

@@ -1,0 +1,100 @@
+import { createHash } from 'node:crypto';
+import type { Silence, SilenceMatchers } from '../incidents/incident.ts';
+import { silenceMatches } from '../incidents/silences.ts';
+import type { IncidentStore } from '../incidents/store.ts';
+import { MARKS, type StatusDoc } from '../status/doc.ts';
+import { openIncidents } from '../status/summary.ts';
+import { problemDoc, silencedDoc, unsilencedDoc } from '../status/views.ts';
+import type { DeferredCommand, DeferredTask } from './deferred.ts';
+import type { Decision } from './permission.ts';
+
+/**
+ * What wiCommands runs for each deferred command, each answering with a status document. Adding a
+ * kind is a schema entry in deferred.ts and a runner here. Silencing is re-authorised here, with
+ * the user the command carries: a command on the topic is never trusted for more than it proves.
+ */
+export interface CommandContext {
+  command: DeferredCommand;
+  now: Date;
+}
+
+export type Runner<K extends DeferredTask['kind']> = (
+  task: Extract<DeferredTask, { kind: K }>,
+  context: CommandContext,
+) => Promise<StatusDoc>;
+
+export type Runners = { [K in DeferredTask['kind']]: Runner<K> };
+
+export function runCommand(runners: Runners, context: CommandContext): Promise<StatusDoc> {
+  const task = context.command.task;
+  // The union is checked by the schema; each runner receives its own kind.
+  return (runners[task.kind] as Runner<typeof task.kind>)(task as never, context);
+}
+
+/** Deterministic per command, so a redelivered command saves the same silence again. */
+export function silenceIdOf(commandId: string): string {
+  return `s-${createHash('sha256').update(commandId).digest('hex').slice(0, 10)}`;
+}
+
+export function authorOf(command: DeferredCommand): string {
+  const { userId, userName } = command.slack;
+  return userName ? `@${userName} (${userId})` : userId;
+}
+
+export function silenceRunners({
+  store,
+  permission,
+}: {
+  store: IncidentStore;
+  permission: (userId: string) => Promise<Decision>;
+}): Pick<Runners, 'silence' | 'unsilence'> {
+  const refuse = async (context: CommandContext): Promise<StatusDoc | undefined> => {
+    const decision = await permission(context.command.slack.userId);
+    return decision.allowed ? undefined : problemDoc('You may not silence or unsilence', decision.why, '⛔');
+  };
+  return {
+    async silence(task, context) {
+      const refused = await refuse(context);
+      if (refused) return refused;
+      const open = openIncidents(await store.listOpen());
+      let matchers: SilenceMatchers;
+      if ('incidentId' in task.target) {
+        const { incidentId } = task.target;
+        const incident = open.find((i) => i.id === incidentId);
+        if (incident === undefined)
+          return problemDoc(
+            `No open incident ${incidentId}`,
+            'See `/wi-status incidents` for their ids.',
+            MARKS.info,
+          );
+        matchers = { fingerprint: incident.fingerprint };
+      } else if ('fingerprint' in task.target) {
+        matchers = { fingerprint: task.target.fingerprint };
+      } else {
+        // The schema's optional fields may be present as undefined; a stored silence holds only values.
+        matchers = Object.fromEntries(
+          Object.entries(task.target.matchers).filter(([, value]) => value !== undefined),
+        ) as SilenceMatchers;
+      }
+      const silence: Silence = {
+        id: silenceIdOf(context.command.id),
+        matchers,
+        createdAt: context.command.requestedAt,
+        expiresAt: new Date(Date.parse(context.command.requestedAt) + task.durationMs).toISOString(),
+        author: authorOf(context.command),
+        reason: task.reason,
+      };
+      await store.saveSilence(silence);
+      return silencedDoc(
+        silence,
+        open.filter((i) => silenceMatches(matchers, i.finding)),
+        context.now,
+      );
+    },
+    async unsilence(task, context) {
+      const refused = await refuse(context);
+      if (refused) return refused;
+      return unsilencedDoc(task.id, await store.deleteSilence(task.id));
+    },
+  };
+}

@@ -1,0 +1,68 @@
+import type { ChainReport, LinkStatus } from '../live/diagnose.ts';
+import { type DocLine, type DocSection, MARKS, plural, type StatusDoc, utc } from './doc.ts';
+
+/**
+ * `/wi-status NAMESPACE/KSA`: the chain check of diagnose (shared/live/diagnose.ts), one section per
+ * cluster checked, a line per link, and under each broken link the commands that repair it. Pure.
+ */
+
+const LINK_MARKS: Record<LinkStatus, string> = {
+  ok: MARKS.ok,
+  broken: MARKS.broken,
+  unknown: MARKS.unknown,
+  'not-applicable': '–',
+};
+
+/** Repair steps shown per broken link; the rest are counted (the CLI's `diagnose` shows them all). */
+const MAX_REPAIRS = 3;
+
+function state(report: ChainReport): 'broken' | 'unknown' | 'ok' {
+  if (report.links.some((l) => l.status === 'broken')) return 'broken';
+  return report.links.some((l) => l.status === 'unknown') ? 'unknown' : 'ok';
+}
+
+function reportSection(report: ChainReport): DocSection {
+  const { target } = report;
+  const lines: DocLine[] = [];
+  for (const link of report.links) {
+    lines.push({
+      mark: LINK_MARKS[link.status],
+      lead: `${link.link}. ${link.name}`,
+      text: `: ${link.detail}`,
+    });
+    if (link.status !== 'broken') continue;
+    for (const step of link.repair.slice(0, MAX_REPAIRS)) {
+      lines.push({ indent: true, text: `${step.title}:`, code: step.command });
+    }
+    if (link.repair.length > MAX_REPAIRS)
+      lines.push({ indent: true, text: `… and ${plural(link.repair.length - MAX_REPAIRS, 'more step')}` });
+  }
+  return { heading: `${target.project}/${target.cluster.location}/${target.cluster.name}`, lines };
+}
+
+export function diagnoseDoc(reports: readonly ChainReport[], { source }: { source: string }): StatusDoc {
+  const [first] = reports;
+  if (first === undefined) return { title: `${MARKS.info} Nothing was checked`, sections: [] };
+  const who = `${first.target.namespace}/${first.target.name}`;
+  const states = reports.map(state);
+  const mark = states.includes('broken')
+    ? MARKS.unhealthy
+    : states.includes('unknown')
+      ? MARKS.warning
+      : MARKS.healthy;
+  const title =
+    reports.length === 1
+      ? `${mark} ${first.verdict}`
+      : `${mark} ${who} in ${plural(reports.length, 'cluster')}: ${
+          states.includes('broken')
+            ? `broken in ${states.filter((s) => s === 'broken').length}`
+            : states.includes('unknown')
+              ? 'not verified everywhere'
+              : 'every link holds'
+        }`;
+  return {
+    title,
+    sections: reports.map(reportSection),
+    notes: [`Checked ${source} at ${utc(first.checkedAt)}.`],
+  };
+}

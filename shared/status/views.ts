@@ -1,0 +1,168 @@
+import type { Incident, Silence, SilenceMatchers } from '../incidents/incident.ts';
+import { ago, type DocLine, type DocSection, MARKS, plural, type StatusDoc, span, utc } from './doc.ts';
+import { incidentDocLine, incidentLine, openIncidents, SEVERITIES, SEVERITY_MARKS } from './summary.ts';
+
+/** The other answers of `/wi-status`, as documents (see doc.ts). Pure: `now` is given. */
+
+export type HelpTopic = 'silence' | 'unsilence' | 'ksa';
+
+const USAGE: { topic?: HelpTopic; usage: string; what: string }[] = [
+  {
+    usage: '',
+    what: 'is Workload Identity healthy? Open incidents, and each cluster’s pools and WI workloads',
+  },
+  { usage: 'CLUSTER', what: 'one cluster in detail (NAME, or PROJECT/LOCATION/NAME)' },
+  {
+    topic: 'ksa',
+    usage: 'NAMESPACE/KSA [--cluster CLUSTER]',
+    what: 'every link of one KSA’s chain, checked live; the answer follows in a few seconds',
+  },
+  { usage: 'incidents', what: 'open incidents and active silences' },
+  {
+    topic: 'silence',
+    usage: 'silence TARGET DURATION REASON',
+    what:
+      'hold alerts back (allowed users only). TARGET: an incident id, a fingerprint, or matchers such as ' +
+      'namespace=payments,kind=binding-missing (project, cluster, namespace, ksa, kind, fingerprint; a trailing * ' +
+      'matches a prefix). DURATION: 30m, 4h, 2d, 1w (at most 30d)',
+  },
+  { topic: 'unsilence', usage: 'unsilence ID', what: 'end a silence early (allowed users only)' },
+  { usage: 'public …', what: 'answer in the channel, not only to you' },
+];
+
+export function helpDoc(
+  { problem, topic }: { problem?: string; topic?: HelpTopic } = {},
+  { command = '/wi-status' }: { command?: string } = {},
+): StatusDoc {
+  const entries = topic
+    ? [...USAGE.filter((u) => u.topic === topic), ...USAGE.filter((u) => u.topic !== topic)]
+    : USAGE;
+  const lines = entries.flatMap(({ usage, what }): DocLine[] => [
+    { code: usage ? `${command} ${usage}` : command },
+    { indent: true, text: what },
+  ]);
+  return {
+    title: problem ? `${MARKS.info} ${problem}` : `${MARKS.info} ${command}: is Workload Identity healthy?`,
+    sections: [problem ? { heading: 'What I answer', lines } : { lines }],
+  };
+}
+
+export function describeMatchers(matchers: SilenceMatchers): string {
+  return Object.entries(matchers)
+    .filter(([, value]) => value !== undefined)
+    .map(([key, value]) => `${key}=${value}`)
+    .join(',');
+}
+
+export function activeSilences(silences: readonly Silence[], now: Date): Silence[] {
+  return silences.filter((s) => Date.parse(s.expiresAt) > now.getTime());
+}
+
+function silenceLines(silence: Silence, now: Date): DocLine[] {
+  return [
+    {
+      mark: MARKS.silenced,
+      lead: silence.id,
+      text: ` until ${utc(silence.expiresAt)} (${span(Date.parse(silence.expiresAt) - now.getTime())} left) · ${silence.author}: ${silence.reason}`,
+    },
+    { indent: true, code: describeMatchers(silence.matchers) },
+  ];
+}
+
+/** `/wi-status incidents`: every open incident, with its id (what `silence` takes), and the silences. */
+export function incidentsDoc(
+  incidents: readonly Incident[],
+  silences: readonly Silence[],
+  now: Date,
+  { command = '/wi-status', max = 20 }: { command?: string; max?: number } = {},
+): StatusDoc {
+  // What still alerts first; silenced incidents after, each group most severe and oldest first.
+  const open = openIncidents(incidents).sort((a, b) => Number(!!a.silencedBy) - Number(!!b.silencedBy));
+  const active = activeSilences(silences, now);
+  const counts = SEVERITIES.map((s) => [s, open.filter((i) => i.severity === s).length] as const)
+    .filter(([, n]) => n > 0)
+    .map(([s, n]) => `${n} ${s}`);
+  const worst = openIncidents(incidents)[0];
+  const title =
+    worst === undefined
+      ? `${MARKS.healthy} No open incident`
+      : `${SEVERITY_MARKS[worst.severity]} ${plural(open.length, 'open incident')} (${counts.join(', ')})`;
+  const sections: DocSection[] = [];
+  if (open.length > 0) {
+    sections.push({
+      heading: 'Open incidents',
+      lines: open.slice(0, max).flatMap((incident) => {
+        const line = incidentLine(incident);
+        const silenced = line.silencedBy ? ` · silenced by ${line.silencedBy}` : '';
+        return [
+          incidentDocLine(line),
+          { indent: true, text: `opened ${ago(line.openedAt, now)}${silenced} · id`, code: line.id },
+        ];
+      }),
+      more: { count: Math.max(0, open.length - max), what: 'incidents' },
+    });
+  }
+  if (active.length > 0) {
+    sections.push({
+      heading: `Active silences (${active.length})`,
+      lines: active.slice(0, max).flatMap((s) => silenceLines(s, now)),
+      more: { count: Math.max(0, active.length - max), what: 'silences' },
+    });
+  }
+  return {
+    title,
+    sections,
+    notes: [
+      `\`${command} silence ID DURATION REASON\` holds one back · \`${command} unsilence ID\` ends a silence`,
+    ],
+  };
+}
+
+export function silencedDoc(silence: Silence, holding: readonly Incident[], now: Date): StatusDoc {
+  const open = openIncidents(holding);
+  return {
+    title: `${MARKS.silenced} Silenced for ${span(Date.parse(silence.expiresAt) - now.getTime())}, until ${utc(silence.expiresAt)}`,
+    sections: [
+      {
+        lines: [
+          { lead: 'Silence', text: ' ', code: silence.id },
+          { lead: 'Matches', text: ' ', code: describeMatchers(silence.matchers) },
+          { lead: 'Reason', text: `: ${silence.reason}` },
+          { lead: 'By', text: `: ${silence.author}` },
+        ],
+      },
+      open.length > 0
+        ? {
+            heading: `It holds back ${plural(open.length, 'open incident')}`,
+            lines: open.slice(0, 5).map((i) => incidentDocLine(incidentLine(i))),
+            more: { count: Math.max(0, open.length - 5), what: 'incidents' },
+          }
+        : {
+            lines: [
+              { mark: MARKS.info, text: 'It matches no open incident now; it holds back what opens later.' },
+            ],
+          },
+    ],
+    notes: [`\`/wi-status unsilence ${silence.id}\` ends it early`],
+  };
+}
+
+export function unsilencedDoc(id: string, removed: boolean): StatusDoc {
+  return removed
+    ? { title: `🔔 Silence ${id} ended: its incidents alert again`, sections: [] }
+    : {
+        title: `${MARKS.info} No silence ${id}`,
+        sections: [],
+        notes: ['`/wi-status incidents` lists the active silences'],
+      };
+}
+
+/** Something we refuse or could not do, in one line and an optional detail. */
+export function problemDoc(title: string, detail?: string, mark: string = MARKS.warning): StatusDoc {
+  return { title: `${mark} ${title}`, sections: detail ? [{ lines: [{ text: detail }] }] : [] };
+}
+
+/** The acknowledgement of a deferred command, answered at once. */
+export function checkingDoc(what: string): StatusDoc {
+  return { title: `⏳ ${what}…`, sections: [] };
+}
