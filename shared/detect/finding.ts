@@ -9,7 +9,15 @@ export const PAGING_KINDS = [
   'gsa-disabled',
   'metadata-egress-blocked',
   'key-file-override',
+  'sentinel-degraded',
 ] as const;
+
+/**
+ * Kinds about wi-sentinel itself (its sink, topic, permissions, deliveries): found by the sweep's
+ * self-checks (shared/gcp/self-check.ts), not by a detector of audit events. They page like the rest:
+ * a watchdog that cannot see is an outage of the watchdog.
+ */
+export const SELF_CHECK_KINDS = ['sentinel-degraded'] as const;
 
 /** Hygiene kinds are reported but never paged. */
 export const HYGIENE_KINDS = ['gsa-shared', 'gsa-broad-role', 'binding-orphaned'] as const;

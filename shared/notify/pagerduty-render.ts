@@ -161,6 +161,9 @@ export function locationOf(finding: Finding): Location {
       return at(finding.gsa);
     case 'gsa-broad-role':
       return at(project, finding.gsa);
+    case 'sentinel-degraded':
+      // The fingerprint's last part names the failing self-check (sink, sink-writer, permissions, …).
+      return at(project, finding.fingerprint.split('/').at(-1));
   }
 }
 

@@ -85,6 +85,7 @@ const KIND_TITLES: Record<FindingKind, string> = {
   'gsa-shared': 'Google service account shared by many KSAs',
   'gsa-broad-role': 'Workload Identity account holds a broad role',
   'binding-orphaned': 'Orphaned Workload Identity binding',
+  'sentinel-degraded': 'wi-sentinel cannot watch everything',
 };
 
 // What each part may take (escaped characters), so that the whole stays under MAX_TOTAL_BLOCK_TEXT.

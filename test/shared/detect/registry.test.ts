@@ -8,6 +8,7 @@ import {
   type FindingKind,
   HYGIENE_KINDS,
   isPagingKind,
+  SELF_CHECK_KINDS,
 } from '../../../shared/detect/finding.ts';
 import { DETECTORS, detect, type Finding } from '../../../shared/detect/index.ts';
 import type { ChangeEvent } from '../../../shared/events/change-event.ts';
@@ -25,6 +26,15 @@ const GROUPED: Record<string, readonly FindingKind[]> = {
   'gsa-lifecycle.ts': ['gsa-missing', 'gsa-disabled'],
   'hygiene.ts': HYGIENE_KINDS,
 };
+
+/**
+ * Kinds that detectors find: every kind but wi-sentinel's own (sentinel-degraded), which the sweep's
+ * self-checks find from the sink, the topic and wi-sentinel's permissions, never from an event or the
+ * inventory; test/shared/reconcile/self-checks.test.ts holds its findings to the same contract.
+ */
+const DETECTED_KINDS = FINDING_KINDS.filter(
+  (kind) => !(SELF_CHECK_KINDS as readonly string[]).includes(kind),
+);
 
 /** Kinds whose repair no audit event shows: the sweep clears them, so no detector case resolves them. */
 const RESOLVED_BY_SWEEP_ONLY: readonly FindingKind[] = ['key-file-override', 'gsa-shared'];
@@ -60,7 +70,14 @@ describe('the detector registry', () => {
   test('every kind of the contract has exactly one detector, and kinds are unique', () => {
     const kinds = DETECTORS.map((d) => d.kind);
     assert.equal(new Set(kinds).size, kinds.length, `duplicate kinds in ${kinds.join(', ')}`);
-    assert.deepEqual([...kinds].sort(), [...FINDING_KINDS].sort());
+    assert.deepEqual([...kinds].sort(), [...DETECTED_KINDS].sort());
+  });
+
+  test('self-check kinds page and have no detector', () => {
+    for (const kind of SELF_CHECK_KINDS) {
+      assert.ok(isPagingKind(kind), `${kind} pages`);
+      assert.equal(filesByKind().get(kind), undefined, `no detector file spells ${kind}`);
+    }
   });
 
   test('every detector says what it means, with a PagerDuty severity fit for its kind', () => {
@@ -78,7 +95,7 @@ describe('the detector registry', () => {
 
   test("each detector's source file is named after its kind (or is its family's file)", async () => {
     const byKind = filesByKind();
-    for (const kind of FINDING_KINDS) {
+    for (const kind of DETECTED_KINDS) {
       const files = byKind.get(kind) ?? [];
       assert.equal(files.length, 1, `${kind} is spelled in exactly one detector file: ${files.join(', ')}`);
       const [file = ''] = files;
@@ -112,7 +129,7 @@ describe('the detector registry', () => {
 });
 
 describe('detector cases cover every kind', () => {
-  for (const kind of FINDING_KINDS) {
+  for (const kind of DETECTED_KINDS) {
     const cases = ALL_CASES.filter((c) => c.kind === kind);
     const expected = cases.flatMap((c) => c.want);
 
@@ -156,7 +173,7 @@ describe('detector cases cover every kind', () => {
 });
 
 describe('every kind is swept', () => {
-  for (const kind of FINDING_KINDS) {
+  for (const kind of DETECTED_KINDS) {
     const scans = ALL_CASES.filter((c) => c.kind === kind && c.event === undefined);
 
     test(`${kind}: a scan, with a positive and a negative scan case`, () => {
@@ -188,7 +205,7 @@ describe('every kind is swept', () => {
   );
   test('the agreement table covers every kind an event tells of', () => {
     const kinds = new Set(judged.map((c) => c.kind));
-    const told = FINDING_KINDS.filter((kind) => !FOUND_BY_SWEEP_ONLY.includes(kind));
+    const told = DETECTED_KINDS.filter((kind) => !FOUND_BY_SWEEP_ONLY.includes(kind));
     assert.deepEqual([...kinds].sort(), [...told].sort());
     assert.ok(judged.length >= 40, `${judged.length} cases in the table`);
   });
@@ -242,7 +259,7 @@ describe('every finding the cases produce', () => {
 
   test('there are firing findings of every kind among them', () => {
     const kinds = new Set(all.filter((f) => f.finding.status === 'firing').map((f) => f.finding.kind));
-    assert.deepEqual([...kinds].sort(), [...FINDING_KINDS].sort());
+    assert.deepEqual([...kinds].sort(), [...DETECTED_KINDS].sort());
   });
 
   test('firing: a non-empty remediation with real names; resolved: none', () => {
