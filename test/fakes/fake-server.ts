@@ -35,7 +35,7 @@ export interface FakeCall {
 }
 
 export interface FakeFault {
-  /** Matched against `METHOD /path?query`: a string must occur in it, a RegExp must match it. */
+  /** Matched against `METHOD /path?query` (the path decoded): a string must occur in it, a RegExp must match it. */
   match: string | RegExp;
   /** Default 500. */
   status?: number;
@@ -125,7 +125,7 @@ export async function startFakeServer(options: FakeServerOptions): Promise<FakeS
       at: Date.now(),
     };
     calls.push(call);
-    const target = `${request.method} ${url.pathname}${url.search}`;
+    const target = `${request.method} ${request.path}${url.search}`;
     const fault = faults.find((candidate) => matches(candidate, target));
     if (fault) fault.used += 1;
     if (fault?.hang) return; // the socket stays open until the client gives up or stop() ends it
