@@ -91,7 +91,9 @@ function snapshotStateOf(path: string): LiveState {
   return snapshotState(() => snapshot);
 }
 
-async function liveStateFromEnv(_env: NodeJS.ProcessEnv): Promise<LiveState> {
-  loadConfig(_env);
-  throw new UsageError('diagnose against live state is not available yet: give --snapshot FILE');
+async function liveStateFromEnv(env: NodeJS.ProcessEnv): Promise<LiveState> {
+  const config = loadConfig(env);
+  // Loaded only here: `--snapshot` never reaches the adapters (each loads its client on first use).
+  const { liveStateFromConfig } = await import('../shared/gcp/live.ts');
+  return liveStateFromConfig(config);
 }

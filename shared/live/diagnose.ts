@@ -111,6 +111,7 @@ const API_NAMES: Record<string, string> = {
   iam: 'the IAM API',
   kubernetes: "the cluster's Kubernetes API",
   cloudresourcemanager: 'the Resource Manager API',
+  oauth2: "Google's token endpoint",
 };
 
 /** Concurrent IAM policy reads when searching the project's GSAs (a project may hold hundreds). */

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { after, before, beforeEach, describe, it } from 'node:test';
 import { LookupError } from '../../../shared/errors.ts';
 import type { LiveState } from '../../../shared/gcp/ports.ts';
 import type { Snapshot } from '../../../shared/inventory/snapshot.ts';
@@ -11,6 +11,7 @@ import {
   type LinkStatus,
 } from '../../../shared/live/diagnose.ts';
 import { snapshotState } from '../../../shared/live/snapshot-state.ts';
+import { type LiveFakes, startLiveFakes } from '../../support/live-fakes.ts';
 import { clusterOf, loadSnapshot, ORBIT, variant } from '../../support/snapshots.ts';
 
 const CART: DiagnoseTarget = {
@@ -733,6 +734,84 @@ describe('diagnose: round trips', () => {
           .sort();
       assert.ok(byDepth(2).includes('kube.listPods') && byDepth(2).includes('kube.getServiceAccount'));
       assert.ok(byDepth(3).includes('iam.getServiceAccountPolicy'));
+    });
+  }
+});
+
+describe('diagnose against the real adapters and fake Google and Kubernetes APIs', () => {
+  let fakes: LiveFakes;
+  before(async () => {
+    fakes = await startLiveFakes(loadSnapshot());
+  });
+  after(() => fakes.stop());
+  beforeEach(() => {
+    fakes.clearFaults();
+    fakes.clearCalls();
+  });
+
+  it('a healthy KSA: seven links ok; the fakes were asked for this cluster, KSA and GSA only', async () => {
+    const report = await diagnose(fakes.liveState(), CART, { now: NOW });
+    assert.deepEqual(
+      statuses(report),
+      ['ok', 'ok', 'ok', 'ok', 'ok', 'ok', 'ok'],
+      JSON.stringify(report.links),
+    );
+    assert.deepEqual(
+      report.pods.map((p) => [p.name, p.nodePool, p.metadataMode]),
+      [
+        ['cart-6d8-a', 'general', 'GKE_METADATA'],
+        ['cart-6d8-b', 'spot', 'GKE_METADATA'],
+      ],
+    );
+    const calls = fakes.calls();
+    const paths = (kind: string) => calls.filter((c) => c.kind === kind).map((c) => c.path);
+    assert.ok(paths('gke.getCluster').every((p) => p.endsWith('/locations/europe-west4/clusters/core-1')));
+    assert.ok(
+      paths('kubernetes.getServiceAccount').every((p) =>
+        p.endsWith('/namespaces/checkout/serviceaccounts/cart'),
+      ),
+    );
+    assert.ok(paths('kubernetes.listNetworkPolicies').every((p) => p.includes('/namespaces/checkout/')));
+    assert.ok(paths('iam.getIamPolicy').every((p) => p.includes(ORBIT.cart)));
+    assert.equal(paths('iam.getIamPolicy').length, 1);
+  });
+
+  const faults: [string, 'iam' | 'kubernetes' | 'gke', string, number, number, RegExp][] = [
+    [
+      'a 403 on the GSA policy',
+      'iam',
+      ':getIamPolicy',
+      403,
+      5,
+      /^could not check: wi-sentinel lacks iam\.serviceAccounts\.getIamPolicy$/,
+    ],
+    [
+      'a 403 on NetworkPolicies',
+      'kubernetes',
+      'networkpolicies',
+      403,
+      6,
+      /^could not check: wi-sentinel lacks container\.networkPolicies\.list$/,
+    ],
+    [
+      'IAM down',
+      'iam',
+      'GET /v1/projects/-/serviceAccounts/cart@',
+      503,
+      4,
+      /^could not check: the IAM API unavailable \(503\), retry$/,
+    ],
+  ];
+  for (const [name, api, match, status, number, detail] of faults) {
+    it(`${name}: link ${number} unknown, never ok; the report not healthy`, async () => {
+      fakes[api].fault({ match, status });
+      const report = await diagnose(fakes.liveState(), CART, { now: NOW });
+      const link = linkOf(report, number);
+      assert.equal(link.status, 'unknown', JSON.stringify(report.links));
+      assert.match(link.detail, detail);
+      assert.equal(report.healthy, false);
+      assert.ok(fakes.calls().some((call) => call.answered === status));
+      assert.ok(report.links.filter((l) => l.link !== number).every((l) => l.status === 'ok'));
     });
   }
 });
