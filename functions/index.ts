@@ -1,12 +1,16 @@
 // Cloud Functions entry: registers each function by name with functions-framework. Thin on purpose:
 // configuration and wiring here, logic in shared/. Loading this file loads no Google client library.
-import { cloudEvent } from '@google-cloud/functions-framework';
+import { cloudEvent, http } from '@google-cloud/functions-framework';
 import { loadConfig } from '../shared/config.ts';
+import { liveStateFromConfig } from '../shared/gcp/live.ts';
 import type { Snapshot } from '../shared/inventory/snapshot.ts';
 import { readSnapshotFile } from '../shared/inventory/snapshot-file.ts';
+import { snapshotState } from '../shared/live/snapshot-state.ts';
 import { createLogger } from '../shared/log.ts';
 import { routingFromConfig, sendersFromConfig, storeFromConfig } from '../shared/wiring.ts';
 import { createAuditEventsHandler } from './audit-events.ts';
+import { wiCommandsFromConfig } from './wi-commands.ts';
+import { wiStatusFromConfig } from './wi-status.ts';
 
 // A bad environment, routing file or snapshot stops start-up here, with a message naming what is wrong.
 const config = loadConfig();
@@ -21,5 +25,20 @@ cloudEvent(
     routing: routingFromConfig(config, process.env),
     logger,
     ...(snapshot ? { inventory: { current: () => snapshot, update: (next) => (snapshot = next) } } : {}),
+  }),
+);
+
+// /wi-status: wiStatus answers from stored state and hands what takes longer to wiCommands.
+const inventory = async () => snapshot;
+const commandStore = storeFromConfig(config);
+http('wiStatus', wiStatusFromConfig(config, { store: commandStore, inventory, logger }));
+cloudEvent(
+  'wiCommands',
+  wiCommandsFromConfig(config, {
+    store: commandStore,
+    inventory,
+    live: snapshot ? snapshotState(() => snapshot) : liveStateFromConfig(config),
+    simulated: snapshot !== undefined,
+    logger,
   }),
 );
