@@ -5,6 +5,7 @@ import { DIAGNOSE_USAGE, diagnoseCommand } from './diagnose.ts';
 import { type Io, processIo } from './io.ts';
 import { REPLAY_USAGE, replayCommand } from './replay.ts';
 import { SINK_FILTER_USAGE, sinkFilterCommand } from './sink-filter.ts';
+import { SNAPSHOT_USAGE, snapshotCommand } from './snapshot.ts';
 
 const USAGE = `Usage: wi-sentinel COMMAND
 
@@ -20,6 +21,9 @@ Commands:
       (exit 0 healthy, 1 broken, 2 bad usage, 3 some link could not be checked).
   ${SINK_FILTER_USAGE}
       The Logging filter of a Log Router sink (default audit), as infra/filters/ holds it.
+  ${SNAPSHOT_USAGE}
+      Live state (GKE, IAM, every cluster's Kubernetes API) as a Snapshot on stdout; progress and
+      problems on stderr (exit 1 when problems left it partial).
 `;
 
 type Command = (args: string[], io: Io) => Promise<number>;
@@ -30,6 +34,7 @@ const COMMANDS: Record<string, Command> = {
   demo: (args, io) => demoCommand(args, io),
   diagnose: (args, io) => diagnoseCommand(args, io),
   'sink-filter': sinkFilterCommand,
+  snapshot: (args, io) => snapshotCommand(args, io),
 };
 
 /** Runs one command; returns the exit code (0 ok, 1 failure, 2 bad input or usage). */
