@@ -1,0 +1,265 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, beforeEach, describe, test } from 'node:test';
+import { createAlerting } from '../../../shared/alerting.ts';
+import { createMemoryStore } from '../../../shared/incidents/memory-store.ts';
+import type { IncidentStore } from '../../../shared/incidents/store.ts';
+import type { Snapshot } from '../../../shared/inventory/snapshot.ts';
+import { createLogger } from '../../../shared/log.ts';
+import { createPagerDutySender } from '../../../shared/notify/pagerduty.ts';
+import { defaultRouting } from '../../../shared/notify/routing.ts';
+import { createSlackSender } from '../../../shared/notify/slack.ts';
+import { runSweep, type SweepProblem } from '../../../shared/reconcile/run.ts';
+import { type FakePagerDuty, startFakePagerDuty } from '../../fakes/pagerduty.ts';
+import { type FakeSlack, startFakeSlack } from '../../fakes/slack.ts';
+import { FIXTURES } from '../../support/paths.ts';
+import { clusterOf, ORBIT, variant } from '../../support/snapshots.ts';
+
+const TOKEN = 'xoxb-3333-4444-sweepsweepsweep';
+const ROUTING_KEY = 'SWEEPR0UT1NGKEYSWEEPR0UT1NGKEY12';
+const AT = new Date('2026-11-29T06:00:00.000Z');
+const event = (name: string) => JSON.parse(readFileSync(join(FIXTURES, 'events', `${name}.json`), 'utf8'));
+const CART_BINDING = `binding-missing/orbit-prod/${ORBIT.cart}/orbit-prod.svc.id.goog/checkout/cart`;
+const HIGHMEM = 'nodepool-metadata-disabled/orbit-prod/europe-west4/core-1/highmem';
+
+/** The orbit-prod fixture without its one drift (the indexer's key file). */
+const healthy = () =>
+  variant((s) => {
+    for (const pod of s.projects.flatMap((p) => p.clusters).flatMap((c) => c.pods)) pod.env = [];
+  });
+/** Healthy but for highmem, left on GCE_METADATA: pricing's pod runs there. */
+const highmemOnGce = () =>
+  variant((s) => {
+    for (const pod of s.projects.flatMap((p) => p.clusters).flatMap((c) => c.pods)) pod.env = [];
+    const highmem = clusterOf(s, 'core-1').nodePools.find((p) => p.name === 'highmem');
+    if (highmem) highmem.workloadMetadataMode = 'GCE_METADATA';
+  });
+
+const posts = (slack: FakeSlack) =>
+  slack.calls.filter((c) => c.method === 'chat.postMessage' && !c.body.thread_ts);
+const actions = (pd: FakePagerDuty) =>
+  pd.events.map((e) => (e.body as { event_action: string }).event_action);
+
+describe('runSweep: the sweep applied through incidents, Slack and PagerDuty', () => {
+  let slack: FakeSlack;
+  let pd: FakePagerDuty;
+  let store: IncidentStore;
+  let lines: string[];
+  let organization: Snapshot;
+  let alerting: ReturnType<typeof createAlerting>;
+
+  before(async () => {
+    slack = await startFakeSlack({ token: TOKEN });
+    pd = await startFakePagerDuty();
+  });
+  after(async () => {
+    await slack.stop();
+    await pd.stop();
+  });
+  beforeEach(() => {
+    slack.calls.length = 0;
+    slack.messages.length = 0;
+    pd.events.length = 0;
+    store = createMemoryStore();
+    lines = [];
+    organization = healthy();
+    const logger = createLogger((line) => lines.push(line));
+    alerting = createAlerting({
+      store,
+      senders: {
+        slack: createSlackSender({ token: TOKEN, apiUrl: slack.url, timeoutMs: 500, backoffMs: 10, logger }),
+        pagerduty: createPagerDutySender({ url: pd.url, timeoutMs: 500, backoffMs: 10, logger }),
+      },
+      routing: defaultRouting({ slackChannel: '#wi-alerts', pagerdutyRoutingKey: ROUTING_KEY }),
+      logger,
+      inventory: { current: () => organization, update: (next) => (organization = next) },
+    });
+  });
+
+  const sweepOf = (
+    snapshot: Snapshot,
+    extra: { runId?: string; dryRun?: boolean; problems?: SweepProblem[] } = {},
+  ) =>
+    runSweep({
+      inventory: async () => ({ snapshot, problems: extra.problems ?? [] }),
+      alerting,
+      store,
+      now: () => AT,
+      logger: createLogger((line) => lines.push(line)),
+      ...(extra.runId ? { runId: extra.runId } : {}),
+      ...(extra.dryRun ? { dryRun: true } : {}),
+    });
+
+  test('an incident an event opened, found healthy by the sweep: resolved, told once', async () => {
+    const opened = await alerting.handle(event('gsa-binding-removed'));
+    assert.equal(opened.incidents[0]?.transition, 'opened');
+    assert.deepEqual(actions(pd), ['trigger']);
+
+    const report = await sweepOf(healthy());
+    assert.deepEqual(report.findings, []);
+    assert.deepEqual(
+      report.resolved.map((f) => f.fingerprint),
+      [CART_BINDING],
+    );
+    assert.equal(report.counts.closed, 1);
+    assert.deepEqual(actions(pd), ['trigger', 'resolve']);
+    assert.equal(posts(slack).length, 1, 'the same message, edited');
+    assert.match(slack.messages[0]?.text ?? '', /resolved/i);
+    const incident = await store.current(CART_BINDING);
+    assert.equal(incident?.status, 'resolved');
+    assert.match(
+      incident?.resolution?.summary ?? '',
+      /^the sweep of 2026-11-29T06:00:00\.000Z found the binding/,
+    );
+    assert.deepEqual(await store.listOpen(), []);
+  });
+
+  test('a sweep confirming an open incident sends nothing', async () => {
+    await alerting.handle(event('gsa-binding-removed'));
+    const calls = slack.calls.length;
+    // The organization as the event left it: the binding is still missing.
+    const report = await sweepOf(organization);
+    assert.deepEqual(
+      report.findings.map((f) => f.fingerprint),
+      [CART_BINDING],
+    );
+    assert.deepEqual(report.resolved, []);
+    assert.deepEqual(report.counts, {
+      ...report.counts,
+      opened: 0,
+      updated: 0,
+      closed: 0,
+      notifications: 0,
+    });
+    assert.equal(slack.calls.length, calls, 'no Slack call');
+    assert.deepEqual(actions(pd), ['trigger'], 'no second page');
+    assert.equal((await store.listOpen()).length, 1);
+  });
+
+  test('a new drift opens and pages once; the same sweep again (a new run) pages nobody', async () => {
+    const first = await sweepOf(highmemOnGce(), { runId: 'run-1' });
+    assert.deepEqual(
+      first.findings.map((f) => f.fingerprint),
+      [HIGHMEM],
+    );
+    assert.equal(first.counts.opened, 1);
+    assert.equal(first.counts.notifications, 2, 'Slack and PagerDuty');
+    const second = await sweepOf(highmemOnGce(), { runId: 'run-2' });
+    assert.equal(second.counts.opened + second.counts.updated + second.counts.notifications, 0);
+    assert.deepEqual(actions(pd), ['trigger']);
+    assert.equal(posts(slack).length, 1);
+    assert.equal(slack.calls.length, 1, 'one post, nothing after it');
+    const [incident] = await store.listOpen();
+    assert.deepEqual(incident?.entries, ['sweep:run-1'], 'the second run added nothing');
+  });
+
+  test('the same run applied twice (a redelivered scheduler event) changes nothing', async () => {
+    await sweepOf(highmemOnGce(), { runId: 'run-1' });
+    const again = await sweepOf(highmemOnGce(), { runId: 'run-1' });
+    assert.equal(again.counts.notifications, 0);
+    assert.deepEqual(actions(pd), ['trigger']);
+  });
+
+  test('repaired after a sweep opened it: the next sweep resolves it, PagerDuty resolves once', async () => {
+    await sweepOf(highmemOnGce(), { runId: 'run-1' });
+    const report = await sweepOf(healthy(), { runId: 'run-2' });
+    assert.deepEqual(
+      report.resolved.map((f) => f.fingerprint),
+      [HIGHMEM],
+    );
+    await sweepOf(healthy(), { runId: 'run-3' });
+    assert.deepEqual(actions(pd), ['trigger', 'resolve']);
+  });
+
+  test('broken again after a sweep resolved it: a new incident, paged again', async () => {
+    await sweepOf(highmemOnGce(), { runId: 'run-1' });
+    await sweepOf(healthy(), { runId: 'run-2' });
+    const report = await sweepOf(highmemOnGce(), { runId: 'run-3' });
+    assert.equal(report.counts.opened, 1);
+    assert.deepEqual(actions(pd), ['trigger', 'resolve', 'trigger']);
+  });
+
+  test('hygiene drift is told on Slack, never paged', async () => {
+    const shared = variant((s) => {
+      for (const pod of s.projects.flatMap((p) => p.clusters).flatMap((c) => c.pods)) pod.env = [];
+      const query = clusterOf(s, 'core-1').serviceAccounts.find((k) => k.name === 'query');
+      if (query) query.annotations['iam.gke.io/gcp-service-account'] = ORBIT.cart;
+      const cart = s.projects[0]?.serviceAccounts.find((g) => g.email === ORBIT.cart);
+      cart?.iamPolicy.bindings[0]?.members.push(ORBIT.classic('search', 'query'));
+    });
+    const report = await sweepOf(shared);
+    assert.deepEqual(report.counts.byKind, { 'gsa-shared': 1 });
+    assert.equal(posts(slack).length, 1);
+    assert.deepEqual(actions(pd), []);
+  });
+
+  test('a dry run reads the open incidents and changes nothing', async () => {
+    await alerting.handle(event('gsa-binding-removed'));
+    const before = JSON.stringify(await store.listOpen());
+    const calls = slack.calls.length;
+    const report = await sweepOf(highmemOnGce(), { dryRun: true });
+    assert.equal(report.dryRun, true);
+    assert.deepEqual(
+      report.findings.map((f) => f.fingerprint),
+      [HIGHMEM],
+    );
+    assert.deepEqual(
+      report.resolved.map((f) => f.fingerprint),
+      [CART_BINDING],
+    );
+    assert.deepEqual(report.incidents, []);
+    assert.equal(JSON.stringify(await store.listOpen()), before);
+    assert.equal(slack.calls.length, calls);
+    assert.deepEqual(actions(pd), ['trigger']);
+    assert.ok(lines.some((line) => line.includes('dry run: nothing applied')));
+  });
+
+  test('what could not be read is reported; its incidents are left open; the rest completes', async () => {
+    await alerting.handle(event('nodepool-gce-metadata'));
+    await alerting.handle(event('nodepool-update-last'));
+    await alerting.handle(event('gsa-binding-removed'));
+    assert.equal((await store.listOpen()).length, 2);
+    const problems: SweepProblem[] = [
+      {
+        message: 'cluster orbit-prod/europe-west4/core-1: the Kubernetes API did not answer (timeout)',
+        unreadable: { clusters: [{ project: ORBIT.project, ...ORBIT.core }] },
+      },
+    ];
+    // Healthy as far as it was read: core-1's pools are unknown, cart's binding is back.
+    const report = await sweepOf(healthy(), { problems });
+    assert.deepEqual(report.problems, problems);
+    assert.deepEqual(
+      report.resolved.map((f) => f.fingerprint),
+      [CART_BINDING],
+    );
+    assert.deepEqual(report.untouched, [
+      { fingerprint: HIGHMEM, reason: 'cluster core-1 could not be read' },
+    ]);
+    assert.deepEqual(
+      (await store.listOpen()).map((i) => i.fingerprint),
+      [HIGHMEM],
+    );
+    assert.ok(
+      lines.some((line) => {
+        const entry = JSON.parse(line) as { severity: string; message: string };
+        return entry.severity === 'WARNING' && entry.message.includes('the Kubernetes API did not answer');
+      }),
+    );
+    assert.ok(lines.some((line) => /1 problem, 1 open incident left unjudged/.test(line)));
+  });
+
+  test('the report counts and its log line never carry a secret', async () => {
+    const report = await sweepOf(highmemOnGce());
+    assert.equal(report.sweptAt, AT.toISOString());
+    assert.deepEqual(report.projects, [ORBIT.project]);
+    assert.equal(report.runId, AT.toISOString());
+    const text = `${JSON.stringify(report.counts)}${lines.join('\n')}`;
+    assert.ok(!text.includes(TOKEN) && !text.includes(ROUTING_KEY));
+    assert.ok(
+      lines.some((line) =>
+        line.includes('swept 1 project (orbit-prod): 1 broken link, 0 incidents found healthy'),
+      ),
+    );
+  });
+});
