@@ -148,7 +148,6 @@ export function couldNotCheck(read: Read, error: unknown): string {
 /** A GSA found to bind the KSA although the KSA names none, with the member that does. */
 interface BoundGsa {
   info: GsaInfo;
-  policy: IamPolicy;
   member: string;
 }
 
@@ -273,7 +272,7 @@ async function searchBindings(
       continue;
     }
     const member = bindingMember(policy.value, workloadPool, namespace, name);
-    if (member !== undefined) bound.push({ info, policy: policy.value, member });
+    if (member !== undefined) bound.push({ info, member });
   }
   // A GSA found is an answer even when other policies could not be read; none found is not, then.
   if (bound.length === 0 && failure !== undefined) return failure;
