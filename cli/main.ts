@@ -6,6 +6,7 @@ import { type Io, processIo } from './io.ts';
 import { REPLAY_USAGE, replayCommand } from './replay.ts';
 import { SINK_FILTER_USAGE, sinkFilterCommand } from './sink-filter.ts';
 import { SNAPSHOT_USAGE, snapshotCommand } from './snapshot.ts';
+import { STATUS_USAGE, statusCommand } from './status.ts';
 
 const USAGE = `Usage: wi-sentinel COMMAND
 
@@ -24,6 +25,9 @@ Commands:
   ${SNAPSHOT_USAGE}
       Live state (GKE, IAM, every cluster's Kubernetes API) as a Snapshot on stdout; progress and
       problems on stderr (exit 1 when problems left it partial).
+  ${STATUS_USAGE}
+      What /wi-status answers, here: open incidents and each cluster, one cluster, one KSA's chain
+      (exit 0 healthy, 1 broken, 2 bad usage, 3 something could not be read).
 `;
 
 type Command = (args: string[], io: Io) => Promise<number>;
@@ -35,6 +39,7 @@ const COMMANDS: Record<string, Command> = {
   diagnose: (args, io) => diagnoseCommand(args, io),
   'sink-filter': sinkFilterCommand,
   snapshot: (args, io) => snapshotCommand(args, io),
+  status: (args, io) => statusCommand(args, io),
 };
 
 /** Runs one command; returns the exit code (0 ok, 1 failure, 2 bad input or usage). */
