@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Request, Response } from '@google-cloud/functions-framework';
 import type { Config } from '../shared/config.ts';
+import { tokenSourceFromConfig } from '../shared/gcp/auth.ts';
 import type { IncidentStore } from '../shared/incidents/store.ts';
 import type { Snapshot } from '../shared/inventory/snapshot.ts';
 import type { Logger } from '../shared/log.ts';
@@ -330,7 +331,8 @@ export function wiStatusFromConfig(
     signingSecret: config.SLACK_SIGNING_SECRET,
     publish: createCommandPublisher({
       topic: config.WI_COMMANDS_TOPIC,
-      ...(config.GOOGLE_CLOUD_PROJECT ? { projectId: config.GOOGLE_CLOUD_PROJECT } : {}),
+      projectId: config.GOOGLE_CLOUD_PROJECT,
+      tokens: tokenSourceFromConfig(config),
       ...(config.PUBSUB_EMULATOR_HOST ? { emulatorHost: config.PUBSUB_EMULATOR_HOST } : {}),
     }),
     silencePolicy: {
