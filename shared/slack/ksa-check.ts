@@ -33,33 +33,39 @@ const MAX_CLUSTERS = 3;
 type Resolved = { keys: ClusterKey[] } | { doc: StatusDoc };
 
 export function ksaRunner(deps: KsaCheckDeps): Runner<'ksa'> {
-  return async (task) => {
-    let resolved: Resolved;
-    try {
-      resolved = await resolveClusters(deps, task);
-    } catch (error) {
-      // A retry may cure an outage (the command is redelivered); a missing permission it will not.
-      if (error instanceof LookupError && !error.retryable)
-        return problemDoc('I could not list the clusters of the watched projects', error.message);
-      throw error;
-    }
-    if ('doc' in resolved) return resolved.doc;
-    const reports: ChainReport[] = await Promise.all(
-      resolved.keys.map((key) =>
-        diagnose(
-          deps.live,
-          {
-            project: key.project,
-            cluster: { location: key.location, name: key.name },
-            namespace: task.namespace,
-            name: task.name,
-          },
-          deps.now ? { now: deps.now } : {},
-        ),
+  return (task) => checkKsa(deps, task);
+}
+
+/** The check itself (wiCommands' runner, and `wi-sentinel status NS/KSA`). */
+export async function checkKsa(
+  deps: KsaCheckDeps,
+  task: { namespace: string; name: string; cluster?: string | undefined },
+): Promise<StatusDoc> {
+  let resolved: Resolved;
+  try {
+    resolved = await resolveClusters(deps, task);
+  } catch (error) {
+    // A retry may cure an outage (the command is redelivered); a missing permission it will not.
+    if (error instanceof LookupError && !error.retryable)
+      return problemDoc('I could not list the clusters of the watched projects', error.message);
+    throw error;
+  }
+  if ('doc' in resolved) return resolved.doc;
+  const reports: ChainReport[] = await Promise.all(
+    resolved.keys.map((key) =>
+      diagnose(
+        deps.live,
+        {
+          project: key.project,
+          cluster: { location: key.location, name: key.name },
+          namespace: task.namespace,
+          name: task.name,
+        },
+        deps.now ? { now: deps.now } : {},
       ),
-    );
-    return diagnoseDoc(reports, { source: deps.source });
-  };
+    ),
+  );
+  return diagnoseDoc(reports, { source: deps.source });
 }
 
 async function resolveClusters(
