@@ -142,7 +142,7 @@ export function mergeUnreadable(problems: readonly SweepProblem[]): Unreachable 
   const all = problems.flatMap((problem) => (problem.unreadable ? [problem.unreadable] : []));
   return {
     clusters: all.flatMap((u) => u.clusters ?? []),
-    locations: all.flatMap((u) => u.locations ?? []),
+    unlisted: all.flatMap((u) => u.unlisted ?? []),
     gsas: all.flatMap((u) => u.gsas ?? []),
     iamProjects: all.flatMap((u) => u.iamProjects ?? []),
   };

@@ -1,5 +1,5 @@
 import type { Finding, FindingKind } from '../detect/finding.ts';
-import { scanAll } from '../detect/index.ts';
+import { DETECTORS, scanAll } from '../detect/index.ts';
 import type { ClusterKey } from '../gcp/ports.ts';
 import type { Incident } from '../incidents/incident.ts';
 import { clustersInPool, findGsa, policyBinds } from '../inventory/impact.ts';
@@ -13,12 +13,18 @@ import type { Snapshot } from '../inventory/snapshot.ts';
  * nor resolved, and incidents of projects not swept are left alone.
  */
 
-/** What the sweep could not read. Every verdict that rests on one of these is withheld. */
+/**
+ * What the sweep could not read. Every verdict that rests on one of these is withheld. Clusters and
+ * GSAs an export marks `incomplete` (a read of theirs failed) count as unreadable without being listed.
+ */
 export interface Unreachable {
   /** Clusters whose Kubernetes API did not answer: their KSAs, pods and policies are unknown. */
   clusters?: readonly ClusterKey[];
-  /** Locations GKE did not list (its missingZones): any cluster there is unknown. */
-  locations?: readonly { project: string; location: string }[];
+  /**
+   * Where GKE did not list clusters (its missingZones, or a failed list: no location): a cluster
+   * there that the inventory lacks may exist. Clusters the inventory holds were read.
+   */
+  unlisted?: readonly { project: string; location?: string }[];
   /** GSAs IAM would not show (403, 5xx): their state and policy are unknown. */
   gsas?: readonly string[];
   /** Projects whose IAM could not be read at all: their GSAs and their own policy are unknown. */
@@ -67,7 +73,7 @@ interface View {
   snapshot: Snapshot;
   swept: Set<string>;
   clusters: Set<string>;
-  locations: readonly { project: string; location: string }[];
+  unlisted: readonly { project: string; location?: string }[];
   gsas: Set<string>;
   iamProjects: Set<string>;
   /** Workload pools with an unreachable (or unlisted) cluster in them. */
@@ -77,24 +83,24 @@ interface View {
 const clusterId = (project: string, location: string, name: string) => `${project}/${location}/${name}`;
 
 function viewOf(snapshot: Snapshot, scope: SweepScope): View {
+  const marked = unreadableIn(snapshot);
   const unreachable = scope.unreachable ?? {};
-  const clusters = new Set((unreachable.clusters ?? []).map((c) => clusterId(c.project, c.location, c.name)));
-  const locations = unreachable.locations ?? [];
+  const clusterKeys = [...(unreachable.clusters ?? []), ...(marked.clusters ?? [])];
+  const clusters = new Set(clusterKeys.map((c) => clusterId(c.project, c.location, c.name)));
+  const unlisted = unreachable.unlisted ?? [];
   const blindPools = new Set<string>();
-  for (const key of unreachable.clusters ?? []) {
-    const known = snapshot.projects
-      .find((p) => p.projectId === key.project)
-      ?.clusters.find((c) => c.name === key.name && c.location === key.location);
+  for (const key of clusterKeys) {
+    const known = findClusterIn(snapshot, key.project, key);
     // A cluster not read at all may be in any pool; its project's own is the likely one.
     blindPools.add(known?.workloadPool || `${key.project}.svc.id.goog`);
   }
-  for (const { project } of locations) blindPools.add(`${project}.svc.id.goog`);
+  for (const { project } of unlisted) blindPools.add(`${project}.svc.id.goog`);
   return {
     snapshot,
     swept: new Set(scope.projects),
     clusters,
-    locations,
-    gsas: new Set(unreachable.gsas ?? []),
+    unlisted,
+    gsas: new Set([...(unreachable.gsas ?? []), ...(marked.gsas ?? [])]),
     iamProjects: new Set(unreachable.iamProjects ?? []),
     blindPools,
   };
@@ -102,12 +108,36 @@ function viewOf(snapshot: Snapshot, scope: SweepScope): View {
 
 function clusterBlind(view: View, project: string, cluster: { location: string; name: string }): boolean {
   if (view.clusters.has(clusterId(project, cluster.location, cluster.name))) return true;
-  // A zone GKE did not list hides its zonal clusters and may hide regional ones of its region.
-  return view.locations.some(
-    (l) =>
-      l.project === project &&
-      (l.location === cluster.location || l.location.startsWith(`${cluster.location}-`)),
+  if (findClusterIn(view.snapshot, project, cluster)) return false;
+  // Absent from the inventory: deleted, or in a zone GKE did not list (a zone hides its zonal
+  // clusters and may hide the regional ones of its region).
+  return view.unlisted.some(
+    (u) =>
+      u.project === project &&
+      (u.location === undefined ||
+        u.location === cluster.location ||
+        u.location.startsWith(`${cluster.location}-`)),
   );
+}
+
+function findClusterIn(snapshot: Snapshot, project: string, ref: { location: string; name: string }) {
+  return snapshot.projects
+    .find((p) => p.projectId === project)
+    ?.clusters.find((c) => c.name === ref.name && c.location === ref.location);
+}
+
+/** The clusters and GSAs an export marked `incomplete`: some read of theirs failed. */
+export function unreadableIn(snapshot: Snapshot): Unreachable {
+  const clusters: ClusterKey[] = [];
+  const gsas: string[] = [];
+  for (const project of snapshot.projects) {
+    for (const cluster of project.clusters) {
+      if (cluster.incomplete)
+        clusters.push({ project: project.projectId, location: cluster.location, name: cluster.name });
+    }
+    for (const gsa of project.serviceAccounts) if (gsa.incomplete) gsas.push(gsa.email);
+  }
+  return { clusters, gsas };
 }
 
 function gsaBlind(view: View, email: string): boolean {
@@ -119,6 +149,11 @@ function gsaBlind(view: View, email: string): boolean {
 function ownerProject(snapshot: Snapshot, email: string): string | undefined {
   return snapshot.projects.find((p) => p.serviceAccounts.some((g) => g.email === email))?.projectId;
 }
+
+/** The kinds the sweep judges: incidents of any other kind (wi-sentinel's own) are not its to resolve. */
+const SWEPT_KINDS: ReadonlySet<FindingKind> = new Set(
+  DETECTORS.filter((detector) => detector.scan).map((detector) => detector.kind),
+);
 
 /** Kinds proved by an absence anywhere in a workload pool: a KSA that exists in none of its clusters. */
 const POOL_WIDE: readonly FindingKind[] = ['binding-orphaned'];
@@ -143,6 +178,7 @@ function canJudge(finding: Finding, view: View): boolean {
  * (the GSA back, the binding back, the role gone) counts whatever else it could not read.
  */
 function blindReason(finding: Finding, view: View): string | undefined {
+  if (!SWEPT_KINDS.has(finding.kind)) return `the sweep does not judge ${finding.kind}`;
   if (!view.swept.has(finding.project)) return `project ${finding.project} was not swept`;
   if (repairedVisibly(finding, view)) return undefined;
   if (finding.cluster && clusterBlind(view, finding.project, finding.cluster))
@@ -153,7 +189,8 @@ function blindReason(finding: Finding, view: View): string | undefined {
     if (owner !== undefined && !view.swept.has(owner) && findGsa(view.snapshot, finding.gsa) === undefined)
       return `${finding.gsa} belongs to project ${owner}, which was not swept`;
   }
-  for (const { workloadPool } of finding.ksas) {
+  // A link with no cluster in its name (a binding, a GSA) may be broken in any cluster of its pools.
+  for (const { workloadPool } of finding.cluster ? [] : finding.ksas) {
     if (view.blindPools.has(workloadPool)) return `a cluster of ${workloadPool} could not be read`;
     if (
       !view.swept.has(poolProject(workloadPool)) &&
@@ -161,7 +198,7 @@ function blindReason(finding: Finding, view: View): string | undefined {
     )
       return `no swept cluster belongs to ${workloadPool}`;
   }
-  if (GSA_WIDE.includes(finding.kind) && (view.clusters.size > 0 || view.locations.length > 0))
+  if (GSA_WIDE.includes(finding.kind) && (view.clusters.size > 0 || view.unlisted.length > 0))
     return 'some cluster could not be read, and any cluster may hold a KSA that uses the GSA';
   if (finding.kind === 'gsa-broad-role') {
     const project = view.snapshot.projects.find((p) => p.projectId === finding.project);

@@ -71,15 +71,14 @@ describe('sweep: every broken link of the swept projects', () => {
     ]);
   });
 
-  test('a zone GKE did not list hides its clusters', () => {
+  test('a cluster the export marked incomplete counts as unreachable', () => {
     const snapshot = variant((s) => {
-      const pool = clusterOf(s, 'edge-1').nodePools[0];
+      const edge = clusterOf(s, 'edge-1');
+      const pool = edge.nodePools[0];
       if (pool) pool.workloadMetadataMode = 'GCE_METADATA';
+      edge.incomplete = 'pods: 403 container.pods.list';
     });
-    const edgePool = 'nodepool-metadata-disabled/orbit-prod/us-east1-b/edge-1/default-pool';
-    assert.deepEqual(prints(sweep(snapshot, { projects: PROJECTS })), [KEY_FILE, edgePool]);
-    const unreachable = { locations: [{ project: ORBIT.project, location: 'us-east1-b' }] };
-    assert.deepEqual(prints(sweep(snapshot, { projects: PROJECTS, unreachable })), [KEY_FILE]);
+    assert.deepEqual(prints(sweep(snapshot, { projects: PROJECTS })), [KEY_FILE]);
   });
 
   test('a GSA IAM answered 403 for: no finding about it, the others still fire', () => {
@@ -154,6 +153,19 @@ describe('settle: open incidents against the sweep', () => {
       verdict.map((f) => `${f.status} ${f.fingerprint}`),
       [`firing ${HIGHMEM}`, `firing ${KEY_FILE}`],
     );
+  });
+
+  test("an incident of a kind the sweep does not judge (wi-sentinel's own) is left alone", () => {
+    const [finding] = sweep(loadSnapshot(), { projects: PROJECTS });
+    assert.ok(finding);
+    const own = {
+      ...finding,
+      kind: 'sentinel-degraded' as const,
+      fingerprint: 'sentinel-degraded/orbit-prod/sink',
+    };
+    const scope = { projects: PROJECTS, snapshot: healthy(), at: AT };
+    assert.deepEqual(settle([], opened([own]), scope), []);
+    assert.equal(blindSpot(own, scope), 'the sweep does not judge sentinel-degraded');
   });
 
   test('an incident already resolved is left alone', () => {
