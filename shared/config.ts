@@ -111,6 +111,32 @@ const envSchema = z.object({
     .default('wi-sentinel-commands'),
   /** `host:port` of a Pub/Sub emulator (tests, local runs). */
   PUBSUB_EMULATOR_HOST: optionalText,
+  /**
+   * The audit Log Router sinks the self-checks watch, comma-separated: full names
+   * (`projects/P/sinks/S`, `folders/F/sinks/S`, `organizations/O/sinks/S`), or a bare sink name
+   * meaning that sink in each of WI_PROJECTS (infra's project scope).
+   */
+  WI_SINK: z
+    .string()
+    .trim()
+    .regex(
+      /^((projects|folders|organizations)\/[A-Za-z0-9._-]+\/sinks\/)?[A-Za-z0-9][A-Za-z0-9._-]{0,99}(\s*,\s*((projects|folders|organizations)\/[A-Za-z0-9._-]+\/sinks\/)?[A-Za-z0-9][A-Za-z0-9._-]{0,99})*$/,
+      'must be sink names (S, or projects/P/sinks/S, folders/F/sinks/S, organizations/O/sinks/S), comma-separated',
+    )
+    .transform((value) => value.split(',').map((name) => name.trim()))
+    .default(['wi-sentinel-audit']),
+  /** The Pub/Sub topic the audit sink publishes to: an id in GOOGLE_CLOUD_PROJECT, or projects/P/topics/T. */
+  WI_AUDIT_TOPIC: z
+    .string()
+    .trim()
+    .regex(
+      /^(projects\/[a-z][a-z0-9-]{4,28}[a-z0-9]\/topics\/)?[A-Za-z][A-Za-z0-9._~+%-]{2,254}$/,
+      'must be a Pub/Sub topic id or projects/P/topics/T',
+    )
+    .default('wi-sentinel-audit'),
+  /** Cloud Logging and Pub/Sub API base URLs, for the self-checks (defaults: Google's; tests point them at fakes). */
+  LOGGING_API_URL: z.url({ message: 'must be a URL' }).default('https://logging.googleapis.com'),
+  PUBSUB_API_URL: z.url({ message: 'must be a URL' }).default('https://pubsub.googleapis.com'),
 });
 
 export type Config = z.infer<typeof envSchema>;
