@@ -423,6 +423,17 @@ export function createFirestoreStore(options: FirestoreStoreOptions = {}): Fires
       });
     },
 
+    inventoryMeta() {
+      return call('inventoryMeta', async () => {
+        const manifest = (await (await collection('inventory')).doc('current').get()).data() as
+          | InventoryManifest
+          | undefined;
+        if (manifest === undefined) return undefined;
+        const { sweptAt, projects, problems } = manifest;
+        return { sweptAt, projects, problems };
+      });
+    },
+
     noteDelivery(at) {
       return call('noteDelivery', async () => {
         const ms = timeOf('delivery', at);

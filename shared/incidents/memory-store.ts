@@ -102,6 +102,9 @@ export function createMemoryStore({
       if (inventory === undefined) return undefined;
       return { snapshot: JSON.parse(inventory.json), ...toPlain(inventory.meta) };
     },
+    async inventoryMeta() {
+      return inventory === undefined ? undefined : toPlain(inventory.meta);
+    },
     async noteDelivery(at) {
       if (delivered === undefined || timeOf('delivery', at) > timeOf('delivery', delivered)) delivered = at;
     },

@@ -48,6 +48,8 @@ export interface IncidentStore {
   saveInventory(snapshot: Snapshot, meta: InventoryMeta): Promise<boolean>;
   /** The last-known inventory; `undefined` before the first sweep saved one. */
   loadInventory(): Promise<StoredInventory | undefined>;
+  /** The last-known inventory's metadata only (cheap: no snapshot is read), e.g. how old it is. */
+  inventoryMeta(): Promise<InventoryMeta | undefined>;
   /**
    * Notes that an audit entry was delivered and processed at `at` (ISO 8601), for the self-check that
    * deliveries still arrive. Cheap enough for every delivery: a store may keep only one note per

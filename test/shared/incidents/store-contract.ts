@@ -384,8 +384,10 @@ export function runStoreContract(
           projects: ['orbit-prod', 'orbit-dev'],
           problems: ['orbit-dev: clusters not listed (container answered 403)'],
         };
+        assert.equal(await store.inventoryMeta(), undefined);
         assert.equal(await store.saveInventory(loadSnapshot(), meta), true);
         assert.deepEqual(await store.loadInventory(), { snapshot: loadSnapshot(), ...meta });
+        assert.deepEqual(await store.inventoryMeta(), meta);
       });
 
       it('keeps the later sweep: an earlier one saved after it is dropped', async () => {
