@@ -333,6 +333,7 @@ export function wiStatusFromConfig(
       topic: config.WI_COMMANDS_TOPIC,
       projectId: config.GOOGLE_CLOUD_PROJECT,
       tokens: tokenSourceFromConfig(config),
+      apiUrl: config.PUBSUB_API_URL,
       ...(config.PUBSUB_EMULATOR_HOST ? { emulatorHost: config.PUBSUB_EMULATOR_HOST } : {}),
     }),
     silencePolicy: {
