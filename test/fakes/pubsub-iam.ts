@@ -1,0 +1,69 @@
+/**
+ * A fake Pub/Sub API on 127.0.0.1 serving the IAM policies of topics, for the self-check that the
+ * audit sink may still publish; it records every call.
+ *
+ *   const pubsub = await startFakePubsubIam({ token, topics: { 'projects/p/topics/t': policy } });
+ *
+ * Route (https://cloud.google.com/pubsub/docs/reference/rest/v1/projects.topics/getIamPolicy):
+ * `GET /v1/projects/P/topics/T:getIamPolicy` as Google documents it, and `POST` with the request
+ * in the body, which is what `@google-cloud/pubsub`'s REST transport sends (the generic IAMPolicy
+ * rule). The policy, or 404 when the topic does not exist.
+ */
+import type { IamPolicy } from '../../shared/inventory/snapshot.ts';
+import { type FakeRoute, type FakeServer, googleError, startFakeServer } from './fake-server.ts';
+
+export interface FakePubsubIamOptions {
+  token: string;
+  topics?: Record<string, IamPolicy>;
+}
+
+export interface FakePubsubIam extends FakeServer {
+  setTopic(name: string, policy: IamPolicy | undefined): void;
+}
+
+export async function startFakePubsubIam(options: FakePubsubIamOptions): Promise<FakePubsubIam> {
+  const topics = new Map(Object.entries(options.topics ?? {}));
+
+  function route(request: { method: string; path: string }): FakeRoute {
+    const match = /^\/v1\/(projects\/[^/]+\/topics\/[^/:]+):getIamPolicy$/.exec(request.path);
+    if (match && (request.method === 'GET' || request.method === 'POST')) {
+      const name = match[1] as string;
+      return {
+        kind: 'pubsub.getIamPolicy',
+        answer: () => {
+          const policy = topics.get(name);
+          if (policy === undefined) return { status: 404, body: googleError(404, 'Resource not found') };
+          const conditional = policy.bindings.some((binding) => binding.condition !== undefined);
+          return {
+            status: 200,
+            body: {
+              version: conditional ? 3 : 1,
+              etag: 'BwXhqDvMWdg=',
+              ...(policy.bindings.length > 0 ? { bindings: policy.bindings } : {}),
+            },
+          };
+        },
+      };
+    }
+    return {
+      kind: 'pubsub.unknown',
+      answer: () => ({
+        status: 404,
+        body: googleError(404, `no such method: ${request.method} ${request.path}`),
+      }),
+    };
+  }
+
+  const server = await startFakeServer({
+    api: 'pubsub',
+    token: options.token,
+    route,
+    errorBody: googleError,
+  });
+  return Object.assign(server, {
+    setTopic(name: string, policy: IamPolicy | undefined) {
+      if (policy === undefined) topics.delete(name);
+      else topics.set(name, policy);
+    },
+  });
+}
