@@ -3,6 +3,7 @@ import { DEMO_USAGE, demoCommand } from './demo.ts';
 import { DETECT_USAGE, detectCommand, UsageError } from './detect.ts';
 import { DIAGNOSE_USAGE, diagnoseCommand } from './diagnose.ts';
 import { type Io, processIo } from './io.ts';
+import { RECONCILE_USAGE, reconcileCommand } from './reconcile.ts';
 import { REPLAY_USAGE, replayCommand } from './replay.ts';
 import { SINK_FILTER_USAGE, sinkFilterCommand } from './sink-filter.ts';
 import { SNAPSHOT_USAGE, snapshotCommand } from './snapshot.ts';
@@ -20,6 +21,9 @@ Commands:
   ${DIAGNOSE_USAGE}
       Every link of one KSA's Workload Identity chain, with the repair of each broken one
       (exit 0 healthy, 1 broken, 2 bad usage, 3 some link could not be checked).
+  ${RECONCILE_USAGE}
+      The sweep: every link of every Workload Identity KSA judged from the whole inventory; drift
+      opens incidents, healthy links resolve them (--dry-run prints one Finding per line, changes nothing).
   ${SINK_FILTER_USAGE}
       The Logging filter of a Log Router sink (default audit), as infra/filters/ holds it.
   ${SNAPSHOT_USAGE}
@@ -37,6 +41,7 @@ const COMMANDS: Record<string, Command> = {
   replay: (args, io) => replayCommand(args, io),
   demo: (args, io) => demoCommand(args, io),
   diagnose: (args, io) => diagnoseCommand(args, io),
+  reconcile: (args, io) => reconcileCommand(args, io),
   'sink-filter': sinkFilterCommand,
   snapshot: (args, io) => snapshotCommand(args, io),
   status: (args, io) => statusCommand(args, io),
