@@ -1,10 +1,9 @@
 import type { Remediation } from '../detect/finding.ts';
 import { ConfigError, LookupError } from '../errors.ts';
-import { classify } from '../events/classify.ts';
-import { decode } from '../events/decode.ts';
 import { WATCHED_METHODS } from '../events/methods.ts';
 import { DELIVERY_NOTE_INTERVAL_MS } from '../incidents/store.ts';
 import type { IamPolicy } from '../inventory/snapshot.ts';
+import { analyze } from '../pipeline.ts';
 import type { LoggingPort, SinkInfo } from './logging.ts';
 import type { PermissionsPort } from './permissions.ts';
 import type { TopicIamPort } from './pubsub-iam.ts';
@@ -20,10 +19,10 @@ import type { TopicIamPort } from './pubsub-iam.ts';
  * - `permissions`: wi-sentinel's own identity holds every permission its reads need, per project;
  * - `deliveries`: audit entries arrive. Cheap and sound: Cloud Logging is asked (one `entries.list`
  *   of at most DELIVERY_SAMPLE entries) for entries the sink's own filter matches, written after the
- *   last delivery auditEvents noted and longer ago than the grace period; those the pipeline's own
- *   decoder and classifier would act on should have arrived. None: healthy (quiet periods are not
- *   outages). Nothing ever delivered: counted from the previous sweep (when wi-sentinel was already
- *   watching), never from before it was installed.
+ *   last delivery auditEvents noted and longer ago than the grace period; those in which the
+ *   pipeline's own analysis finds something (what auditEvents notes) should have arrived. None:
+ *   healthy (quiet periods are not outages). Nothing ever delivered: counted from the previous sweep
+ *   (when wi-sentinel was already watching), never from before it was installed.
  *
  * A check is `healthy`, `failing` (with a summary naming exactly what is wrong and the commands that
  * repair it) or `unknown` (a transient failure: an open incident stays as it is). A check that cannot
@@ -539,10 +538,14 @@ export async function checkPermissions(
 
 // ----------------------------------------------------------------------------- deliveries
 
-/** Whether auditEvents would have acted on (and noted) this entry. */
-function wouldDeliver(entry: unknown): boolean {
-  const decoded = decode(entry);
-  return decoded.ok && classify(decoded.delivery.entry).type !== 'ignored';
+/**
+ * Whether auditEvents notes this entry when it arrives: it does for every change with findings (the
+ * ones that reach the store; changes that find nothing are acknowledged without touching it). Judged
+ * as auditEvents judges in production, with no inventory.
+ */
+function wouldNote(entry: unknown): boolean {
+  const analysis = analyze(entry);
+  return analysis.outcome === 'change' && analysis.findings.length > 0;
 }
 
 function describeEntry(entry: unknown): string {
@@ -609,7 +612,7 @@ export async function checkDeliveries(
       },
     );
   }
-  const missed = entries.filter(wouldDeliver);
+  const missed = entries.filter(wouldNote);
   if (missed.length === 0) {
     return healthy(
       'deliveries',

@@ -395,6 +395,8 @@ describe('self-checks against fake Logging, Pub/Sub and Resource Manager APIs', 
         entryAt('gsa-binding-removed', '2026-11-28T08:59:00.000Z'),
         // Failed requests pass the sink filter but the pipeline ignores them: not a missed delivery.
         entryAt('nodepool-update-denied', '2026-11-28T10:00:00.000Z'),
+        // A change that breaks nothing is acknowledged without touching the store: not noted either.
+        entryAt('nodepool-image-update', '2026-11-28T10:10:00.000Z'),
         entryAt('gsa-deleted', '2026-11-28T10:30:00.000Z'),
         entryAt('nodepool-gce-metadata', '2026-11-28T11:00:00.000Z'),
         entryAt('ksa-annotation-removed', minutesBefore(5)),
