@@ -1,6 +1,12 @@
-import { findCluster, gsaOf, impactOfSubject } from '../inventory/impact.ts';
+import { findCluster, gsaOf, impactOfSubject, workloadsOf } from '../inventory/impact.ts';
 import { parseWorkloadMember } from '../inventory/members.ts';
-import { type Snapshot, type SnapshotCluster, WI_ANNOTATION, WI_USER_ROLE } from '../inventory/snapshot.ts';
+import {
+  type Snapshot,
+  type SnapshotCluster,
+  type SnapshotPod,
+  WI_ANNOTATION,
+  WI_USER_ROLE,
+} from '../inventory/snapshot.ts';
 import { by, describeImpact, makeFinding, outageSeverity, PAST_TENSE } from './build.ts';
 import type { Detector } from './detector.ts';
 import type { Finding, Remediation } from './finding.ts';
@@ -109,6 +115,11 @@ function scanAnnotations(snapshot: Snapshot): Finding[] {
   for (const { project, cluster } of wiClusters(snapshot)) {
     const pool = cluster.workloadPool ?? '';
     const ref = { location: cluster.location, name: cluster.name };
+    const podsByKsa = new Map<string, SnapshotPod[]>();
+    for (const pod of cluster.pods) {
+      const id = `${pod.namespace}/${pod.serviceAccountName}`;
+      podsByKsa.set(id, [...(podsByKsa.get(id) ?? []), pod]);
+    }
     const judge = (namespace: string, name: string, deleted: boolean) => {
       const gsas = binders.get(`${pool}/${namespace}/${name}`);
       if (
@@ -118,7 +129,11 @@ function scanAnnotations(snapshot: Snapshot): Finding[] {
       )
         return;
       const subject = { workloadPool: pool, namespace, name };
-      const impact = clusterImpact(snapshot, cluster, subject);
+      // The annotation lives on this cluster's KSA: only its pods here are hit.
+      const impact = {
+        ksas: [subject],
+        workloads: workloadsOf(cluster, podsByKsa.get(`${namespace}/${name}`) ?? []),
+      };
       const [gsa = '', ...others] = [...gsas].sort();
       const alternatives = others.length > 0 ? ` (also bound on ${others.join(', ')})` : '';
       findings.push(

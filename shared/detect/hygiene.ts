@@ -184,6 +184,8 @@ export const gsaShared: Detector = {
   scan(snapshot) {
     const findings: Finding[] = [];
     for (const [gsa, users] of annotatedUsers(snapshot)) {
+      // Most GSAs serve one namespace: only those that do not need their users gathered.
+      if (new Set(users.map(({ ksa }) => ksa.namespace)).size < 2) continue;
       const ksas = impactOfGsa(snapshot, gsa).ksas;
       const byNamespace = new Map<string, string[]>();
       for (const ksa of ksas)

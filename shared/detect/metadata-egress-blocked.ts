@@ -44,7 +44,14 @@ export const metadataEgressBlocked: Detector = {
         const policies = cluster.networkPolicies.filter(
           (p) => (p.metadata.namespace ?? namespace) === namespace,
         );
-        if (policies.length === 0) continue;
+        // Judging a pod is cheap, finding which KSAs use WI is not: only where some pod is cut off.
+        if (
+          !cluster.pods.some(
+            (pod) =>
+              pod.namespace === namespace && judgeMetadataEgress(policies, pod).blockedPorts.length > 0,
+          )
+        )
+          continue;
         const blocked = impactOfPolicies(snapshot, cluster, namespace, policies);
         if (blocked.ksas.length === 0) continue;
         const ref = { location: cluster.location, name: cluster.name };
