@@ -3,6 +3,7 @@
 import { cloudEvent, http } from '@google-cloud/functions-framework';
 import { loadConfig } from '../shared/config.ts';
 import { liveStateFromConfig } from '../shared/gcp/live.ts';
+import { lastKnownInventory } from '../shared/inventory/last-known.ts';
 import type { Snapshot } from '../shared/inventory/snapshot.ts';
 import { readSnapshotFile } from '../shared/inventory/snapshot-file.ts';
 import { snapshotState } from '../shared/live/snapshot-state.ts';
@@ -17,28 +18,29 @@ const config = loadConfig();
 const logger = createLogger();
 let snapshot: Snapshot | undefined = config.WI_SNAPSHOT ? readSnapshotFile(config.WI_SNAPSHOT) : undefined;
 
+// One store and one live state per instance: their clients and caches are shared by the functions.
+const store = storeFromConfig(config);
+// A simulated organization is its own live state; otherwise Google's and Kubernetes' APIs are.
+const live = snapshot ? snapshotState(() => snapshot) : liveStateFromConfig(config);
+const lastKnown = lastKnownInventory(store);
+
 cloudEvent(
   'auditEvents',
   createAuditEventsHandler({
-    store: storeFromConfig(config),
+    store,
     senders: sendersFromConfig(config, { logger }),
     routing: routingFromConfig(config, process.env),
     logger,
-    ...(snapshot ? { inventory: { current: () => snapshot, update: (next) => (snapshot = next) } } : {}),
+    ...(snapshot
+      ? { inventory: { current: () => snapshot, update: (next) => (snapshot = next) } }
+      : { live, lastKnown }),
   }),
 );
 
 // /wi-status: wiStatus answers from stored state and hands what takes longer to wiCommands.
-const inventory = async () => snapshot;
-const commandStore = storeFromConfig(config);
-http('wiStatus', wiStatusFromConfig(config, { store: commandStore, inventory, logger }));
+const inventory = async () => snapshot ?? (await lastKnown());
+http('wiStatus', wiStatusFromConfig(config, { store, inventory, logger }));
 cloudEvent(
   'wiCommands',
-  wiCommandsFromConfig(config, {
-    store: commandStore,
-    inventory,
-    live: snapshot ? snapshotState(() => snapshot) : liveStateFromConfig(config),
-    simulated: snapshot !== undefined,
-    logger,
-  }),
+  wiCommandsFromConfig(config, { store, inventory, live, simulated: snapshot !== undefined, logger }),
 );

@@ -38,6 +38,8 @@ export interface AlertingDeps {
    * leaves it. With neither, findings are taken as detected.
    */
   live?: LiveState;
+  /** Live: the last-known inventory (the latest sweep's), the organization before each change. */
+  lastKnown?: () => Promise<Snapshot | undefined>;
   /** How long a delivery's claim on a destination holds others off (see claimDestinations). */
   claimTtlMs?: number;
 }
@@ -75,8 +77,8 @@ export function createAlerting(deps: AlertingDeps) {
   async function handle(input: unknown, context: Record<string, unknown> = {}): Promise<HandleResult> {
     const log: Logger['log'] = (severity, message, fields = {}) =>
       logger.log(severity, message, { ...context, ...fields });
-    const snapshot = deps.inventory?.current();
-    const analysis = analyze(input, snapshot);
+    let snapshot = deps.inventory?.current();
+    let analysis = analyze(input, snapshot);
     if (analysis.outcome === 'invalid') {
       log('WARNING', `undecodable delivery acknowledged: ${analysis.error}`);
       return { outcome: 'invalid', reason: analysis.error, findings: [], incidents: [] };
@@ -93,11 +95,19 @@ export function createAlerting(deps: AlertingDeps) {
       if (await store.isProcessed(key)) return duplicate(key, log);
       findings = await failedOperation(analysis.delivery, analysis.reason, snapshot);
     } else {
+      // Live, the organization before the change is the last sweep's: it knows what a deleted GSA
+      // or a removed annotation used to serve, which live state no longer shows.
+      if (snapshot === undefined && deps.lastKnown && dependsOnBefore(analysis.event, analysis.findings)) {
+        snapshot = await deps.lastKnown();
+        if (snapshot) analysis = { ...analysis, findings: detect(analysis.event, snapshot) };
+      }
       event = analysis.event;
       if (analysis.findings.length === 0 && !isOperationEnd(event)) {
         if (deps.inventory && snapshot) deps.inventory.update(applyChange(snapshot, event));
         return { outcome: 'handled', findings: [], incidents: [] };
       }
+      // Evidence for the self-check that watched changes still arrive.
+      await store.noteDelivery(now().toISOString());
       if (await store.isProcessed(key)) return duplicate(key, log);
       event = await withOperation(analysis.event);
       findings = event === analysis.event ? analysis.findings : detect(event, snapshot);
@@ -303,6 +313,16 @@ export function createAlerting(deps: AlertingDeps) {
 /** A GKE long-running operation (Kubernetes entries carry `operation` too, always first and last). */
 function isOperation(event: ChangeEvent): boolean {
   return event.source.operation !== undefined && !event.source.method.startsWith('io.k8s.');
+}
+
+/**
+ * Whether the change's meaning depends on the organization before it: what a KSA's new annotation
+ * names, which namespace policies a new one joins, which pools a cluster joining WI left behind. A
+ * node pool change says all by itself (unless it already gave findings, whose impact the inventory
+ * tells).
+ */
+function dependsOnBefore(event: ChangeEvent, findings: readonly Finding[]): boolean {
+  return findings.length > 0 || event.type !== 'nodepool';
 }
 
 /** The `first` entry of a GKE operation still running: it says what was asked, not what happened. */

@@ -61,7 +61,9 @@ describe('alerting with live state: only what live state confirms pages', () => 
     state = snapshotState(() => live);
   });
 
-  const alerting = (overrides: { live?: LiveState; now?: () => Date } = {}) => {
+  const alerting = (
+    overrides: { live?: LiveState; now?: () => Date; lastKnown?: () => Promise<Snapshot | undefined> } = {},
+  ) => {
     const logger = createLogger((line) => lines.push(line));
     return createAlerting({
       store,
@@ -73,6 +75,7 @@ describe('alerting with live state: only what live state confirms pages', () => 
       logger,
       live: overrides.live ?? state,
       ...(overrides.now ? { now: overrides.now } : {}),
+      ...(overrides.lastKnown ? { lastKnown: overrides.lastKnown } : {}),
     });
   };
 
@@ -176,5 +179,20 @@ describe('alerting with live state: only what live state confirms pages', () => 
     assert.equal(done.findings[0]?.cause?.actor, 'deployer@orbit-prod.iam.gserviceaccount.com');
     assert.equal(posts(slack).length, 1);
     assert.deepEqual(actions(pd), ['trigger']);
+  });
+
+  test('a deleted GSA is mapped to the KSAs it served by the last sweep’s inventory, and confirmed live', async () => {
+    const removal = event('gsa-deleted');
+    live = variant((s) => {
+      const project = s.projects[0];
+      if (project) project.serviceAccounts = project.serviceAccounts.filter((g) => g.email !== ORBIT.indexer);
+    });
+    const result = await alerting({ lastKnown: async () => loadSnapshot() }).handle(removal);
+    const [finding] = result.findings;
+    assert.equal(finding?.kind, 'gsa-missing');
+    assert.ok((finding?.ksas.length ?? 0) > 0, 'the KSAs annotated with it, from the inventory');
+    assert.ok(finding?.workloads?.length, 'their running pods, read live');
+    assert.equal(result.incidents[0]?.transition, 'opened');
+    assert.ok(await store.lastDelivery(), 'the delivery is noted for the self-check');
   });
 });
