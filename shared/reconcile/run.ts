@@ -60,6 +60,8 @@ export interface SweepReport {
   sweptAt: string;
   projects: string[];
   dryRun: boolean;
+  /** The inventory swept: what the caller keeps as the last-known inventory. */
+  snapshot: Snapshot;
   /** Every broken link found, firing. */
   findings: Finding[];
   /** One per open incident found healthy. */
@@ -127,6 +129,7 @@ export async function runSweep(options: RunSweepOptions): Promise<SweepReport> {
     sweptAt: at.toISOString(),
     projects,
     dryRun: options.dryRun === true,
+    snapshot: inventory.snapshot,
     findings: firing,
     resolved,
     problems,

@@ -250,7 +250,9 @@ describe('runSweep: the sweep applied through incidents, Slack and PagerDuty', (
   });
 
   test('the report counts and its log line never carry a secret', async () => {
-    const report = await sweepOf(highmemOnGce());
+    const swept = highmemOnGce();
+    const report = await sweepOf(swept);
+    assert.equal(report.snapshot, swept, 'the inventory swept, for the caller to keep');
     assert.equal(report.sweptAt, AT.toISOString());
     assert.deepEqual(report.projects, [ORBIT.project]);
     assert.equal(report.runId, AT.toISOString());
