@@ -1,4 +1,5 @@
-import type { ClusterManagerClient, protos } from '@google-cloud/container';
+import type { protos } from '@google-cloud/container';
+import type { ClusterManagerClient } from '@google-cloud/container/build/src/v1/index.js';
 import { LookupError } from '../errors.ts';
 import type { SnapshotNodePool } from '../inventory/snapshot.ts';
 import { oauthClientFor, type TokenSource } from './auth.ts';
@@ -97,7 +98,8 @@ export function createGkePort({
 
 async function createClient(apiUrl: string, tokens: TokenSource): Promise<ClusterManagerClient> {
   const [{ ClusterManagerClient }, authClient] = await Promise.all([
-    import('@google-cloud/container'),
+    // v1 only: the package's entry loads v1beta1 too, 25 MB more for nothing we call.
+    import('@google-cloud/container/build/src/v1/index.js'),
     oauthClientFor(tokens),
   ]);
   const url = new URL(apiUrl);

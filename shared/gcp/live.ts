@@ -28,7 +28,7 @@ export interface LiveStateOptions {
   hooks?: RetryHooks;
   /** How long an answer is reused, ms; 0 caches nothing. */
   ttlMs?: number;
-  /** Reads in flight per Google API (GKE, IAM). */
+  /** Reads in flight per Google API (GKE, IAM); IAM's default read quota is 6,000 a minute. */
   concurrency?: number;
   /** Reads in flight per cluster control plane. */
   kubeConcurrency?: number;
@@ -38,10 +38,17 @@ export interface LiveStateOptions {
 }
 
 export const DEFAULT_TTL_MS = 30_000;
+export const DEFAULT_CONCURRENCY = 32;
 const MAX_ENTRIES = 20_000;
 
 export function createLiveState(options: LiveStateOptions): LiveState {
-  const { tokens, ttlMs = DEFAULT_TTL_MS, concurrency = 16, kubeConcurrency = 4, now = Date.now } = options;
+  const {
+    tokens,
+    ttlMs = DEFAULT_TTL_MS,
+    concurrency = DEFAULT_CONCURRENCY,
+    kubeConcurrency = 4,
+    now = Date.now,
+  } = options;
   const common = {
     ...(options.retry ? { retry: options.retry } : {}),
     ...(options.hooks ? { hooks: options.hooks } : {}),
@@ -86,7 +93,7 @@ export function cachedLiveState(
   state: LiveState,
   {
     ttlMs = DEFAULT_TTL_MS,
-    concurrency = 16,
+    concurrency = DEFAULT_CONCURRENCY,
     kubeConcurrency = 4,
     now = Date.now,
   }: { ttlMs?: number; concurrency?: number; kubeConcurrency?: number; now?: () => number } = {},

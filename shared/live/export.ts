@@ -41,7 +41,7 @@ export interface ExportResult {
   problems: ExportProblem[];
 }
 
-export const DEFAULT_CLUSTER_CONCURRENCY = 16;
+export const DEFAULT_CLUSTER_CONCURRENCY = 8;
 export const DEFAULT_GSA_CONCURRENCY = 32;
 
 export async function exportSnapshot(

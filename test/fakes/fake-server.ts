@@ -158,7 +158,7 @@ export async function startFakeServer(options: FakeServerOptions): Promise<FakeS
   }
 
   const http = options.tls ? createHttpsServer(options.tls, handler) : createHttpServer(handler);
-  http.keepAliveTimeout = 1_000;
+  http.keepAliveTimeout = 5_000;
   await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
   const { port } = http.address() as AddressInfo;
 

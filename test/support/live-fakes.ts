@@ -29,6 +29,8 @@ export interface LiveFakesOptions {
   maxPageSize?: number;
   token?: string;
   missingZones?: FakeGkeOptions['missingZones'];
+  /** See FakeKubernetesOptions.memoize (benchmarks). */
+  memoize?: boolean;
   decorate?: FakeGkeOptions['decorate'];
 }
 
@@ -57,7 +59,13 @@ export async function startLiveFakes(snapshot: Snapshot, options: LiveFakesOptio
   const token = options.token ?? FAKE_TOKEN;
   const latency = options.latencyMs === undefined ? {} : { latencyMs: options.latencyMs };
   const paging = options.maxPageSize === undefined ? {} : { maxPageSize: options.maxPageSize };
-  const kubernetes = await startFakeKubernetes({ snapshot, token, ...latency, ...paging });
+  const kubernetes = await startFakeKubernetes({
+    snapshot,
+    token,
+    ...latency,
+    ...paging,
+    ...(options.memoize ? { memoize: true } : {}),
+  });
   const [gke, iam] = await Promise.all([
     startFakeGke({
       snapshot,
