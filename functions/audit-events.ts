@@ -2,6 +2,7 @@ import { type AlertingDeps, createAlerting, RetryableDeliveryError } from '../sh
 import type { FindingSeverity } from '../shared/detect/finding.ts';
 import { StoreError } from '../shared/errors.ts';
 import type { Logger, Severity } from '../shared/log.ts';
+import { idOf } from './cloud-event.ts';
 
 const LOG_SEVERITY: Record<FindingSeverity, Severity> = {
   critical: 'CRITICAL',
@@ -43,9 +44,4 @@ export function createAuditEventsHandler(deps: AlertingDeps & { logger: Logger }
       });
     }
   };
-}
-
-function idOf(event: unknown): string | undefined {
-  const id = (event as { id?: unknown } | null)?.id;
-  return typeof id === 'string' ? id : undefined;
 }

@@ -1,15 +1,24 @@
 // Cloud Functions entry: registers each function by name with functions-framework. Thin on purpose:
 // configuration and wiring here, logic in shared/. Loading this file loads no Google client library.
 import { cloudEvent, http } from '@google-cloud/functions-framework';
+import { createAlerting } from '../shared/alerting.ts';
 import { loadConfig } from '../shared/config.ts';
 import { liveStateFromConfig } from '../shared/gcp/live.ts';
+import {
+  ownIdentity,
+  selfCheckPortsFromConfig,
+  selfCheckTargetFromConfig,
+} from '../shared/gcp/self-check-adapters.ts';
 import { lastKnownInventory } from '../shared/inventory/last-known.ts';
 import type { Snapshot } from '../shared/inventory/snapshot.ts';
 import { readSnapshotFile } from '../shared/inventory/snapshot-file.ts';
 import { snapshotState } from '../shared/live/snapshot-state.ts';
 import { createLogger } from '../shared/log.ts';
+import { liveInventory } from '../shared/reconcile/live-inventory.ts';
+import { runSelfChecks } from '../shared/reconcile/self-checks.ts';
 import { routingFromConfig, sendersFromConfig, storeFromConfig } from '../shared/wiring.ts';
 import { createAuditEventsHandler } from './audit-events.ts';
+import { createReconcileHandler } from './reconcile.ts';
 import { wiCommandsFromConfig } from './wi-commands.ts';
 import { wiStatusFromConfig } from './wi-status.ts';
 
@@ -24,16 +33,44 @@ const store = storeFromConfig(config);
 const live = snapshot ? snapshotState(() => snapshot) : liveStateFromConfig(config);
 const lastKnown = lastKnownInventory(store);
 
+const alertingDeps = {
+  store,
+  senders: sendersFromConfig(config, { logger }),
+  routing: routingFromConfig(config, process.env),
+  logger,
+};
+
 cloudEvent(
   'auditEvents',
   createAuditEventsHandler({
-    store,
-    senders: sendersFromConfig(config, { logger }),
-    routing: routingFromConfig(config, process.env),
-    logger,
+    ...alertingDeps,
     ...(snapshot
       ? { inventory: { current: () => snapshot, update: (next) => (snapshot = next) } }
       : { live, lastKnown }),
+  }),
+);
+
+// The scheduled sweep: the simulated organization as it is now, or every watched project read live.
+const projects = config.WI_PROJECTS ?? (config.GOOGLE_CLOUD_PROJECT ? [config.GOOGLE_CLOUD_PROJECT] : []);
+cloudEvent(
+  'reconcile',
+  createReconcileHandler({
+    alerting: createAlerting(alertingDeps),
+    store,
+    logger,
+    inventory: snapshot
+      ? async () => ({ snapshot: snapshot as Snapshot, problems: [] })
+      : liveInventory(live, projects),
+    ...(snapshot
+      ? {}
+      : {
+          selfChecks: async () =>
+            runSelfChecks(selfCheckPortsFromConfig(config), {
+              target: selfCheckTargetFromConfig(config, await ownIdentity(config)),
+              store,
+              logger,
+            }),
+        }),
   }),
 );
 
