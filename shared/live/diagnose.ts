@@ -453,20 +453,13 @@ function judgeKsa(facts: Facts): ChainLink {
   if (gsa.via !== 'search') return link(3, 'unknown', 'not checked');
   if (!gsa.search.ok) return link(3, 'unknown', `${gsa.search.reason} (to find a GSA that binds it)`);
   const bound = gsa.search.value;
-  // principal:// and principalSet:// members are direct principal access: the pods' own federated
-  // identity is what IAM checks, no annotation involved.
-  const asPrincipal = bound.filter((b) => !isClassic(b.member));
-  if (asPrincipal.length > 0) {
-    const on = asPrincipal.map((b) => `${b.info.email} (${b.member})`).join(', ');
-    return link(
-      3,
-      'ok',
-      `${ksaName(target)} is not annotated but bound as a principal on ${on}: fine, no annotation is needed`,
-    );
-  }
-  // The classic member serves the annotation: the KSA was meant to act as that GSA and no longer names it.
-  if (bound.length > 0) {
-    const on = bound.map((b) => `${b.info.email} (${b.member})`).join(', ');
+  // Acting as a GSA needs the annotation whatever the member's form: the metadata server learns the
+  // GSA from it. Without one, pods act as their own principal, which is fine only where the project
+  // grants that principal roles itself (direct resource access), as the sweep judges it.
+  const direct = gsa.directGrants.ok ? gsa.directGrants.value : [];
+  const named = bound.filter((b) => !b.member.startsWith('principalSet://'));
+  if (named.length > 0 && direct.length === 0) {
+    const on = named.map((b) => `${b.info.email} (${b.member})`).join(', ');
     return link(
       3,
       'broken',
@@ -475,12 +468,20 @@ function judgeKsa(facts: Facts): ChainLink {
         kind: 'annotation-missing',
         repair: [
           credentials,
-          ...bound.map((b) => annotate(target.namespace, target.name, b.info.email)),
+          ...named.map((b) => annotate(target.namespace, target.name, b.info.email)),
           ...restartWorkloads(
             facts.pods?.ok ? workloadsOf(asSnapshotCluster(target.cluster), facts.pods.value) : [],
           ),
         ],
       },
+    );
+  }
+  if (direct.length === 0 && bound.length > 0) {
+    const on = bound.map((b) => `${b.info.email} (${b.member})`).join(', ');
+    return link(
+      3,
+      'ok',
+      `${ksaName(target)} names no GSA; ${on} binds its whole namespace, which acting as that GSA would need the annotation for: its pods act as their own principal`,
     );
   }
   if (gsa.directGrants.ok && gsa.directGrants.value.length > 0) {

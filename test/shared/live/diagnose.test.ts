@@ -419,7 +419,7 @@ describe('diagnose: healthy chains and their variants', () => {
     assert.equal(linkOf(broken, 5).status, 'not-applicable');
   });
 
-  it('a KSA bound as a principal without annotation is fine, and the detail says so', async () => {
+  it('a KSA bound by name as a principal but not annotated cannot act as the GSA: annotation-missing, as the sweep says', async () => {
     const report = await run(
       variant((s) => {
         ksaIn(s, 'core-1', 'search', 'indexer').annotations = {};
@@ -427,30 +427,33 @@ describe('diagnose: healthy chains and their variants', () => {
       INDEXER,
     );
     const link3 = linkOf(report, 3);
-    assert.equal(link3.status, 'ok');
-    assert.match(
-      link3.detail,
-      /not annotated but bound as a principal on indexer@orbit-prod\.iam\.gserviceaccount\.com/,
-    );
+    assert.equal(link3.status, 'broken');
+    assert.equal(link3.kind, 'annotation-missing');
+    assert.match(link3.detail, /no iam\.gke\.io\/gcp-service-account annotation although indexer@orbit-prod/);
     assert.match(link3.detail, /principal:\/\/iam\.googleapis\.com\/.*\/subject\/ns\/search\/sa\/indexer/);
-    assert.match(link3.detail, /no annotation is needed/);
-    // The fixture also binds the whole search namespace on reports: both count.
+    assert.ok(
+      link3.repair.some((r) =>
+        r.command.includes(
+          'kubectl annotate serviceaccount indexer -n search iam.gke.io/gcp-service-account=indexer@orbit-prod.iam.gserviceaccount.com',
+        ),
+      ),
+      JSON.stringify(link3.repair),
+    );
+    // The fixture also binds the whole search namespace on reports: both are found.
     assert.deepEqual(report.gsas, [ORBIT.indexer, ORBIT.reports]);
-    assert.equal(linkOf(report, 4).status, 'ok');
-    assert.equal(linkOf(report, 5).status, 'ok');
-    // The fixture's indexer pod still sets a key file: that alone is broken.
+    // The fixture's indexer pod also sets a key file.
     assert.deepEqual(
       report.links.filter((l) => l.status === 'broken').map((l) => l.kind),
-      ['key-file-override'],
+      ['annotation-missing', 'key-file-override'],
     );
   });
 
-  it('a KSA covered by a namespace-wide principalSet is bound as a principal too', async () => {
+  it('a KSA covered only by a namespace-wide principalSet acts as its own principal: not reported', async () => {
     const report = await run(loadSnapshot(), { ...CART, namespace: 'search', name: 'query' });
     assert.equal(report.healthy, true);
     assert.match(
       linkOf(report, 3).detail,
-      /bound as a principal on reports@orbit-prod\.iam\.gserviceaccount\.com \(principalSet:/,
+      /reports@orbit-prod\.iam\.gserviceaccount\.com \(principalSet:.*binds its whole namespace/,
     );
     assert.deepEqual(report.gsas, [ORBIT.reports]);
   });
