@@ -6,8 +6,9 @@ import type { Io } from './io.ts';
 export const SINK_FILTER_USAGE = 'wi-sentinel sink-filter [--sink NAME]';
 
 /**
- * Prints the Logging filter of a Log Router sink (default `audit`), as infra/filters/NAME.filter
- * holds it: `npx wi-sentinel sink-filter > infra/filters/audit.filter` regenerates that file.
+ * Prints the Logging filter of a Log Router sink (default `audit`; `workload` for the symptom
+ * sink), as infra/filters/NAME.filter holds it:
+ * `npx wi-sentinel sink-filter --sink NAME > infra/filters/NAME.filter` regenerates that file.
  */
 export async function sinkFilterCommand(args: string[], io: Io): Promise<number> {
   const { values, positionals } = parseArgs({

@@ -6,15 +6,19 @@
  * - `AND`, `OR`, `NOT` (upper case) and parentheses; a missing operator between two terms is `AND`;
  *   `NOT` binds tightest, then `OR`, then `AND` (`a OR b AND c` is `(a OR b) AND c`);
  * - comparisons `FIELD OP VALUE` with OP one of `=`, `!=`, `:` (has: substring), `=~`, `!~` (RE2
- *   regular expression, unanchored); VALUE a quoted string, a bare word, or a parenthesized list of
- *   values joined by OR / AND (`field=("a" OR "b")`); `FIELD:*` is true when the field exists;
+ *   regular expression, unanchored), `<`, `<=`, `>`, `>=`; VALUE a quoted string, a bare word, or a
+ *   parenthesized list of values joined by OR / AND (`field=("a" OR "b")`); `FIELD:*` is true when
+ *   the field exists;
+ * - ordering compares severities by level (`severity>=ERROR`: a name or its number; an entry without
+ *   a severity is DEFAULT), numbers as numbers, RFC 3339 timestamps as instants; anything else is
+ *   unordered, so the comparison is false;
  * - FIELD a dotted path into the entry (`protoPayload.methodName`, `labels."k8s-pod/app"`); a
  *   repeated field matches when any element does;
  * - string comparisons ignore case, regular expressions do not; `!=` and `!~` are the negations of
  *   `=` and `=~` (so they hold for a missing field).
  *
- * Anything else (global restrictions, functions, numeric ordering) is refused with an error naming
- * its position, so a filter that uses more than this evaluates nothing silently.
+ * Anything else (global restrictions, functions) is refused with an error naming its position, so a
+ * filter that uses more than this evaluates nothing silently.
  */
 
 export type FilterNode =
@@ -22,7 +26,8 @@ export type FilterNode =
   | { type: 'not'; child: FilterNode }
   | { type: 'compare'; path: string[]; op: Operator; value: ValueNode };
 
-type Operator = '=' | '!=' | ':' | '=~' | '!~';
+type Operator = '=' | '!=' | ':' | '=~' | '!~' | Ordering;
+type Ordering = '<' | '<=' | '>' | '>=';
 type ValueNode = { type: 'value'; text: string } | { type: 'and' | 'or'; values: ValueNode[] };
 
 type Token =
@@ -33,8 +38,8 @@ type Token =
 
 export class FilterSyntaxError extends Error {}
 
-const OPERATORS: Operator[] = ['=~', '!~', '!=', '=', ':'];
-const UNSUPPORTED_OPERATORS = ['<=', '>=', '<', '>'];
+// Longest first, so `>=` is not read as `>`.
+const OPERATORS: Operator[] = ['=~', '!~', '!=', '<=', '>=', '=', ':', '<', '>'];
 
 function tokenize(filter: string): Token[] {
   const tokens: Token[] = [];
@@ -66,9 +71,6 @@ function tokenize(filter: string): Token[] {
         i += op.length;
         continue;
       }
-      const unsupported = UNSUPPORTED_OPERATORS.find((candidate) => filter.startsWith(candidate, i));
-      if (unsupported !== undefined)
-        throw new FilterSyntaxError(`unsupported operator ${unsupported} at ${i}`);
       const start = i;
       const segments = readPath(filter, i);
       if (segments === undefined) throw new FilterSyntaxError(`unexpected ${JSON.stringify(c)} at ${i}`);
@@ -232,7 +234,48 @@ function matchValue(node: ValueNode, test: (text: string) => boolean): boolean {
     : node.values.every((value) => matchValue(value, test));
 }
 
-function compare(found: unknown[], op: Operator, value: ValueNode): boolean {
+/** LogSeverity levels: https://cloud.google.com/logging/docs/reference/v2/rest/v2/LogEntry#logseverity */
+const SEVERITY_LEVELS: Record<string, number> = {
+  DEFAULT: 0,
+  DEBUG: 100,
+  INFO: 200,
+  NOTICE: 300,
+  WARNING: 400,
+  ERROR: 500,
+  CRITICAL: 600,
+  ALERT: 700,
+  EMERGENCY: 800,
+};
+
+function severityLevel(text: string): number | undefined {
+  const named = SEVERITY_LEVELS[text.toUpperCase()];
+  if (named !== undefined) return named;
+  const number = Number(text);
+  return text.trim() !== '' && Number.isFinite(number) ? number : undefined;
+}
+
+const RFC3339 = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$/i;
+
+/** Two texts as comparable numbers: severity levels, numbers, or instants; undefined when unordered. */
+function ordered(found: string, wanted: string, isSeverity: boolean): [number, number] | undefined {
+  if (isSeverity) {
+    const [a, b] = [severityLevel(found), severityLevel(wanted)];
+    return a === undefined || b === undefined ? undefined : [a, b];
+  }
+  const [a, b] = [Number(found), Number(wanted)];
+  if (found.trim() !== '' && wanted.trim() !== '' && Number.isFinite(a) && Number.isFinite(b)) return [a, b];
+  if (RFC3339.test(found) && RFC3339.test(wanted)) return [Date.parse(found), Date.parse(wanted)];
+  return undefined;
+}
+
+const ORDERINGS: Record<Ordering, (a: number, b: number) => boolean> = {
+  '<': (a, b) => a < b,
+  '<=': (a, b) => a <= b,
+  '>': (a, b) => a > b,
+  '>=': (a, b) => a >= b,
+};
+
+function compare(found: unknown[], op: Operator, value: ValueNode, path: string[] = []): boolean {
   const strings = found.map(scalar).filter((s): s is string => s !== undefined);
   switch (op) {
     case '=':
@@ -247,6 +290,17 @@ function compare(found: unknown[], op: Operator, value: ValueNode): boolean {
       return matchValue(value, (text) => strings.some((s) => new RegExp(text).test(s)));
     case '!~':
       return !compare(found, '=~', value);
+    default: {
+      // An entry written without a severity has the DEFAULT one.
+      const isSeverity = path.length === 1 && path[0] === 'severity';
+      const texts = isSeverity && strings.length === 0 ? ['DEFAULT'] : strings;
+      return matchValue(value, (text) =>
+        texts.some((s) => {
+          const pair = ordered(s, text, isSeverity);
+          return pair !== undefined && ORDERINGS[op](pair[0], pair[1]);
+        }),
+      );
+    }
   }
 }
 
@@ -259,7 +313,7 @@ export function evaluate(node: FilterNode, entry: unknown): boolean {
     case 'not':
       return !evaluate(node.child, entry);
     case 'compare':
-      return compare(valuesAt(entry, node.path), node.op, node.value);
+      return compare(valuesAt(entry, node.path), node.op, node.value, node.path);
   }
 }
 

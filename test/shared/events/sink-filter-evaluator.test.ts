@@ -76,6 +76,32 @@ describe('logging filter evaluator', () => {
     assert.equal(passes(`NOT NOT ${t}`), true);
   });
 
+  test('severity orders by level, named or numbered; an entry without one is DEFAULT', () => {
+    assert.equal(passes('severity>=NOTICE'), true);
+    assert.equal(passes('severity>="notice"'), true, 'names ignore case');
+    assert.equal(passes('severity>=ERROR'), false);
+    assert.equal(passes('severity>INFO'), true);
+    assert.equal(passes('severity<WARNING'), true);
+    assert.equal(passes('severity<=300'), true);
+    assert.equal(passes('severity<300'), false);
+    const check = compileFilter('severity>=ERROR');
+    assert.equal(check({ severity: 'CRITICAL' }), true);
+    assert.equal(check({ severity: 500 }), true, 'a numeric severity');
+    assert.equal(check({ severity: 'WARNING' }), false);
+    assert.equal(check({}), false, 'no severity is DEFAULT');
+    assert.equal(compileFilter('severity<=DEFAULT')({}), true);
+  });
+
+  test('other fields order as numbers or timestamps; what is neither is unordered (false)', () => {
+    assert.equal(passes('protoPayload.status.code>=0'), true);
+    assert.equal(passes('protoPayload.status.code>0'), false);
+    const check = compileFilter('timestamp>="2026-11-28T10:00:00Z"');
+    assert.equal(check({ timestamp: '2026-11-28T10:00:00.5Z' }), true);
+    assert.equal(check({ timestamp: '2026-11-28T11:00:00+02:00' }), false, 'an instant, not text');
+    assert.equal(check({}), false);
+    assert.equal(passes('resource.type>"a"'), false, 'text is not ordered');
+  });
+
   test('string escapes: \\" and \\\\ in values', () => {
     const check = compileFilter('jsonPayload.message="say \\"hi\\" \\\\ bye"');
     assert.equal(check({ jsonPayload: { message: 'say "hi" \\ bye' } }), true);
@@ -83,7 +109,12 @@ describe('logging filter evaluator', () => {
 
   test('refuses what it does not implement, naming the position', () => {
     assert.throws(() => parseFilter('"free text"'), FilterSyntaxError);
-    assert.throws(() => parseFilter('severity>="ERROR"'), /unsupported operator >= at 8/);
+    assert.throws(() => parseFilter('severity>=>"ERROR"'), /expected a value at 10/);
+    assert.throws(
+      () => parseFilter('sample(insertId, 0.1)'),
+      /global restriction "sample" at 0 is not supported/,
+      'functions are refused',
+    );
     assert.throws(() => parseFilter('severity'), /global restriction "severity" at 0 is not supported/);
     assert.throws(() => parseFilter('logName:"abc'), /unterminated string at 8/);
     assert.throws(() => parseFilter('(severity="ERROR"'), /expected \) at the end/);

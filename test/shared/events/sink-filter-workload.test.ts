@@ -1,0 +1,164 @@
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { describe, test } from 'node:test';
+import type { LogEntry } from '../../../shared/events/schemas.ts';
+import { MAX_FILTER_LENGTH, SINK_FILTERS } from '../../../shared/events/sink-filter.ts';
+import { classifySymptom, NESTED_TEXT_FIELDS, TEXT_FIELDS } from '../../../shared/symptoms/classify.ts';
+import { workloadSinkFilter } from '../../../shared/symptoms/filter.ts';
+import { METADATA_SERVER_POD, NEEDLES } from '../../../shared/symptoms/signatures.ts';
+import { compileFilter } from '../../support/logging-filter.ts';
+import { FIXTURES, REPO_ROOT } from '../../support/paths.ts';
+
+// The workload sink, as infra/ deploys it (the generated file), run over the symptom fixtures with
+// the Logging query evaluator: every real-wording sample passes, the noise is blocked, except noise
+// that quotes a needle, which the Log Router cannot tell apart and the classifier then drops.
+const FILTER_FILE = join(REPO_ROOT, 'infra', 'filters', 'workload.filter');
+const passesWorkloadSink = compileFilter(readFileSync(FILTER_FILE, 'utf8'));
+const SYMPTOMS = join(FIXTURES, 'symptoms');
+
+/**
+ * Noise the sink routes on purpose: each quotes a needle that real failures share (the metadata
+ * address, `invalid_grant`), so only the classifier's patterns can tell it apart. Routing costs a
+ * little; missing a Go or Node dial error to 169.254.169.254 would cost an outage.
+ */
+const ROUTED_NOISE: Record<string, string> = {
+  'noise/metadata-ip-mentioned.json': 'names 169.254.169.254 in a healthy line',
+  'noise/user-oauth-invalid-grant.json': 'an end user’s invalid_grant from another OAuth provider',
+};
+
+function fixtures(side: 'match' | 'noise'): { name: string; entry: LogEntry }[] {
+  const walk = (dir: string): string[] =>
+    readdirSync(dir, { withFileTypes: true }).flatMap((item) =>
+      item.isDirectory()
+        ? walk(join(dir, item.name))
+        : item.name.endsWith('.json')
+          ? [join(dir, item.name)]
+          : [],
+    );
+  return walk(join(SYMPTOMS, side))
+    .sort()
+    .map((file) => ({
+      name: relative(SYMPTOMS, file),
+      entry: JSON.parse(readFileSync(file, 'utf8')) as LogEntry,
+    }));
+}
+
+function container(payload: Partial<LogEntry>, labels: Record<string, string> = {}): LogEntry {
+  return {
+    insertId: 'x1',
+    timestamp: '2026-11-28T10:00:00Z',
+    resource: {
+      type: 'k8s_container',
+      labels: {
+        project_id: 'orbit-prod',
+        location: 'europe-west4',
+        cluster_name: 'core-1',
+        namespace_name: 'checkout',
+        pod_name: 'cart-6d8-a',
+        container_name: 'cart',
+        ...labels,
+      },
+    },
+    ...payload,
+  } as LogEntry;
+}
+
+describe('workload sink filter', () => {
+  test('the workload sink is the symptom filter (sink-filter.test.ts keeps the file in sync)', () => {
+    assert.equal(SINK_FILTERS.workload?.(), workloadSinkFilter());
+  });
+
+  test(`fits Logging's ${MAX_FILTER_LENGTH}-character limit with room to grow`, () => {
+    const length = workloadSinkFilter().length;
+    assert.ok(length < MAX_FILTER_LENGTH * 0.75, `${length} characters`);
+  });
+
+  describe('every real-wording sample passes, and the classifier takes it', () => {
+    const matches = fixtures('match');
+    test('the samples cover every library', () => {
+      assert.ok(matches.length >= 30, `only ${matches.length} samples`);
+      const libraries = new Set(matches.map(({ name }) => name.split('/')[1]));
+      assert.deepEqual([...libraries].sort(), [
+        'gcloud',
+        'gke-metadata-server',
+        'go',
+        'java',
+        'node',
+        'python',
+      ]);
+    });
+    for (const { name, entry } of matches) {
+      test(name, () => {
+        assert.equal(passesWorkloadSink(entry), true, `${name} is blocked by the sink`);
+        assert.equal(classifySymptom(entry).type, 'symptom', `${name} passes but is not a symptom`);
+      });
+    }
+  });
+
+  describe('noise is blocked, or routed only where it quotes a needle, and then the classifier drops it', () => {
+    const noise = fixtures('noise');
+    test('the noise covers application 403s, other errors and look-alikes', () => {
+      assert.ok(noise.length >= 10, `only ${noise.length} noise fixtures`);
+      for (const name of Object.keys(ROUTED_NOISE))
+        assert.ok(
+          noise.some((n) => n.name === name),
+          `${name} is gone: update ROUTED_NOISE`,
+        );
+    });
+    for (const { name, entry } of noise) {
+      test(name, () => {
+        assert.equal(
+          passesWorkloadSink(entry),
+          name in ROUTED_NOISE,
+          ROUTED_NOISE[name] ?? 'noise must be blocked',
+        );
+        assert.equal(classifySymptom(entry).type, 'ignored');
+      });
+    }
+  });
+
+  test('every needle passes in every text field the classifier reads, whatever its case', () => {
+    for (const needle of NEEDLES) {
+      const line = `boom: ${needle} (attempt 3)`;
+      const variants: Partial<LogEntry>[] = [
+        { textPayload: line },
+        { textPayload: line.toUpperCase() },
+        ...TEXT_FIELDS.map((field) => ({ jsonPayload: { [field]: line } })),
+        ...['error', 'err'].flatMap((field) =>
+          NESTED_TEXT_FIELDS.map((inner) => ({ jsonPayload: { [field]: { [inner]: line } } })),
+        ),
+      ];
+      for (const payload of variants) {
+        assert.equal(passesWorkloadSink(container(payload)), true, `${needle} in ${JSON.stringify(payload)}`);
+      }
+    }
+  });
+
+  test('a needle elsewhere is blocked: another resource type, a field the classifier does not read', () => {
+    const needle = NEEDLES[0] as string;
+    for (const type of ['k8s_node', 'k8s_pod', 'gce_instance', 'cloud_run_revision']) {
+      const entry = { ...container({ textPayload: needle }), resource: { type, labels: {} } };
+      assert.equal(passesWorkloadSink(entry), false, type);
+    }
+    assert.equal(passesWorkloadSink(container({ jsonPayload: { detail: needle } })), false);
+    assert.equal(passesWorkloadSink(container({ labels: { note: needle } })), false);
+  });
+
+  test('gke-metadata-server: its errors pass whatever they say, its lower severities do not', () => {
+    const labels = {
+      namespace_name: METADATA_SERVER_POD.namespace,
+      container_name: METADATA_SERVER_POD.container,
+      pod_name: 'gke-metadata-server-7xk2p',
+    };
+    const line = { textPayload: 'E1128 10:02:57.001845 1 main.go:212] something unheard of' };
+    for (const severity of ['ERROR', 'CRITICAL', 'ALERT', 'EMERGENCY'])
+      assert.equal(passesWorkloadSink(container({ ...line, severity }, labels)), true, severity);
+    for (const severity of ['DEFAULT', 'DEBUG', 'INFO', 'NOTICE', 'WARNING'])
+      assert.equal(passesWorkloadSink(container({ ...line, severity }, labels)), false, severity);
+    // The same error from a pod of that name in another namespace, or another kube-system container.
+    const elsewhere = { ...line, severity: 'ERROR' };
+    assert.equal(passesWorkloadSink(container(elsewhere, { ...labels, namespace_name: 'default' })), false);
+    assert.equal(passesWorkloadSink(container(elsewhere, { ...labels, container_name: 'kubedns' })), false);
+  });
+});
