@@ -33,8 +33,8 @@ interface Index {
   clustersByPool: Map<string, ClusterInProject[]>;
   gsas: Map<string, { project: SnapshotProject; gsa: SnapshotGsa }>;
   gsasByUniqueId: Map<string, SnapshotGsa>;
-  /** Every WI subject bound on some GSA of the snapshot. */
-  bound: WorkloadSubject[];
+  /** Every WI subject bound on some GSA of the snapshot, as `boundKey`s (a namespace-wide one with name `*`). */
+  bound: Set<string>;
 }
 
 const indexes = new WeakMap<Snapshot, Index>();
@@ -42,7 +42,7 @@ const indexes = new WeakMap<Snapshot, Index>();
 function indexOf(snapshot: Snapshot): Index {
   let index = indexes.get(snapshot);
   if (index) return index;
-  index = { clustersByPool: new Map(), gsas: new Map(), gsasByUniqueId: new Map(), bound: [] };
+  index = { clustersByPool: new Map(), gsas: new Map(), gsasByUniqueId: new Map(), bound: new Set() };
   for (const project of snapshot.projects) {
     for (const cluster of project.clusters) {
       if (!cluster.workloadPool) continue;
@@ -53,11 +53,17 @@ function indexOf(snapshot: Snapshot): Index {
     for (const gsa of project.serviceAccounts) {
       index.gsas.set(gsa.email, { project, gsa });
       if (gsa.uniqueId) index.gsasByUniqueId.set(gsa.uniqueId, gsa);
-      index.bound.push(...boundSubjects(gsa.iamPolicy));
+      for (const subject of boundSubjects(gsa.iamPolicy)) {
+        index.bound.add(boundKey(subject.workloadPool, subject.namespace, subject.name ?? '*'));
+      }
     }
   }
   indexes.set(snapshot, index);
   return index;
+}
+
+function boundKey(workloadPool: string, namespace: string, name: string): string {
+  return `${workloadPool}\u0000${namespace}\u0000${name}`;
 }
 
 export function boundSubjects(policy: IamPolicy | undefined): WorkloadSubject[] {
@@ -120,7 +126,9 @@ export function usesWorkloadIdentity(
   if (!cluster.workloadPool) return false;
   if (gsaOf(ksa) !== undefined) return true;
   const pool = cluster.workloadPool;
-  return indexOf(snapshot).bound.some((subject) => memberCovers(subject, pool, ksa.namespace, ksa.name));
+  // A lookup, not a scan: the sweep asks this for every KSA of the organization.
+  const { bound } = indexOf(snapshot);
+  return bound.has(boundKey(pool, ksa.namespace, ksa.name)) || bound.has(boundKey(pool, ksa.namespace, '*'));
 }
 
 /** Whether the KSA object exists in some cluster of its workload pool. */
