@@ -10,6 +10,7 @@ locals {
     "firestore.googleapis.com",            # incidents, delivery records, silences
     "iam.googleapis.com",                  # service account and policy reads
     "logging.googleapis.com",              # the sinks
+    "monitoring.googleapis.com",           # the metadata-server alert policy and its channel
     "pubsub.googleapis.com",
     "run.googleapis.com", # Cloud Functions gen2 run on Cloud Run
     "secretmanager.googleapis.com",

@@ -25,8 +25,9 @@ locals {
     "iam.serviceAccounts.list",
     "resourcemanager.projects.getIamPolicy",
   ]
-  # reconcile's self-check: the sink still exists with its filter and destination.
-  sink_viewer_permissions = ["logging.sinks.get"]
+  # reconcile's self-checks: the sink still exists with its filter and destination, and the audit
+  # entries it matches arrived (entries.list over the watched projects, Admin Activity only).
+  sink_viewer_permissions = ["logging.logEntries.list", "logging.sinks.get"]
   # reconcile's self-check: the sink's writer may still publish to the audit topic.
   topic_policy_viewer_permissions = ["pubsub.topics.get", "pubsub.topics.getIamPolicy"]
 
@@ -56,7 +57,7 @@ resource "google_project_iam_custom_role" "sink_viewer" {
   project     = each.value
   role_id     = "${local.role_prefix}_sink_viewer"
   title       = "wi-sentinel sink viewer"
-  description = "Reads log sinks, so wi-sentinel can check its own sink."
+  description = "Reads log sinks and log entries, so wi-sentinel can check its own sink and that audit entries arrive."
   permissions = local.sink_viewer_permissions
 }
 
@@ -83,7 +84,7 @@ resource "google_organization_iam_custom_role" "sink_viewer" {
   org_id      = var.organization_id
   role_id     = "${local.role_prefix}_sink_viewer"
   title       = "wi-sentinel sink viewer"
-  description = "Reads log sinks, so wi-sentinel can check its own sink."
+  description = "Reads log sinks and log entries, so wi-sentinel can check its own sink and that audit entries arrive."
   permissions = local.sink_viewer_permissions
 }
 
@@ -126,7 +127,7 @@ resource "google_folder_iam_member" "reader" {
 
 # ----------------------------------------------------------------- reconcile's self-checks
 
-# reconcile: read the audit sink of each watched project (logging.sinks.get only).
+# reconcile: read the audit sink and the audit entries of each watched project (sinks.get, logEntries.list).
 resource "google_project_iam_member" "sink_viewer" {
   for_each = toset(var.scope == "project" ? local.watched_projects : [])
 
@@ -135,7 +136,7 @@ resource "google_project_iam_member" "sink_viewer" {
   member  = google_service_account.function["reconcile"].member
 }
 
-# reconcile: read the organization's audit sink (logging.sinks.get only).
+# reconcile: read the organization's audit sink, and audit entries of the projects below it.
 resource "google_organization_iam_member" "sink_viewer" {
   count = var.scope == "organization" ? 1 : 0
 
@@ -144,7 +145,7 @@ resource "google_organization_iam_member" "sink_viewer" {
   member = google_service_account.function["reconcile"].member
 }
 
-# reconcile: read the folder's audit sink (logging.sinks.get only).
+# reconcile: read the folder's audit sink, and audit entries of the projects below it.
 resource "google_folder_iam_member" "sink_viewer" {
   count = var.scope == "folder" ? 1 : 0
 
@@ -226,6 +227,19 @@ resource "google_pubsub_topic_iam_member" "sink_writer" {
   topic   = google_pubsub_topic.topic[each.value.topic].name
   role    = "roles/pubsub.publisher"
   member  = each.value.member
+}
+
+# Monitoring's notification service agent: publish the metadata-server alert's notifications (audit topic only).
+resource "google_pubsub_topic_iam_member" "monitoring_publisher" {
+  count = var.enable_metadata_server_alert ? 1 : 0
+
+  project = var.project_id
+  topic   = google_pubsub_topic.topic["audit"].name
+  role    = "roles/pubsub.publisher"
+  member  = "serviceAccount:${local.monitoring_notification_agent}"
+
+  # Monitoring creates its notification service agent with the project's first Pub/Sub channel.
+  depends_on = [google_monitoring_notification_channel.pubsub]
 }
 
 # Eventarc: push each topic's messages to its event function (invoke that function only).

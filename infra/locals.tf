@@ -18,8 +18,24 @@ locals {
     audit = {
       topic       = "audit"
       description = "wi-sentinel: Admin Activity audit entries that can break GKE Workload Identity"
+      enabled     = true
+    }
+    # What workloads feel: container log lines carrying a credential-failure signature and the
+    # gke-metadata-server pods' errors (shared/symptoms/filter.ts). Same topic: auditEvents tells a
+    # container entry from an audit entry, so the pipeline needs no second function.
+    workload = {
+      topic       = "audit"
+      description = "wi-sentinel: workload credential failures (token, 403, metadata server) in container logs"
+      enabled     = var.enable_workload_sink
     }
   }
+  enabled_sinks = { for name, sink in local.sinks : name => sink if sink.enabled }
+
+  # The audit sink as reconcile's self-check names it (WI_SINK): a bare name is that sink in each
+  # watched project (project scope); folder and organization sinks are named in full.
+  audit_sink_name = (var.scope == "project" ? "${local.prefix}-audit"
+    : var.scope == "folder" ? "folders/${var.folder_id}/sinks/${local.prefix}-audit"
+  : "organizations/${var.organization_id}/sinks/${local.prefix}-audit")
 
   # The secrets wi-sentinel reads, by key: the environment variable each is mounted as.
   secrets = merge(
@@ -112,6 +128,10 @@ locals {
       WI_PROJECTS           = join(",", local.watched_projects)
       SLACK_CHANNEL         = var.slack_channel
       WI_COMMANDS_TOPIC     = local.topics.commands
+      # What reconcile's self-checks watch: the audit sink and the topic it publishes to (an id in
+      # GOOGLE_CLOUD_PROJECT).
+      WI_SINK        = local.audit_sink_name
+      WI_AUDIT_TOPIC = local.topics.audit
     },
     length(var.slack_allowed_users) > 0 ? { SLACK_ALLOWED_USERS = join(",", var.slack_allowed_users) } : {},
     var.slack_allowed_usergroup != null ? { SLACK_ALLOWED_USERGROUP = var.slack_allowed_usergroup } : {},
@@ -133,11 +153,11 @@ locals {
 
   # Sinks at project scope: one per watched project and sink name.
   project_sinks = {
-    for pair in setproduct(keys(local.sinks), var.scope == "project" ? local.watched_projects : []) :
+    for pair in setproduct(keys(local.enabled_sinks), var.scope == "project" ? local.watched_projects : []) :
     "${pair[0]}/${pair[1]}" => { sink = pair[0], project = pair[1] }
   }
-  organization_sinks = var.scope == "organization" ? local.sinks : {}
-  folder_sinks       = var.scope == "folder" ? local.sinks : {}
+  organization_sinks = var.scope == "organization" ? local.enabled_sinks : {}
+  folder_sinks       = var.scope == "folder" ? local.enabled_sinks : {}
 
   # Every sink's writer identity and the topic it needs to publish to.
   sink_writers = merge(

@@ -59,3 +59,13 @@ output "sinks" {
     [for sink in google_logging_folder_sink.sink : sink.id],
   )
 }
+
+output "metadata_server_alert_policy" {
+  description = "The metadata-server error-rate alert policy (projects/P/alertPolicies/ID), null when enable_metadata_server_alert is false."
+  value       = try(google_monitoring_alert_policy.metadata_server[0].name, null)
+}
+
+output "notification_channel" {
+  description = "The Monitoring notification channel that publishes the alert policy's incidents to the audit topic, null when enable_metadata_server_alert is false."
+  value       = try(google_monitoring_notification_channel.pubsub[0].id, null)
+}

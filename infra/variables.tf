@@ -80,6 +80,24 @@ variable "watched_project_ids" {
   }
 }
 
+variable "enable_workload_sink" {
+  description = "Create the workload-log sink (filters/workload.filter): container log lines with a credential-failure signature and the gke-metadata-server pods' errors, delivered to the audit topic. Narrow by design; see the README's cost notes."
+  type        = bool
+  default     = true
+}
+
+variable "enable_metadata_server_alert" {
+  description = "Create the Cloud Monitoring alert policy on the GKE metadata server's error rate, its Pub/Sub notification channel to the audit topic, and the grant that lets Monitoring publish there."
+  type        = bool
+  default     = true
+}
+
+variable "add_watched_projects_to_metrics_scope" {
+  description = "Add each watched project other than project_id to project_id's Cloud Monitoring metrics scope, so the metadata-server alert sees their clusters. Turn off when the scope is managed elsewhere; the alert then covers the projects already in it."
+  type        = bool
+  default     = true
+}
+
 variable "slack_channel" {
   description = "Default Slack channel for alerts (SLACK_CHANNEL), e.g. #platform-alerts or a channel ID; routes can send elsewhere."
   type        = string
