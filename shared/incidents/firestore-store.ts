@@ -7,13 +7,21 @@ import type {
   Settings,
 } from '@google-cloud/firestore';
 import { ConfigError, StoreError } from '../errors.ts';
+import type { SymptomGroupRecord } from '../symptoms/group.ts';
 import type { Incident, OperationRecord, Silence } from './incident.ts';
 import { chunksOf, decodeInventory, encodeInventory, INVENTORY_ENCODING } from './inventory-codec.ts';
-import { DELIVERY_NOTE_INTERVAL_MS, type IncidentStore, type InventoryMeta } from './store.ts';
 import {
+  DELIVERY_NOTE_INTERVAL_MS,
+  type IncidentStore,
+  type InventoryMeta,
+  SYMPTOM_RETENTION_MS,
+} from './store.ts';
+import {
+  byKey,
   byOpening,
   bySilenceCreation,
   checkNext,
+  checkSymptomGroup,
   createKeyedLock,
   supersedes,
   timeOf,
@@ -35,6 +43,10 @@ import {
  * - `inventory-chunks/{generation}-{index}`: `{ generation, index, data (bytes), writtenAt }`, the
  *   compressed Snapshot cut in pieces under the 1 MiB document limit (inventory-codec.ts).
  * - `sentinel/deliveries`: `{ lastAt }`, when an audit entry was last delivered (self-checks).
+ * - `symptoms/{id}`: `{ key, activeUntilMs, expireAt, group }`, one symptom group (SymptomGroupRecord)
+ *   per key; `activeUntilMs` answers "which groups are active" in one single-field query, and
+ *   `expireAt` (SYMPTOM_RETENTION_MS after the group stops being active) is for a TTL policy on the
+ *   `symptoms` collection group.
  *
  * An inventory is written under a new generation id: chunks first, then the manifest is switched in
  * a transaction (only to a sweep at least as recent as the stored one), then the old generation is
@@ -129,6 +141,13 @@ interface InventoryManifest extends InventoryMeta {
   storedBytes: number;
   sha256: string;
   savedAt: string;
+}
+
+interface SymptomDoc {
+  key: string;
+  activeUntilMs: number;
+  expireAt: Date;
+  group: SymptomGroupRecord;
 }
 
 interface IncidentDoc {
@@ -458,6 +477,55 @@ export function createFirestoreStore(options: FirestoreStoreOptions = {}): Fires
       });
     },
 
+    transactSymptomGroup(key, change) {
+      // As `transact`: serialised per key within the instance, a Firestore transaction across them.
+      return withLock(`symptoms\u0000${key}`, () => {
+        const changeErrors = new Set<unknown>();
+        return call(
+          'transactSymptomGroup',
+          async () => {
+            const ref = (await collection('symptoms')).doc(documentId(key));
+            return (await db()).runTransaction(
+              async (transaction) => {
+                const doc = await transaction.get(ref);
+                const current = doc.exists ? (doc.data() as SymptomDoc).group : undefined;
+                let outcome: ReturnType<typeof change>;
+                try {
+                  outcome = change(current);
+                } catch (error) {
+                  changeErrors.add(error);
+                  throw error;
+                }
+                if (outcome.next !== undefined) transaction.set(ref, symptomDoc(key, outcome.next));
+                return outcome.result;
+              },
+              { maxAttempts: TRANSACTION_ATTEMPTS },
+            );
+          },
+          (error) => changeErrors.has(error),
+        );
+      });
+    },
+
+    symptomGroup(key) {
+      return call('symptomGroup', async () => {
+        const doc = await (await collection('symptoms')).doc(documentId(key)).get();
+        return doc.exists ? (doc.data() as SymptomDoc).group : undefined;
+      });
+    },
+
+    listSymptomGroups({ activeAt } = {}) {
+      return call('listSymptomGroups', async () => {
+        const symptoms = await collection('symptoms');
+        const query =
+          activeAt === undefined
+            ? symptoms
+            : symptoms.where('activeUntilMs', '>', timeOf('activeAt', activeAt));
+        const snapshot = await query.get();
+        return snapshot.docs.map((doc) => (doc.data() as SymptomDoc).group).sort(byKey);
+      });
+    },
+
     async close() {
       if (owned && database !== undefined) {
         const client = await database.catch(() => undefined);
@@ -502,6 +570,12 @@ async function forEachLimited<T>(
     }
   };
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+}
+
+function symptomDoc(key: string, next: SymptomGroupRecord): SymptomDoc {
+  const group = checkSymptomGroup(key, next);
+  const activeUntilMs = Date.parse(group.activeUntil);
+  return { key, activeUntilMs, expireAt: new Date(activeUntilMs + SYMPTOM_RETENTION_MS), group };
 }
 
 function incidentDoc(incident: Incident, current: boolean): IncidentDoc {

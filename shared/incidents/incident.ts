@@ -1,4 +1,4 @@
-import type { Cause, Finding, FindingKind, FindingSeverity } from '../detect/finding.ts';
+import type { Cause, ClusterRef, Finding, FindingKind, FindingSeverity } from '../detect/finding.ts';
 
 /** An incident: what people are told about, once, for one fingerprint from firing to resolved. */
 
@@ -51,6 +51,79 @@ export interface Incident {
   silencedBy?: string;
   /** Keyed by destination key (never a secret: PagerDuty keys are hashed). */
   notifications: Record<string, NotificationState>;
+  /**
+   * What workloads feel: the symptom groups (credential failures seen in their logs, metadata-server
+   * errors) this incident explains, or, for `wi-auth-failures`, the group that opened it (bounded).
+   */
+  evidence?: SymptomEvidence[];
+  /**
+   * When the evidence was last refreshed for people: refreshes edit the Slack message in place and
+   * update PagerDuty's details, at most one per EVIDENCE interval, and are not transitions (a storm
+   * of failures must not push the incident's history out of `transitions`).
+   */
+  evidenceAt?: string;
+  /** `wi-auth-failures`: the live diagnosis of the KSA's chain when the incident opened. */
+  diagnosis?: IncidentDiagnosis;
+  /** `wi-auth-failures`: the incidents found since to explain the failures. */
+  explainedBy?: IncidentRef[];
+}
+
+/** One symptom group as an incident carries it: counts, times and a redacted sample, no raw logs. */
+export interface SymptomEvidence {
+  /** The symptom group's key: `project/location/cluster/namespace/ksa`. */
+  key: string;
+  /** `ksa`: one KSA's pods; `namespace`: pods whose KSA is unknown; `cluster`: the metadata server itself. */
+  scope: 'ksa' | 'namespace' | 'cluster';
+  project: string;
+  cluster: ClusterRef;
+  namespace?: string;
+  ksa?: string;
+  gsa?: string;
+  /** Failures since the group opened. */
+  count: number;
+  firstSeen: string;
+  lastSeen: string;
+  /** Failures per symptom kind (`token-denied`, `metadata-unreachable`, …). */
+  kinds: Record<string, number>;
+  /** Distinct pods seen failing (a lower bound when `podsCapped`). */
+  pods: number;
+  podsCapped?: boolean;
+  /** The first pod seen failing. */
+  firstPod?: string;
+  nodePools: string[];
+  /** Owning workloads, `Kind/name`. */
+  workloads: string[];
+  /** At most two redacted samples: the first failure and the latest other one. */
+  samples: { time: string; pod: string; kind: string; library: string; message: string }[];
+  /** A Cloud Monitoring alert (metadata-server error rate) instead of log lines. */
+  alert?: {
+    state: 'open' | 'closed';
+    incidentId: string;
+    observedValue?: string;
+    thresholdValue?: string;
+    url?: string;
+    startedAt: string;
+    endedAt?: string;
+  };
+  /** When this evidence was taken from the group. */
+  at: string;
+}
+
+export interface IncidentDiagnosis {
+  checkedAt: string;
+  healthy: boolean;
+  /** One line: what a reader needs first (the broken link, or that every link holds). */
+  verdict: string;
+  links: { link: number; name: string; status: string; detail: string; kind?: string }[];
+}
+
+/** Another incident, named for people. */
+export interface IncidentRef {
+  fingerprint: string;
+  id: string;
+  kind: FindingKind;
+  summary: string;
+  at: string;
 }
 
 export interface Silence {

@@ -1,9 +1,12 @@
+import type { SymptomGroupRecord } from '../symptoms/group.ts';
 import type { Incident, OperationRecord, Silence } from './incident.ts';
 import type { IncidentStore, InventoryMeta } from './store.ts';
 import {
+  byKey,
   byOpening,
   bySilenceCreation,
   checkNext,
+  checkSymptomGroup,
   createKeyedLock,
   supersedes,
   timeOf,
@@ -15,6 +18,8 @@ export interface MemoryStoreOptions {
   maxEntries?: number;
   /** Operation records kept; the oldest are forgotten first (Firestore expires them after a day). */
   maxOperations?: number;
+  /** Symptom groups kept; those active the shortest are forgotten first (Firestore expires them). */
+  maxSymptomGroups?: number;
 }
 
 /**
@@ -25,6 +30,7 @@ export interface MemoryStoreOptions {
 export function createMemoryStore({
   maxEntries = 100_000,
   maxOperations = 10_000,
+  maxSymptomGroups = 10_000,
 }: MemoryStoreOptions = {}): IncidentStore {
   const incidents = new Map<string, Incident>();
   /** fingerprint → id of its current incident */
@@ -32,7 +38,9 @@ export function createMemoryStore({
   const entries = new Set<string>();
   const operations = new Map<string, OperationRecord>();
   const silences = new Map<string, Silence>();
+  const symptoms = new Map<string, SymptomGroupRecord>();
   const withLock = createKeyedLock();
+  const withGroupLock = createKeyedLock();
   /** The inventory as JSON text: saved and loaded whole, never shared with a caller. */
   let inventory: { json: string; meta: InventoryMeta } | undefined;
   let delivered: string | undefined;
@@ -111,7 +119,37 @@ export function createMemoryStore({
     async lastDelivery() {
       return delivered;
     },
+    transactSymptomGroup(key, change) {
+      return withGroupLock(key, async () => {
+        const stored = symptoms.get(key);
+        const { next, result } = change(stored === undefined ? undefined : toPlain(stored));
+        if (next !== undefined) {
+          symptoms.set(key, checkSymptomGroup(key, next));
+          if (symptoms.size > maxSymptomGroups) forgetShortestActive(symptoms, key, maxSymptomGroups);
+        }
+        return result;
+      });
+    },
+    async symptomGroup(key) {
+      const stored = symptoms.get(key);
+      return stored === undefined ? undefined : toPlain(stored);
+    },
+    async listSymptomGroups({ activeAt } = {}) {
+      const at = activeAt === undefined ? undefined : timeOf('activeAt', activeAt);
+      return [...symptoms.values()]
+        .filter((group) => at === undefined || Date.parse(group.activeUntil) > at)
+        .map(toPlain)
+        .sort(byKey);
+    },
   };
+}
+
+/** Drops the groups whose activity ends first (never `keep`, the one just written) down to `max`. */
+function forgetShortestActive(groups: Map<string, SymptomGroupRecord>, keep: string, max: number): void {
+  const order = [...groups.values()]
+    .filter((group) => group.key !== keep)
+    .sort((a, b) => Date.parse(a.activeUntil) - Date.parse(b.activeUntil));
+  for (const group of order.slice(0, groups.size - max)) groups.delete(group.key);
 }
 
 /** Sets and maps iterate in insertion order, so the first keys are the oldest. */

@@ -1,4 +1,5 @@
 import { StoreError } from '../errors.ts';
+import type { SymptomGroupRecord } from '../symptoms/group.ts';
 import type { Incident, Silence } from './incident.ts';
 
 /**
@@ -84,4 +85,29 @@ export function timeOf(field: string, value: string): number {
 export function supersedes(stored: string | undefined, candidate: string): boolean {
   const at = timeOf('sweptAt', candidate);
   return stored === undefined || at >= timeOf('sweptAt', stored);
+}
+
+/** A symptom group is bounded by construction (window.ts); far more than that is a bug, refused. */
+export const MAX_SYMPTOM_GROUP_BYTES = 200_000;
+
+/** Checks a symptom group before it is stored and returns the plain copy to store. */
+export function checkSymptomGroup(key: string, next: SymptomGroupRecord): SymptomGroupRecord {
+  if (next.key !== key) {
+    throw new StoreError(`symptom group ${next.key} stored under the key ${key}`, { retryable: false });
+  }
+  timeOf('activeUntil', next.activeUntil);
+  const json = JSON.stringify(next);
+  const bytes = Buffer.byteLength(json, 'utf8');
+  if (bytes > MAX_SYMPTOM_GROUP_BYTES) {
+    throw new StoreError(
+      `symptom group ${key} is ${bytes} bytes as JSON, over the ${MAX_SYMPTOM_GROUP_BYTES}-byte limit`,
+      { retryable: false },
+    );
+  }
+  return JSON.parse(json) as SymptomGroupRecord;
+}
+
+/** Symptom groups by key: the order both stores list them in. */
+export function byKey(a: { key: string }, b: { key: string }): number {
+  return a.key < b.key ? -1 : a.key > b.key ? 1 : 0;
 }

@@ -1,4 +1,5 @@
 import type { Snapshot } from '../inventory/snapshot.ts';
+import type { SymptomGroupRecord } from '../symptoms/group.ts';
 import type { Incident, OperationRecord, Silence } from './incident.ts';
 
 /** What a sweep says about the inventory it saves. */
@@ -58,7 +59,25 @@ export interface IncidentStore {
   noteDelivery(at: string): Promise<void>;
   /** The latest noted delivery, at most DELIVERY_NOTE_INTERVAL_MS behind the latest `noteDelivery`. */
   lastDelivery(): Promise<string | undefined>;
+  /**
+   * Reads the symptom group `key` (credential failures of one cluster / namespace / KSA, or one
+   * Monitoring alert) and, atomically, stores `next` when `change` returns one. As with `transact`,
+   * `change` must be pure: a store may run it again when a concurrent writer got there first.
+   */
+  transactSymptomGroup<T>(
+    key: string,
+    change: (current: SymptomGroupRecord | undefined) => { next?: SymptomGroupRecord; result: T },
+  ): Promise<T>;
+  symptomGroup(key: string): Promise<SymptomGroupRecord | undefined>;
+  /**
+   * Symptom groups by key; with `activeAt` (ISO 8601), only those still active then (`activeUntil`
+   * later). Groups are forgotten some time after they stop being active (SYMPTOM_RETENTION_MS).
+   */
+  listSymptomGroups(options?: { activeAt?: string }): Promise<SymptomGroupRecord[]>;
 }
+
+/** How long a symptom group is kept once inactive: its incident links outlive the quiet window. */
+export const SYMPTOM_RETENTION_MS = 24 * 60 * 60 * 1000;
 
 /** How far `lastDelivery` may lag behind the latest `noteDelivery`: readers allow this much slack. */
 export const DELIVERY_NOTE_INTERVAL_MS = 60_000;

@@ -57,6 +57,8 @@ export interface SymptomGroup {
   /** Absent when the pod could not be resolved to its KSA, and for gke-metadata-server's own errors. */
   ksa?: string;
   gsa?: string;
+  /** The cluster's workload pool, when the inventory knew the pod (KSA members are named in it). */
+  workloadPool?: string;
   firstSeen: string;
   lastSeen: string;
   /** Every failure since the group opened. */
@@ -142,6 +144,7 @@ function newGroup(key: string, symptom: Symptom, identity: PodIdentity | undefin
     namespace: symptom.namespace,
     ...(identity ? { ksa: identity.ksa } : {}),
     ...(identity?.gsa ? { gsa: identity.gsa } : {}),
+    ...(identity?.workloadPool ? { workloadPool: identity.workloadPool } : {}),
     firstSeen: symptom.time,
     lastSeen: symptom.time,
     count: 0,

@@ -18,11 +18,12 @@ import {
   OPERATION_TTL_MS,
   ORPHAN_AGE_MS,
 } from '../../../shared/incidents/firestore-store.ts';
+import { SYMPTOM_RETENTION_MS } from '../../../shared/incidents/store.ts';
 import { type Emulator, startFirestoreEmulator } from '../../support/emulators.ts';
 import { REPO_ROOT } from '../../support/paths.ts';
 import { loadSnapshot } from '../../support/snapshots.ts';
 import { largeInventory } from './large-inventory.ts';
-import { FINGERPRINT, incident, runStoreContract } from './store-contract.ts';
+import { FINGERPRINT, GROUP_KEY, incident, runStoreContract, symptomGroup } from './store-contract.ts';
 
 // One emulator for the file; every store gets its own collection prefix, so tests share no data.
 let emulator: Emulator | undefined;
@@ -113,6 +114,34 @@ describe('firestore store', () => {
     assert.ok(operation?.expireAt instanceof Timestamp);
     assert.equal(operation.expireAt.toMillis(), at + OPERATION_TTL_MS);
     assert.equal(operation.event, '{"a":[[1]]}');
+  });
+
+  it('keeps a symptom group under the SHA-256 of its key, with activeUntilMs and a TTL a day later', async () => {
+    const prefix = nextPrefix();
+    const store = createFirestoreStore({ firestore: db(), prefix });
+    const group = symptomGroup();
+    await store.transactSymptomGroup(GROUP_KEY, () => ({ next: group, result: undefined }));
+    const doc = (await db().collection(`${prefix}symptoms`).doc(sha256(GROUP_KEY)).get()).data();
+    assert.ok(doc?.expireAt instanceof Timestamp);
+    const activeUntil = Date.parse(group.activeUntil);
+    assert.equal(doc.expireAt.toMillis(), activeUntil + SYMPTOM_RETENTION_MS);
+    assert.equal(doc.activeUntilMs, activeUntil);
+    assert.equal(doc.key, GROUP_KEY);
+    assert.deepEqual(doc.group, group);
+  });
+
+  it('keeps a symptom group atomic across instances', async () => {
+    const prefix = nextPrefix();
+    const instances = [ownStore({ prefix }), ownStore({ prefix })];
+    await Promise.all(
+      Array.from({ length: 8 }, (_, i) =>
+        instances[i % 2]?.transactSymptomGroup(GROUP_KEY, (current) => ({
+          next: symptomGroup({ count: (current?.count ?? 0) + 1 }),
+          result: undefined,
+        })),
+      ),
+    );
+    assert.equal((await instances[1]?.symptomGroup(GROUP_KEY))?.count, 8);
   });
 
   it('keeps read-modify-write atomic across instances (separate clients, real transactions)', async () => {

@@ -5,6 +5,7 @@ import { StoreError } from '../../../shared/errors.ts';
 import type { Incident, OperationRecord, Silence } from '../../../shared/incidents/incident.ts';
 import { DELIVERY_NOTE_INTERVAL_MS, type IncidentStore } from '../../../shared/incidents/store.ts';
 import type { Snapshot } from '../../../shared/inventory/snapshot.ts';
+import type { SymptomGroupRecord } from '../../../shared/symptoms/group.ts';
 import { loadSnapshot } from '../../support/snapshots.ts';
 import { largeInventory } from './large-inventory.ts';
 
@@ -72,6 +73,47 @@ function silence(overrides: Partial<Silence> = {}): Silence {
     expiresAt: '2026-11-29T09:00:00Z',
     author: 'bob@example.com',
     reason: 'migration',
+    ...overrides,
+  };
+}
+
+export const GROUP_KEY = 'orbit-prod/europe-west4/core-1/checkout/cart';
+
+/** A symptom group as the symptom path stores it: active until 10:17, linked to one incident. */
+export function symptomGroup(overrides: Partial<SymptomGroupRecord> = {}): SymptomGroupRecord {
+  return {
+    key: GROUP_KEY,
+    project: 'orbit-prod',
+    cluster: { location: 'europe-west4', name: 'core-1' },
+    namespace: 'checkout',
+    ksa: 'cart',
+    gsa: 'cart@orbit-prod.iam.gserviceaccount.com',
+    workloadPool: 'orbit-prod.svc.id.goog',
+    firstSeen: '2026-11-28T10:02:00Z',
+    lastSeen: '2026-11-28T10:02:30Z',
+    count: 2,
+    buckets: [{ start: Date.parse('2026-11-28T10:02:00Z'), count: 2 }],
+    kinds: { 'token-denied': 2 },
+    libraries: { go: 2 },
+    pods: ['cart-6d8-a'],
+    nodePools: ['general'],
+    workloads: ['Deployment/cart'],
+    samples: [
+      {
+        time: '2026-11-28T10:02:00Z',
+        pod: 'cart-6d8-a',
+        container: 'cart',
+        kind: 'token-denied',
+        library: 'go',
+        message: "compute: Received 403 `Permission 'iam.serviceAccounts.getAccessToken' denied`",
+      },
+    ],
+    recentIds: ['a', 'b'],
+    scope: 'ksa',
+    activeUntil: '2026-11-28T10:17:30Z',
+    updatedAt: '2026-11-28T10:02:31Z',
+    // Keys with slashes and dots, in an array of maps.
+    links: [{ fingerprint: FINGERPRINT, incident: 'inc-1', pushedAt: '2026-11-28T10:02:31Z' }],
     ...overrides,
   };
 }
@@ -488,6 +530,119 @@ export function runStoreContract(
           last <= later && last >= later - DELIVERY_NOTE_INTERVAL_MS,
           `${iso(last)}: within the note interval of ${iso(later)}`,
         );
+      });
+    });
+
+    describe('symptom groups', () => {
+      it('creates a group, gives it back as stored, and stores nothing without `next`', async () => {
+        const store = await makeStore();
+        const seen: (SymptomGroupRecord | undefined)[] = [];
+        assert.equal(
+          await store.transactSymptomGroup(GROUP_KEY, (current) => {
+            seen.push(current);
+            return { result: 'nothing' };
+          }),
+          'nothing',
+        );
+        assert.deepEqual(seen, [undefined]);
+        assert.equal(await store.symptomGroup(GROUP_KEY), undefined);
+        const created = symptomGroup();
+        const result = await store.transactSymptomGroup(GROUP_KEY, (current) => ({
+          next: created,
+          result: current === undefined,
+        }));
+        assert.equal(result, true);
+        assert.deepEqual(await store.symptomGroup(GROUP_KEY), created);
+        assert.deepEqual(await store.listSymptomGroups(), [created]);
+      });
+
+      it('hands the change what was stored, and keeps what it returns', async () => {
+        const store = await makeStore();
+        await store.transactSymptomGroup(GROUP_KEY, () => ({ next: symptomGroup(), result: undefined }));
+        const count = await store.transactSymptomGroup(GROUP_KEY, (current) => {
+          assert.deepEqual(current, symptomGroup());
+          const next = symptomGroup({ count: (current?.count ?? 0) + 1, lastSeen: '2026-11-28T10:03:00Z' });
+          return { next, result: next.count };
+        });
+        assert.equal(count, 3);
+        assert.equal((await store.symptomGroup(GROUP_KEY))?.lastSeen, '2026-11-28T10:03:00Z');
+      });
+
+      it('is atomic per key: 20 concurrent increments count 20', async () => {
+        const store = await makeStore();
+        await Promise.all(
+          Array.from({ length: 20 }, () =>
+            store.transactSymptomGroup(GROUP_KEY, (current) => {
+              const next = symptomGroup({ count: (current?.count ?? 0) + 1 });
+              return { next, result: undefined };
+            }),
+          ),
+        );
+        assert.equal((await store.symptomGroup(GROUP_KEY))?.count, 20);
+      });
+
+      it('lists by key, and with activeAt only the groups still active then', async () => {
+        const store = await makeStore();
+        const keys = {
+          quiet: 'orbit-prod/europe-west4/core-1/search/indexer',
+          active: GROUP_KEY,
+          alert: 'orbit-prod/europe-west4/core-1/~monitoring/metadata-server-errors',
+        };
+        const groups = [
+          symptomGroup({ key: keys.quiet, activeUntil: '2026-11-28T10:05:00Z' }),
+          symptomGroup({ key: keys.active, activeUntil: '2026-11-28T10:17:30.250Z' }),
+          symptomGroup({ key: keys.alert, activeUntil: '2026-12-05T10:00:00Z' }),
+        ];
+        for (const group of groups) {
+          await store.transactSymptomGroup(group.key, () => ({ next: group, result: undefined }));
+        }
+        assert.deepEqual(
+          (await store.listSymptomGroups()).map((g) => g.key),
+          [keys.active, keys.quiet, keys.alert].sort(),
+        );
+        const at = async (activeAt: string) =>
+          (await store.listSymptomGroups({ activeAt })).map((g) => g.key);
+        assert.deepEqual(await at('2026-11-28T10:04:59Z'), [keys.active, keys.quiet, keys.alert].sort());
+        assert.deepEqual(await at('2026-11-28T10:05:00Z'), [keys.active, keys.alert].sort());
+        assert.deepEqual(await at('2026-11-28T10:17:30.249Z'), [keys.active, keys.alert].sort());
+        assert.deepEqual(await at('2026-11-28T10:17:30.250Z'), [keys.alert]);
+      });
+
+      it('is not changed by mutating what was stored or read', async () => {
+        const store = await makeStore();
+        const group = symptomGroup();
+        await store.transactSymptomGroup(GROUP_KEY, () => ({ next: group, result: undefined }));
+        group.count = 99;
+        group.links.push({ fingerprint: 'x', incident: 'y' });
+        const read = await store.symptomGroup(GROUP_KEY);
+        assert.ok(read);
+        read.pods.push('other');
+        await store.transactSymptomGroup(GROUP_KEY, (current) => {
+          assert.ok(current);
+          current.kinds['token-denied'] = 1000;
+          return { result: undefined };
+        });
+        assert.deepEqual(await store.symptomGroup(GROUP_KEY), symptomGroup());
+      });
+
+      it('refuses a group under another key, or with an activeUntil that is no time', async () => {
+        const store = await makeStore();
+        await assert.rejects(
+          store.transactSymptomGroup('other/key', () => ({ next: symptomGroup(), result: undefined })),
+          (error) =>
+            error instanceof StoreError &&
+            !error.retryable &&
+            /stored under the key other\/key/.test(error.message),
+        );
+        await assert.rejects(
+          store.transactSymptomGroup(GROUP_KEY, () => ({
+            next: symptomGroup({ activeUntil: 'soon' }),
+            result: undefined,
+          })),
+          (error) => error instanceof StoreError && /activeUntil "soon"/.test(error.message),
+        );
+        await assert.rejects(store.listSymptomGroups({ activeAt: 'now' }), StoreError);
+        assert.deepEqual(await store.listSymptomGroups(), []);
       });
     });
 
