@@ -2,7 +2,7 @@ import { usesWorkloadIdentity, workloadsOf } from '../inventory/impact.ts';
 import { makeFinding } from './build.ts';
 import type { Detector } from './detector.ts';
 import type { Finding, WorkloadRef } from './finding.ts';
-import { getCredentials } from './remediation.ts';
+import { getCredentials, unsetKeyFile } from './remediation.ts';
 import { FOUND_BY_SWEEP } from './scan-support.ts';
 
 export const KEY_FILE_VARIABLE = 'GOOGLE_APPLICATION_CREDENTIALS';
@@ -65,13 +65,7 @@ export const keyFileOverride: Detector = {
               ksas: [{ workloadPool: cluster.workloadPool ?? '', namespace: workload.namespace, name: ksa }],
               workloads: [workload, ...others],
               summary: `${workload.kind} ${workload.namespace}/${workload.name} sets ${KEY_FILE_VARIABLE} although its KSA ${ksa} uses Workload Identity (${FOUND_BY_SWEEP}): the key file wins`,
-              remediation: [
-                getCredentials(project.projectId, ref),
-                {
-                  title: `Stop overriding Workload Identity in ${workload.kind} ${workload.name}`,
-                  command: `kubectl set env ${workload.kind.toLowerCase()}/${workload.name} -n ${workload.namespace} ${KEY_FILE_VARIABLE}-`,
-                },
-              ],
+              remediation: [getCredentials(project.projectId, ref), unsetKeyFile(workload)],
             }),
           );
         }

@@ -42,6 +42,24 @@ export function annotate(namespace: string, ksa: string, gsa: string): Remediati
   };
 }
 
+/**
+ * Remove GOOGLE_APPLICATION_CREDENTIALS from what runs the pods: `kubectl set env` edits a pod
+ * template; a bare Pod's spec cannot change, so it is recreated without the variable.
+ */
+export function unsetKeyFile(workload: Pick<WorkloadRef, 'kind' | 'name' | 'namespace'>): Remediation {
+  const variable = 'GOOGLE_APPLICATION_CREDENTIALS';
+  if (workload.kind === 'Pod') {
+    return {
+      title: `Recreate Pod ${workload.namespace}/${workload.name} without ${variable}`,
+      command: `kubectl get pod ${workload.name} -n ${workload.namespace} -o yaml > ${workload.name}.yaml  # delete the ${variable} entry, then: kubectl replace --force -f ${workload.name}.yaml`,
+    };
+  }
+  return {
+    title: `Stop overriding Workload Identity in ${workload.kind} ${workload.name}`,
+    command: `kubectl set env ${workload.kind.toLowerCase()}/${workload.name} -n ${workload.namespace} ${variable}-`,
+  };
+}
+
 /** Pods read the annotation when they start: restart what runs as the KSA. */
 export function restartWorkloads(workloads: readonly WorkloadRef[]): Remediation[] {
   const restartable = new Set(['Deployment', 'StatefulSet', 'DaemonSet']);

@@ -11,6 +11,7 @@ import {
   recreateGsa,
   restartWorkloads,
   undeleteGsa,
+  unsetKeyFile,
 } from '../detect/remediation.ts';
 import { LookupError } from '../errors.ts';
 import type { GkeCluster, GsaInfo, LiveState } from '../gcp/ports.ts';
@@ -635,14 +636,7 @@ function judgeKeyFile(facts: Facts): ChainLink {
     `${list(offenders.map((pod) => pod.name))} ${offenders.length > 1 ? 'set' : 'sets'} ${KEY_FILE_VARIABLE}: the key file wins over Workload Identity`,
     {
       kind: 'key-file-override',
-      repair: [
-        getCredentials(target.project, target.cluster),
-        ...dedupe(offending).map((workload) => ({
-          // The same command as the key-file-override detector's: remove the variable from the template.
-          title: `Stop overriding Workload Identity in ${workload.kind} ${workload.name}`,
-          command: `kubectl set env ${workload.kind.toLowerCase()}/${workload.name} -n ${workload.namespace} ${KEY_FILE_VARIABLE}-`,
-        })),
-      ],
+      repair: [getCredentials(target.project, target.cluster), ...dedupe(offending).map(unsetKeyFile)],
     },
   );
 }
