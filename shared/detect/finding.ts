@@ -10,6 +10,7 @@ export const PAGING_KINDS = [
   'metadata-egress-blocked',
   'key-file-override',
   'sentinel-degraded',
+  'wi-auth-failures',
 ] as const;
 
 /**
@@ -18,6 +19,13 @@ export const PAGING_KINDS = [
  * a watchdog that cannot see is an outage of the watchdog.
  */
 export const SELF_CHECK_KINDS = ['sentinel-degraded'] as const;
+
+/**
+ * Kinds found from what workloads feel, not from a change: credential failures in container logs and
+ * metadata-server errors that no open incident explains (shared/symptoms). They page: a failure with
+ * no known cause must still reach someone.
+ */
+export const SYMPTOM_FINDING_KINDS = ['wi-auth-failures'] as const;
 
 /** Hygiene kinds are reported but never paged. */
 export const HYGIENE_KINDS = ['gsa-shared', 'gsa-broad-role', 'binding-orphaned'] as const;

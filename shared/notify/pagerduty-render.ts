@@ -164,6 +164,9 @@ export function locationOf(finding: Finding): Location {
     case 'sentinel-degraded':
       // The fingerprint's last part names the failing self-check (sink, sink-writer, permissions, …).
       return at(project, finding.fingerprint.split('/').at(-1));
+    case 'wi-auth-failures':
+      // The failing KSA, or its namespace when the KSA is unknown; none for the metadata server's own.
+      return at(cluster, ksa ?? finding.workloads?.[0]?.namespace);
   }
 }
 

@@ -86,6 +86,7 @@ const KIND_TITLES: Record<FindingKind, string> = {
   'gsa-broad-role': 'Workload Identity account holds a broad role',
   'binding-orphaned': 'Orphaned Workload Identity binding',
   'sentinel-degraded': 'wi-sentinel cannot watch everything',
+  'wi-auth-failures': 'Workloads fail to get Google credentials',
 };
 
 // What each part may take (escaped characters), so that the whole stays under MAX_TOTAL_BLOCK_TEXT.

@@ -9,6 +9,7 @@ import {
   HYGIENE_KINDS,
   isPagingKind,
   SELF_CHECK_KINDS,
+  SYMPTOM_FINDING_KINDS,
 } from '../../../shared/detect/finding.ts';
 import { DETECTORS, detect, type Finding } from '../../../shared/detect/index.ts';
 import type { ChangeEvent } from '../../../shared/events/change-event.ts';
@@ -30,11 +31,11 @@ const GROUPED: Record<string, readonly FindingKind[]> = {
 /**
  * Kinds that detectors find: every kind but wi-sentinel's own (sentinel-degraded), which the sweep's
  * self-checks find from the sink, the topic and wi-sentinel's permissions, never from an event or the
- * inventory; test/shared/reconcile/self-checks.test.ts holds its findings to the same contract.
+ * inventory; test/shared/reconcile/self-checks.test.ts holds its findings to the same contract. Nor
+ * wi-auth-failures, which the symptom path finds from workloads' logs (test/shared/symptoms).
  */
-const DETECTED_KINDS = FINDING_KINDS.filter(
-  (kind) => !(SELF_CHECK_KINDS as readonly string[]).includes(kind),
-);
+const FOUND_OUTSIDE_DETECTORS: readonly string[] = [...SELF_CHECK_KINDS, ...SYMPTOM_FINDING_KINDS];
+const DETECTED_KINDS = FINDING_KINDS.filter((kind) => !FOUND_OUTSIDE_DETECTORS.includes(kind));
 
 /** Kinds whose repair no audit event shows: the sweep clears them, so no detector case resolves them. */
 const RESOLVED_BY_SWEEP_ONLY: readonly FindingKind[] = ['key-file-override', 'gsa-shared'];
@@ -73,8 +74,8 @@ describe('the detector registry', () => {
     assert.deepEqual([...kinds].sort(), [...DETECTED_KINDS].sort());
   });
 
-  test('self-check kinds page and have no detector', () => {
-    for (const kind of SELF_CHECK_KINDS) {
+  test('self-check and symptom kinds page and have no detector', () => {
+    for (const kind of FOUND_OUTSIDE_DETECTORS) {
       assert.ok(isPagingKind(kind), `${kind} pages`);
       assert.equal(filesByKind().get(kind), undefined, `no detector file spells ${kind}`);
     }
