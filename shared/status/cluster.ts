@@ -1,6 +1,7 @@
 import type { Incident } from '../incidents/incident.ts';
 import { usesWorkloadIdentity } from '../inventory/impact.ts';
 import type { Snapshot, SnapshotCluster, SnapshotProject } from '../inventory/snapshot.ts';
+import type { SymptomCount } from '../symptoms/window.ts';
 import { chainState, inventoryChain, type KsaChain, LINK_LABELS } from './chain.ts';
 import { type DocLine, type DocSection, MARKS, plural, type StatusDoc } from './doc.ts';
 import {
@@ -11,6 +12,17 @@ import {
   openIncidents,
   touchesCluster,
 } from './summary.ts';
+import {
+  alertLine,
+  byRecent,
+  clusterSymptoms,
+  groupSymptomLine,
+  ksaSymptomLine,
+  ksaSymptoms,
+  recentTotal,
+  type StatusSymptoms,
+  windowText,
+} from './symptoms.ts';
 
 /**
  * One cluster in detail, from the last inventory and the open incidents: its workload pool, each
@@ -59,13 +71,23 @@ export interface ClusterDetail {
   ksas: KsaChain[];
   networkPolicies: number;
   incidents: IncidentLine[];
+  /** The cluster's credential failures and metadata-server alert, when the symptom groups were read. */
+  symptoms?: StatusSymptoms;
 }
 
 export function clusterDetail(
   snapshot: Snapshot,
   { project, cluster }: ClusterInInventory,
   incidents: readonly Incident[],
+  symptoms?: StatusSymptoms,
 ): ClusterDetail {
+  const felt = symptoms ? clusterSymptoms(symptoms, project.projectId, cluster) : undefined;
+  const own: StatusSymptoms | undefined =
+    symptoms && felt
+      ? { ...symptoms, counts: felt.counts, alerts: felt.alert ? [felt.alert] : [] }
+      : undefined;
+  const failing = (chain: KsaChain) =>
+    own ? (ksaSymptoms(own, project.projectId, cluster, chain.namespace, chain.name)?.recent ?? 0) : 0;
   const ksas = cluster.serviceAccounts
     .filter((ksa) => usesWorkloadIdentity(snapshot, cluster, ksa))
     .map((ksa) => inventoryChain(snapshot, project, cluster, ksa.namespace, ksa.name));
@@ -82,17 +104,22 @@ export function clusterDetail(
       healthy: !cluster.workloadPool || pool.workloadMetadataMode === 'GKE_METADATA',
       wiPods: wiPods.filter((pod) => pod.nodePool === pool.name).length,
     })),
-    // Broken first, so a phone shows what matters on the first screen.
-    ksas: [...ksas].sort((a, b) => rank(a) - rank(b)),
+    // Broken first, then failing, so a phone shows what matters on the first screen.
+    ksas: [...ksas].sort((a, b) => rank(a, failing(a)) - rank(b, failing(b)) || failing(b) - failing(a)),
     networkPolicies: cluster.networkPolicies.length,
     incidents: openIncidents(incidents)
       .filter((i) => touchesCluster(i, project.projectId, cluster))
       .map(incidentLine),
+    ...(own ? { symptoms: own } : {}),
   };
 }
 
-function rank(chain: KsaChain): number {
-  return { broken: 0, unknown: 1, ok: 2 }[chainState(chain)];
+/** A KSA whose pods fail to get credentials ranks right after a broken one, whatever its chain says. */
+function rank(chain: KsaChain, failing: number): number {
+  const state = chainState(chain);
+  if (state === 'broken') return 0;
+  if (failing > 0) return 1;
+  return state === 'unknown' ? 2 : 3;
 }
 
 export function clusterDoc(
@@ -101,11 +128,21 @@ export function clusterDoc(
 ): StatusDoc {
   const brokenPools = detail.pools.filter((p) => !p.healthy);
   const brokenKsas = detail.ksas.filter((k) => chainState(k) === 'broken');
-  const healthy = detail.incidents.length === 0 && brokenPools.length === 0 && brokenKsas.length === 0;
+  const symptoms = detail.symptoms;
+  const failures = symptoms ? recentTotal(symptoms.counts) : 0;
+  const alert = symptoms?.alerts[0];
+  const healthy =
+    detail.incidents.length === 0 &&
+    brokenPools.length === 0 &&
+    brokenKsas.length === 0 &&
+    failures === 0 &&
+    alert === undefined;
   const problems = [
     detail.incidents.length > 0 ? plural(detail.incidents.length, 'open incident') : '',
     brokenKsas.length > 0 ? `${plural(brokenKsas.length, 'KSA')} with a broken link` : '',
     brokenPools.length > 0 ? `${plural(brokenPools.length, 'pool')} off the GKE metadata server` : '',
+    symptoms && failures > 0 ? `${plural(failures, 'credential failure')} ${windowText(symptoms)}` : '',
+    alert ? 'metadata server errors' : '',
   ].filter(Boolean);
   const title = `${healthy ? MARKS.healthy : MARKS.unhealthy} ${detail.name} (${detail.project} · ${detail.location}): ${
     healthy ? (detail.workloadPool ? 'healthy' : 'Workload Identity off') : problems.join(', ')
@@ -126,6 +163,7 @@ export function clusterDoc(
       ],
     },
   ];
+  if (symptoms && alert) sections[0]?.lines.push(alertLine(alert, symptoms, false));
   if (detail.incidents.length > 0) {
     sections.push({
       heading: `Open incidents (${detail.incidents.length})`,
@@ -146,23 +184,54 @@ export function clusterDoc(
   if (detail.ksas.length > 0) {
     sections.push({
       heading: `WI KSAs (${detail.ksas.length})`,
-      lines: detail.ksas.slice(0, maxKsas).flatMap((k) => ksaLines(k)),
+      lines: detail.ksas.slice(0, maxKsas).flatMap((k) => ksaLines(k, detail)),
       more: { count: Math.max(0, detail.ksas.length - maxKsas), what: 'KSAs' },
+    });
+  }
+  const others = otherFailures(detail);
+  if (symptoms && others.length > 0) {
+    sections.push({
+      heading: `Other credential failures (${others.length})`,
+      lines: others.slice(0, 10).map((count) => groupSymptomLine(count, symptoms, false)),
+      more: { count: Math.max(0, others.length - 10), what: 'groups' },
     });
   }
   return {
     title,
     sections,
     notes: [
-      'From the last inventory and the open incidents.',
+      symptoms
+        ? 'From the last inventory, the open incidents and workloads’ credential failures.'
+        : 'From the last inventory and the open incidents.',
       `\`${command} NAMESPACE/KSA --cluster ${detail.name}\` checks every link of one KSA`,
     ],
   };
 }
 
-function ksaLines(chain: KsaChain): DocLine[] {
+/** Failures of pods whose KSA is unknown, of the metadata server, or of KSAs not listed as WI KSAs. */
+function otherFailures(detail: ClusterDetail): SymptomCount[] {
+  const listed = new Set(detail.ksas.map((k) => `${k.namespace}/${k.name}`));
+  return (detail.symptoms?.counts ?? [])
+    .filter((count) => count.ksa === undefined || !listed.has(`${count.namespace}/${count.ksa}`))
+    .sort(byRecent);
+}
+
+function ksaLines(chain: KsaChain, detail: ClusterDetail): DocLine[] {
   const state = chainState(chain);
-  const mark = state === 'broken' ? MARKS.broken : state === 'unknown' ? MARKS.unknown : MARKS.ok;
+  const symptoms = detail.symptoms;
+  const count = symptoms
+    ? ksaSymptoms(symptoms, detail.project, detail, chain.namespace, chain.name)
+    : undefined;
+  // A chain the inventory finds whole, whose pods still fail: not a ✓.
+  const failing = state === 'ok' && (count?.recent ?? 0) > 0;
+  const mark =
+    state === 'broken'
+      ? MARKS.broken
+      : state === 'unknown'
+        ? MARKS.unknown
+        : failing
+          ? MARKS.warning
+          : MARKS.ok;
   const lines: DocLine[] = [
     {
       mark,
@@ -172,6 +241,7 @@ function ksaLines(chain: KsaChain): DocLine[] {
   ];
   for (const link of chain.links.filter((l) => l.state === 'broken'))
     lines.push({ indent: true, mark: MARKS.broken, lead: LINK_LABELS[link.link], text: `: ${link.detail}` });
+  if (symptoms && count) lines.push(ksaSymptomLine(count, symptoms));
   return lines;
 }
 

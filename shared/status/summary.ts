@@ -4,6 +4,17 @@ import { usesWorkloadIdentity } from '../inventory/impact.ts';
 import type { Snapshot, SnapshotCluster } from '../inventory/snapshot.ts';
 import { chainState, inventoryChain } from './chain.ts';
 import { type DocLine, type DocSection, MARKS, plural, renderDocText, type StatusDoc } from './doc.ts';
+import {
+  alertLine,
+  byRecent,
+  clusterSymptoms,
+  groupSymptomLine,
+  type MetadataServerAlertLine,
+  recentTotal,
+  type StatusSymptoms,
+  SYMPTOM_MARK,
+  windowText,
+} from './symptoms.ts';
 
 /**
  * "Is Workload Identity healthy?" from stored state: open incidents by severity, and per cluster
@@ -25,6 +36,10 @@ export interface ClusterStatus {
   openIncidents: number;
   /** Of those, the ones above warning (hygiene never makes a cluster unhealthy). */
   openBreaks: number;
+  /** Credential failures its workloads logged in the symptom window, and the groups they fall in. */
+  failures?: { recent: number; groups: number };
+  /** The metadata server's error-rate alert, while Cloud Monitoring holds it open. */
+  metadataAlert?: MetadataServerAlertLine;
 }
 
 export interface IncidentLine {
@@ -45,6 +60,8 @@ export interface StatusSummary {
   clusters: ClusterStatus[];
   /** Whether an inventory was given (without one, nothing is known of clusters). */
   inventory: boolean;
+  /** Workloads' credential failures and metadata-server alerts, when the symptom groups were read. */
+  symptoms?: StatusSymptoms;
 }
 
 export const SEVERITIES: FindingSeverity[] = ['critical', 'error', 'warning', 'info'];
@@ -56,7 +73,11 @@ export const SEVERITY_MARKS: Record<FindingSeverity, string> = {
   info: '🔵',
 };
 
-export function summarize(incidents: readonly Incident[], snapshot: Snapshot | undefined): StatusSummary {
+export function summarize(
+  incidents: readonly Incident[],
+  snapshot: Snapshot | undefined,
+  symptoms?: StatusSymptoms,
+): StatusSummary {
   const open = openIncidents(incidents);
   const counts = Object.fromEntries(
     SEVERITIES.map((s) => [s, open.filter((i) => i.severity === s).length]),
@@ -73,6 +94,7 @@ export function summarize(incidents: readonly Incident[], snapshot: Snapshot | u
       const workloads = new Set(
         pods.map((pod) => `${pod.namespace}/${pod.owner?.kind ?? 'Pod'}/${pod.owner?.name ?? pod.name}`),
       );
+      const felt = symptoms ? clusterSymptoms(symptoms, project.projectId, cluster) : undefined;
       clusters.push({
         project: project.projectId,
         name: cluster.name,
@@ -93,6 +115,15 @@ export function summarize(incidents: readonly Incident[], snapshot: Snapshot | u
         wiPods: pods.length,
         openIncidents: touching.length,
         openBreaks: touching.filter(isBreak).length,
+        ...(felt
+          ? {
+              failures: {
+                recent: recentTotal(felt.counts),
+                groups: felt.counts.filter((c) => c.recent > 0).length,
+              },
+            }
+          : {}),
+        ...(felt?.alert ? { metadataAlert: felt.alert } : {}),
       });
     }
   }
@@ -102,6 +133,7 @@ export function summarize(incidents: readonly Incident[], snapshot: Snapshot | u
     incidents: open.map(incidentLine),
     clusters,
     inventory: snapshot !== undefined,
+    ...(symptoms ? { symptoms } : {}),
   };
 }
 
@@ -149,8 +181,13 @@ function inventoryHealthy(cluster: ClusterStatus): boolean {
   return cluster.brokenKsas === 0 && cluster.pools.every((p) => p.healthy);
 }
 
+/** What its workloads feel: credential failures in the window, or the metadata server's alert. */
+function clusterFeelsWell(cluster: ClusterStatus): boolean {
+  return (cluster.failures?.recent ?? 0) === 0 && cluster.metadataAlert === undefined;
+}
+
 function clusterHealthy(cluster: ClusterStatus): boolean {
-  return cluster.openBreaks === 0 && inventoryHealthy(cluster);
+  return cluster.openBreaks === 0 && inventoryHealthy(cluster) && clusterFeelsWell(cluster);
 }
 
 /** How the reader asks for more: `/wi-status` in Slack, `wi-sentinel status` in a terminal. */
@@ -163,6 +200,10 @@ export interface DocOptions {
   /** Clusters listed before the rest are counted. */
   maxClusters?: number;
   maxIncidents?: number;
+  /** Symptom groups listed, most recent failures first. */
+  maxFailures?: number;
+  /** Why the symptom groups could not be read: failures unknown. */
+  symptomsUnavailable?: string;
 }
 
 export function summaryTitle(summary: StatusSummary, incidentsUnavailable?: string): string {
@@ -173,13 +214,29 @@ export function summaryTitle(summary: StatusSummary, incidentsUnavailable?: stri
     const counts = SEVERITIES.filter((s) => summary.open[s] > 0).map((s) => `${summary.open[s]} ${s}`);
     return `${MARKS.unhealthy} Workload Identity is broken: ${counts.join(', ')} open`;
   }
+  const felt = feltText(summary);
+  if (felt !== undefined) return `${MARKS.warning} No open incident, but ${felt}`;
   const drift = summary.clusters.filter((c) => !inventoryHealthy(c)).length;
   if (drift > 0)
     return `${MARKS.warning} No open incident, but the last inventory shows broken links in ${plural(drift, 'cluster')}`;
   return `${MARKS.healthy} Workload Identity is healthy${total > 0 ? ` (${plural(total, 'open hygiene warning')})` : ''}`;
 }
 
-function clusterLines(cluster: ClusterStatus): DocLine[] {
+/** "12 credential failures in the last 15 min, and the metadata server errs in 1 cluster" */
+function feltText(summary: StatusSummary): string | undefined {
+  const symptoms = summary.symptoms;
+  if (symptoms === undefined) return undefined;
+  const recent = recentTotal(symptoms.counts);
+  const parts = [
+    recent > 0 ? `workloads logged ${plural(recent, 'credential failure')} ${windowText(symptoms)}` : '',
+    symptoms.alerts.length > 0
+      ? `the GKE metadata server errs in ${plural(symptoms.alerts.length, 'cluster')}`
+      : '',
+  ].filter(Boolean);
+  return parts.length > 0 ? parts.join(', and ') : undefined;
+}
+
+function clusterLines(cluster: ClusterStatus, symptoms: StatusSymptoms | undefined): DocLine[] {
   const facts = [
     cluster.workloadPool ? 'WI on' : 'WI off',
     plural(cluster.wiKsas, 'WI KSA'),
@@ -187,6 +244,11 @@ function clusterLines(cluster: ClusterStatus): DocLine[] {
   ];
   if (cluster.brokenKsas > 0) facts.push(`${cluster.brokenKsas} broken`);
   if (cluster.openIncidents > 0) facts.push(plural(cluster.openIncidents, 'open incident'));
+  if (symptoms && cluster.failures && cluster.failures.recent > 0)
+    facts.push(
+      `${SYMPTOM_MARK} ${plural(cluster.failures.recent, 'credential failure')} ${windowText(symptoms)}`,
+    );
+  if (cluster.metadataAlert) facts.push(`${MARKS.warning} metadata server errors`);
   const pools = cluster.pools
     .map((p) => `${cluster.workloadPool ? `${p.healthy ? MARKS.ok : MARKS.broken} ` : ''}${p.name} ${p.mode}`)
     .join(', ');
@@ -210,7 +272,13 @@ export function incidentDocLine(incident: IncidentLine): DocLine {
 
 /** The answer to `/wi-status` with no argument. */
 export function summaryDoc(summary: StatusSummary, options: DocOptions = {}): StatusDoc {
-  const { command = '/wi-status', incidentsUnavailable, maxClusters = 15, maxIncidents = 5 } = options;
+  const {
+    command = '/wi-status',
+    incidentsUnavailable,
+    maxClusters = 15,
+    maxIncidents = 5,
+    maxFailures = 5,
+  } = options;
   const sections: DocSection[] = [];
   if (incidentsUnavailable === undefined && summary.incidents.length > 0) {
     sections.push({
@@ -219,6 +287,8 @@ export function summaryDoc(summary: StatusSummary, options: DocOptions = {}): St
       more: { count: Math.max(0, summary.incidents.length - maxIncidents), what: 'incidents' },
     });
   }
+  const felt = summary.symptoms ? failuresSection(summary.symptoms, maxFailures) : undefined;
+  if (felt) sections.push(felt);
   // Clusters with something wrong first, each group in inventory order.
   const ordered = [
     ...summary.clusters.filter((c) => !clusterHealthy(c)),
@@ -228,7 +298,7 @@ export function summaryDoc(summary: StatusSummary, options: DocOptions = {}): St
   const hidden = ordered.slice(maxClusters);
   if (shown.length > 0) {
     sections.push({
-      lines: shown.flatMap(clusterLines),
+      lines: shown.flatMap((cluster) => clusterLines(cluster, summary.symptoms)),
       more: {
         count: hidden.length,
         what: hidden.every(clusterHealthy) ? 'clusters, all healthy' : 'clusters',
@@ -236,15 +306,36 @@ export function summaryDoc(summary: StatusSummary, options: DocOptions = {}): St
     });
   }
   const notes: string[] = [];
+  if (options.symptomsUnavailable !== undefined)
+    notes.push(`${MARKS.warning} Credential failures not shown: ${options.symptomsUnavailable}.`);
   if (options.inventoryUnavailable !== undefined)
     notes.push(`${MARKS.warning} Clusters not shown: ${options.inventoryUnavailable}.`);
   else if (!summary.inventory) notes.push('No inventory: nothing is known of clusters yet.');
   else if (summary.clusters.length === 0) notes.push('The inventory holds no cluster.');
-  notes.push(`From stored state: open incidents and the last inventory.`);
+  notes.push(
+    summary.symptoms
+      ? 'From stored state: open incidents, workloads’ credential failures and the last inventory.'
+      : 'From stored state: open incidents and the last inventory.',
+  );
   notes.push(
     `\`${command} CLUSTER\` · \`${command} NAMESPACE/KSA\` · \`${command} incidents\` · \`${command} help\``,
   );
   return { title: summaryTitle(summary, incidentsUnavailable), sections, notes };
+}
+
+/** Workloads' credential failures, most recent first, and the metadata server's open alerts. */
+function failuresSection(symptoms: StatusSymptoms, max: number): DocSection | undefined {
+  const counts = [...symptoms.counts].sort(byRecent);
+  if (counts.length === 0 && symptoms.alerts.length === 0) return undefined;
+  const recent = recentTotal(counts);
+  return {
+    heading: `Credential failures (${recent} ${windowText(symptoms)})`,
+    lines: [
+      ...symptoms.alerts.map((alert) => alertLine(alert, symptoms, true)),
+      ...counts.slice(0, max).map((count) => groupSymptomLine(count, symptoms, true)),
+    ],
+    more: { count: Math.max(0, counts.length - max), what: 'groups' },
+  };
 }
 
 export function renderSummaryText(summary: StatusSummary, options: DocOptions = {}): string {
