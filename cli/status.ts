@@ -9,6 +9,7 @@ import { checkKsa } from '../shared/slack/ksa-check.ts';
 import { clusterDetail, clusterDoc, clusterNotFoundDoc, findClusters } from '../shared/status/cluster.ts';
 import { renderDocText, type StatusDoc } from '../shared/status/doc.ts';
 import { summarize, summaryDoc } from '../shared/status/summary.ts';
+import { type StatusSymptoms, statusSymptoms } from '../shared/status/symptoms.ts';
 import { helpDoc, incidentsDoc, problemDoc } from '../shared/status/views.ts';
 import { storeFromConfig } from '../shared/wiring.ts';
 import { UsageError } from './detect.ts';
@@ -129,9 +130,11 @@ async function answer(
   const incidents = async (): Promise<Incident[]> => (stored ? store.listOpen() : []);
   switch (request.kind) {
     case 'summary': {
-      const doc = summaryDoc(summarize(await incidents(), source.snapshot), {
+      const [open, felt] = await Promise.all([incidents(), symptomsOf(store, stored)]);
+      const doc = summaryDoc(summarize(open, source.snapshot, felt.symptoms), {
         command: COMMAND,
         ...(stored ? {} : { incidentsUnavailable: unstored }),
+        ...(felt.unavailable ? { symptomsUnavailable: felt.unavailable } : {}),
       });
       return withProblems(doc, source);
     }
@@ -146,10 +149,13 @@ async function answer(
             command: COMMAND,
           },
         );
-      const doc = clusterDoc(clusterDetail(source.snapshot, lookup.match, await incidents()), {
+      const [open, felt] = await Promise.all([incidents(), symptomsOf(store, stored)]);
+      const doc = clusterDoc(clusterDetail(source.snapshot, lookup.match, open, felt.symptoms), {
         command: COMMAND,
       });
       if (!stored) doc.notes = [`Incidents not shown: ${unstored}.`, ...(doc.notes ?? [])];
+      if (felt.unavailable)
+        doc.notes = [`⚠️ Credential failures not shown: ${felt.unavailable}.`, ...(doc.notes ?? [])];
       return withProblems(doc, source);
     }
     case 'incidents': {
@@ -170,6 +176,23 @@ async function answer(
         request,
       );
     }
+  }
+}
+
+/**
+ * Workloads' credential failures: the symptom groups still active now. None without a store (WI_STATE
+ * memory keeps nothing between runs); a failed read is said, not taken for "no failures".
+ */
+async function symptomsOf(
+  store: ReturnType<typeof storeFromConfig>,
+  stored: boolean,
+): Promise<{ symptoms?: StatusSymptoms; unavailable?: string }> {
+  if (!stored) return {};
+  const now = new Date();
+  try {
+    return { symptoms: statusSymptoms(await store.listSymptomGroups({ activeAt: now.toISOString() }), now) };
+  } catch (error) {
+    return { unavailable: `the symptom groups could not be read (${(error as Error).message})` };
   }
 }
 

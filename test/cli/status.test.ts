@@ -4,7 +4,12 @@ import { PassThrough } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import type { Io } from '../../cli/io.ts';
 import { statusCommand } from '../../cli/status.ts';
+import { loadConfig } from '../../shared/config.ts';
+import type { Symptom } from '../../shared/symptoms/classify.ts';
+import { recordSymptom, type SymptomGroupRecord } from '../../shared/symptoms/group.ts';
+import { storeFromConfig } from '../../shared/wiring.ts';
 import { runCli } from '../support/cli.ts';
+import { type Emulator, startFirestoreEmulator } from '../support/emulators.ts';
 import { type LiveFakes, startLiveFakes } from '../support/live-fakes.ts';
 import { FIXTURES } from '../support/paths.ts';
 import { loadSnapshot } from '../support/snapshots.ts';
@@ -112,5 +117,74 @@ describe('wi-sentinel status --project, against fake GKE, IAM and Kubernetes API
       (fakes.countByKind()['gke.listClusters'] ?? 0) > 0,
       'the clusters were read from the fake GKE API',
     );
+  });
+});
+
+describe('wi-sentinel status with a Firestore store: workloads’ credential failures beside each KSA', () => {
+  let firestore: Emulator;
+  let env: Record<string, string>;
+  before(async () => {
+    firestore = await startFirestoreEmulator();
+    env = {
+      WI_STATE: 'firestore',
+      FIRESTORE_EMULATOR_HOST: firestore.host,
+      GOOGLE_CLOUD_PROJECT: firestore.projectId,
+      WI_FIRESTORE_PREFIX: `status${Date.now().toString(36)}-`,
+    };
+    // Three failures of checkout/cart in core-1 a few minutes ago, as the symptom path stores them.
+    const store = storeFromConfig(loadConfig(env));
+    let record: SymptomGroupRecord | undefined;
+    for (const minutesAgo of [6, 4, 2]) {
+      const time = new Date(Date.now() - minutesAgo * 60_000).toISOString();
+      const symptom: Symptom = {
+        kind: 'token-denied',
+        library: 'node',
+        signature: 'node/token-denied',
+        project: 'orbit-prod',
+        cluster: { location: 'europe-west4', name: 'core-1' },
+        namespace: 'checkout',
+        pod: 'cart-6d8-a',
+        container: 'cart',
+        message: 'Could not refresh access token: A Forbidden error was returned',
+        time,
+        insertId: `cart-${minutesAgo}`,
+      };
+      record = recordSymptom(record, symptom, { ksa: 'cart', match: 'pod' }, new Date(time)).record;
+    }
+    const stored = record as SymptomGroupRecord;
+    await store.transactSymptomGroup(stored.key, () => ({ next: stored, result: undefined }));
+    await (store as Partial<{ close(): Promise<void> }>).close?.();
+  });
+  after(() => firestore?.stop());
+
+  it('the summary lists the failing group and counts it beside its cluster', async () => {
+    const result = await status(['--snapshot', SNAPSHOT], env);
+    // No incident is open: a warning (exit 3), as for drift the inventory shows.
+    assert.equal(result.code, 3, result.stderr);
+    assert.match(result.stdout, /^⚠️ No open incident, but workloads logged 3 credential failures in the last 15 min\n/);
+    assert.match(
+      result.stdout,
+      /\nCredential failures \(3 in the last 15 min\):\n {2}🔥 core-1 checkout\/cart: 3 in the last 15 min/,
+    );
+    assert.match(
+      result.stdout,
+      /\n✗ orbit-prod\/europe-west4\/core-1: .* · 🔥 3 credential failures in the last 15 min\n/,
+    );
+  });
+
+  it('a cluster shows the count beside the KSA; a cluster without failures shows none', async () => {
+    const core = await status(['--snapshot', SNAPSHOT, 'core-1'], env);
+    assert.match(
+      core.stdout,
+      /\n {2}(⚠️|✓) checkout\/cart → .*\n {6}🔥 3 credential failures: 3 in the last 15 min/,
+    );
+    const edge = await status(['--snapshot', SNAPSHOT, 'edge-1'], env);
+    assert.equal(edge.code, 0, edge.stdout);
+    assert.doesNotMatch(edge.stdout, /🔥/);
+  });
+
+  it('without a store (WI_STATE=memory) nothing is counted, and nothing is said to be failing', async () => {
+    const result = await status(['--snapshot', SNAPSHOT, 'core-1']);
+    assert.doesNotMatch(result.stdout, /🔥|credential failure/);
   });
 });
