@@ -1,5 +1,6 @@
 import type { ChainReport, LinkStatus } from '../live/diagnose.ts';
 import { type DocLine, type DocSection, MARKS, plural, type StatusDoc, utc } from './doc.ts';
+import { ksaSymptomLine, ksaSymptoms, type StatusSymptoms } from './symptoms.ts';
 
 /**
  * `/wi-status NAMESPACE/KSA`: the chain check of diagnose (shared/live/diagnose.ts), one section per
@@ -21,9 +22,14 @@ function state(report: ChainReport): 'broken' | 'unknown' | 'ok' {
   return report.links.some((l) => l.status === 'unknown') ? 'unknown' : 'ok';
 }
 
-function reportSection(report: ChainReport): DocSection {
+function reportSection(report: ChainReport, symptoms: StatusSymptoms | undefined): DocSection {
   const { target } = report;
   const lines: DocLine[] = [];
+  // What the pods feel, above the links that may explain it.
+  const count = symptoms
+    ? ksaSymptoms(symptoms, target.project, target.cluster, target.namespace, target.name)
+    : undefined;
+  if (symptoms && count) lines.push({ ...ksaSymptomLine(count, symptoms), indent: false });
   for (const link of report.links) {
     lines.push({
       mark: LINK_MARKS[link.status],
@@ -40,7 +46,11 @@ function reportSection(report: ChainReport): DocSection {
   return { heading: `${target.project}/${target.cluster.location}/${target.cluster.name}`, lines };
 }
 
-export function diagnoseDoc(reports: readonly ChainReport[], { source }: { source: string }): StatusDoc {
+/** `symptoms`: the stored credential failures, shown per cluster above its links when the KSA has any. */
+export function diagnoseDoc(
+  reports: readonly ChainReport[],
+  { source, symptoms }: { source: string; symptoms?: StatusSymptoms },
+): StatusDoc {
   const [first] = reports;
   if (first === undefined) return { title: `${MARKS.info} Nothing was checked`, sections: [] };
   const who = `${first.target.namespace}/${first.target.name}`;
@@ -62,7 +72,7 @@ export function diagnoseDoc(reports: readonly ChainReport[], { source }: { sourc
         }`;
   return {
     title,
-    sections: reports.map(reportSection),
+    sections: reports.map((report) => reportSection(report, symptoms)),
     notes: [`Checked ${source} at ${utc(first.checkedAt)}.`],
   };
 }

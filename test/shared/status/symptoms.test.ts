@@ -2,7 +2,10 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { readSnapshotFile } from '../../../shared/inventory/snapshot-file.ts';
+import { diagnose } from '../../../shared/live/diagnose.ts';
+import { snapshotState } from '../../../shared/live/snapshot-state.ts';
 import { clusterDetail, clusterDoc, findClusters } from '../../../shared/status/cluster.ts';
+import { diagnoseDoc } from '../../../shared/status/diagnose-doc.ts';
 import { renderDocText } from '../../../shared/status/doc.ts';
 import { renderSummaryText, summarize, summaryDoc, summaryTitle } from '../../../shared/status/summary.ts';
 import { countText, ksaSymptoms, type StatusGroup, statusSymptoms } from '../../../shared/status/symptoms.ts';
@@ -216,11 +219,30 @@ describe('/wi-status with credential failures', () => {
     assert.ok(edge.found === 'one');
     const text = renderDocText(clusterDoc(clusterDetail(HEALTHY, edge.match, [], symptoms)));
     assert.match(text, /^❌ edge-1 \(orbit-prod · us-east1-b\): metadata server errors\n/);
-    assert.match(text, /\nℹ️ 1 WI KSA, 2 WI pods, 0 NetworkPolicies\n⚠️ The GKE metadata server errs: more than 1% of its answers were errors/);
+    assert.match(
+      text,
+      /\nℹ️ 1 WI KSA, 2 WI pods, 0 NetworkPolicies\n⚠️ The GKE metadata server errs: more than 1% of its answers were errors/,
+    );
     const plain = renderDocText(clusterDoc(clusterDetail(HEALTHY, edge.match, [])));
     const quiet = renderDocText(clusterDoc(clusterDetail(HEALTHY, edge.match, [], statusSymptoms([], NOW))));
     assert.match(plain, /^✅ edge-1 \(orbit-prod · us-east1-b\): healthy/);
     assert.equal(quiet.split('\n')[0], plain.split('\n')[0]);
     assert.doesNotMatch(quiet, /🔥|Other credential failures/);
+  });
+
+  it('a KSA’s chain: the failures of its pods in each cluster, above the links that may explain them', async () => {
+    const state = snapshotState(() => HEALTHY);
+    const reports = await Promise.all(
+      [CORE, EDGE].map((cluster) =>
+        diagnose(state, { project: 'orbit-prod', cluster, namespace: 'checkout', name: 'cart' }),
+      ),
+    );
+    const text = renderDocText(diagnoseDoc(reports, { source: 'the snapshot', symptoms }));
+    assert.match(
+      text,
+      /\norbit-prod\/europe-west4\/core-1:\n {2}🔥 42 credential failures: 12 in the last 15 min \(0\.8\/min\), 42 since 2026-11-28 10:02 UTC, last 4 min ago\n {2}✓ 1\. /,
+    );
+    assert.match(text, /\norbit-prod\/us-east1-b\/edge-1:\n {2}✓ 1\. /, 'no failures of cart in edge-1');
+    assert.doesNotMatch(renderDocText(diagnoseDoc(reports, { source: 'the snapshot' })), /🔥/);
   });
 });
