@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Finding, FindingSeverity, KsaRef, WorkloadRef } from '../detect/finding.ts';
-import type { Incident, Transition, TransitionType } from './incident.ts';
+import type { Incident, IncidentDiagnosis, SymptomEvidence, Transition, TransitionType } from './incident.ts';
 
 /**
  * The incident lifecycle by fingerprint, pure: open on the first firing finding; update (no new
@@ -10,7 +10,7 @@ import type { Incident, Transition, TransitionType } from './incident.ts';
  */
 
 /** Bounds that keep an incident document small (Firestore's limit is 1 MiB). */
-export const LIMITS = { transitions: 20, entries: 100, ksas: 1_000, workloads: 1_000 } as const;
+export const LIMITS = { transitions: 20, entries: 100, ksas: 1_000, workloads: 1_000, evidence: 10 } as const;
 
 const SEVERITY_RANK: Record<FindingSeverity, number> = { info: 0, warning: 1, error: 2, critical: 3 };
 
@@ -26,6 +26,17 @@ export interface StepOptions {
    * every open incident each run; only a change of who is hit is news).
    */
   quietRepeats?: boolean;
+  /**
+   * What to keep on the incident a finding opens, updates or resolves, by the finding's fingerprint:
+   * the symptom groups it explains (shared/symptoms), and for `wi-auth-failures` the live diagnosis.
+   */
+  attachments?: ReadonlyMap<string, IncidentAttachments>;
+}
+
+export interface IncidentAttachments {
+  /** Replaces the evidence of the same groups (by key); the groups with most failures are kept. */
+  evidence?: SymptomEvidence[];
+  diagnosis?: IncidentDiagnosis;
 }
 
 export function step(
@@ -34,6 +45,47 @@ export function step(
   entryKey: string,
   now: Date,
   options: StepOptions = {},
+): Step {
+  const stepped = stepIncident(current, finding, entryKey, now, options);
+  const attach = options.attachments?.get(finding.fingerprint);
+  if (stepped.next === undefined || attach === undefined) return stepped;
+  return { ...stepped, next: attachTo(stepped.next, attach, now) };
+}
+
+/** The incident with `attach` kept: evidence merged by group key, a diagnosis replaced. */
+export function attachTo(incident: Incident, attach: IncidentAttachments, now: Date): Incident {
+  const next: Incident = { ...incident };
+  if (attach.evidence && attach.evidence.length > 0) {
+    next.evidence = mergeEvidence(incident.evidence, attach.evidence);
+    next.evidenceAt = now.toISOString();
+  }
+  if (attach.diagnosis) next.diagnosis = attach.diagnosis;
+  return next;
+}
+
+/**
+ * `current` with `items` in place of the groups they update (by key). Beyond `max` groups, those with
+ * the most failures are kept: a cluster-wide break shows its worst-hit KSAs.
+ */
+export function mergeEvidence(
+  current: readonly SymptomEvidence[] | undefined,
+  items: readonly SymptomEvidence[],
+  max: number = LIMITS.evidence,
+): SymptomEvidence[] {
+  const byKey = new Map((current ?? []).map((e) => [e.key, e]));
+  for (const item of items) byKey.set(item.key, item);
+  const all = [...byKey.values()];
+  if (all.length <= max) return all;
+  const kept = new Set([...all].sort((a, b) => b.count - a.count).slice(0, max));
+  return all.filter((e) => kept.has(e));
+}
+
+function stepIncident(
+  current: Incident | undefined,
+  finding: Finding,
+  entryKey: string,
+  now: Date,
+  options: StepOptions,
 ): Step {
   const at = now.toISOString();
   if (finding.status === 'resolved') {

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Finding, KsaRef, WorkloadRef } from '../detect/finding.ts';
 import type { Incident } from '../incidents/incident.ts';
+import { evidenceSentence, timelineOf } from '../symptoms/evidence.ts';
 import { type Link, linksOf } from './links.ts';
 
 /**
@@ -209,9 +210,61 @@ function detailsOf(incident: Incident): Record<string, unknown> {
       .map((step) => ({ title: cut(step.title, FIELD_LIMIT), command: cut(step.command, TEXT_LIMIT) }));
     if (steps.length > REMEDIATION_LIMIT) details.remediation_count = steps.length;
   }
+  Object.assign(details, symptomDetails(incident));
   details.fingerprint = cut(incident.fingerprint, TEXT_LIMIT);
   details.incident = incident.id;
   details.opened_at = incident.openedAt;
+  return details;
+}
+
+/** Evidence shown per incident, and samples per group: bounded like the lists above. */
+const EVIDENCE_LIMIT = 10;
+const SAMPLE_LIMIT = 600;
+
+/**
+ * What workloads feel (symptom evidence, redacted samples), the timeline change → first failure →
+ * repair → last failure, the live diagnosis and what explains a symptom incident. Empty when none.
+ */
+function symptomDetails(incident: Incident): Record<string, unknown> {
+  const details: Record<string, unknown> = {};
+  const evidence = (incident.evidence ?? []).slice(0, EVIDENCE_LIMIT);
+  if (evidence.length > 0) {
+    details.symptoms = evidence.map((e) => ({
+      what: cut(
+        evidenceSentence(incident, e, (iso) => iso),
+        TEXT_LIMIT,
+      ),
+      failures: e.count,
+      first_seen: e.firstSeen,
+      last_seen: e.lastSeen,
+      kinds: e.kinds,
+      pods: e.pods,
+      ...(e.nodePools.length > 0 ? { node_pools: e.nodePools.slice(0, LIST_LIMIT) } : {}),
+      ...(e.workloads.length > 0 ? { workloads: e.workloads.slice(0, LIST_LIMIT) } : {}),
+      ...(e.alert ? { monitoring: { ...e.alert } } : {}),
+      samples: e.samples.map((sample) => ({
+        time: sample.time,
+        pod: cut(sample.pod, FIELD_LIMIT),
+        library: sample.library,
+        kind: sample.kind,
+        message: cut(sample.message, SAMPLE_LIMIT),
+      })),
+    }));
+    details.timeline = timelineOf(incident).map((t) => cut(`${t.at} ${t.label}: ${t.text}`, TEXT_LIMIT));
+  }
+  const d = incident.diagnosis;
+  if (d) {
+    details.diagnosis = {
+      verdict: cut(d.verdict, TEXT_LIMIT),
+      checked_at: d.checkedAt,
+      links: d.links.map((l) => cut(`${l.status} ${l.link}. ${l.name}: ${l.detail}`, TEXT_LIMIT)),
+    };
+  }
+  if (incident.explainedBy && incident.explainedBy.length > 0) {
+    details.explained_by = incident.explainedBy.map((r) =>
+      cut(`${r.kind} incident ${r.id}: ${r.summary}`, TEXT_LIMIT),
+    );
+  }
   return details;
 }
 

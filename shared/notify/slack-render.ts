@@ -1,5 +1,6 @@
 import type { Cause, Finding, FindingKind, KsaRef, WorkloadRef } from '../detect/finding.ts';
 import type { Incident, TransitionType } from '../incidents/incident.ts';
+import { evidenceSentence, kindWords, timelineOf } from '../symptoms/evidence.ts';
 import { linksOf } from './links.ts';
 
 /**
@@ -104,6 +105,10 @@ const BUDGET = {
   link: 700,
   listLines: 10,
   steps: 6,
+  evidence: 1600,
+  sample: 500,
+  diagnosis: 1500,
+  explained: 600,
 } as const;
 
 /** Slack's control characters in mrkdwn and text: https://docs.slack.dev/messaging/formatting-message-text#escaping */
@@ -156,6 +161,12 @@ function utc(iso: string | undefined): string | undefined {
   const ms = Date.parse(iso);
   if (Number.isNaN(ms)) return undefined;
   return `${new Date(ms).toISOString().slice(0, 16).replace('T', ' ')} UTC`;
+}
+
+/** "10:02 UTC", for a sentence (the timeline beside it has the dates). */
+function clock(iso: string): string {
+  const full = utc(iso);
+  return full === undefined ? iso : full.slice(11);
 }
 
 /** A time each reader sees in their own zone: https://docs.slack.dev/messaging/formatting-message-text#date-formatting */
@@ -299,6 +310,70 @@ function contextBlock(incident: Incident): ContextBlock {
   return { type: 'context', elements: elements.slice(0, MAX_CONTEXT_ELEMENTS) };
 }
 
+const LINK_MARKS: Record<string, string> = { ok: '✓', broken: '✗', unknown: '?', 'not-applicable': '–' };
+
+/**
+ * What workloads feel (symptom evidence): one sentence per group, the timeline (change → first
+ * failure → repair → last failure), and one redacted sample. Empty without evidence.
+ */
+function evidenceBlocks(incident: Incident): SectionBlock[] {
+  const evidence = incident.evidence ?? [];
+  if (evidence.length === 0) return [];
+  const sentences = listText(
+    `*What workloads feel* (${plural(evidence.length, 'group')} of failures)`,
+    evidence,
+    (e) => `${evidenceSentence(incident, e, clock)}${e.alert ? '' : ` — ${kindWords(e.kinds)}`}`,
+    BUDGET.evidence / 2,
+  );
+  // Times in the reader's zone: the sentences above are escaped by listText, so their times stay plain.
+  const timeline = timelineOf(incident)
+    .map((t) => `\n• ${when(t.at)} *${t.label}*: ${fit(t.text, 200)}`)
+    .join('');
+  const blocks = [section(clipLines(`${sentences}\n*Timeline*${timeline}`, BUDGET.evidence))];
+  const sample = evidence.flatMap((e) => e.samples).at(-1);
+  if (sample) {
+    const head = `_Latest sample_ (${fit(sample.pod, 80)}, ${fit(sample.library, 40)}):\n`;
+    blocks.push(section(`${head}\`\`\`${fit(sample.message, BUDGET.sample - head.length - 6)}\`\`\``));
+  }
+  return blocks;
+}
+
+/** The live diagnosis a symptom incident opened with: the verdict, then each link marked. */
+function diagnosisBlocks(incident: Incident): SectionBlock[] {
+  const d = incident.diagnosis;
+  if (d === undefined) return [];
+  const head = `*Live diagnosis* (${when(d.checkedAt)}): ${fit(d.verdict, 300)}`;
+  const lines = d.links.map(
+    (l) => `\n${LINK_MARKS[l.status] ?? '?'} ${l.link}. ${fit(l.name, 80)}: ${fit(l.detail, 200)}`,
+  );
+  return [section(clipLines(`${head}${lines.join('')}`, BUDGET.diagnosis))];
+}
+
+function explainedBlocks(incident: Incident): SectionBlock[] {
+  const refs = incident.explainedBy ?? [];
+  if (refs.length === 0) return [];
+  const text = listText(
+    '*Explained by*',
+    refs,
+    (r) => `${r.kind} (incident ${r.id}): ${r.summary}`,
+    BUDGET.explained,
+  );
+  return [section(text)];
+}
+
+/** The sum of every text in the blocks (what Slack's undocumented total counts). */
+function blockText(blocks: readonly Block[]): number {
+  let sum = 0;
+  for (const block of blocks) {
+    if (block.type === 'header') sum += block.text.text.length;
+    else if (block.type === 'section') {
+      sum += block.text?.text.length ?? 0;
+      for (const field of block.fields ?? []) sum += field.text.length;
+    } else if (block.type === 'context') for (const element of block.elements) sum += element.text.length;
+  }
+  return sum;
+}
+
 /** The incident's one message: red while it fires, green once repaired; edited in place on every change. */
 export function toSlackMessage(incident: Incident): SlackMessage {
   const f = incident.finding;
@@ -318,12 +393,21 @@ export function toSlackMessage(incident: Incident): SlackMessage {
   const who = f.cause ? `\n${resolved ? 'Broken by' : 'By'} ${causeLine(f.cause)}` : '';
   // Slack refuses an empty text: an empty summary says what kind of break it is instead.
   blocks.push(section(`${fit(f.summary.trim() || titleOf(incident.kind), BUDGET.summary)}${who}`));
+  // What workloads feel and why, first: evidence, the diagnosis, what explains it. Each is dropped,
+  // least useful first, should the whole not fit Slack's total (only with lists at their limits).
+  const optional = [...explainedBlocks(incident), ...diagnosisBlocks(incident), ...evidenceBlocks(incident)];
+  blocks.push(...optional);
   blocks.push({ type: 'section', fields: factsOf(incident) });
   if (f.ksas.length > 0) blocks.push(section(ksaText(f.ksas, resolved)));
   if (f.workloads && f.workloads.length > 0) blocks.push(section(workloadText(f.workloads, resolved)));
   if (!resolved) blocks.push(...remediationBlocks(f));
   blocks.push(contextBlock(incident));
-  return { text: fallbackText(incident), blocks: blocks.slice(0, MAX_BLOCKS) };
+  let kept = blocks.slice(0, MAX_BLOCKS);
+  for (const drop of [...optional].reverse()) {
+    if (blockText(kept) <= MAX_TOTAL_BLOCK_TEXT) break;
+    kept = kept.filter((block) => block !== drop);
+  }
+  return { text: fallbackText(incident), blocks: kept };
 }
 
 /** The same in short, plain words (escaped: Slack parses `text` too). */
@@ -351,6 +435,8 @@ function fallbackText(incident: Incident): string {
       `Hits ${plural(f.ksas.length, 'KSA')}, ${plural(workloads.length, 'workload')}${pods > 0 ? ` (${plural(pods, 'pod')})` : ''}.`,
     );
   }
+  const [evidence] = incident.evidence ?? [];
+  if (evidence) lines.push(`${shorten(evidenceSentence(incident, evidence, clock), 600)}.`);
   return fit(lines.join('\n'), MAX_FALLBACK_TEXT);
 }
 
