@@ -29,9 +29,9 @@ export function createAuditEventsHandler(deps: AlertingDeps & { logger: Logger }
       // A change that breaks or repairs nothing is acknowledged with its reason too, as every other
       // delivery is (undecodable, ignored, duplicate): otherwise it leaves no trace at all.
       if (result.outcome === 'handled' && result.findings.length === 0) {
-        deps.logger.log('DEBUG', 'acknowledged: the change breaks or repairs no Workload Identity link', {
-          eventId,
-        });
+        // The symptom path says what it did (a failure counted, evidence refreshed).
+        const what = result.reason ?? 'the change breaks or repairs no Workload Identity link';
+        deps.logger.log('DEBUG', `acknowledged: ${what}`, { eventId });
       }
     } catch (error) {
       if (error instanceof RetryableDeliveryError || (error instanceof StoreError && error.retryable)) {

@@ -17,6 +17,8 @@ import { CLAIM_TTL_MS, claimDestinations, deliver, settleClaims } from './notify
 import { destinationKey, type Routing, route } from './notify/routing.ts';
 import type { Senders } from './notify/types.ts';
 import { analyze } from './pipeline.ts';
+import type { SymptomOptions } from './symptoms/group.ts';
+import { createSymptoms } from './symptoms/path.ts';
 
 /**
  * The whole event path after decoding: findings → incidents → notifications, exactly once per
@@ -42,6 +44,11 @@ export interface AlertingDeps {
   lastKnown?: () => Promise<Snapshot | undefined>;
   /** How long a delivery's claim on a destination holds others off (see claimDestinations). */
   claimTtlMs?: number;
+  /**
+   * The symptom path (shared/symptoms): container-log entries and Cloud Monitoring notifications are
+   * joined to incidents as evidence, or open wi-auth-failures. Absent: every delivery is an audit entry.
+   */
+  symptoms?: Partial<SymptomOptions>;
 }
 
 export interface HandleResult {
@@ -72,11 +79,26 @@ export class RetryableDeliveryError extends Error {
 export function createAlerting(deps: AlertingDeps) {
   const now = deps.now ?? (() => new Date());
   const { store, logger } = deps;
+  const symptoms = deps.symptoms
+    ? createSymptoms({
+        ...deps,
+        now,
+        options: deps.symptoms,
+        applyFindings: (...args) => applyFindings(...args),
+      })
+    : undefined;
 
   /** `context` (an event id, say) is added to every log line about this delivery. */
   async function handle(input: unknown, context: Record<string, unknown> = {}): Promise<HandleResult> {
     const log: Logger['log'] = (severity, message, fields = {}) =>
       logger.log(severity, message, { ...context, ...fields });
+    // Container logs and Monitoring notifications take the symptom path; audit entries go on below.
+    const symptom = await symptoms?.handle(input, log);
+    if (symptom) {
+      if (symptom.retryable.length > 0) throw new RetryableDeliveryError(symptom.retryable);
+      const { retryable: _, ...result } = symptom;
+      return result;
+    }
     let snapshot = deps.inventory?.current();
     let analysis = analyze(input, snapshot);
     if (analysis.outcome === 'invalid') {
@@ -150,6 +172,8 @@ export function createAlerting(deps: AlertingDeps) {
     const incidents: HandleResult['incidents'] = [];
     const retryable: Error[] = [];
     const silences = findings.length > 0 ? await store.listSilences() : [];
+    // Symptoms already seen become the evidence of the incidents these findings open.
+    if (symptoms) options = await symptoms.withEvidence(findings, options);
     // This delivery's identity in claims: another delivery of the same entry is another claimant.
     const token = randomUUID();
     for (const finding of findings) {
@@ -221,6 +245,7 @@ export function createAlerting(deps: AlertingDeps) {
         sent: report.sent.map((s) => `${s.destination} ${s.transition}`),
       });
     }
+    if (symptoms) retryable.push(...(await symptoms.afterApply(incidents, log)));
     return { incidents, retryable };
   }
 
@@ -310,7 +335,7 @@ export function createAlerting(deps: AlertingDeps) {
       }));
   }
 
-  return { handle, applyFindings };
+  return { handle, applyFindings, symptoms };
 }
 
 /** A GKE long-running operation (Kubernetes entries carry `operation` too, always first and last). */
