@@ -38,6 +38,9 @@ const alertingDeps = {
   senders: sendersFromConfig(config, { logger }),
   routing: routingFromConfig(config, process.env),
   logger,
+  // Container logs (the workload sink) and Monitoring notifications reach auditEvents too; the sweep
+  // resolves quiet symptom incidents through the same path.
+  symptoms: {},
 };
 
 cloudEvent(
