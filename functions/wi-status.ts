@@ -20,6 +20,7 @@ import { toSlackDoc } from '../shared/status/blocks.ts';
 import { clusterDetail, clusterDoc, clusterNotFoundDoc, findClusters } from '../shared/status/cluster.ts';
 import type { StatusDoc } from '../shared/status/doc.ts';
 import { summarize, summaryDoc } from '../shared/status/summary.ts';
+import { statusSymptoms } from '../shared/status/symptoms.ts';
 import { checkingDoc, helpDoc, incidentsDoc, problemDoc } from '../shared/status/views.ts';
 
 /**
@@ -154,6 +155,14 @@ export function createWiStatusHandler(deps: WiStatusDeps) {
     }
   }
 
+  /** The workloads' credential failures still active (symptom groups), within the same budget. */
+  function symptoms() {
+    return within('the credential-failure store', async () => {
+      const at = now();
+      return statusSymptoms(await deps.store.listSymptomGroups({ activeAt: at.toISOString() }), at);
+    });
+  }
+
   async function reply(
     command: SlashCommand,
     { request, visibility }: ParsedText,
@@ -162,18 +171,21 @@ export function createWiStatusHandler(deps: WiStatusDeps) {
       case 'help':
         return { doc: helpDoc(request) };
       case 'summary': {
-        const [incidents, inventory] = await Promise.all([
+        const [incidents, inventory, felt] = await Promise.all([
           within('the incident store', () => deps.store.listOpen()),
           within('the inventory', deps.inventory),
+          symptoms(),
         ]);
         const summary = summarize(
           incidents.ok ? incidents.value : [],
           inventory.ok ? inventory.value : undefined,
+          felt.ok ? felt.value : undefined,
         );
         return {
           doc: summaryDoc(summary, {
             ...(incidents.ok ? {} : { incidentsUnavailable: incidents.why }),
             ...(inventory.ok ? {} : { inventoryUnavailable: inventory.why }),
+            ...(felt.ok ? {} : { symptomsUnavailable: felt.why }),
           }),
         };
       }
@@ -193,8 +205,19 @@ export function createWiStatusHandler(deps: WiStatusDeps) {
               snapshot,
             ),
           };
-        const incidents = await within('the incident store', () => deps.store.listOpen());
-        const doc = clusterDoc(clusterDetail(snapshot, lookup.match, incidents.ok ? incidents.value : []));
+        const [incidents, felt] = await Promise.all([
+          within('the incident store', () => deps.store.listOpen()),
+          symptoms(),
+        ]);
+        const doc = clusterDoc(
+          clusterDetail(
+            snapshot,
+            lookup.match,
+            incidents.ok ? incidents.value : [],
+            felt.ok ? felt.value : undefined,
+          ),
+        );
+        if (!felt.ok) doc.notes = [`⚠️ Credential failures not shown: ${felt.why}.`, ...(doc.notes ?? [])];
         if (!incidents.ok) doc.notes = [`⚠️ Incidents not shown: ${incidents.why}.`, ...(doc.notes ?? [])];
         return { doc };
       }
