@@ -172,6 +172,7 @@ async function answer(
           projects: async () => source.projects,
           inventory: async () => source.snapshot,
           source: source.label,
+          symptoms: async () => (await symptomsOf(store, stored)).symptoms,
         },
         request,
       );

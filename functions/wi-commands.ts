@@ -17,6 +17,7 @@ import {
 } from '../shared/slack/respond.ts';
 import { toSlackDoc } from '../shared/status/blocks.ts';
 import type { StatusDoc } from '../shared/status/doc.ts';
+import { statusSymptoms } from '../shared/status/symptoms.ts';
 import { problemDoc } from '../shared/status/views.ts';
 
 /**
@@ -175,6 +176,10 @@ export function wiCommandsFromConfig(
         projects,
         inventory,
         source: deps.simulated ? 'the simulated organization (WI_SNAPSHOT)' : 'live state',
+        symptoms: async () => {
+          const now = new Date();
+          return statusSymptoms(await store.listSymptomGroups({ activeAt: now.toISOString() }), now);
+        },
       }),
     },
     respond: createRespond({ logger }),

@@ -6,6 +6,7 @@ import { findClusters } from '../status/cluster.ts';
 import { diagnoseDoc } from '../status/diagnose-doc.ts';
 import { MARKS, type StatusDoc } from '../status/doc.ts';
 import { clusterPath } from '../status/summary.ts';
+import type { StatusSymptoms } from '../status/symptoms.ts';
 import { problemDoc } from '../status/views.ts';
 import type { Runner } from './commands.ts';
 
@@ -25,6 +26,8 @@ export interface KsaCheckDeps {
   inventory: () => Promise<Snapshot | undefined>;
   /** Where the answer comes from, for its small print: "live state", "the simulated organization". */
   source: string;
+  /** Workloads' credential failures, shown above the links (a failed read shows none). */
+  symptoms?: () => Promise<StatusSymptoms | undefined>;
   now?: () => Date;
 }
 
@@ -51,6 +54,7 @@ export async function checkKsa(
     throw error;
   }
   if ('doc' in resolved) return resolved.doc;
+  const felt = deps.symptoms?.().catch(() => undefined);
   const reports: ChainReport[] = await Promise.all(
     resolved.keys.map((key) =>
       diagnose(
@@ -65,7 +69,8 @@ export async function checkKsa(
       ),
     ),
   );
-  return diagnoseDoc(reports, { source: deps.source });
+  const symptoms = await felt;
+  return diagnoseDoc(reports, { source: deps.source, ...(symptoms ? { symptoms } : {}) });
 }
 
 async function resolveClusters(

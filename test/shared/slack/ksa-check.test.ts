@@ -85,3 +85,48 @@ describe('the deferred KSA check (diagnose over the live-state ports)', () => {
     );
   });
 });
+
+describe('the deferred KSA check shows the KSA’s credential failures', () => {
+  const failing = async () => {
+    const { recordSymptom } = await import('../../../shared/symptoms/group.ts');
+    const { statusSymptoms } = await import('../../../shared/status/symptoms.ts');
+    const time = new Date(NOW.getTime() - 120_000).toISOString();
+    const { record } = recordSymptom(
+      undefined,
+      {
+        kind: 'token-denied',
+        library: 'go',
+        signature: 'go/token-denied',
+        project: 'orbit-prod',
+        cluster: { location: 'europe-west4', name: 'core-1' },
+        namespace: 'checkout',
+        pod: 'cart-6d8-a',
+        container: 'cart',
+        message: 'oauth2: cannot fetch token: 403 Forbidden',
+        time,
+        insertId: 'cart-1',
+      },
+      { ksa: 'cart', match: 'pod' },
+      new Date(time),
+    );
+    return statusSymptoms([record], NOW);
+  };
+
+  it('above the links, when the store has them; none when it cannot be read', async () => {
+    const base = {
+      live: snapshotState(() => ORG),
+      projects: async () => ['orbit-prod'],
+      inventory: async () => ORG,
+      source: 'the simulated organization',
+      now: () => NOW,
+    };
+    const task = { kind: 'ksa' as const, namespace: 'checkout', name: 'cart', cluster: 'core-1' };
+    const felt = renderDocText(await ksaRunner({ ...base, symptoms: failing })(task, context));
+    assert.match(felt, /1 credential failure/);
+    const unread = renderDocText(
+      await ksaRunner({ ...base, symptoms: () => Promise.reject(new Error('down')) })(task, context),
+    );
+    assert.doesNotMatch(unread, /credential failure/);
+    assert.match(unread, /every link of checkout\/cart in core-1 holds/);
+  });
+});
