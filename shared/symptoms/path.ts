@@ -497,18 +497,19 @@ export function createSymptoms(deps: SymptomDeps) {
     const record = recorded.record;
     const what = `Monitoring incident ${alert.incidentId} ${alert.state} for ${alert.cluster.name}`;
     if (alert.state === 'closed') {
-      const due = recorded.added ? dueOf(record, at) : [];
-      const result = await settleGroup(record, open, due, at, log, 'now');
+      // Resolved first, with the closed alert as its last evidence; then the other incidents it is
+      // evidence of are refreshed (the resolved one already shows it).
       const quiet = await resolveIfQuiet(
         authFingerprint(record),
         `monitoring:${alert.incidentId}:closed`,
         log,
       );
+      const due = recorded.added ? dueOf(record, at) : [];
+      const result = await settleGroup(record, open, due, at, log, 'now');
       return {
-        ...result,
-        findings: [...result.findings, ...quiet.findings],
-        incidents: [...result.incidents, ...quiet.incidents],
-        retryable: [...result.retryable, ...quiet.retryable],
+        findings: [...quiet.findings, ...result.findings],
+        incidents: [...quiet.incidents, ...result.incidents],
+        retryable: [...quiet.retryable, ...result.retryable],
         outcome: recorded.added ? 'handled' : 'duplicate',
         reason: what,
       };
@@ -526,11 +527,29 @@ export function createSymptoms(deps: SymptomDeps) {
     const current = await store.current(fingerprint);
     if (current?.status !== 'open') return { findings: [], incidents: [], retryable: [] as Error[] };
     const groups = await groupsOf(fingerprint);
-    const resolved = quietResolutions([current], groups, now(), options);
+    const at = now();
+    const resolved = quietResolutions([current], groups, at, options);
     if (resolved.length === 0) return { findings: [], incidents: [], retryable: [] as Error[] };
-    const applied = await deps.applyFindings(resolved, key, log, {});
+    const applied = await deps.applyFindings(resolved, key, log, {
+      attachments: lastEvidence(resolved, groups, at),
+    });
     invalidate();
     return { findings: resolved, ...applied };
+  }
+
+  /** The groups' latest evidence, for the resolution message of each symptom incident. */
+  function lastEvidence(
+    resolved: readonly Finding[],
+    groups: readonly SymptomGroupRecord[],
+    at: Date,
+  ): Map<string, IncidentAttachments> {
+    const attachments = new Map<string, IncidentAttachments>();
+    for (const finding of resolved) {
+      const own = groups.filter((g) => authFingerprint(g) === finding.fingerprint);
+      if (own.length > 0)
+        attachments.set(finding.fingerprint, { evidence: own.map((g) => evidenceOf(g, at)) });
+    }
+    return attachments;
   }
 
   async function groupsOf(fingerprint: string): Promise<SymptomGroupRecord[]> {
@@ -552,7 +571,9 @@ export function createSymptoms(deps: SymptomDeps) {
     const resolved = quietResolutions(symptomIncidents, groups, at, options);
     const applied =
       resolved.length > 0
-        ? await deps.applyFindings(resolved, `symptoms-quiet:${runId}`, log, {})
+        ? await deps.applyFindings(resolved, `symptoms-quiet:${runId}`, log, {
+            attachments: lastEvidence(resolved, groups, at),
+          })
         : { incidents: [], retryable: [] };
     invalidate();
     // Evidence refreshed: groups active within the last quiet window and a half.
