@@ -120,7 +120,11 @@ export function createAlerting(deps: AlertingDeps) {
       // Live, the organization before the change is the last sweep's: it knows what a deleted GSA
       // or a removed annotation used to serve, which live state no longer shows.
       if (snapshot === undefined && deps.lastKnown && dependsOnBefore(analysis.event, analysis.findings)) {
-        snapshot = await deps.lastKnown();
+        // Without it a deleted GSA's KSAs are unknown, but the change is still judged and verified.
+        snapshot = await deps.lastKnown().catch((error: Error) => {
+          log('WARNING', `the last-known inventory could not be read: ${error.message}`);
+          return undefined;
+        });
         if (snapshot) analysis = { ...analysis, findings: detect(analysis.event, snapshot) };
       }
       event = analysis.event;

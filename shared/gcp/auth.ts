@@ -49,9 +49,11 @@ export function cachingTokenSource(
 export function applicationDefaultTokenSource(): TokenSource {
   return cachingTokenSource(async () => {
     const { GoogleAuth } = await import('google-auth-library');
-    const client = await new GoogleAuth({ scopes: [CLOUD_PLATFORM_SCOPE] }).getClient();
+    let client: Awaited<ReturnType<InstanceType<typeof GoogleAuth>['getClient']>>;
     let token: string | null | undefined;
     try {
+      // Finding no credentials at all fails here, before any token is asked for.
+      client = await new GoogleAuth({ scopes: [CLOUD_PLATFORM_SCOPE] }).getClient();
       ({ token } = await client.getAccessToken());
     } catch (error) {
       // The library's message names the missing credentials; it carries no token.

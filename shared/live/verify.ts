@@ -112,8 +112,8 @@ async function verifyOne(finding: Finding, state: LiveState, options: VerifyOpti
  * checked. A transient one is retried (thrown) until the change is too old to hold back any longer.
  */
 function unverified(finding: Finding, error: unknown, options: VerifyOptions): Verdict {
-  if (!(error instanceof LookupError)) throw error;
-  if (error.retryable && !tooOld(finding, options)) throw error;
+  // Anything but a transient lookup failure: the finding goes out unconfirmed, never dropped.
+  if (error instanceof LookupError && error.retryable && !tooOld(finding, options)) throw error;
   const reason = `not confirmed against live state: ${explain(error)}`;
   return {
     outcome: 'unverified',
@@ -123,6 +123,7 @@ function unverified(finding: Finding, error: unknown, options: VerifyOptions): V
 }
 
 function explain(error: unknown): string {
+  if (!(error instanceof LookupError)) return `live state could not be read (${(error as Error).message})`;
   if (error instanceof LookupError && error.permission) return `wi-sentinel lacks ${error.permission}`;
   if (error instanceof LookupError && error.retryable) return `the ${error.api} API is unavailable`;
   return (error as Error).message;

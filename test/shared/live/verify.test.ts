@@ -124,6 +124,25 @@ describe('verify: lookups that fail', () => {
     assert.match(late.finding.summary, /the iam API is unavailable/);
   });
 
+  it('pages unconfirmed when wi-sentinel has no Google credentials at all, or a read fails oddly: never dropped', async () => {
+    const noCredentials = new LookupError('no Google credentials: Could not load the default credentials', {
+      api: 'oauth2',
+      status: 401,
+      retryable: false,
+    });
+    const [verdict] = await verify([finding], failing(noCredentials), { inventory: before });
+    assert.equal(verdict?.outcome, 'unverified');
+    assert.match(verdict.finding.summary, /not confirmed against live state: no Google credentials/);
+    const live = state(after);
+    const odd: LiveState = {
+      ...live,
+      iam: { ...live.iam, getServiceAccountPolicy: () => Promise.reject(new TypeError('unexpected shape')) },
+    };
+    const [strange] = await verify([finding], odd, { inventory: before });
+    assert.equal(strange?.outcome, 'unverified');
+    assert.match(strange.finding.summary, /live state could not be read \(unexpected shape\)/);
+  });
+
   it('keeps the event’s impact when only the Kubernetes reads fail', async () => {
     const live = state(after);
     const denied = new LookupError('403 listing pods', {
