@@ -33,5 +33,7 @@ if (shared === undefined) {
 const run = spawnSync(process.execPath, ['--test', '--test-reporter=spec', ...files], {
   stdio: 'inherit',
   cwd: REPO_ROOT,
+  // Tests talk to loopback only: google-auth-library must never look for a GCE metadata server.
+  env: { ...process.env, METADATA_SERVER_DETECTION: 'none' },
 });
 process.exit(run.status ?? 1);
