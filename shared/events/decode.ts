@@ -1,4 +1,5 @@
 import { formatIssues } from '../inventory/snapshot.ts';
+import { isMonitoringNotification } from '../symptoms/monitoring.ts';
 import {
   AUDIT_EVENT_TYPE,
   cloudEventSchema,
@@ -93,6 +94,10 @@ function isAssetFeedMessage(value: Record<string, unknown>): boolean {
 const ASSET_FEED =
   'a Cloud Asset Inventory feed message, not a LogEntry: route the audit-log sink to this topic';
 
+/** auditEvents reads these before decoding (shared/symptoms/path.ts); anywhere else, say what they are. */
+const MONITORING =
+  'a Cloud Monitoring incident notification, not a LogEntry: auditEvents reads it on its symptom path';
+
 /**
  * Whether anything is nested deeper than `limit`. Recursion depth is bounded by `limit`, and it
  * allocates nothing, so it is cheap on the hot path and safe against hostile nesting.
@@ -157,6 +162,7 @@ export function decode(value: unknown): DecodeResult {
   if ('message' in value) return decodePushBody(value, 'pubsub-push');
   if (isLogEntry(value)) return parseEntry(value, 'log-entry');
   if (isAssetFeedMessage(value)) return fail(ASSET_FEED);
+  if (isMonitoringNotification(value)) return fail(MONITORING);
   return fail(
     'not a LogEntry, Pub/Sub push body or CloudEvent: none of protoPayload, logName, insertId, message, specversion',
   );
@@ -219,6 +225,7 @@ function decodePushBody(value: Record<string, unknown>, envelope: Envelope): Dec
 
 function notEntry(value: Record<string, unknown>, what: string): string {
   if (isAssetFeedMessage(value)) return `${what} is ${ASSET_FEED}`;
+  if (isMonitoringNotification(value)) return `${what} is ${MONITORING}`;
   return `${what} is not a LogEntry: none of protoPayload, logName, insertId`;
 }
 
