@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { decode } from '../../../shared/events/decode.ts';
 import {
   decodeMonitoringNotification,
   isMonitoringNotification,
@@ -8,7 +9,7 @@ import {
   METADATA_SERVER_CODE_LABEL,
   type MonitoringResult,
 } from '../../../shared/symptoms/monitoring.ts';
-import { monitoringFixture } from './fixtures.ts';
+import { asDelivery, monitoringFixture } from './fixtures.ts';
 
 function alertOf(result: MonitoringResult) {
   if (result.type !== 'alert') assert.fail(result.type === 'ignored' ? result.reason : result.error);
@@ -98,6 +99,17 @@ describe('Monitoring notifications (schema 1.2)', () => {
     assert.equal(isMonitoringNotification(monitoringFixture('open')), true);
     assert.equal(isMonitoringNotification({ insertId: 'x', logName: 'y' }), false);
     assert.equal(isMonitoringNotification(null), false);
+  });
+
+  it('the LogEntry decoder says what a notification is instead of "not a LogEntry"', () => {
+    for (const input of [monitoringFixture('open'), asDelivery(monitoringFixture('open'))]) {
+      const decoded = decode(input);
+      assert.equal(decoded.ok, false);
+      assert.match(
+        decoded.ok ? '' : decoded.error,
+        /a Cloud Monitoring incident notification, not a LogEntry: auditEvents reads it on its symptom path$/,
+      );
+    }
   });
 });
 
