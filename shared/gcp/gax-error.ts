@@ -35,7 +35,13 @@ export function gaxLookupError(
 ): LookupError {
   if (error instanceof LookupError) return error;
   const failure = error as
-    | { code?: unknown; status?: unknown; details?: unknown; message?: unknown }
+    | {
+        code?: unknown;
+        status?: unknown;
+        details?: unknown;
+        message?: unknown;
+        response?: { headers?: { get?: (name: string) => string | null } };
+      }
     | undefined;
   // Over gRPC the code is a google.rpc.Code; over the REST transport the client may hand back the
   // HTTP error itself (a GaxiosError: `status` is the HTTP status, the message Google's error body).
@@ -53,7 +59,9 @@ export function gaxLookupError(
     });
   }
   const status = http ?? (typeof code === 'number' ? HTTP_OF_GRPC[code] : undefined);
-  if (status !== undefined) return statusError({ api, what, permission }, status, detail);
+  // A 429 over the REST transport may say when to come back.
+  const retryAfter = http !== undefined ? failure?.response?.headers?.get?.('retry-after') : undefined;
+  if (status !== undefined) return statusError({ api, what, permission }, status, detail, retryAfter);
   const message = (error as Error | undefined)?.message ?? String(error);
   return new LookupError(`${what}: could not reach ${api} (${message.slice(0, 200)})`, {
     api,

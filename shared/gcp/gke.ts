@@ -3,7 +3,8 @@ import type { ClusterManagerClient } from '@google-cloud/container/build/src/v1/
 import { LookupError } from '../errors.ts';
 import type { SnapshotNodePool } from '../inventory/snapshot.ts';
 import { oauthClientFor, type TokenSource } from './auth.ts';
-import { DEFAULT_TIMEOUT_MS, googleMessage, statusError } from './http.ts';
+import { gaxLookupError } from './gax-error.ts';
+import { DEFAULT_TIMEOUT_MS } from './http.ts';
 import { type ClusterKey, type GkeCluster, type GkePort, IncompleteClusterListError } from './ports.ts';
 import { DEFAULT_RETRY, type RetryHooks, type RetryPolicy, withRetries } from './retry.ts';
 
@@ -57,7 +58,7 @@ export function createGkePort({
         try {
           return await withTimeout(run(c), timeoutMs, timedOut);
         } catch (error) {
-          throw gaxError(error, { what, permission });
+          throw gaxLookupError(error, { api: 'container', what, permission, timeoutMs });
         }
       },
       retry,
@@ -147,60 +148,6 @@ function toNodePool(pool: protos.google.container.v1.INodePool): SnapshotNodePoo
     name: pool.name ?? '',
     ...(name && name !== 'MODE_UNSPECIFIED' ? { workloadMetadataMode: name } : {}),
   };
-}
-
-/** gRPC status codes (google.rpc.Code) → the HTTP status Google's REST surface answers with. */
-const HTTP_OF_GRPC: Record<number, number> = {
-  1: 499,
-  2: 500,
-  3: 400,
-  4: 504,
-  5: 404,
-  6: 409,
-  7: 403,
-  8: 429,
-  9: 400,
-  10: 409,
-  11: 400,
-  12: 501,
-  13: 500,
-  14: 503,
-  15: 500,
-  16: 401,
-};
-
-/**
- * A client library error as a LookupError, never quoting the request (it held the token). The REST
- * transport rejects with the HTTP status (a GaxiosError's `status`); gRPC with a google.rpc code.
- */
-export function gaxError(
-  error: unknown,
-  { what, permission }: { what: string; permission: string },
-): LookupError {
-  if (error instanceof LookupError) return error;
-  const failure = error as {
-    status?: unknown;
-    code?: unknown;
-    details?: unknown;
-    message?: unknown;
-    response?: { headers?: { get?: (name: string) => string | null } };
-  };
-  const request = { api: 'container', what, permission };
-  if (typeof failure.status === 'number') {
-    const retryAfter = failure.response?.headers?.get?.('retry-after');
-    return statusError(request, failure.status, googleMessage(String(failure.message ?? '')), retryAfter);
-  }
-  if (typeof failure.code === 'number' && HTTP_OF_GRPC[failure.code] !== undefined) {
-    const detail =
-      typeof failure.details === 'string' && failure.details !== '' ? failure.details : undefined;
-    return statusError(request, HTTP_OF_GRPC[failure.code] as number, detail);
-  }
-  const reason =
-    typeof failure.code === 'string' ? failure.code : String(failure.message ?? error).slice(0, 200);
-  return new LookupError(`${what}: could not reach container (${reason})`, {
-    api: 'container',
-    retryable: true,
-  });
 }
 
 /** Rejects with a retryable LookupError when `call` takes longer than `timeoutMs`, cancelling it. */
