@@ -351,7 +351,9 @@ export function createSymptoms(deps: SymptomDeps) {
       attachments,
     });
     invalidate();
-    const opened = applied.incidents.some((i) => i.transition === 'opened');
+    const opened = applied.incidents.find((i) => i.transition === 'opened')?.incident;
+    // The group remembers its own incident, as it does those that explain it: the sweep refreshes both.
+    if (opened) await link(record.key, opened, at, log);
     return { findings: opened ? [finding] : [], incidents: applied.incidents, retryable: applied.retryable };
   }
 
@@ -628,6 +630,32 @@ export function createSymptoms(deps: SymptomDeps) {
   }
 
   /**
+   * Records on a group that it is evidence of `incident` (already shown to people at `at`), or, once
+   * the incident `resolved`, when: failures after that are no longer explained by it.
+   */
+  async function link(key: string, incident: Incident, at: Date, log: Log, resolved = false): Promise<void> {
+    await store
+      .transactSymptomGroup(key, (current) => {
+        if (current === undefined) return { result: undefined };
+        const links = resolved
+          ? current.links.map((l) =>
+              l.fingerprint === incident.fingerprint && l.incident === incident.id
+                ? { ...l, resolvedAt: incident.resolvedAt ?? at.toISOString() }
+                : l,
+            )
+          : withLinks(current.links, [incident], options.maxLinks).map((l) =>
+              l.fingerprint === incident.fingerprint && l.pushedAt === undefined
+                ? { ...l, pushedAt: at.toISOString() }
+                : l,
+            );
+        return JSON.stringify(links) === JSON.stringify(current.links)
+          ? { result: undefined }
+          : { next: { ...current, links }, result: undefined };
+      })
+      .catch((error: Error) => log('WARNING', `could not link group ${key}: ${error.message}`));
+  }
+
+  /**
    * After alerting applied findings: groups remember the incidents they are evidence of (so failures
    * after a repair still reach the repaired incident), and a symptom incident opened before its cause
    * was known says which incident explains it.
@@ -638,26 +666,7 @@ export function createSymptoms(deps: SymptomDeps) {
     for (const { incident, transition } of incidents) {
       if (transition === undefined || NO_EVIDENCE.includes(incident.kind)) continue;
       for (const evidence of incident.evidence ?? []) {
-        await store
-          .transactSymptomGroup(evidence.key, (current) => {
-            if (current === undefined) return { result: undefined };
-            const links =
-              transition === 'resolved'
-                ? current.links.map((l) =>
-                    l.fingerprint === incident.fingerprint && l.incident === incident.id
-                      ? { ...l, resolvedAt: incident.resolvedAt ?? at.toISOString() }
-                      : l,
-                  )
-                : withLinks(current.links, [incident], options.maxLinks).map((l) =>
-                    l.fingerprint === incident.fingerprint && l.pushedAt === undefined
-                      ? { ...l, pushedAt: at.toISOString() }
-                      : l,
-                  );
-            return JSON.stringify(links) === JSON.stringify(current.links)
-              ? { result: undefined }
-              : { next: { ...current, links }, result: undefined };
-          })
-          .catch((error: Error) => log('WARNING', `could not link group ${evidence.key}: ${error.message}`));
+        await link(evidence.key, incident, at, log, transition === 'resolved');
         if (transition === 'resolved') continue;
         await explain(authFingerprint({ ...evidence, namespace: evidence.namespace ?? '' }), [incident], log);
       }
