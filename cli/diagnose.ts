@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { loadConfig } from '../shared/config.ts';
+import { loadConfig, PROJECT_ID } from '../shared/config.ts';
 import type { LiveState } from '../shared/gcp/ports.ts';
 import { readSnapshotFile } from '../shared/inventory/snapshot-file.ts';
 import { type ChainReport, type DiagnoseTarget, diagnose } from '../shared/live/diagnose.ts';
@@ -7,6 +7,7 @@ import { renderChainText } from '../shared/live/diagnose-render.ts';
 import { snapshotState } from '../shared/live/snapshot-state.ts';
 import { UsageError } from './detect.ts';
 import type { Io } from './io.ts';
+import { type LiveStateFactory, liveStateOf } from './live.ts';
 
 export const DIAGNOSE_USAGE =
   'wi-sentinel diagnose NS/KSA --cluster C --location L --project P [--json] [--snapshot FILE]';
@@ -17,10 +18,6 @@ export const EXIT = { healthy: 0, broken: 1, usage: 2, unchecked: 3 } as const;
 // Kubernetes names: a namespace is a DNS label, a service account a DNS subdomain.
 const NAMESPACE = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 const KSA_NAME = /^(?=.{1,253}$)[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/;
-const PROJECT_ID = /^[a-z][a-z0-9-]{4,28}[a-z0-9]$/;
-
-/** Builds live state from the configuration; the Google and Kubernetes clients load on first use. */
-export type LiveStateFactory = (env: NodeJS.ProcessEnv) => Promise<LiveState>;
 
 /**
  * Checks every link of one KSA's Workload Identity chain: against a Snapshot file with `--snapshot`,
@@ -30,7 +27,7 @@ export async function diagnoseCommand(
   args: string[],
   io: Io,
   env: NodeJS.ProcessEnv = process.env,
-  live: LiveStateFactory = liveStateFromEnv,
+  live: LiveStateFactory = liveStateOf,
 ): Promise<number> {
   const { values, positionals } = parseArgs({
     args,
@@ -44,7 +41,7 @@ export async function diagnoseCommand(
     allowPositionals: true,
   });
   const target = targetOf(positionals, values);
-  const state = values.snapshot ? snapshotStateOf(values.snapshot) : await live(env);
+  const state = values.snapshot ? snapshotStateOf(values.snapshot) : await live(loadConfig(env));
   const report = await diagnose(state, target);
   io.stdout(values.json ? `${JSON.stringify(report, null, 2)}\n` : renderChainText(report));
   return exitCodeOf(report);
@@ -89,11 +86,4 @@ export function targetOf(
 function snapshotStateOf(path: string): LiveState {
   const snapshot = readSnapshotFile(path);
   return snapshotState(() => snapshot);
-}
-
-async function liveStateFromEnv(env: NodeJS.ProcessEnv): Promise<LiveState> {
-  const config = loadConfig(env);
-  // Loaded only here: `--snapshot` never reaches the adapters (each loads its client on first use).
-  const { liveStateFromConfig } = await import('../shared/gcp/live.ts');
-  return liveStateFromConfig(config);
 }

@@ -1,7 +1,6 @@
 import { parseArgs } from 'node:util';
 import { createAlerting } from '../shared/alerting.ts';
-import { type Config, loadConfig } from '../shared/config.ts';
-import type { LiveState } from '../shared/gcp/ports.ts';
+import { type Config, loadConfig, PROJECT_ID } from '../shared/config.ts';
 import { readSnapshotFile } from '../shared/inventory/snapshot-file.ts';
 import { createLogger } from '../shared/log.ts';
 import { liveInventory } from '../shared/reconcile/live-inventory.ts';
@@ -9,14 +8,10 @@ import { runSweep, type SweptInventory, summaryLine } from '../shared/reconcile/
 import { routingFromConfig, sendersFromConfig, storeFromConfig } from '../shared/wiring.ts';
 import { UsageError } from './detect.ts';
 import type { Io } from './io.ts';
+import { type LiveStateFactory, liveStateOf } from './live.ts';
 
 export const RECONCILE_USAGE =
   'wi-sentinel reconcile [--project P … | --snapshot FILE] [--dry-run] [--verbose]';
-
-const PROJECT_ID = /^[a-z][a-z0-9-]{4,28}[a-z0-9]$/;
-
-/** Builds live state from the configuration; the Google and Kubernetes clients load on first use. */
-export type LiveStateFactory = (config: Config) => Promise<LiveState>;
 
 /**
  * The sweep from the command line. The inventory is `--snapshot FILE`, else live state of the
@@ -99,9 +94,4 @@ async function inventoryOf(
   if (bad.length > 0) throw new UsageError(`not a project id: ${bad.join(', ')}`);
   const state = await live(config);
   return liveInventory(state, projects, { onProgress: (line) => io.stderr(`${line}\n`) });
-}
-
-async function liveStateOf(config: Config): Promise<LiveState> {
-  const { liveStateFromConfig } = await import('../shared/gcp/live.ts');
-  return liveStateFromConfig(config);
 }

@@ -1,17 +1,12 @@
 import { parseArgs } from 'node:util';
-import { loadConfig } from '../shared/config.ts';
-import type { LiveState } from '../shared/gcp/ports.ts';
+import { loadConfig, PROJECT_ID } from '../shared/config.ts';
 import type { Snapshot } from '../shared/inventory/snapshot.ts';
 import { type ExportProblem, exportSnapshot } from '../shared/live/export.ts';
 import { UsageError } from './detect.ts';
 import type { Io } from './io.ts';
+import { type LiveStateFactory, liveStateOf } from './live.ts';
 
 export const SNAPSHOT_USAGE = 'wi-sentinel snapshot [--project P …] [--json] [--concurrency N]';
-
-const PROJECT_ID = /^[a-z][a-z0-9-]{4,28}[a-z0-9]$/;
-
-/** Builds live state from the configuration; the Google and Kubernetes clients load on first use. */
-export type LiveStateFactory = (env: NodeJS.ProcessEnv) => Promise<LiveState>;
 
 /**
  * Exports live state as a Snapshot on stdout (indented; one line with `--json`). Progress and
@@ -23,7 +18,7 @@ export async function snapshotCommand(
   args: string[],
   io: Io,
   env: NodeJS.ProcessEnv = process.env,
-  live: LiveStateFactory = liveStateFromEnv,
+  live: LiveStateFactory = liveStateOf,
 ): Promise<number> {
   const { values, positionals } = parseArgs({
     args,
@@ -51,7 +46,7 @@ export async function snapshotCommand(
 
   const json = values.json === true;
   const say = (line: string) => io.stderr(json ? `${JSON.stringify({ progress: line })}\n` : `${line}\n`);
-  const state = await live(env);
+  const state = await live(config);
   const { snapshot, problems } = await exportSnapshot(state, [...new Set(projects)], {
     onProgress: say,
     ...(concurrency ? { concurrency } : {}),
@@ -81,9 +76,4 @@ export function summary(snapshot: Snapshot, problems: readonly ExportProblem[]):
   return problems.length > 0
     ? `partial export: ${totals}; ${problems.length} problem(s) above`
     : `exported ${totals}`;
-}
-
-async function liveStateFromEnv(env: NodeJS.ProcessEnv): Promise<LiveState> {
-  const { liveStateFromConfig } = await import('../shared/gcp/live.ts');
-  return liveStateFromConfig(loadConfig(env));
 }

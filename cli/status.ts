@@ -1,4 +1,4 @@
-import { type Config, loadConfig } from '../shared/config.ts';
+import { type Config, loadConfig, PROJECT_ID } from '../shared/config.ts';
 import type { LiveState } from '../shared/gcp/ports.ts';
 import type { Incident, Silence } from '../shared/incidents/incident.ts';
 import type { Snapshot } from '../shared/inventory/snapshot.ts';
@@ -14,18 +14,17 @@ import { helpDoc, incidentsDoc, problemDoc } from '../shared/status/views.ts';
 import { storeFromConfig } from '../shared/wiring.ts';
 import { UsageError } from './detect.ts';
 import type { Io } from './io.ts';
+import { type LiveStateFactory, liveStateOf } from './live.ts';
 
 export const STATUS_USAGE =
   'wi-sentinel status [--snapshot FILE | --project P …] [--json] [CLUSTER | NS/KSA [--cluster C] | incidents | help]';
 
 const COMMAND = 'wi-sentinel status';
-const PROJECT_ID = /^[a-z][a-z0-9-]{4,28}[a-z0-9]$/;
 
 /** Exit codes, from the answer's verdict. */
 export const STATUS_EXIT = { healthy: 0, broken: 1, usage: 2, unknown: 3 } as const;
 
 /** Builds live state from the configuration; the Google and Kubernetes clients load on first use. */
-export type LiveStateFactory = (config: Config) => Promise<LiveState>;
 
 /**
  * What `/wi-status` answers, in the terminal, from the same documents. The inventory: `--snapshot
@@ -38,7 +37,7 @@ export async function statusCommand(
   args: string[],
   io: Io,
   env: NodeJS.ProcessEnv = process.env,
-  live: LiveStateFactory = liveStateFromConfig,
+  live: LiveStateFactory = liveStateOf,
 ): Promise<number> {
   const { snapshotFile, projects, json, rest } = options(args);
   if (snapshotFile !== undefined && projects.length > 0)
@@ -242,10 +241,4 @@ function options(args: string[]): {
     else rest.push(arg);
   }
   return { ...(snapshotFile ? { snapshotFile } : {}), projects, json, rest };
-}
-
-async function liveStateFromConfig(config: Config): Promise<LiveState> {
-  // Loaded only here: `--snapshot` never reaches the adapters (each loads its client on first use).
-  const live = await import('../shared/gcp/live.ts');
-  return live.liveStateFromConfig(config);
 }
