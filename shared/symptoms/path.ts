@@ -175,6 +175,21 @@ export function createSymptoms(deps: SymptomDeps) {
     openCache = undefined;
   };
 
+  // ---- active groups, for incidents that open: most deliveries with findings meet none ----------
+  let groupsCache: { at: number; list: Promise<SymptomGroupRecord[]> } | undefined;
+  async function activeGroups(at: Date): Promise<SymptomGroupRecord[]> {
+    if (groupsCache === undefined || at.getTime() - groupsCache.at >= options.openCacheMs) {
+      groupsCache = { at: at.getTime(), list: store.listSymptomGroups({ activeAt: at.toISOString() }) };
+    }
+    const mine = groupsCache;
+    try {
+      return await mine.list;
+    } catch (error) {
+      if (groupsCache === mine) groupsCache = undefined;
+      throw error;
+    }
+  }
+
   async function inventoryNow(): Promise<Snapshot | undefined> {
     return deps.inventory?.current() ?? (await deps.lastKnown?.());
   }
@@ -226,14 +241,19 @@ export function createSymptoms(deps: SymptomDeps) {
         ...(nodePool ? { nodePool } : {}),
         options,
       });
-      if (!r.added) return { result: { record: r.record, added: false } };
+      if (!r.added) return { result: { record: r.record, added: false, opened: false } };
       const next = linked(r.record, open, at);
-      return { next, result: { record: next, added: true } };
+      return { next, result: { record: next, added: true, opened: r.opened } };
     });
+    // A group this instance just opened must be found by an incident opening here next.
+    if (recorded.opened) groupsCache = undefined;
     const record = recorded.record;
     const due = recorded.added ? dueOf(record, at) : [];
     const result = await settleGroup(record, open, due, at, log, 'grace');
     const what = `${symptom.kind} (${symptom.library}) from ${symptom.namespace}/${symptom.pod}`;
+    // As the audit path does: every delivery leaves a line saying how it was acknowledged.
+    if (!recorded.added)
+      log('INFO', 'duplicate delivery acknowledged', { entry: symptom.insertId, group: record.key });
     return {
       ...result,
       outcome: recorded.added ? 'handled' : 'duplicate',
@@ -498,6 +518,7 @@ export function createSymptoms(deps: SymptomDeps) {
     });
     const record = recorded.record;
     const what = `Monitoring incident ${alert.incidentId} ${alert.state} for ${alert.cluster.name}`;
+    if (!recorded.added) log('INFO', 'duplicate delivery acknowledged', { monitoring: alert.incidentId });
     if (alert.state === 'closed') {
       // Resolved first, with the closed alert as its last evidence; then the other incidents it is
       // evidence of are refreshed (the resolved one already shows it).
@@ -614,7 +635,8 @@ export function createSymptoms(deps: SymptomDeps) {
     );
     if (firing.length === 0) return stepOptions;
     const at = now();
-    const groups = await store.listSymptomGroups({ activeAt: at.toISOString() });
+    // Evidence counts may be a few seconds old: the next refresh brings them up to date.
+    const groups = (await activeGroups(at)).filter((group) => isActive(group, at.getTime()));
     if (groups.length === 0) return stepOptions;
     const attachments = new Map(stepOptions.attachments ?? []);
     for (const finding of firing) {

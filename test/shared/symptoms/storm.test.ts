@@ -96,6 +96,11 @@ describe('a storm of deliveries', () => {
     }
     const elapsed = performance.now() - began;
     assert.equal(duplicates, 500, 'every redelivery is recognised');
+    assert.equal(
+      h.lines.filter((line) => /"message":"duplicate delivery acknowledged"/.test(line)).length,
+      500,
+      'and acknowledged with a line saying so',
+    );
 
     assert.equal(posts(slack).length, 1, 'one message');
     assert.equal(replies(slack).length, 0, 'no thread replies');
