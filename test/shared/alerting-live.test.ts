@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, beforeEach, describe, test } from 'node:test';
+import { beforeEach, describe, test } from 'node:test';
 import { createAlerting, RetryableDeliveryError } from '../../shared/alerting.ts';
 import { LookupError } from '../../shared/errors.ts';
 import type { LiveState } from '../../shared/gcp/ports.ts';
@@ -10,21 +10,11 @@ import type { IncidentStore } from '../../shared/incidents/store.ts';
 import type { Snapshot } from '../../shared/inventory/snapshot.ts';
 import { snapshotState } from '../../shared/live/snapshot-state.ts';
 import { createLogger } from '../../shared/log.ts';
-import { createPagerDutySender } from '../../shared/notify/pagerduty.ts';
-import { defaultRouting } from '../../shared/notify/routing.ts';
-import { createSlackSender } from '../../shared/notify/slack.ts';
-import { type FakePagerDuty, startFakePagerDuty } from '../fakes/pagerduty.ts';
-import { type FakeSlack, startFakeSlack } from '../fakes/slack.ts';
+import { actions, posts, useNotifyFakes } from '../support/notify-fakes.ts';
 import { FIXTURES } from '../support/paths.ts';
 import { loadSnapshot, ORBIT, variant } from '../support/snapshots.ts';
 
-const TOKEN = 'xoxb-1111-2222-secretsecretsecret';
-const ROUTING_KEY = 'R0UT1NGKEYR0UT1NGKEYR0UT1NGKEY12';
 const event = (name: string) => JSON.parse(readFileSync(join(FIXTURES, 'events', `${name}.json`), 'utf8'));
-const posts = (slack: FakeSlack) =>
-  slack.calls.filter((c) => c.method === 'chat.postMessage' && !c.body.thread_ts);
-const actions = (pd: FakePagerDuty) =>
-  pd.events.map((e) => (e.body as { event_action: string }).event_action);
 
 /** The organization with the cart KSA's binding removed, as live APIs show it after the removal. */
 const withoutCartBinding = () =>
@@ -36,25 +26,13 @@ const withoutCartBinding = () =>
   });
 
 describe('alerting with live state: only what live state confirms pages', () => {
-  let slack: FakeSlack;
-  let pd: FakePagerDuty;
+  const fakes = useNotifyFakes();
   let store: IncidentStore;
   let lines: string[];
   let live: Snapshot;
   let state: LiveState;
 
-  before(async () => {
-    slack = await startFakeSlack({ token: TOKEN });
-    pd = await startFakePagerDuty();
-  });
-  after(async () => {
-    await slack.stop();
-    await pd.stop();
-  });
   beforeEach(() => {
-    slack.calls.length = 0;
-    slack.messages.length = 0;
-    pd.events.length = 0;
     store = createMemoryStore();
     lines = [];
     live = withoutCartBinding();
@@ -67,11 +45,8 @@ describe('alerting with live state: only what live state confirms pages', () => 
     const logger = createLogger((line) => lines.push(line));
     return createAlerting({
       store,
-      senders: {
-        slack: createSlackSender({ token: TOKEN, apiUrl: slack.url, timeoutMs: 500, backoffMs: 10, logger }),
-        pagerduty: createPagerDutySender({ url: pd.url, timeoutMs: 500, backoffMs: 10, logger }),
-      },
-      routing: defaultRouting({ slackChannel: '#wi-alerts', pagerdutyRoutingKey: ROUTING_KEY }),
+      senders: fakes.senders(logger),
+      routing: fakes.routing,
       logger,
       live: overrides.live ?? state,
       ...(overrides.now ? { now: overrides.now } : {}),
@@ -82,8 +57,8 @@ describe('alerting with live state: only what live state confirms pages', () => 
   test('a removal live state confirms pages once, with who is hit read live', async () => {
     const result = await alerting().handle(event('gsa-binding-removed'));
     assert.equal(result.incidents[0]?.transition, 'opened');
-    assert.equal(posts(slack).length, 1);
-    assert.deepEqual(actions(pd), ['trigger']);
+    assert.equal(posts(fakes.slack).length, 1);
+    assert.deepEqual(actions(fakes.pd), ['trigger']);
     const [finding] = result.findings;
     assert.ok(finding?.workloads?.some((w) => w.namespace === 'checkout' && w.name === 'cart'));
   });
@@ -92,8 +67,8 @@ describe('alerting with live state: only what live state confirms pages', () => 
     live = loadSnapshot();
     const result = await alerting().handle(event('gsa-binding-removed'));
     assert.equal(result.outcome, 'handled');
-    assert.equal(posts(slack).length, 0);
-    assert.deepEqual(actions(pd), []);
+    assert.equal(posts(fakes.slack).length, 0);
+    assert.deepEqual(actions(fakes.pd), []);
     assert.equal((await store.listOpen()).length, 0);
     assert.ok(
       lines.some((line) => /refuted: the policy of cart@.* lets checkout\/cart act as it now/.test(line)),
@@ -109,7 +84,7 @@ describe('alerting with live state: only what live state confirms pages', () => 
     const again = { ...event('gsa-binding-removed'), insertId: 'another-entry' };
     const result = await sentinel.handle(again);
     assert.equal(result.incidents[0]?.transition, 'resolved');
-    assert.deepEqual(actions(pd), ['trigger', 'resolve']);
+    assert.deepEqual(actions(fakes.pd), ['trigger', 'resolve']);
   });
 
   test('a repair live state does not show yet leaves the incident open', async () => {
@@ -118,7 +93,7 @@ describe('alerting with live state: only what live state confirms pages', () => 
     const result = await sentinel.handle(event('gsa-binding-added'));
     assert.deepEqual(result.incidents, []);
     assert.equal((await store.listOpen()).length, 1);
-    assert.deepEqual(actions(pd), ['trigger']);
+    assert.deepEqual(actions(fakes.pd), ['trigger']);
   });
 
   test('wi-sentinel without permission to check still pages, saying so', async () => {
@@ -134,7 +109,7 @@ describe('alerting with live state: only what live state confirms pages', () => 
     };
     const result = await alerting({ live: blind }).handle(event('gsa-binding-removed'));
     assert.equal(result.incidents[0]?.transition, 'opened');
-    assert.deepEqual(actions(pd), ['trigger']);
+    assert.deepEqual(actions(fakes.pd), ['trigger']);
     assert.match(result.findings[0]?.summary ?? '', /wi-sentinel lacks iam\.serviceAccounts\.getIamPolicy/);
   });
 
@@ -154,10 +129,10 @@ describe('alerting with live state: only what live state confirms pages', () => 
     const time = Date.parse(removal.timestamp ?? removal.receiveTimestamp);
     const sentinel = alerting({ live: flaky, now: () => new Date(time + 5_000) });
     await assert.rejects(sentinel.handle(removal), RetryableDeliveryError);
-    assert.deepEqual(actions(pd), []);
+    assert.deepEqual(actions(fakes.pd), []);
     const retried = await sentinel.handle(removal);
     assert.equal(retried.incidents[0]?.transition, 'opened');
-    assert.deepEqual(actions(pd), ['trigger']);
+    assert.deepEqual(actions(fakes.pd), ['trigger']);
   });
 
   test('a node pool operation is verified when it completes, and names who started it', async () => {
@@ -166,7 +141,7 @@ describe('alerting with live state: only what live state confirms pages', () => 
     // The operation is running: live state still shows GKE_METADATA, nothing is decided yet.
     const started = await sentinel.handle(event('nodepool-gce-metadata'));
     assert.deepEqual(started.incidents, []);
-    assert.equal(posts(slack).length, 0);
+    assert.equal(posts(fakes.slack).length, 0);
     assert.ok(
       lines.some((line) => /operation started: its findings are verified when it completes/.test(line)),
     );
@@ -177,8 +152,8 @@ describe('alerting with live state: only what live state confirms pages', () => 
     const done = await sentinel.handle(event('nodepool-update-last'));
     assert.equal(done.incidents[0]?.transition, 'opened');
     assert.equal(done.findings[0]?.cause?.actor, 'deployer@orbit-prod.iam.gserviceaccount.com');
-    assert.equal(posts(slack).length, 1);
-    assert.deepEqual(actions(pd), ['trigger']);
+    assert.equal(posts(fakes.slack).length, 1);
+    assert.deepEqual(actions(fakes.pd), ['trigger']);
   });
 
   test('a deleted GSA is mapped to the KSAs it served by the last sweep’s inventory, and confirmed live', async () => {

@@ -1,60 +1,34 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, beforeEach, describe, test } from 'node:test';
+import { beforeEach, describe, test } from 'node:test';
 import { createAlerting, RetryableDeliveryError } from '../../shared/alerting.ts';
 import { createMemoryStore } from '../../shared/incidents/memory-store.ts';
 import type { IncidentStore } from '../../shared/incidents/store.ts';
 import type { Snapshot } from '../../shared/inventory/snapshot.ts';
 import { readSnapshotFile } from '../../shared/inventory/snapshot-file.ts';
 import { createLogger } from '../../shared/log.ts';
-import { createPagerDutySender } from '../../shared/notify/pagerduty.ts';
-import { defaultRouting } from '../../shared/notify/routing.ts';
-import { createSlackSender } from '../../shared/notify/slack.ts';
-import { type FakePagerDuty, startFakePagerDuty } from '../fakes/pagerduty.ts';
-import { type FakeSlack, startFakeSlack } from '../fakes/slack.ts';
+import { actions, edits, posts, ROUTING_KEY, useNotifyFakes } from '../support/notify-fakes.ts';
 import { FIXTURES } from '../support/paths.ts';
 
-const TOKEN = 'xoxb-1111-2222-secretsecretsecret';
-const ROUTING_KEY = 'R0UT1NGKEYR0UT1NGKEYR0UT1NGKEY12';
 const event = (name: string) => JSON.parse(readFileSync(join(FIXTURES, 'events', `${name}.json`), 'utf8'));
-const posts = (slack: FakeSlack) =>
-  slack.calls.filter((c) => c.method === 'chat.postMessage' && !c.body.thread_ts);
-const updates = (slack: FakeSlack) => slack.calls.filter((c) => c.method === 'chat.update');
-const actions = (pd: FakePagerDuty) =>
-  pd.events.map((e) => (e.body as { event_action: string }).event_action);
 
 describe('alerting: findings → incidents → Slack and PagerDuty through the real clients', () => {
-  let slack: FakeSlack;
-  let pd: FakePagerDuty;
+  const fakes = useNotifyFakes();
   let store: IncidentStore;
   let lines: string[];
   let snapshot: Snapshot;
   let alerting: ReturnType<typeof createAlerting>;
 
-  before(async () => {
-    slack = await startFakeSlack({ token: TOKEN });
-    pd = await startFakePagerDuty();
-  });
-  after(async () => {
-    await slack.stop();
-    await pd.stop();
-  });
   beforeEach(() => {
-    slack.calls.length = 0;
-    slack.messages.length = 0;
-    pd.events.length = 0;
     store = createMemoryStore();
     lines = [];
     snapshot = readSnapshotFile(join(FIXTURES, 'snapshot.json'));
     const logger = createLogger((line) => lines.push(line));
     alerting = createAlerting({
       store,
-      senders: {
-        slack: createSlackSender({ token: TOKEN, apiUrl: slack.url, timeoutMs: 500, backoffMs: 10, logger }),
-        pagerduty: createPagerDutySender({ url: pd.url, timeoutMs: 500, backoffMs: 10, logger }),
-      },
-      routing: defaultRouting({ slackChannel: '#wi-alerts', pagerdutyRoutingKey: ROUTING_KEY }),
+      senders: fakes.senders(logger),
+      routing: fakes.routing,
       logger,
       inventory: { current: () => snapshot, update: (next) => (snapshot = next) },
     });
@@ -66,8 +40,8 @@ describe('alerting: findings → incidents → Slack and PagerDuty through the r
     assert.equal(first.incidents[0]?.transition, 'opened');
     assert.equal((await alerting.handle(removal)).outcome, 'duplicate');
     assert.equal((await alerting.handle(removal)).outcome, 'duplicate');
-    assert.equal(posts(slack).length, 1);
-    assert.deepEqual(actions(pd), ['trigger']);
+    assert.equal(posts(fakes.slack).length, 1);
+    assert.deepEqual(actions(fakes.pd), ['trigger']);
     assert.equal((await store.listOpen()).length, 1);
   });
 
@@ -75,49 +49,49 @@ describe('alerting: findings → incidents → Slack and PagerDuty through the r
     await alerting.handle(event('gsa-binding-removed'));
     const result = await alerting.handle(event('gsa-binding-added'));
     assert.equal(result.incidents[0]?.transition, 'resolved');
-    assert.equal(posts(slack).length, 1);
-    const [update] = updates(slack);
+    assert.equal(posts(fakes.slack).length, 1);
+    const [update] = edits(fakes.slack);
     assert.ok(update);
-    assert.equal(update.body.ts, posts(slack)[0] && slack.messages[0]?.ts);
-    assert.equal(slack.calls.filter((c) => c.body.thread_ts).length, 1, 'one thread reply');
-    assert.deepEqual(actions(pd), ['trigger', 'resolve']);
-    const keys = pd.events.map((e) => (e.body as { dedup_key: string }).dedup_key);
+    assert.equal(update.body.ts, posts(fakes.slack)[0] && fakes.slack.messages[0]?.ts);
+    assert.equal(fakes.slack.calls.filter((c) => c.body.thread_ts).length, 1, 'one thread reply');
+    assert.deepEqual(actions(fakes.pd), ['trigger', 'resolve']);
+    const keys = fakes.pd.events.map((e) => (e.body as { dedup_key: string }).dedup_key);
     assert.equal(keys[0], keys[1]);
     assert.equal((await store.listOpen()).length, 0);
   });
 
   test('Slack fails with 500s, PagerDuty succeeds: the redelivery retries Slack only', async () => {
-    slack.script({ status: 500 }, { status: 500 }, { status: 500 });
+    fakes.slack.script({ status: 500 }, { status: 500 }, { status: 500 });
     const removal = event('gsa-binding-removed');
     await assert.rejects(alerting.handle(removal), RetryableDeliveryError);
-    assert.deepEqual(actions(pd), ['trigger']);
+    assert.deepEqual(actions(fakes.pd), ['trigger']);
     const again = await alerting.handle(removal);
     assert.equal(again.outcome, 'handled');
-    assert.deepEqual(actions(pd), ['trigger'], 'PagerDuty is not told twice');
-    assert.equal(slack.messages.length, 1);
+    assert.deepEqual(actions(fakes.pd), ['trigger'], 'PagerDuty is not told twice');
+    assert.equal(fakes.slack.messages.length, 1);
     assert.equal((await alerting.handle(removal)).outcome, 'duplicate');
   });
 
   test('429 with Retry-After is honoured within the bounds', async () => {
-    slack.script({ status: 429, retryAfter: 0 });
+    fakes.slack.script({ status: 429, retryAfter: 0 });
     await alerting.handle(event('gsa-binding-removed'));
-    assert.equal(slack.messages.length, 1);
+    assert.equal(fakes.slack.messages.length, 1);
   });
 
   test('ok:false from Slack is permanent: logged with the reason, acknowledged, not retried', async () => {
-    slack.script({ error: 'channel_not_found' });
+    fakes.slack.script({ error: 'channel_not_found' });
     const removal = event('gsa-binding-removed');
     const result = await alerting.handle(removal);
     assert.equal(result.outcome, 'handled');
-    assert.equal(posts(slack).length, 1);
+    assert.equal(posts(fakes.slack).length, 1);
     assert.ok(lines.some((line) => /notification failed permanently: slack: .*channel_not_found/.test(line)));
     assert.equal((await alerting.handle(removal)).outcome, 'duplicate');
-    assert.equal(posts(slack).length, 1);
+    assert.equal(posts(fakes.slack).length, 1);
   });
 
   test('no secret in any log line', async () => {
-    slack.script({ status: 500 }, { status: 500 }, { status: 500 });
-    pd.script({ status: 400 });
+    fakes.slack.script({ status: 500 }, { status: 500 }, { status: 500 });
+    fakes.pd.script({ status: 400 });
     await assert.rejects(alerting.handle(event('gsa-binding-removed')));
     assert.ok(lines.length > 0);
     for (const line of lines) {
@@ -137,7 +111,7 @@ describe('alerting: findings → incidents → Slack and PagerDuty through the r
     const result = await alerting.handle('{"message": {"data": "@@@"}}');
     assert.equal(result.outcome, 'invalid');
     assert.match(result.reason ?? '', /not base64/);
-    assert.equal(slack.calls.length, 0);
+    assert.equal(fakes.slack.calls.length, 0);
   });
 
   test('a silenced incident is recorded, not sent', async () => {
@@ -151,8 +125,8 @@ describe('alerting: findings → incidents → Slack and PagerDuty through the r
     });
     const result = await alerting.handle(event('gsa-binding-removed'));
     assert.equal(result.incidents[0]?.incident.silencedBy, 'sil-1');
-    assert.equal(slack.calls.length, 0);
-    assert.equal(pd.events.length, 0);
+    assert.equal(fakes.slack.calls.length, 0);
+    assert.equal(fakes.pd.events.length, 0);
   });
 
   test('a GKE operation: the first entry pages with its actor, the last confirms without news', async () => {
@@ -165,9 +139,9 @@ describe('alerting: findings → incidents → Slack and PagerDuty through the r
     const last = await alerting.handle(event('nodepool-update-last'));
     assert.equal(last.outcome, 'handled');
     assert.equal(last.incidents[0]?.transition, undefined, 'no new transition');
-    assert.equal(posts(slack).length, 1);
-    assert.equal(updates(slack).length, 0);
-    assert.deepEqual(actions(pd), ['trigger']);
+    assert.equal(posts(fakes.slack).length, 1);
+    assert.equal(edits(fakes.slack).length, 0);
+    assert.deepEqual(actions(fakes.pd), ['trigger']);
   });
 
   test('a GKE operation whose last entry failed never happened: the incident resolves', async () => {
@@ -181,7 +155,7 @@ describe('alerting: findings → incidents → Slack and PagerDuty through the r
       result.incidents[0]?.incident.resolution?.summary ?? '',
       /operation that would have broken this failed/,
     );
-    assert.deepEqual(actions(pd), ['trigger', 'resolve']);
+    assert.deepEqual(actions(fakes.pd), ['trigger', 'resolve']);
   });
 
   test('irrelevant entries never touch the store', async () => {
@@ -195,7 +169,7 @@ describe('alerting: findings → incidents → Slack and PagerDuty through the r
     const quiet = createAlerting({
       store: spy,
       senders: {},
-      routing: defaultRouting({}),
+      routing: fakes.routing,
       logger: { log() {} },
     });
     assert.equal((await quiet.handle(event('ksa-token-create'))).outcome, 'ignored');
@@ -214,8 +188,8 @@ describe('alerting: findings → incidents → Slack and PagerDuty through the r
         assert.equal((await alerting.handle(removal)).outcome, 'duplicate');
       }
     }
-    assert.equal(posts(slack).length, 1);
-    assert.deepEqual(actions(pd), ['trigger']);
+    assert.equal(posts(fakes.slack).length, 1);
+    assert.deepEqual(actions(fakes.pd), ['trigger']);
   });
 
   test('two changes to one incident at once: one post, then an edit', async () => {
@@ -225,21 +199,25 @@ describe('alerting: findings → incidents → Slack and PagerDuty through the r
     for (const [index, settled] of both.entries()) {
       if (settled.status === 'rejected') await alerting.handle(index === 0 ? removal : again);
     }
-    assert.equal(posts(slack).length, 1);
-    assert.equal(updates(slack).length, 1, 'the second change edits the message the first posted');
-    assert.deepEqual(actions(pd), ['trigger', 'trigger']);
+    assert.equal(posts(fakes.slack).length, 1);
+    assert.equal(edits(fakes.slack).length, 1, 'the second change edits the message the first posted');
+    assert.deepEqual(actions(fakes.pd), ['trigger', 'trigger']);
   });
 
   test('a break redelivered after its repair opens nothing', async () => {
-    slack.script({ status: 500 }, { status: 500 }, { status: 500 });
+    fakes.slack.script({ status: 500 }, { status: 500 }, { status: 500 });
     const removal = event('gsa-binding-removed');
     await assert.rejects(alerting.handle(removal), RetryableDeliveryError);
     assert.equal((await alerting.handle(event('gsa-binding-added'))).incidents[0]?.transition, 'resolved');
     const redelivered = await alerting.handle(removal);
     assert.equal(redelivered.incidents[0]?.transition, undefined, 'no new incident');
     assert.deepEqual(await store.listOpen(), []);
-    assert.deepEqual(actions(pd), ['trigger', 'resolve']);
-    assert.equal(slack.messages.length, 0, 'Slack never heard of it: nothing to say once it is repaired');
+    assert.deepEqual(actions(fakes.pd), ['trigger', 'resolve']);
+    assert.equal(
+      fakes.slack.messages.length,
+      0,
+      'Slack never heard of it: nothing to say once it is repaired',
+    );
   });
 
   test('changes handled at once all reach the simulated organization', async () => {

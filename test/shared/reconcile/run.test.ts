@@ -1,23 +1,17 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, beforeEach, describe, test } from 'node:test';
+import { beforeEach, describe, test } from 'node:test';
 import { createAlerting } from '../../../shared/alerting.ts';
 import { createMemoryStore } from '../../../shared/incidents/memory-store.ts';
 import type { IncidentStore } from '../../../shared/incidents/store.ts';
 import type { Snapshot } from '../../../shared/inventory/snapshot.ts';
 import { createLogger } from '../../../shared/log.ts';
-import { createPagerDutySender } from '../../../shared/notify/pagerduty.ts';
-import { defaultRouting } from '../../../shared/notify/routing.ts';
-import { createSlackSender } from '../../../shared/notify/slack.ts';
 import { runSweep, type SweepProblem } from '../../../shared/reconcile/run.ts';
-import { type FakePagerDuty, startFakePagerDuty } from '../../fakes/pagerduty.ts';
-import { type FakeSlack, startFakeSlack } from '../../fakes/slack.ts';
+import { actions, posts, ROUTING_KEY, SLACK_TOKEN, useNotifyFakes } from '../../support/notify-fakes.ts';
 import { FIXTURES } from '../../support/paths.ts';
 import { clusterOf, ORBIT, variant } from '../../support/snapshots.ts';
 
-const TOKEN = 'xoxb-3333-4444-sweepsweepsweep';
-const ROUTING_KEY = 'SWEEPR0UT1NGKEYSWEEPR0UT1NGKEY12';
 const AT = new Date('2026-11-29T06:00:00.000Z');
 const event = (name: string) => JSON.parse(readFileSync(join(FIXTURES, 'events', `${name}.json`), 'utf8'));
 const CART_BINDING = `binding-missing/orbit-prod/${ORBIT.cart}/orbit-prod.svc.id.goog/checkout/cart`;
@@ -36,42 +30,22 @@ const highmemOnGce = () =>
     if (highmem) highmem.workloadMetadataMode = 'GCE_METADATA';
   });
 
-const posts = (slack: FakeSlack) =>
-  slack.calls.filter((c) => c.method === 'chat.postMessage' && !c.body.thread_ts);
-const actions = (pd: FakePagerDuty) =>
-  pd.events.map((e) => (e.body as { event_action: string }).event_action);
-
 describe('runSweep: the sweep applied through incidents, Slack and PagerDuty', () => {
-  let slack: FakeSlack;
-  let pd: FakePagerDuty;
+  const fakes = useNotifyFakes();
   let store: IncidentStore;
   let lines: string[];
   let organization: Snapshot;
   let alerting: ReturnType<typeof createAlerting>;
 
-  before(async () => {
-    slack = await startFakeSlack({ token: TOKEN });
-    pd = await startFakePagerDuty();
-  });
-  after(async () => {
-    await slack.stop();
-    await pd.stop();
-  });
   beforeEach(() => {
-    slack.calls.length = 0;
-    slack.messages.length = 0;
-    pd.events.length = 0;
     store = createMemoryStore();
     lines = [];
     organization = healthy();
     const logger = createLogger((line) => lines.push(line));
     alerting = createAlerting({
       store,
-      senders: {
-        slack: createSlackSender({ token: TOKEN, apiUrl: slack.url, timeoutMs: 500, backoffMs: 10, logger }),
-        pagerduty: createPagerDutySender({ url: pd.url, timeoutMs: 500, backoffMs: 10, logger }),
-      },
-      routing: defaultRouting({ slackChannel: '#wi-alerts', pagerdutyRoutingKey: ROUTING_KEY }),
+      senders: fakes.senders(logger),
+      routing: fakes.routing,
       logger,
       inventory: { current: () => organization, update: (next) => (organization = next) },
     });
@@ -94,7 +68,7 @@ describe('runSweep: the sweep applied through incidents, Slack and PagerDuty', (
   test('an incident an event opened, found healthy by the sweep: resolved, told once', async () => {
     const opened = await alerting.handle(event('gsa-binding-removed'));
     assert.equal(opened.incidents[0]?.transition, 'opened');
-    assert.deepEqual(actions(pd), ['trigger']);
+    assert.deepEqual(actions(fakes.pd), ['trigger']);
 
     const report = await sweepOf(healthy());
     assert.deepEqual(report.findings, []);
@@ -103,9 +77,9 @@ describe('runSweep: the sweep applied through incidents, Slack and PagerDuty', (
       [CART_BINDING],
     );
     assert.equal(report.counts.closed, 1);
-    assert.deepEqual(actions(pd), ['trigger', 'resolve']);
-    assert.equal(posts(slack).length, 1, 'the same message, edited');
-    assert.match(slack.messages[0]?.text ?? '', /resolved/i);
+    assert.deepEqual(actions(fakes.pd), ['trigger', 'resolve']);
+    assert.equal(posts(fakes.slack).length, 1, 'the same message, edited');
+    assert.match(fakes.slack.messages[0]?.text ?? '', /resolved/i);
     const incident = await store.current(CART_BINDING);
     assert.equal(incident?.status, 'resolved');
     assert.match(
@@ -117,7 +91,7 @@ describe('runSweep: the sweep applied through incidents, Slack and PagerDuty', (
 
   test('a sweep confirming an open incident sends nothing', async () => {
     await alerting.handle(event('gsa-binding-removed'));
-    const calls = slack.calls.length;
+    const calls = fakes.slack.calls.length;
     // The organization as the event left it: the binding is still missing.
     const report = await sweepOf(organization);
     assert.deepEqual(
@@ -132,8 +106,8 @@ describe('runSweep: the sweep applied through incidents, Slack and PagerDuty', (
       closed: 0,
       notifications: 0,
     });
-    assert.equal(slack.calls.length, calls, 'no Slack call');
-    assert.deepEqual(actions(pd), ['trigger'], 'no second page');
+    assert.equal(fakes.slack.calls.length, calls, 'no Slack call');
+    assert.deepEqual(actions(fakes.pd), ['trigger'], 'no second page');
     assert.equal((await store.listOpen()).length, 1);
   });
 
@@ -147,9 +121,9 @@ describe('runSweep: the sweep applied through incidents, Slack and PagerDuty', (
     assert.equal(first.counts.notifications, 2, 'Slack and PagerDuty');
     const second = await sweepOf(highmemOnGce(), { runId: 'run-2' });
     assert.equal(second.counts.opened + second.counts.updated + second.counts.notifications, 0);
-    assert.deepEqual(actions(pd), ['trigger']);
-    assert.equal(posts(slack).length, 1);
-    assert.equal(slack.calls.length, 1, 'one post, nothing after it');
+    assert.deepEqual(actions(fakes.pd), ['trigger']);
+    assert.equal(posts(fakes.slack).length, 1);
+    assert.equal(fakes.slack.calls.length, 1, 'one post, nothing after it');
     const [incident] = await store.listOpen();
     assert.deepEqual(incident?.entries, ['sweep:run-1'], 'the second run added nothing');
   });
@@ -158,7 +132,7 @@ describe('runSweep: the sweep applied through incidents, Slack and PagerDuty', (
     await sweepOf(highmemOnGce(), { runId: 'run-1' });
     const again = await sweepOf(highmemOnGce(), { runId: 'run-1' });
     assert.equal(again.counts.notifications, 0);
-    assert.deepEqual(actions(pd), ['trigger']);
+    assert.deepEqual(actions(fakes.pd), ['trigger']);
   });
 
   test('repaired after a sweep opened it: the next sweep resolves it, PagerDuty resolves once', async () => {
@@ -169,7 +143,7 @@ describe('runSweep: the sweep applied through incidents, Slack and PagerDuty', (
       [HIGHMEM],
     );
     await sweepOf(healthy(), { runId: 'run-3' });
-    assert.deepEqual(actions(pd), ['trigger', 'resolve']);
+    assert.deepEqual(actions(fakes.pd), ['trigger', 'resolve']);
   });
 
   test('broken again after a sweep resolved it: a new incident, paged again', async () => {
@@ -177,7 +151,7 @@ describe('runSweep: the sweep applied through incidents, Slack and PagerDuty', (
     await sweepOf(healthy(), { runId: 'run-2' });
     const report = await sweepOf(highmemOnGce(), { runId: 'run-3' });
     assert.equal(report.counts.opened, 1);
-    assert.deepEqual(actions(pd), ['trigger', 'resolve', 'trigger']);
+    assert.deepEqual(actions(fakes.pd), ['trigger', 'resolve', 'trigger']);
   });
 
   test('hygiene drift is told on Slack, never paged', async () => {
@@ -190,14 +164,14 @@ describe('runSweep: the sweep applied through incidents, Slack and PagerDuty', (
     });
     const report = await sweepOf(shared);
     assert.deepEqual(report.counts.byKind, { 'gsa-shared': 1 });
-    assert.equal(posts(slack).length, 1);
-    assert.deepEqual(actions(pd), []);
+    assert.equal(posts(fakes.slack).length, 1);
+    assert.deepEqual(actions(fakes.pd), []);
   });
 
   test('a dry run reads the open incidents and changes nothing', async () => {
     await alerting.handle(event('gsa-binding-removed'));
     const before = JSON.stringify(await store.listOpen());
-    const calls = slack.calls.length;
+    const calls = fakes.slack.calls.length;
     const report = await sweepOf(highmemOnGce(), { dryRun: true });
     assert.equal(report.dryRun, true);
     assert.deepEqual(
@@ -210,8 +184,8 @@ describe('runSweep: the sweep applied through incidents, Slack and PagerDuty', (
     );
     assert.deepEqual(report.incidents, []);
     assert.equal(JSON.stringify(await store.listOpen()), before);
-    assert.equal(slack.calls.length, calls);
-    assert.deepEqual(actions(pd), ['trigger']);
+    assert.equal(fakes.slack.calls.length, calls);
+    assert.deepEqual(actions(fakes.pd), ['trigger']);
     assert.ok(lines.some((line) => line.includes('dry run: nothing applied')));
   });
 
@@ -257,7 +231,7 @@ describe('runSweep: the sweep applied through incidents, Slack and PagerDuty', (
     assert.deepEqual(report.projects, [ORBIT.project]);
     assert.equal(report.runId, AT.toISOString());
     const text = `${JSON.stringify(report.counts)}${lines.join('\n')}`;
-    assert.ok(!text.includes(TOKEN) && !text.includes(ROUTING_KEY));
+    assert.ok(!text.includes(SLACK_TOKEN) && !text.includes(ROUTING_KEY));
     assert.ok(
       lines.some((line) =>
         line.includes('swept 1 project (orbit-prod): 1 broken link, 0 incidents found healthy'),
