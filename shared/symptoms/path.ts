@@ -92,7 +92,7 @@ export interface SymptomDeps {
 /** `"type": "k8s_container"` in any JSON spacing: a container entry, told from its raw text. */
 const CONTAINER_TYPE = /"type"\s*:\s*"k8s_container"/;
 
-/** Kinds whose incidents never carry symptom evidence of others. */
+/** Kinds that never take other groups' evidence when they open (a symptom incident has its own). */
 const NO_EVIDENCE: readonly string[] = ['sentinel-degraded', ...SYMPTOM_FINDING_KINDS];
 
 type Route =
@@ -401,7 +401,8 @@ export function createSymptoms(deps: SymptomDeps) {
       changeDeps,
       fingerprint,
       (incident) => {
-        if (NO_EVIDENCE.includes(incident.kind) && incident.kind !== 'wi-auth-failures') return undefined;
+        // wi-sentinel's own incidents are about its sink and permissions, never workloads.
+        if (incident.kind === 'sentinel-degraded') return undefined;
         if (incident.status === 'resolved') {
           const resolvedAt = Date.parse(incident.resolvedAt ?? '');
           if (!(at.getTime() - resolvedAt <= options.afterRepairMs)) return undefined;
