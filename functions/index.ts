@@ -1,26 +1,16 @@
 // Cloud Functions entry: registers each function by name with functions-framework. Thin on purpose:
 // configuration and wiring here, logic in shared/. Loading this file loads no Google client library.
 import { cloudEvent, http } from '@google-cloud/functions-framework';
-import { createAlerting } from '../shared/alerting.ts';
 import { loadConfig } from '../shared/config.ts';
 import { liveStateFromConfig } from '../shared/gcp/live.ts';
-import {
-  ownIdentity,
-  selfCheckPortsFromConfig,
-  selfCheckTargetFromConfig,
-} from '../shared/gcp/self-check-adapters.ts';
 import { lastKnownInventory } from '../shared/inventory/last-known.ts';
 import type { Snapshot } from '../shared/inventory/snapshot.ts';
 import { readSnapshotFile } from '../shared/inventory/snapshot-file.ts';
 import { snapshotState } from '../shared/live/snapshot-state.ts';
 import { createLogger } from '../shared/log.ts';
-import { liveInventory } from '../shared/reconcile/live-inventory.ts';
-import { runSelfChecks } from '../shared/reconcile/self-checks.ts';
 import { routingFromConfig, sendersFromConfig, storeFromConfig } from '../shared/wiring.ts';
 import { createAuditEventsHandler } from './audit-events.ts';
-import { createReconcileHandler } from './reconcile.ts';
-import { wiCommandsFromConfig } from './wi-commands.ts';
-import { wiStatusFromConfig } from './wi-status.ts';
+import { lazily } from './lazy.ts';
 
 // A bad environment, routing file or snapshot stops start-up here, with a message naming what is wrong.
 const config = loadConfig();
@@ -57,30 +47,44 @@ cloudEvent(
 const projects = config.WI_PROJECTS ?? (config.GOOGLE_CLOUD_PROJECT ? [config.GOOGLE_CLOUD_PROJECT] : []);
 cloudEvent(
   'reconcile',
-  createReconcileHandler({
-    alerting: createAlerting(alertingDeps),
-    store,
-    logger,
-    inventory: snapshot
-      ? async () => ({ snapshot: snapshot as Snapshot, problems: [] })
-      : liveInventory(live, projects),
-    ...(snapshot
-      ? {}
-      : {
-          selfChecks: async () =>
-            runSelfChecks(selfCheckPortsFromConfig(config), {
-              target: selfCheckTargetFromConfig(config, await ownIdentity(config)),
-              store,
-              logger,
-            }),
-        }),
+  lazily(async () => {
+    const [{ createReconcileHandler }, { createAlerting }, { liveInventory }, selfChecks] = await Promise.all(
+      [
+        import('./reconcile.ts'),
+        import('../shared/alerting.ts'),
+        import('../shared/reconcile/live-inventory.ts'),
+        import('./self-checks.ts'),
+      ],
+    );
+    return createReconcileHandler({
+      alerting: createAlerting(alertingDeps),
+      store,
+      logger,
+      inventory: snapshot
+        ? async () => ({ snapshot: snapshot as Snapshot, problems: [] })
+        : liveInventory(live, projects),
+      ...(snapshot ? {} : { selfChecks: () => selfChecks.runFromConfig(config, { store, logger }) }),
+    });
   }),
 );
 
 // /wi-status: wiStatus answers from stored state and hands what takes longer to wiCommands.
 const inventory = async () => snapshot ?? (await lastKnown());
-http('wiStatus', wiStatusFromConfig(config, { store, inventory, logger }));
+http(
+  'wiStatus',
+  lazily(async () =>
+    (await import('./wi-status.ts')).wiStatusFromConfig(config, { store, inventory, logger }),
+  ),
+);
 cloudEvent(
   'wiCommands',
-  wiCommandsFromConfig(config, { store, inventory, live, simulated: snapshot !== undefined, logger }),
+  lazily(async () =>
+    (await import('./wi-commands.ts')).wiCommandsFromConfig(config, {
+      store,
+      inventory,
+      live,
+      simulated: snapshot !== undefined,
+      logger,
+    }),
+  ),
 );

@@ -1,0 +1,22 @@
+import type { Config } from '../shared/config.ts';
+import type { Finding } from '../shared/detect/finding.ts';
+import {
+  ownIdentity,
+  selfCheckPortsFromConfig,
+  selfCheckTargetFromConfig,
+} from '../shared/gcp/self-check-adapters.ts';
+import type { IncidentStore } from '../shared/incidents/store.ts';
+import type { Logger } from '../shared/log.ts';
+import { runSelfChecks } from '../shared/reconcile/self-checks.ts';
+
+/** The sweep's self-checks as the environment configures them (sink, topic, projects, identity). */
+export async function runFromConfig(
+  config: Config,
+  { store, logger }: { store: IncidentStore; logger: Logger },
+): Promise<Finding[]> {
+  return runSelfChecks(selfCheckPortsFromConfig(config), {
+    target: selfCheckTargetFromConfig(config, await ownIdentity(config)),
+    store,
+    logger,
+  });
+}
