@@ -10,6 +10,8 @@ import type { IncidentStore } from '../../shared/incidents/store.ts';
 import { parseSnapshot, type Snapshot } from '../../shared/inventory/snapshot.ts';
 import { createLogger } from '../../shared/log.ts';
 import { findingsOf } from '../../shared/reconcile/self-checks.ts';
+import { DEFAULT_SYMPTOM_OPTIONS } from '../../shared/symptoms/group.ts';
+import { failureDelivery, harness, TEXT } from '../shared/symptoms/support.ts';
 import { type FunctionServer, startFunction } from '../support/function-server.ts';
 import { actions, posts, useNotifyFakes } from '../support/notify-fakes.ts';
 import { FIXTURES } from '../support/paths.ts';
@@ -117,6 +119,41 @@ describe('reconcile: the scheduled sweep', () => {
       4,
       'three failed attempts, then one',
     );
+  });
+});
+
+describe('reconcile resolves credential-failure incidents gone quiet', () => {
+  const fakes = useNotifyFakes();
+
+  test('after the quiet window, the sweep resolves the wi-auth-failures incident the failures opened', async () => {
+    const start = Date.parse('2026-11-28T10:02:00Z');
+    const h = harness({ slack: fakes.slack, pd: fakes.pd }, start);
+    const fingerprint = 'wi-auth-failures/orbit-prod/europe-west4/core-1/search/indexer';
+    for (const seconds of [0, 60, 150]) {
+      const at = start + seconds * 1000;
+      h.clock.set(at + 2_000);
+      await h.alerting.handle(
+        failureDelivery({
+          namespace: 'search',
+          pod: 'indexer-x7',
+          node: 'gke-core-1-spot-0b7d41c2-m2zt',
+          at,
+          text: TEXT.pythonDenied,
+        }),
+      );
+    }
+    assert.equal((await h.store.current(fingerprint))?.status, 'open');
+    const sweep = createReconcileHandler({
+      alerting: h.alerting,
+      store: h.store,
+      inventory: async () => ({ snapshot: h.snapshot(), problems: [] }),
+      logger: createLogger(() => {}),
+      now: h.clock.now,
+    });
+    h.clock.set(start + 150_000 + DEFAULT_SYMPTOM_OPTIONS.window.quietMs + 1_000);
+    await sweep(tick('run-quiet'));
+    assert.equal((await h.store.current(fingerprint))?.status, 'resolved');
+    assert.equal(actions(fakes.pd).at(-1), 'resolve');
   });
 });
 
