@@ -2,7 +2,7 @@ import type { Incident, NotificationState, Silence } from '../incidents/incident
 import { activeSilence } from '../incidents/silences.ts';
 import { NotifyError } from './errors.ts';
 import { destinationKey } from './routing.ts';
-import type { Destination, Senders } from './types.ts';
+import type { DeliveryTransition, Destination, Senders } from './types.ts';
 
 /**
  * Tells each destination what it has not been told of the incident yet. Each destination's progress
@@ -115,7 +115,7 @@ export async function deliver(
         report.notifications[key] = { ...state, seq: incident.seq };
         return;
       }
-      const transition = incident.status === 'resolved' ? 'resolved' : state.seq === 0 ? 'opened' : 'updated';
+      const transition = transitionFor(incident, state.seq);
       try {
         const next: NotificationState = { seq: incident.seq };
         if (destination.type === 'slack') {
@@ -145,4 +145,14 @@ export async function deliver(
     }),
   );
   return report;
+}
+
+/**
+ * What a destination last told at `told` is owed now: `refreshed` when no transition was recorded
+ * since (the incident's evidence changed, not its state), else the incident's state.
+ */
+export function transitionFor(incident: Incident, told: number): DeliveryTransition {
+  if (told > 0 && !incident.transitions.some((t) => t.seq > told)) return 'refreshed';
+  if (incident.status === 'resolved') return 'resolved';
+  return told === 0 ? 'opened' : 'updated';
 }

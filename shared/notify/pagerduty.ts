@@ -52,7 +52,10 @@ export function parseRetryAfter(value: string | null | undefined, now = Date.now
   return Number.isNaN(at) ? undefined : Math.max(0, at - now);
 }
 
-/** The transition decides the action: a resolved incident resolves the alert, the rest (re)trigger it. */
+/**
+ * The transition decides the action: a resolved incident resolves the alert, the rest (re)trigger it
+ * (a refresh triggers under the same dedup_key: the open alert's details change, no new incident).
+ */
 export function actionFor(transition: Delivery['transition']): PagerDutyAction {
   return transition === 'resolved' ? 'resolve' : 'trigger';
 }
@@ -113,6 +116,8 @@ export function createPagerDutySender({
       if (routingKey.trim() === '') {
         throw new NotifyError('pagerduty', 'no routing key configured', { retryable: false });
       }
+      // Fresh evidence on a resolved incident is Slack's to show: a trigger would reopen the alert.
+      if (delivery.transition === 'refreshed' && delivery.incident.status === 'resolved') return;
       const event = toPagerDutyEvent(delivery.incident, routingKey, actionFor(delivery.transition));
       const body = JSON.stringify(event);
       const deadline = performance.now() + budgetMs;

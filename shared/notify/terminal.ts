@@ -1,14 +1,19 @@
-import type { Incident, TransitionType } from '../incidents/incident.ts';
-import type { Delivery, PagerDutySender, SlackSender } from './types.ts';
+import type { Incident } from '../incidents/incident.ts';
+import type { Delivery, DeliveryTransition, PagerDutySender, SlackSender } from './types.ts';
 
 /**
  * Notifications shown in a terminal instead of sent: what `replay` and `demo` print when no Slack
  * token or PagerDuty key is configured. Rendering is pure; the senders only write lines.
  */
-const MARK: Record<TransitionType, string> = { opened: '🔴', updated: '🟠', resolved: '🟢' };
+const MARK: Record<DeliveryTransition, string> = {
+  opened: '🔴',
+  updated: '🟠',
+  resolved: '🟢',
+  refreshed: '🔁',
+};
 const MAX_LIST = 6;
 
-export function renderIncidentText(incident: Incident, transition: TransitionType): string {
+export function renderIncidentText(incident: Incident, transition: DeliveryTransition): string {
   const f = incident.finding;
   const lines = [`${MARK[transition]} ${incident.severity.toUpperCase()} ${incident.kind} · ${transition}`];
   if (transition === 'resolved') {
@@ -62,8 +67,9 @@ export function createTerminalSlack(write: (text: string) => void): SlackSender 
 export function createTerminalPagerDuty(write: (text: string) => void): PagerDutySender {
   return {
     async send(_routingKey: string, delivery: Delivery) {
-      const action = delivery.transition === 'resolved' ? 'resolve' : 'trigger';
       const { incident } = delivery;
+      if (delivery.transition === 'refreshed' && incident.status === 'resolved') return;
+      const action = delivery.transition === 'resolved' ? 'resolve' : 'trigger';
       write(
         `[PagerDuty] ${action} ${incident.severity} ${incident.kind}: ${incident.finding.summary.slice(0, 160)}\n`,
       );

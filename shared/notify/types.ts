@@ -3,10 +3,17 @@ import type { Incident, TransitionType } from '../incidents/incident.ts';
 /** Where an incident is told: a Slack channel, a PagerDuty service (by its Events API v2 routing key). */
 export type Destination = { type: 'slack'; channel: string } | { type: 'pagerduty'; routingKey: string };
 
-/** What a sender is asked to deliver: the incident as it is now, and the transition that prompts it. */
+/**
+ * What prompts a delivery: an incident transition, or `refreshed` when only what the incident shows
+ * changed (fresh evidence, an explanation found) since the destination was last told: the standing
+ * message is edited, nobody is paged again, and a resolved PagerDuty alert stays resolved.
+ */
+export type DeliveryTransition = TransitionType | 'refreshed';
+
+/** What a sender is asked to deliver: the incident as it is now, and what prompts it. */
 export interface Delivery {
   incident: Incident;
-  transition: TransitionType;
+  transition: DeliveryTransition;
   /** The Slack message already standing for the incident in this destination, if any. */
   slack?: { channel: string; ts: string };
 }

@@ -11,7 +11,7 @@ import type { Senders } from '../notify/types.ts';
  * transaction changes the incident and claims the destinations, they are told, the outcome is settled.
  *
  * A refresh that changes only evidence is no news: `seq` moves (so every destination is owed the
- * edit) but no transition is recorded, and the senders are asked for an edit, not a page: Slack's
+ * edit) but no transition is recorded, so deliver asks the senders for a `refreshed` delivery: Slack's
  * message is edited in place without a thread reply, PagerDuty's alert is triggered again under the
  * same dedup_key (its details change, no new incident), and a resolved alert is left resolved.
  */
@@ -31,54 +31,6 @@ export interface Changed {
   sent: string[];
   permanent: Error[];
   retryable: Error[];
-}
-
-/**
- * Destination states before this delivery: whether every change it is owed is an evidence refresh
- * (no recorded transition after what it was last told).
- */
-function refreshOnly(incident: Incident, key: string): boolean {
-  const told = incident.notifications[key]?.seq ?? 0;
-  return told > 0 && !incident.transitions.some((t) => t.seq > told);
-}
-
-/**
- * The senders, asking for an edit where only evidence changed. `transition: 'opened'` with the
- * standing message is what makes the Slack sender edit without a thread reply, and the PagerDuty
- * sender trigger (an update under the same dedup_key).
- */
-export function refreshSenders(senders: Senders, incident: Incident): Senders {
-  const slack = senders.slack;
-  const pagerduty = senders.pagerduty;
-  return {
-    ...(slack
-      ? {
-          slack: {
-            send: (channel, delivery) =>
-              slack.send(
-                channel,
-                refreshOnly(incident, destinationKey({ type: 'slack', channel }))
-                  ? { ...delivery, transition: 'opened' }
-                  : delivery,
-              ),
-          },
-        }
-      : {}),
-    ...(pagerduty
-      ? {
-          pagerduty: {
-            async send(routingKey, delivery) {
-              if (!refreshOnly(incident, destinationKey({ type: 'pagerduty', routingKey }))) {
-                return pagerduty.send(routingKey, delivery);
-              }
-              // A trigger would reopen a resolved alert: failures after a repair are Slack's to show.
-              if (delivery.incident.status === 'resolved') return;
-              return pagerduty.send(routingKey, { ...delivery, transition: 'opened' });
-            },
-          },
-        }
-      : {}),
-  };
 }
 
 export async function changeIncident(
@@ -110,7 +62,7 @@ export async function changeIncident(
   if (mine.length === 0)
     return { incident, changed: stepped.changed, sent: [], permanent: [], retryable: [] };
   const claimed = route(incident.finding, deps.routing).filter((d) => mine.includes(destinationKey(d)));
-  const report = await deliver(incident, claimed, refreshSenders(deps.senders, incident), {
+  const report = await deliver(incident, claimed, deps.senders, {
     silences,
     now: at,
   });

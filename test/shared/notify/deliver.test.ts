@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { Incident } from '../../../shared/incidents/incident.ts';
 import { step } from '../../../shared/incidents/lifecycle.ts';
-import { deliver } from '../../../shared/notify/deliver.ts';
+import { deliver, transitionFor } from '../../../shared/notify/deliver.ts';
 import { NotifyError } from '../../../shared/notify/errors.ts';
 import { destinationKey } from '../../../shared/notify/routing.ts';
 import type { Delivery, Destination, Senders } from '../../../shared/notify/types.ts';
@@ -148,5 +148,26 @@ describe('deliver', () => {
     const after = await deliver(resolved, [slack, pd], senders, { now: new Date('2026-11-22T00:00:00Z') });
     assert.deepEqual(calls, []);
     assert.equal(after.notifications[destinationKey(slack)]?.seq, 2);
+  });
+});
+
+describe('transitionFor: what a destination is owed', () => {
+  const t0 = new Date('2026-11-20T09:00:05Z');
+  const opened = step(undefined, bindingFinding(), 'e-1', t0).next as Incident;
+
+  test('opened when never told, updated after a new transition, resolved once resolved', () => {
+    assert.equal(transitionFor(opened, 0), 'opened');
+    const more = step(opened, bindingFinding({ cause: { method: 'm', actor: 'bob@example.org' } }), 'e-2', t0)
+      .next as Incident;
+    assert.equal(transitionFor(more, 1), 'updated');
+    const resolved = step(more, resolvedOf(bindingFinding()), 'e-3', t0).next as Incident;
+    assert.equal(transitionFor(resolved, 2), 'resolved');
+  });
+
+  test('refreshed when only what the incident shows changed since it was told (seq moved, no transition)', () => {
+    const refreshed: Incident = { ...opened, seq: opened.seq + 1 };
+    assert.equal(transitionFor(refreshed, 1), 'refreshed');
+    const resolved = step(opened, resolvedOf(bindingFinding()), 'e-3', t0).next as Incident;
+    assert.equal(transitionFor({ ...resolved, seq: resolved.seq + 1 }, resolved.seq), 'refreshed');
   });
 });

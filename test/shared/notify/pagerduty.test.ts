@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, test } from 'node:test';
 import { inspect } from 'node:util';
-import type { TransitionType } from '../../../shared/incidents/incident.ts';
 import { createLogger } from '../../../shared/log.ts';
 import { NotifyError } from '../../../shared/notify/errors.ts';
 import {
@@ -12,13 +11,13 @@ import {
   parseRetryAfter,
 } from '../../../shared/notify/pagerduty.ts';
 import { dedupKey, toPagerDutyEvent } from '../../../shared/notify/pagerduty-render.ts';
-import type { Delivery } from '../../../shared/notify/types.ts';
+import type { Delivery, DeliveryTransition } from '../../../shared/notify/types.ts';
 import { type FakePagerDuty, startFakePagerDuty } from '../../fakes/pagerduty.ts';
 import { bindingMissing, incidentOf, ROUTING_KEY } from './pagerduty-incident.ts';
 
 const incident = incidentOf(bindingMissing());
 
-function delivery(transition: TransitionType = 'opened'): Delivery {
+function delivery(transition: DeliveryTransition = 'opened'): Delivery {
   return {
     incident:
       transition === 'resolved'
@@ -76,6 +75,14 @@ describe('PagerDuty sender against the fake Events API', () => {
     assert.deepEqual(request?.body, toPagerDutyEvent(incident, ROUTING_KEY, 'trigger'));
     assert.deepEqual(waits, []);
     assert.deepEqual(lines, []);
+  });
+
+  test('a refresh triggers the open alert again under its dedup_key; a resolved one is left resolved', async () => {
+    const send = sender();
+    await send.send(ROUTING_KEY, delivery('refreshed'));
+    await send.send(ROUTING_KEY, { ...delivery('refreshed'), incident: { ...incident, status: 'resolved' } });
+    assert.deepEqual(answered(), [202]);
+    assert.equal((pd.events[0]?.body as { event_action?: string } | undefined)?.event_action, 'trigger');
   });
 
   test('opened and updated trigger, resolved resolves, all with one dedup_key', async () => {
