@@ -34,7 +34,8 @@ export function workloadSinkFilter(): string {
   const metadataServer = [
     `resource.labels.namespace_name=${quote(METADATA_SERVER_POD.namespace)}`,
     `resource.labels.container_name=${quote(METADATA_SERVER_POD.container)}`,
-    'severity>=ERROR',
+    // An unstructured klog line has no severity (DEFAULT); its own `E` prefix says it is an error.
+    '(severity>=ERROR OR (severity=DEFAULT AND textPayload=~"^E[0-9]{4} "))',
   ].join(' AND ');
   const filter = [
     'resource.type="k8s_container"',

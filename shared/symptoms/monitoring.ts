@@ -57,7 +57,8 @@ export const METADATA_SERVER_ALERT_POLICY = {
     },
   ],
   // An incident Monitoring forgets (data stops) still closes, and wi-sentinel hears of it.
-  alertStrategy: { autoClose: '1800s' },
+  // Notify when the incident opens and when it closes: the closed notification resolves ours.
+  alertStrategy: { autoClose: '1800s', notificationPrompts: ['OPENED', 'CLOSED'] },
   severity: 'ERROR',
 } as const;
 

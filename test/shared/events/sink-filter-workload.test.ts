@@ -154,8 +154,12 @@ describe('workload sink filter', () => {
     const line = { textPayload: 'E1128 10:02:57.001845 1 main.go:212] something unheard of' };
     for (const severity of ['ERROR', 'CRITICAL', 'ALERT', 'EMERGENCY'])
       assert.equal(passesWorkloadSink(container({ ...line, severity }, labels)), true, severity);
-    for (const severity of ['DEFAULT', 'DEBUG', 'INFO', 'NOTICE', 'WARNING'])
+    for (const severity of ['DEBUG', 'INFO', 'NOTICE', 'WARNING'])
       assert.equal(passesWorkloadSink(container({ ...line, severity }, labels)), false, severity);
+    // An unstructured klog line has no severity: its `E` prefix says error, as the classifier reads it.
+    assert.equal(passesWorkloadSink(container({ ...line, severity: 'DEFAULT' }, labels)), true);
+    const info = { textPayload: 'I1128 10:02:57.001845 1 main.go:212] serving' };
+    assert.equal(passesWorkloadSink(container({ ...info, severity: 'DEFAULT' }, labels)), false);
     // The same error from a pod of that name in another namespace, or another kube-system container.
     const elsewhere = { ...line, severity: 'ERROR' };
     assert.equal(passesWorkloadSink(container(elsewhere, { ...labels, namespace_name: 'default' })), false);

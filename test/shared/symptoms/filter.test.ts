@@ -52,7 +52,7 @@ describe('workload sink filter', () => {
   it('routes the gke-metadata-server pods’ errors', () => {
     assert.ok(
       filter.includes(
-        '(resource.labels.namespace_name="kube-system" AND resource.labels.container_name="gke-metadata-server" AND severity>=ERROR)',
+        '(resource.labels.namespace_name="kube-system" AND resource.labels.container_name="gke-metadata-server" AND (severity>=ERROR OR (severity=DEFAULT AND textPayload=~"^E[0-9]{4} ")))',
       ),
     );
   });
