@@ -1,3 +1,4 @@
+import { KEY_FILE_VARIABLE } from '../detect/key-file-override.ts';
 import { findGsa, gsaOf, policyBinds } from '../inventory/impact.ts';
 import { classicMember, memberCovers, parseWorkloadMember, projectOfEmail } from '../inventory/members.ts';
 import { judgeMetadataEgress } from '../inventory/network-policy.ts';
@@ -56,8 +57,6 @@ export const LINK_LABELS: Record<ChainLinkName, string> = {
   pods: 'key file',
 };
 
-const KEY_FILE_VARIABLE = 'GOOGLE_APPLICATION_CREDENTIALS';
-
 export function inventoryChain(
   snapshot: Snapshot,
   project: SnapshotProject,
@@ -75,10 +74,13 @@ export function inventoryChain(
       : { link: 'cluster', state: 'broken', detail: 'Workload Identity is off: no workload pool' },
     nodePoolLink(cluster, pods),
   ];
-  // Without an annotation, a GSA may still bind the KSA: as a principal (direct access, fine without
-  // an annotation) or in the classic form, which only the annotation puts to use.
+  // Acting as a GSA needs the annotation whatever the member's form (the metadata server learns the
+  // GSA from it), as the sweep and diagnose judge it: a KSA a GSA binds by name but that names no GSA
+  // is broken, unless the project grants its own principal roles (direct resource access).
   const binders = !gsa && pool ? bindingGsas(snapshot, pool, namespace, name) : [];
-  const principal = binders.find((b) => b.asPrincipal);
+  const direct = !gsa && pool ? directGrants(project, pool, namespace, name) : [];
+  const named = binders.filter((b) => b.byName);
+  const principal = binders[0];
   if (!ksa) {
     links.push({
       link: 'annotation',
@@ -87,15 +89,21 @@ export function inventoryChain(
     });
   } else if (gsa) {
     links.push({ link: 'annotation', state: 'ok', detail: gsa });
-  } else if (principal) {
+  } else if (direct.length > 0) {
     links.push({
       link: 'annotation',
       state: 'ok',
-      detail: `none needed: bound as a principal on ${principal.email}`,
+      detail: `none needed: ${project.projectId} grants its principal ${direct.join(', ')}`,
     });
-  } else {
-    const why = binders.length > 0 ? ` although ${binders.map((b) => b.email).join(', ')} binds it` : '';
+  } else if (named.length > 0 || binders.length === 0) {
+    const why = named.length > 0 ? ` although ${named.map((b) => b.email).join(', ')} binds it` : '';
     links.push({ link: 'annotation', state: 'broken', detail: `no ${WI_ANNOTATION} annotation${why}` });
+  } else {
+    links.push({
+      link: 'annotation',
+      state: 'ok',
+      detail: `names no GSA; ${binders.map((b) => b.email).join(', ')} binds its whole namespace`,
+    });
   }
   links.push(...gsaLinks(snapshot, gsa ?? principal?.email, pool, namespace, name));
   links.push(egressLink(cluster, pods), keyFileLink(pods));
@@ -111,22 +119,36 @@ export function inventoryChain(
   };
 }
 
-/** The GSAs whose policy lets the KSA act as them; `asPrincipal` when a principal:// member does. */
+/** The GSAs whose policy lets the KSA act as them; `byName` unless only a namespace-wide member does. */
 function bindingGsas(snapshot: Snapshot, pool: string, namespace: string, name: string) {
   return snapshot.projects.flatMap((project) =>
     project.serviceAccounts.flatMap((gsa) => {
       if (gsa.deleted) return [];
-      const members = gsa.iamPolicy.bindings
+      const subjects = gsa.iamPolicy.bindings
         .filter((binding) => binding.role === WI_USER_ROLE)
         .flatMap((binding) => binding.members)
-        .filter((member) => {
-          const subject = parseWorkloadMember(member);
-          return subject !== undefined && memberCovers(subject, pool, namespace, name);
-        });
-      if (members.length === 0) return [];
-      return [{ email: gsa.email, asPrincipal: members.some((m) => !m.startsWith('serviceAccount:')) }];
+        .map(parseWorkloadMember)
+        .filter((subject) => subject !== undefined && memberCovers(subject, pool, namespace, name));
+      if (subjects.length === 0) return [];
+      return [{ email: gsa.email, byName: subjects.some((subject) => subject?.name !== undefined) }];
     }),
   );
+}
+
+/** Roles the project grants to the KSA's own principal (direct resource access, no GSA involved). */
+function directGrants(project: SnapshotProject, pool: string, namespace: string, name: string): string[] {
+  return (project.iamPolicy?.bindings ?? [])
+    .filter((binding) =>
+      binding.members.some((member) => {
+        const subject = parseWorkloadMember(member);
+        return (
+          subject !== undefined &&
+          !member.startsWith('serviceAccount:') &&
+          memberCovers(subject, pool, namespace, name)
+        );
+      }),
+    )
+    .map((binding) => binding.role);
 }
 
 /** The pools the KSA's pods run on (all the cluster's pools when none runs yet). */

@@ -47,14 +47,24 @@ describe('inventoryChain: each link of a KSA judged against the last inventory',
     });
   });
 
-  it('takes a KSA bound as a principal (principalSet of its namespace) for healthy without an annotation', () => {
+  it('takes a KSA its namespace-wide principalSet covers, unannotated, for healthy (as the sweep does)', () => {
     const chain = chainOf('search', 'query');
     assert.equal(chainState(chain), 'ok');
     assert.equal(chain.gsa, 'reports@orbit-prod.iam.gserviceaccount.com');
     assert.match(
       chain.links.find((l) => l.link === 'annotation')?.detail ?? '',
-      /none needed: bound as a principal/,
+      /names no GSA; reports@orbit-prod\.iam\.gserviceaccount\.com binds its whole namespace/,
     );
+  });
+
+  it('takes a KSA a GSA binds by name as a principal, unannotated, for broken (as the sweep and diagnose do)', () => {
+    const chain = chainOf('search', 'indexer', (s) => {
+      const indexer = core(s)?.serviceAccounts.find((k) => k.name === 'indexer');
+      if (indexer) indexer.annotations = {};
+    });
+    const annotation = chain.links.find((l) => l.link === 'annotation');
+    assert.equal(annotation?.state, 'broken');
+    assert.match(annotation?.detail ?? '', /although indexer@orbit-prod\.iam\.gserviceaccount\.com binds it/);
   });
 
   const breaks: [string, string, (s: Snapshot) => void, ChainLinkName, RegExp][] = [
