@@ -161,7 +161,10 @@ describe('wi-sentinel status with a Firestore store: workloads’ credential fai
     const result = await status(['--snapshot', SNAPSHOT], env);
     // No incident is open: a warning (exit 3), as for drift the inventory shows.
     assert.equal(result.code, 3, result.stderr);
-    assert.match(result.stdout, /^⚠️ No open incident, but workloads logged 3 credential failures in the last 15 min\n/);
+    assert.match(
+      result.stdout,
+      /^⚠️ No open incident, but workloads logged 3 credential failures in the last 15 min\n/,
+    );
     assert.match(
       result.stdout,
       /\nCredential failures \(3 in the last 15 min\):\n {2}🔥 core-1 checkout\/cart: 3 in the last 15 min/,
