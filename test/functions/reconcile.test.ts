@@ -127,7 +127,7 @@ describe('reconcile resolves credential-failure incidents gone quiet', () => {
 
   test('after the quiet window, the sweep resolves the wi-auth-failures incident the failures opened', async () => {
     const start = Date.parse('2026-11-28T10:02:00Z');
-    const h = harness({ slack: fakes.slack, pd: fakes.pd }, start);
+    const h = harness(fakes, start);
     const fingerprint = 'wi-auth-failures/orbit-prod/europe-west4/core-1/search/indexer';
     for (const seconds of [0, 60, 150]) {
       const at = start + seconds * 1000;

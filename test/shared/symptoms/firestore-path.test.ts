@@ -3,9 +3,8 @@ import { after, before, describe, test } from 'node:test';
 import { Firestore } from '@google-cloud/firestore';
 import { createFirestoreStore, firestoreSettings } from '../../../shared/incidents/firestore-store.ts';
 import { resolveQuietSymptoms } from '../../../shared/symptoms/path.ts';
-import { type FakePagerDuty, startFakePagerDuty } from '../../fakes/pagerduty.ts';
-import { type FakeSlack, startFakeSlack } from '../../fakes/slack.ts';
 import { type Emulator, startFirestoreEmulator } from '../../support/emulators.ts';
+import { useNotifyFakes } from '../../support/notify-fakes.ts';
 import {
   auditEvent,
   edits,
@@ -14,7 +13,6 @@ import {
   pdBodies,
   posts,
   replies,
-  SLACK_TOKEN,
   slackText,
   TEXT,
 } from './support.ts';
@@ -23,26 +21,21 @@ import {
 describe('symptoms on Firestore (emulator)', () => {
   let emulator: Emulator | undefined;
   let client: Firestore | undefined;
-  let slack: FakeSlack;
-  let pd: FakePagerDuty;
+  const fakes = useNotifyFakes();
   before(async () => {
     emulator = await startFirestoreEmulator();
     client = new Firestore(firestoreSettings({ emulatorHost: emulator.host, projectId: emulator.projectId }));
-    slack = await startFakeSlack({ token: SLACK_TOKEN });
-    pd = await startFakePagerDuty();
   });
   after(async () => {
     await client?.terminate();
     await emulator?.stop();
-    await slack.stop();
-    await pd.stop();
   });
 
   test('a symptom incident, explained by the change that arrives late, resolved after the quiet window', async () => {
     assert.ok(client, 'the Firestore emulator did not start');
     const store = createFirestoreStore({ firestore: client, prefix: 'symptoms-' });
     const start = Date.parse('2026-11-04T09:12:50Z');
-    const h = harness({ slack, pd }, start, { store });
+    const h = harness(fakes, start, { store });
     const cart = (at: number) => ({
       namespace: 'checkout',
       pod: 'cart-6d8-a',
@@ -74,9 +67,9 @@ describe('symptoms on Firestore (emulator)', () => {
       linked?.links.map((l) => l.fingerprint).sort(),
       [binding?.fingerprint, explained?.fingerprint].sort(),
     );
-    assert.equal(posts(slack).length, 2);
-    assert.equal(replies(slack).length, 1);
-    assert.match(slackText(edits(slack).at(-1) as never), /Explained by/);
+    assert.equal(posts(fakes.slack).length, 2);
+    assert.equal(replies(fakes.slack).length, 1);
+    assert.match(slackText(edits(fakes.slack).at(-1) as never), /Explained by/);
 
     const symptoms = h.alerting.symptoms;
     assert.ok(symptoms);
@@ -92,7 +85,7 @@ describe('symptoms on Firestore (emulator)', () => {
       'the binding stays broken until repaired',
     );
     assert.deepEqual(
-      pdBodies(pd).map((e) => e.event_action),
+      pdBodies(fakes.pd).map((e) => e.event_action),
       ['trigger', 'trigger', 'trigger', 'resolve'],
     );
   });

@@ -1,10 +1,9 @@
 import assert from 'node:assert/strict';
-import { after, before, beforeEach, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { dedupKey } from '../../../shared/notify/pagerduty-render.ts';
-import { type FakePagerDuty, startFakePagerDuty } from '../../fakes/pagerduty.ts';
-import { type FakeSlack, startFakeSlack } from '../../fakes/slack.ts';
+import { useNotifyFakes } from '../../support/notify-fakes.ts';
 import { asDelivery, monitoringFixture } from './fixtures.ts';
-import { auditEvent, edits, harness, pdBodies, posts, replies, SLACK_TOKEN, slackText } from './support.ts';
+import { auditEvent, edits, harness, pdBodies, posts, replies, slackText } from './support.ts';
 
 const CLUSTER_FP = 'wi-auth-failures/orbit-prod/europe-west4/core-1';
 /** Monitoring opened its incident at 10:03 and closed it at 10:25. */
@@ -20,32 +19,18 @@ function clusterWide(): Record<string, unknown> {
 }
 
 describe('the metadata server’s error rate (Cloud Monitoring notifications)', () => {
-  let slack: FakeSlack;
-  let pd: FakePagerDuty;
-  before(async () => {
-    slack = await startFakeSlack({ token: SLACK_TOKEN });
-    pd = await startFakePagerDuty();
-  });
-  after(async () => {
-    await slack.stop();
-    await pd.stop();
-  });
-  beforeEach(() => {
-    slack.calls.length = 0;
-    slack.messages.length = 0;
-    pd.events.length = 0;
-  });
+  const fakes = useNotifyFakes();
 
   test('nothing explains it: wi-auth-failures for the cluster, with its pools checked; closed resolves it', async () => {
-    const h = harness({ slack, pd }, OPENED_AT + 60_000);
+    const h = harness(fakes, OPENED_AT + 60_000);
     const opened = await h.alerting.handle(asDelivery(monitoringFixture('open'), 'm-1'));
     assert.equal(opened.outcome, 'handled');
     assert.deepEqual(
       opened.findings.map((f) => [f.fingerprint, f.severity]),
       [[CLUSTER_FP, 'error']],
     );
-    assert.equal(posts(slack).length, 1);
-    const message = slackText(posts(slack)[0] as never);
+    assert.equal(posts(fakes.slack).length, 1);
+    const message = slackText(posts(fakes.slack)[0] as never);
     assert.match(
       message,
       /the metadata server of core-1 answered 27\.4% of its requests with errors \(alert above 1%\)/,
@@ -59,32 +44,32 @@ describe('the metadata server’s error rate (Cloud Monitoring notifications)', 
     // Delivered again: nothing new.
     const again = await h.alerting.handle(asDelivery(monitoringFixture('open'), 'm-1'));
     assert.equal(again.outcome, 'duplicate');
-    assert.equal(slack.calls.length, 1);
+    assert.equal(fakes.slack.calls.length, 1);
 
     h.clock.set(Date.parse('2026-11-28T10:25:30Z'));
     const closed = await h.alerting.handle(asDelivery(monitoringFixture('closed-promql-labels'), 'm-2'));
     assert.equal(closed.outcome, 'handled');
     assert.equal((await h.store.current(CLUSTER_FP))?.status, 'resolved');
     assert.match(
-      String(replies(slack).at(-1)?.body.text),
+      String(replies(fakes.slack).at(-1)?.body.text),
       /Cloud Monitoring closed incident 0\.nq4v2x8k1c7t/,
     );
     assert.deepEqual(
-      pdBodies(pd).map((e) => [e.event_action, e.dedup_key]),
+      pdBodies(fakes.pd).map((e) => [e.event_action, e.dedup_key]),
       [
         ['trigger', dedupKey(CLUSTER_FP)],
         ['resolve', dedupKey(CLUSTER_FP)],
       ],
     );
     assert.match(
-      slackText(edits(slack).at(-1) as never),
+      slackText(edits(fakes.slack).at(-1) as never),
       /🟢 Resolved: .*Cloud Monitoring closed its incident/,
     );
-    assert.equal(posts(slack).length, 1);
+    assert.equal(posts(fakes.slack).length, 1);
   });
 
   test('a node-pool incident of the cluster explains it: evidence, no incident of its own', async () => {
-    const h = harness({ slack, pd }, Date.parse('2026-11-10T09:10:35Z'));
+    const h = harness(fakes, Date.parse('2026-11-10T09:10:35Z'));
     await h.alerting.handle(auditEvent('nodepool-gce-metadata'));
     h.clock.set(OPENED_AT + 60_000);
     const result = await h.alerting.handle(asDelivery(clusterWide(), 'm-3'));
@@ -93,13 +78,15 @@ describe('the metadata server’s error rate (Cloud Monitoring notifications)', 
       (await h.store.listOpen()).map((i) => i.kind),
       ['nodepool-metadata-disabled'],
     );
-    assert.equal(posts(slack).length, 1);
-    assert.equal(replies(slack).length, 0);
+    assert.equal(posts(fakes.slack).length, 1);
+    assert.equal(replies(fakes.slack).length, 0);
     assert.match(
-      slackText(edits(slack).at(-1) as never),
+      slackText(edits(fakes.slack).at(-1) as never),
       /the metadata server of core-1 answered 27\.4% of its requests with errors \(alert above 1%\) since 10:03 UTC/,
     );
-    const details = pdBodies(pd).at(-1)?.payload?.custom_details as { symptoms?: { monitoring?: unknown }[] };
+    const details = pdBodies(fakes.pd).at(-1)?.payload?.custom_details as {
+      symptoms?: { monitoring?: unknown }[];
+    };
     assert.deepEqual(details.symptoms?.[0]?.monitoring, {
       state: 'open',
       incidentId: '0.nq4v2x8k1c7t',
@@ -111,7 +98,7 @@ describe('the metadata server’s error rate (Cloud Monitoring notifications)', 
   });
 
   test('an alert on one node is explained only by that node’s pool', async () => {
-    const h = harness({ slack, pd }, Date.parse('2026-11-10T09:10:35Z'));
+    const h = harness(fakes, Date.parse('2026-11-10T09:10:35Z'));
     await h.alerting.handle(auditEvent('nodepool-gce-metadata'));
     h.clock.set(OPENED_AT + 60_000);
     // The fixture's node is in spot; the incident is about highmem.

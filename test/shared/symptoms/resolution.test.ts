@@ -1,12 +1,11 @@
 import assert from 'node:assert/strict';
-import { after, before, beforeEach, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import type { Incident } from '../../../shared/incidents/incident.ts';
 import { dedupKey } from '../../../shared/notify/pagerduty-render.ts';
 import { quietResolutions } from '../../../shared/symptoms/auth-failures.ts';
 import { DEFAULT_SYMPTOM_OPTIONS } from '../../../shared/symptoms/group.ts';
 import { groupKeysOf, resolveQuietSymptoms } from '../../../shared/symptoms/path.ts';
-import { type FakePagerDuty, startFakePagerDuty } from '../../fakes/pagerduty.ts';
-import { type FakeSlack, startFakeSlack } from '../../fakes/slack.ts';
+import { useNotifyFakes } from '../../support/notify-fakes.ts';
 import { incident, symptomGroup } from '../incidents/store-contract.ts';
 import {
   auditEvent,
@@ -16,7 +15,6 @@ import {
   pdBodies,
   posts,
   replies,
-  SLACK_TOKEN,
   slackText,
   TEXT,
 } from './support.ts';
@@ -73,21 +71,7 @@ describe('quietResolutions: which symptom incidents resolve (pure)', () => {
 });
 
 describe('resolution through the sweep and the repair, with the real clients', () => {
-  let slack: FakeSlack;
-  let pd: FakePagerDuty;
-  before(async () => {
-    slack = await startFakeSlack({ token: SLACK_TOKEN });
-    pd = await startFakePagerDuty();
-  });
-  after(async () => {
-    await slack.stop();
-    await pd.stop();
-  });
-  beforeEach(() => {
-    slack.calls.length = 0;
-    slack.messages.length = 0;
-    pd.events.length = 0;
-  });
+  const fakes = useNotifyFakes();
 
   async function fail(h: ReturnType<typeof harness>, failure: Parameters<typeof failureDelivery>[0]) {
     h.clock.set(failure.at + 2_000);
@@ -96,7 +80,7 @@ describe('resolution through the sweep and the repair, with the real clients', (
 
   test('a symptom incident resolves after a quiet window with no failures, and a new storm pages again', async () => {
     const start = Date.parse('2026-11-28T10:02:00Z');
-    const h = harness({ slack, pd }, start);
+    const h = harness(fakes, start);
     const indexer = (at: number) => ({
       namespace: 'search',
       pod: 'indexer-x7',
@@ -128,17 +112,17 @@ describe('resolution through the sweep and the repair, with the real clients', (
       closed?.resolution?.summary ?? '',
       /^no credential failure from search\/indexer since 10:04 UTC \(quiet for 15 min\)$/,
     );
-    assert.equal(posts(slack).length, 1);
+    assert.equal(posts(fakes.slack).length, 1);
     assert.match(
-      String(replies(slack).at(-1)?.body.text),
+      String(replies(fakes.slack).at(-1)?.body.text),
       /Resolved:\* no credential failure from search\/indexer/,
     );
     assert.match(
-      slackText(edits(slack).at(-1) as never),
+      slackText(edits(fakes.slack).at(-1) as never),
       /🟢 Resolved: Workloads fail to get Google credentials/,
     );
     assert.deepEqual(
-      pdBodies(pd).map((e) => [e.event_action, e.dedup_key]),
+      pdBodies(fakes.pd).map((e) => [e.event_action, e.dedup_key]),
       [
         ['trigger', dedupKey(INDEXER_FP)],
         ['resolve', dedupKey(INDEXER_FP)],
@@ -146,7 +130,7 @@ describe('resolution through the sweep and the repair, with the real clients', (
     );
     // The same run again changes nothing.
     await resolveQuietSymptoms({ symptoms, runId: 'run-2', now: h.clock.now });
-    assert.equal(pdBodies(pd).length, 2);
+    assert.equal(pdBodies(fakes.pd).length, 2);
 
     // Failures after the quiet window are a new episode: a new incident, a new page.
     const later = lastFailure + QUIET + 10 * MINUTE;
@@ -155,14 +139,14 @@ describe('resolution through the sweep and the repair, with the real clients', (
     assert.equal(reopened?.status, 'open');
     assert.notEqual(reopened?.id, closed?.id);
     assert.equal(reopened?.evidence?.[0]?.count, 3, 'counted from the new first failure');
-    assert.equal(posts(slack).length, 2);
-    assert.deepEqual(pdBodies(pd).at(-1)?.event_action, 'trigger');
+    assert.equal(posts(fakes.slack).length, 2);
+    assert.deepEqual(pdBodies(fakes.pd).at(-1)?.event_action, 'trigger');
   });
 
   test('failures after a repair update the green message, not PagerDuty; if they go on, they page', async () => {
     // highmem goes to GCE_METADATA at 09:10:30; deployer@ puts it back at 10:45:04.
     const start = Date.parse('2026-11-10T10:40:00Z');
-    const h = harness({ slack, pd }, Date.parse('2026-11-10T09:10:35Z'));
+    const h = harness(fakes, Date.parse('2026-11-10T09:10:35Z'));
     await h.alerting.handle(auditEvent('nodepool-gce-metadata'));
     const pricing = (at: number) => ({
       namespace: 'checkout',
@@ -175,22 +159,22 @@ describe('resolution through the sweep and the repair, with the real clients', (
     h.clock.set(Date.parse('2026-11-10T10:45:10Z'));
     const repair = await h.alerting.handle(auditEvent('nodepool-gke-metadata'));
     assert.equal(repair.incidents[0]?.transition, 'resolved');
-    const pdBefore = pdBodies(pd).length;
-    assert.equal(pdBodies(pd).at(-1)?.event_action, 'resolve');
-    const repliesBefore = replies(slack).length;
+    const pdBefore = pdBodies(fakes.pd).length;
+    assert.equal(pdBodies(fakes.pd).at(-1)?.event_action, 'resolve');
+    const repliesBefore = replies(fakes.slack).length;
 
     // Two stragglers: the resolved message shows them, nobody is paged.
     await fail(h, pricing(Date.parse('2026-11-10T10:45:30Z')));
     await fail(h, pricing(Date.parse('2026-11-10T10:46:40Z')));
-    assert.equal(pdBodies(pd).length, pdBefore, 'PagerDuty is left resolved');
-    assert.equal(replies(slack).length, repliesBefore, 'no thread reply');
-    const green = slackText(edits(slack).at(-1) as never);
+    assert.equal(pdBodies(fakes.pd).length, pdBefore, 'PagerDuty is left resolved');
+    assert.equal(replies(fakes.slack).length, repliesBefore, 'no thread reply');
+    const green = slackText(edits(fakes.slack).at(-1) as never);
     assert.match(green, /🟢 Resolved: Node pool off the GKE metadata server/);
     assert.match(
       green,
       /\*repair\*: deployer@orbit-prod\.iam\.gserviceaccount\.com: .*\*last failure\*: 11 failures/,
     );
-    assert.equal(posts(slack).length, 1);
+    assert.equal(posts(fakes.slack).length, 1);
 
     // Still failing two minutes after the repair: that is news, and nothing open explains it.
     await fail(h, pricing(Date.parse('2026-11-10T10:47:30Z')));
@@ -200,6 +184,6 @@ describe('resolution through the sweep and the repair, with the real clients', (
       open.map((i) => i.fingerprint),
       ['wi-auth-failures/orbit-prod/europe-west4/core-1/checkout/pricing'],
     );
-    assert.equal(posts(slack).length, 2);
+    assert.equal(posts(fakes.slack).length, 2);
   });
 });

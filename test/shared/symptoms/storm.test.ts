@@ -1,25 +1,14 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
-import { after, before, beforeEach, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { createMemoryStore } from '../../../shared/incidents/memory-store.ts';
 import type { IncidentStore } from '../../../shared/incidents/store.ts';
 import { resolveQuietSymptoms } from '../../../shared/symptoms/path.ts';
-import { type FakePagerDuty, startFakePagerDuty } from '../../fakes/pagerduty.ts';
-import { type FakeSlack, startFakeSlack } from '../../fakes/slack.ts';
+import { useNotifyFakes } from '../../support/notify-fakes.ts';
 import { REPO_ROOT } from '../../support/paths.ts';
 import { asDelivery, noiseSamples } from './fixtures.ts';
-import {
-  edits,
-  failureDelivery,
-  failureEntry,
-  harness,
-  pdBodies,
-  posts,
-  replies,
-  SLACK_TOKEN,
-  TEXT,
-} from './support.ts';
+import { edits, failureDelivery, failureEntry, harness, pdBodies, posts, replies, TEXT } from './support.ts';
 
 /** The memory store, with every call it receives recorded (the calls still reach it). */
 function recorded(store: IncidentStore): { store: IncidentStore; calls: string[] } {
@@ -55,25 +44,11 @@ function noiseEntry(i: number): Record<string, unknown> {
 }
 
 describe('a storm of deliveries', () => {
-  let slack: FakeSlack;
-  let pd: FakePagerDuty;
-  before(async () => {
-    slack = await startFakeSlack({ token: SLACK_TOKEN });
-    pd = await startFakePagerDuty();
-  });
-  after(async () => {
-    await slack.stop();
-    await pd.stop();
-  });
-  beforeEach(() => {
-    slack.calls.length = 0;
-    slack.messages.length = 0;
-    pd.events.length = 0;
-  });
+  const fakes = useNotifyFakes();
 
   test('a crash-looping pod: 5,000 deliveries make one incident, one post and a bounded number of edits', async (t) => {
     const start = Date.parse('2026-11-28T10:02:00Z');
-    const h = harness({ slack, pd }, start);
+    const h = harness(fakes, start);
     // 5,000 failures over 10 minutes, every tenth delivered twice (Pub/Sub redelivers).
     const failures = Array.from({ length: 5_000 }, (_, i) => ({
       namespace: 'search',
@@ -102,11 +77,11 @@ describe('a storm of deliveries', () => {
       'and acknowledged with a line saying so',
     );
 
-    assert.equal(posts(slack).length, 1, 'one message');
-    assert.equal(replies(slack).length, 0, 'no thread replies');
-    const edited = edits(slack).length;
+    assert.equal(posts(fakes.slack).length, 1, 'one message');
+    assert.equal(replies(fakes.slack).length, 0, 'no thread replies');
+    const edited = edits(fakes.slack).length;
     assert.ok(edited >= 5 && edited <= 9, `${edited} edits in the 8 minutes after the incident opened`);
-    const events = pdBodies(pd);
+    const events = pdBodies(fakes.pd);
     assert.equal(events.length, 1 + edited, 'one trigger, then one details update per edit');
     assert.equal(new Set(events.map((e) => e.dedup_key)).size, 1);
     assert.ok(events.every((e) => e.event_action === 'trigger'));
@@ -121,7 +96,7 @@ describe('a storm of deliveries', () => {
     h.clock.set(start + 5_000 * 120 + 2 * 60_000);
     await resolveQuietSymptoms({ symptoms, runId: 'after-storm', now: h.clock.now });
     assert.equal((await h.store.current(open[0]?.fingerprint ?? ''))?.evidence?.[0]?.count, 5_000);
-    assert.equal(posts(slack).length, 1);
+    assert.equal(posts(fakes.slack).length, 1);
     assert.ok(elapsed < 60_000, `${Math.round(elapsed)} ms for 5,500 deliveries`);
     t.diagnostic(
       `5,500 deliveries in ${Math.round(elapsed)} ms: 1 post, ${edited} edits, ${events.length} PagerDuty events`,
@@ -130,7 +105,7 @@ describe('a storm of deliveries', () => {
 
   test('noise never touches the store and never reaches Slack or PagerDuty', async () => {
     const { store, calls } = recorded(createMemoryStore());
-    const h = harness({ slack, pd }, Date.parse('2026-11-28T10:05:00Z'), { store });
+    const h = harness(fakes, Date.parse('2026-11-28T10:05:00Z'), { store });
     const deliveries = [
       ...noiseSamples()
         .filter((sample) => sample.entry.resource?.type === 'k8s_container')
@@ -142,7 +117,7 @@ describe('a storm of deliveries', () => {
       assert.equal(result.outcome, 'ignored', JSON.stringify(result.reason));
     }
     assert.deepEqual(calls, []);
-    assert.equal(slack.calls.length + pd.events.length, 0);
+    assert.equal(fakes.slack.calls.length + fakes.pd.events.length, 0);
   });
 });
 

@@ -6,17 +6,14 @@ import type { IncidentStore } from '../../../shared/incidents/store.ts';
 import type { Snapshot } from '../../../shared/inventory/snapshot.ts';
 import { readSnapshotFile } from '../../../shared/inventory/snapshot-file.ts';
 import { createLogger } from '../../../shared/log.ts';
-import { createPagerDutySender } from '../../../shared/notify/pagerduty.ts';
-import { defaultRouting } from '../../../shared/notify/routing.ts';
-import { createSlackSender } from '../../../shared/notify/slack.ts';
 import type { SymptomOptions } from '../../../shared/symptoms/group.ts';
 import type { FakePagerDuty } from '../../fakes/pagerduty.ts';
 import type { FakeSlack } from '../../fakes/slack.ts';
+import { edits, type NotifyFakes, posts, ROUTING_KEY, SLACK_TOKEN } from '../../support/notify-fakes.ts';
 import { FIXTURES } from '../../support/paths.ts';
 import { asDelivery, SYMPTOM_FIXTURES } from './fixtures.ts';
 
-export const SLACK_TOKEN = 'xoxb-4242-symptoms-secretsecret';
-export const ROUTING_KEY = 'R0UT1NGKEYSYMPT0MSR0UT1NGKEY1234';
+export { edits, posts, ROUTING_KEY, SLACK_TOKEN };
 
 function sampleText(file: string): string {
   const entry = JSON.parse(readFileSync(join(SYMPTOM_FIXTURES, 'match', file), 'utf8')) as {
@@ -105,7 +102,7 @@ export function clock(start: number) {
  * Slack and PagerDuty clients talking to the fakes.
  */
 export function harness(
-  fakes: { slack: FakeSlack; pd: FakePagerDuty },
+  fakes: NotifyFakes,
   start: number,
   {
     store = createMemoryStore(),
@@ -118,17 +115,8 @@ export function harness(
   const time = clock(start);
   const alerting = createAlerting({
     store,
-    senders: {
-      slack: createSlackSender({
-        token: SLACK_TOKEN,
-        apiUrl: fakes.slack.url,
-        timeoutMs: 500,
-        backoffMs: 10,
-        logger,
-      }),
-      pagerduty: createPagerDutySender({ url: fakes.pd.url, timeoutMs: 500, backoffMs: 10, logger }),
-    },
-    routing: defaultRouting({ slackChannel: '#wi-alerts', pagerdutyRoutingKey: ROUTING_KEY }),
+    senders: fakes.senders(logger),
+    routing: fakes.routing,
     logger,
     now: time.now,
     inventory: { current: () => snapshot, update: (next) => (snapshot = next) },
@@ -137,12 +125,8 @@ export function harness(
   return { alerting, store, lines, clock: time, snapshot: () => snapshot };
 }
 
-/** Slack posts that are not thread replies: the messages people are paged with. */
-export const posts = (slack: FakeSlack) =>
-  slack.calls.filter((c) => c.method === 'chat.postMessage' && !c.body.thread_ts);
 export const replies = (slack: FakeSlack) =>
   slack.calls.filter((c) => c.method === 'chat.postMessage' && c.body.thread_ts);
-export const edits = (slack: FakeSlack) => slack.calls.filter((c) => c.method === 'chat.update');
 export const pdBodies = (pd: FakePagerDuty) =>
   pd.events.map(
     (e) =>
