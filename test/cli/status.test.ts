@@ -5,14 +5,13 @@ import { after, before, describe, it } from 'node:test';
 import type { Io } from '../../cli/io.ts';
 import { statusCommand } from '../../cli/status.ts';
 import { loadConfig } from '../../shared/config.ts';
-import type { Symptom } from '../../shared/symptoms/classify.ts';
-import { recordSymptom, type SymptomGroupRecord } from '../../shared/symptoms/group.ts';
 import { storeFromConfig } from '../../shared/wiring.ts';
 import { runCli } from '../support/cli.ts';
 import { type Emulator, startFirestoreEmulator } from '../support/emulators.ts';
 import { type LiveFakes, startLiveFakes } from '../support/live-fakes.ts';
 import { FIXTURES } from '../support/paths.ts';
 import { loadSnapshot } from '../support/snapshots.ts';
+import { cartFailures, storeGroup } from '../support/symptom-groups.ts';
 
 const SNAPSHOT = join(FIXTURES, 'snapshot.json');
 
@@ -133,26 +132,7 @@ describe('wi-sentinel status with a Firestore store: workloads’ credential fai
     };
     // Three failures of checkout/cart in core-1 a few minutes ago, as the symptom path stores them.
     const store = storeFromConfig(loadConfig(env));
-    let record: SymptomGroupRecord | undefined;
-    for (const minutesAgo of [6, 4, 2]) {
-      const time = new Date(Date.now() - minutesAgo * 60_000).toISOString();
-      const symptom: Symptom = {
-        kind: 'token-denied',
-        library: 'node',
-        signature: 'node/token-denied',
-        project: 'orbit-prod',
-        cluster: { location: 'europe-west4', name: 'core-1' },
-        namespace: 'checkout',
-        pod: 'cart-6d8-a',
-        container: 'cart',
-        message: 'Could not refresh access token: A Forbidden error was returned',
-        time,
-        insertId: `cart-${minutesAgo}`,
-      };
-      record = recordSymptom(record, symptom, { ksa: 'cart', match: 'pod' }, new Date(time)).record;
-    }
-    const stored = record as SymptomGroupRecord;
-    await store.transactSymptomGroup(stored.key, () => ({ next: stored, result: undefined }));
+    await storeGroup(store, cartFailures(new Date()));
     await (store as Partial<{ close(): Promise<void> }>).close?.();
   });
   after(() => firestore?.stop());

@@ -6,10 +6,9 @@ import { createMemoryStore } from '../../shared/incidents/memory-store.ts';
 import type { IncidentStore } from '../../shared/incidents/store.ts';
 import { readSnapshotFile } from '../../shared/inventory/snapshot-file.ts';
 import { signSlackRequest } from '../../shared/slack/verify.ts';
-import type { Symptom } from '../../shared/symptoms/classify.ts';
-import { recordSymptom, type SymptomGroupRecord } from '../../shared/symptoms/group.ts';
 import { FIXTURES } from '../support/paths.ts';
 import { slashCommandBody } from '../support/slash-command.ts';
+import { cartFailures, storeGroup } from '../support/symptom-groups.ts';
 
 const SECRET = 'test-signing-secret-0123456789';
 const NOW = new Date('2026-11-29T11:00:00Z');
@@ -17,26 +16,7 @@ const NOW = new Date('2026-11-29T11:00:00Z');
 /** Three token failures of checkout/cart in core-1, as the symptom path stores them. */
 async function storeWithFailures(): Promise<IncidentStore> {
   const store = createMemoryStore();
-  let record: SymptomGroupRecord | undefined;
-  for (const minutesAgo of [6, 4, 2]) {
-    const time = new Date(NOW.getTime() - minutesAgo * 60_000).toISOString();
-    const symptom: Symptom = {
-      kind: 'token-denied',
-      library: 'node',
-      signature: 'node/token-denied',
-      project: 'orbit-prod',
-      cluster: { location: 'europe-west4', name: 'core-1' },
-      namespace: 'checkout',
-      pod: 'cart-6d8-a',
-      container: 'cart',
-      message: 'Could not refresh access token: A Forbidden error was returned',
-      time,
-      insertId: `cart-${minutesAgo}`,
-    };
-    record = recordSymptom(record, symptom, { ksa: 'cart', match: 'pod' }, new Date(time)).record;
-  }
-  const stored = record as SymptomGroupRecord;
-  await store.transactSymptomGroup(stored.key, () => ({ next: stored, result: undefined }));
+  await storeGroup(store, cartFailures(NOW));
   return store;
 }
 

@@ -8,8 +8,10 @@ import type { DeferredCommand } from '../../../shared/slack/deferred.ts';
 import { ksaRunner } from '../../../shared/slack/ksa-check.ts';
 import { toSlackDoc } from '../../../shared/status/blocks.ts';
 import { renderDocText } from '../../../shared/status/doc.ts';
+import { statusSymptoms } from '../../../shared/status/symptoms.ts';
 import { validateBlocks } from '../../fakes/slack.ts';
 import { FIXTURES } from '../../support/paths.ts';
+import { cartFailures } from '../../support/symptom-groups.ts';
 
 const ORG = readSnapshotFile(join(FIXTURES, 'snapshot.json'));
 const NOW = new Date('2026-11-29T10:00:00Z');
@@ -87,30 +89,7 @@ describe('the deferred KSA check (diagnose over the live-state ports)', () => {
 });
 
 describe('the deferred KSA check shows the KSA’s credential failures', () => {
-  const failing = async () => {
-    const { recordSymptom } = await import('../../../shared/symptoms/group.ts');
-    const { statusSymptoms } = await import('../../../shared/status/symptoms.ts');
-    const time = new Date(NOW.getTime() - 120_000).toISOString();
-    const { record } = recordSymptom(
-      undefined,
-      {
-        kind: 'token-denied',
-        library: 'go',
-        signature: 'go/token-denied',
-        project: 'orbit-prod',
-        cluster: { location: 'europe-west4', name: 'core-1' },
-        namespace: 'checkout',
-        pod: 'cart-6d8-a',
-        container: 'cart',
-        message: 'oauth2: cannot fetch token: 403 Forbidden',
-        time,
-        insertId: 'cart-1',
-      },
-      { ksa: 'cart', match: 'pod' },
-      new Date(time),
-    );
-    return statusSymptoms([record], NOW);
-  };
+  const failing = async () => statusSymptoms([cartFailures(NOW, [2])], NOW);
 
   it('above the links, when the store has them; none when it cannot be read', async () => {
     const base = {
