@@ -4,7 +4,7 @@ import type { NetworkPolicy } from '../inventory/network-policy-schema.ts';
 import type { SnapshotKsa, SnapshotPod } from '../inventory/snapshot.ts';
 import type { TokenSource } from './auth.ts';
 import { DEFAULT_TIMEOUT_MS, statusError, transportError } from './http.ts';
-import type { GkeCluster, KubePort } from './ports.ts';
+import { clusterPath, type GkeCluster, type KubePort } from './ports.ts';
 import { DEFAULT_RETRY, type RetryHooks, type RetryPolicy, withRetries } from './retry.ts';
 
 /**
@@ -90,7 +90,7 @@ export function createKubePort({
   async function clientsOf(cluster: GkeCluster): Promise<Clients> {
     if (!cluster.endpoint) {
       throw new LookupError(
-        `cluster ${clusterName(cluster)} has no control-plane endpoint (status ${cluster.status ?? 'unknown'})`,
+        `cluster ${clusterPath(cluster)} has no control-plane endpoint (status ${cluster.status ?? 'unknown'})`,
         {
           api: 'kubernetes',
           retryable: false,
@@ -98,7 +98,7 @@ export function createKubePort({
       );
     }
     const token = await tokens();
-    const key = `${clusterName(cluster)}\u0000${cluster.endpoint}\u0000${cluster.caCertificate ?? ''}`;
+    const key = `${clusterPath(cluster)}\u0000${cluster.endpoint}\u0000${cluster.caCertificate ?? ''}`;
     const cached = clients.get(key);
     if (cached && cached.token === token) return cached;
     const made = await makeClients(cluster, cluster.endpoint, token);
@@ -168,7 +168,7 @@ export function createKubePort({
   async function nodePools(cluster: GkeCluster): Promise<Map<string, string>> {
     const nodes = await list(
       cluster,
-      { resource: 'nodes', verb: 'list', what: `nodes of cluster ${clusterName(cluster)}` },
+      { resource: 'nodes', verb: 'list', what: `nodes of cluster ${clusterPath(cluster)}` },
       (c, query, options) => c.core.listNode(query, options as never),
       (node: RawObject) => {
         const name = node.metadata?.name;
@@ -187,7 +187,7 @@ export function createKubePort({
         {
           resource: 'serviceAccounts',
           verb: 'list',
-          what: `service accounts of cluster ${clusterName(cluster)}${where}`,
+          what: `service accounts of cluster ${clusterPath(cluster)}${where}`,
         },
         (c, query, options) =>
           namespace === undefined
@@ -206,7 +206,7 @@ export function createKubePort({
           {
             resource: 'serviceAccounts',
             verb: 'get',
-            what: `service account ${namespace}/${name} of cluster ${clusterName(cluster)}`,
+            what: `service account ${namespace}/${name} of cluster ${clusterPath(cluster)}`,
           },
           (options) => c.core.readNamespacedServiceAccount({ namespace, name }, options as never),
         );
@@ -232,7 +232,7 @@ export function createKubePort({
       const read: Read = {
         resource: 'pods',
         verb: 'list',
-        what: `running pods of cluster ${clusterName(cluster)}${where ? ` (${where})` : ''}`,
+        what: `running pods of cluster ${clusterPath(cluster)}${where ? ` (${where})` : ''}`,
       };
       // Nodes and pods in parallel: one round trip, not two.
       const [pools, pods] = await Promise.all([
@@ -265,7 +265,7 @@ export function createKubePort({
         {
           resource: 'networkPolicies',
           verb: 'list',
-          what: `NetworkPolicies of cluster ${clusterName(cluster)}${where}`,
+          what: `NetworkPolicies of cluster ${clusterPath(cluster)}${where}`,
         },
         (c, query, options) =>
           namespace === undefined
@@ -278,7 +278,7 @@ export function createKubePort({
     listNamespaces(cluster) {
       return list(
         cluster,
-        { resource: 'namespaces', verb: 'list', what: `namespaces of cluster ${clusterName(cluster)}` },
+        { resource: 'namespaces', verb: 'list', what: `namespaces of cluster ${clusterPath(cluster)}` },
         (c, query, options) => c.core.listNamespace(query, options as never),
         (namespace: RawObject) =>
           namespace.metadata?.name
@@ -351,10 +351,6 @@ function requestOptions(timeoutMs: number, pool: { dispatcher?: unknown }, onLis
     ],
     middlewareMergeStrategy: 'append',
   };
-}
-
-export function clusterName(cluster: { project: string; location: string; name: string }): string {
-  return `${cluster.project}/${cluster.location}/${cluster.name}`;
 }
 
 export function toSnapshotKsa(ksa: RawObject): SnapshotKsa | undefined {
@@ -432,7 +428,7 @@ export function kubeError(error: unknown, cluster: GkeCluster, read: Read, timeo
   const name = (error as { name?: string } | undefined)?.name;
   if (name === 'TimeoutError' || name === 'AbortError') {
     return new LookupError(
-      `${read.what}: the control plane of ${clusterName(cluster)} did not answer within ${timeoutMs} ms`,
+      `${read.what}: the control plane of ${clusterPath(cluster)} did not answer within ${timeoutMs} ms`,
       {
         api: 'kubernetes',
         retryable: true,

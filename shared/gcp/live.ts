@@ -4,7 +4,14 @@ import { createGkePort } from './gke.ts';
 import { createGoogleHttp } from './http.ts';
 import { createIamPort } from './iam.ts';
 import { createKubePort } from './kube.ts';
-import type { ClusterKey, GkePort, IamPort, KubePort, LiveState } from './ports.ts';
+import {
+  type ClusterKey,
+  clusterPath,
+  type GkePort,
+  type IamPort,
+  type KubePort,
+  type LiveState,
+} from './ports.ts';
 import type { RetryHooks, RetryPolicy } from './retry.ts';
 
 /**
@@ -103,7 +110,7 @@ export function cachedLiveState(
   const iamLimit = limiter(concurrency);
   const kubeLimits = new Map<string, <T>(run: () => Promise<T>) => Promise<T>>();
   const kubeLimit = (cluster: ClusterKey) => {
-    const key = clusterKey(cluster);
+    const key = clusterPath(cluster);
     let limit = kubeLimits.get(key);
     if (!limit) {
       limit = limiter(kubeConcurrency);
@@ -118,11 +125,11 @@ export function cachedLiveState(
         const clusters = await gkeLimit(() => state.gke.listClusters(project));
         // A listed cluster answers getCluster for as long as the list is fresh.
         for (const cluster of clusters)
-          cache.set(`gke.getCluster|${clusterKey(cluster)}`, Promise.resolve(cluster));
+          cache.set(`gke.getCluster|${clusterPath(cluster)}`, Promise.resolve(cluster));
         return clusters;
       }),
     getCluster: (key) =>
-      cache.get(`gke.getCluster|${clusterKey(key)}`, () => gkeLimit(() => state.gke.getCluster(key))),
+      cache.get(`gke.getCluster|${clusterPath(key)}`, () => gkeLimit(() => state.gke.getCluster(key))),
   };
   const iam: IamPort = {
     getServiceAccount: (email) =>
@@ -140,32 +147,28 @@ export function cachedLiveState(
   };
   const kube: KubePort = {
     listServiceAccounts: (cluster, namespace) =>
-      cache.get(`kube.listServiceAccounts|${clusterKey(cluster)}|${namespace ?? ''}`, () =>
+      cache.get(`kube.listServiceAccounts|${clusterPath(cluster)}|${namespace ?? ''}`, () =>
         kubeLimit(cluster)(() => state.kube.listServiceAccounts(cluster, namespace)),
       ),
     getServiceAccount: (cluster, namespace, name) =>
-      cache.get(`kube.getServiceAccount|${clusterKey(cluster)}|${namespace}/${name}`, () =>
+      cache.get(`kube.getServiceAccount|${clusterPath(cluster)}|${namespace}/${name}`, () =>
         kubeLimit(cluster)(() => state.kube.getServiceAccount(cluster, namespace, name)),
       ),
     listPods: (cluster, filter = {}) =>
       cache.get(
-        `kube.listPods|${clusterKey(cluster)}|${filter.namespace ?? ''}|${filter.serviceAccountName ?? ''}`,
+        `kube.listPods|${clusterPath(cluster)}|${filter.namespace ?? ''}|${filter.serviceAccountName ?? ''}`,
         () => kubeLimit(cluster)(() => state.kube.listPods(cluster, filter)),
       ),
     listNetworkPolicies: (cluster, namespace) =>
-      cache.get(`kube.listNetworkPolicies|${clusterKey(cluster)}|${namespace ?? ''}`, () =>
+      cache.get(`kube.listNetworkPolicies|${clusterPath(cluster)}|${namespace ?? ''}`, () =>
         kubeLimit(cluster)(() => state.kube.listNetworkPolicies(cluster, namespace)),
       ),
     listNamespaces: (cluster) =>
-      cache.get(`kube.listNamespaces|${clusterKey(cluster)}`, () =>
+      cache.get(`kube.listNamespaces|${clusterPath(cluster)}`, () =>
         kubeLimit(cluster)(() => state.kube.listNamespaces(cluster)),
       ),
   };
   return { gke, iam, kube };
-}
-
-function clusterKey(cluster: ClusterKey): string {
-  return `${cluster.project}/${cluster.location}/${cluster.name}`;
 }
 
 /** Promises by key for `ttlMs`; a rejected one is forgotten at once so the next read tries again. */

@@ -15,6 +15,11 @@ export interface ClusterKey {
   name: string;
 }
 
+/** `PROJECT/LOCATION/NAME`: how a cluster is named in messages, commands and cache keys. */
+export function clusterPath(cluster: ClusterKey): string {
+  return `${cluster.project}/${cluster.location}/${cluster.name}`;
+}
+
 /** A GKE cluster as the container API describes it: Workload Identity, pools, how to reach it. */
 export interface GkeCluster extends ClusterKey {
   /** Absent or empty: Workload Identity is off for the cluster. */

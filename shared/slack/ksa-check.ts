@@ -1,11 +1,10 @@
 import { LookupError } from '../errors.ts';
-import type { ClusterKey, LiveState } from '../gcp/ports.ts';
+import { type ClusterKey, clusterPath, type LiveState } from '../gcp/ports.ts';
 import type { Snapshot } from '../inventory/snapshot.ts';
 import { type ChainReport, diagnose } from '../live/diagnose.ts';
 import { findClusters } from '../status/cluster.ts';
 import { diagnoseDoc } from '../status/diagnose-doc.ts';
 import { MARKS, type StatusDoc } from '../status/doc.ts';
-import { clusterPath } from '../status/summary.ts';
 import type { StatusSymptoms } from '../status/symptoms.ts';
 import { problemDoc } from '../status/views.ts';
 import type { Runner } from './commands.ts';

@@ -1,3 +1,4 @@
+import { clusterPath } from '../gcp/ports.ts';
 import type { Incident } from '../incidents/incident.ts';
 import { usesWorkloadIdentity } from '../inventory/impact.ts';
 import type { Snapshot, SnapshotCluster, SnapshotProject } from '../inventory/snapshot.ts';
@@ -5,7 +6,6 @@ import type { SymptomCount } from '../symptoms/window.ts';
 import { chainState, inventoryChain, type KsaChain, LINK_LABELS } from './chain.ts';
 import { type DocLine, type DocSection, MARKS, plural, type StatusDoc } from './doc.ts';
 import {
-  clusterPath,
   type IncidentLine,
   incidentDocLine,
   incidentLine,

@@ -1,4 +1,5 @@
 import type { FindingSeverity } from '../detect/finding.ts';
+import { clusterPath } from '../gcp/ports.ts';
 import type { Incident } from '../incidents/incident.ts';
 import { usesWorkloadIdentity } from '../inventory/impact.ts';
 import type { Snapshot, SnapshotCluster } from '../inventory/snapshot.ts';
@@ -170,10 +171,6 @@ export function touchesCluster(incident: Incident, project: string, cluster: Sna
   const f = incident.finding;
   if (f.cluster) return f.cluster.name === cluster.name && f.cluster.location === cluster.location;
   return f.project === project && (f.workloads ?? []).some((w) => w.cluster === cluster.name);
-}
-
-export function clusterPath(c: { project: string; location: string; name: string }): string {
-  return `${c.project}/${c.location}/${c.name}`;
 }
 
 /** What the inventory shows broken in the cluster, incidents aside. */
