@@ -1,11 +1,10 @@
 import { usesWorkloadIdentity, workloadsOf } from '../inventory/impact.ts';
+import { KEY_FILE_VARIABLE } from '../inventory/snapshot.ts';
 import { makeFinding } from './build.ts';
 import type { Detector } from './detector.ts';
 import type { Finding, WorkloadRef } from './finding.ts';
 import { getCredentials, unsetKeyFile } from './remediation.ts';
 import { FOUND_BY_SWEEP } from './scan-support.ts';
-
-export const KEY_FILE_VARIABLE = 'GOOGLE_APPLICATION_CREDENTIALS';
 
 /**
  * A pod whose KSA uses Workload Identity sets GOOGLE_APPLICATION_CREDENTIALS: Google's client

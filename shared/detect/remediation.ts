@@ -1,4 +1,5 @@
 import { projectOfEmail } from '../inventory/members.ts';
+import { KEY_FILE_VARIABLE } from '../inventory/snapshot.ts';
 import type { ClusterRef, Remediation, WorkloadRef } from './finding.ts';
 
 /** Repair commands with the real names filled in (never a placeholder). */
@@ -47,16 +48,15 @@ export function annotate(namespace: string, ksa: string, gsa: string): Remediati
  * template; a bare Pod's spec cannot change, so it is recreated without the variable.
  */
 export function unsetKeyFile(workload: Pick<WorkloadRef, 'kind' | 'name' | 'namespace'>): Remediation {
-  const variable = 'GOOGLE_APPLICATION_CREDENTIALS';
   if (workload.kind === 'Pod') {
     return {
-      title: `Recreate Pod ${workload.namespace}/${workload.name} without ${variable}`,
-      command: `kubectl get pod ${workload.name} -n ${workload.namespace} -o yaml > ${workload.name}.yaml  # delete the ${variable} entry, then: kubectl replace --force -f ${workload.name}.yaml`,
+      title: `Recreate Pod ${workload.namespace}/${workload.name} without ${KEY_FILE_VARIABLE}`,
+      command: `kubectl get pod ${workload.name} -n ${workload.namespace} -o yaml > ${workload.name}.yaml  # delete the ${KEY_FILE_VARIABLE} entry, then: kubectl replace --force -f ${workload.name}.yaml`,
     };
   }
   return {
     title: `Stop overriding Workload Identity in ${workload.kind} ${workload.name}`,
-    command: `kubectl set env ${workload.kind.toLowerCase()}/${workload.name} -n ${workload.namespace} ${variable}-`,
+    command: `kubectl set env ${workload.kind.toLowerCase()}/${workload.name} -n ${workload.namespace} ${KEY_FILE_VARIABLE}-`,
   };
 }
 

@@ -5,6 +5,8 @@ import { networkPolicySchema } from './network-policy-schema.ts';
 
 export const WI_ANNOTATION = 'iam.gke.io/gcp-service-account';
 export const WI_USER_ROLE = 'roles/iam.workloadIdentityUser';
+/** Set in a pod, Google's libraries take their credentials from that key file, not from Workload Identity. */
+export const KEY_FILE_VARIABLE = 'GOOGLE_APPLICATION_CREDENTIALS';
 
 const bindingSchema = z.looseObject({
   role: z.string(),

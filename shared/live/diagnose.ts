@@ -1,5 +1,4 @@
 import type { ClusterRef, PagingKind, Remediation, WorkloadRef } from '../detect/finding.ts';
-import { KEY_FILE_VARIABLE } from '../detect/key-file-override.ts';
 import {
   addBinding,
   allowMetadataEgress,
@@ -21,6 +20,7 @@ import { judgeMetadataEgress, METADATA_IP } from '../inventory/network-policy.ts
 import type { NetworkPolicy } from '../inventory/network-policy-schema.ts';
 import {
   type IamPolicy,
+  KEY_FILE_VARIABLE,
   type SnapshotCluster,
   type SnapshotKsa,
   type SnapshotPod,

@@ -1,8 +1,8 @@
-import { KEY_FILE_VARIABLE } from '../detect/key-file-override.ts';
 import { findGsa, gsaOf, policyBinds } from '../inventory/impact.ts';
 import { classicMember, memberCovers, parseWorkloadMember, projectOfEmail } from '../inventory/members.ts';
 import { judgeMetadataEgress } from '../inventory/network-policy.ts';
 import {
+  KEY_FILE_VARIABLE,
   type Snapshot,
   type SnapshotCluster,
   type SnapshotProject,
