@@ -13,8 +13,8 @@ import type { Snapshot } from './inventory/snapshot.ts';
 import { snapshotState } from './live/snapshot-state.ts';
 import { verify } from './live/verify.ts';
 import type { Logger } from './log.ts';
-import { CLAIM_TTL_MS, claimDestinations, deliver, settleClaims } from './notify/deliver.ts';
-import { destinationKey, type Routing, route } from './notify/routing.ts';
+import type { Routing } from './notify/routing.ts';
+import { changeAndTell } from './notify/tell.ts';
 import type { Senders } from './notify/types.ts';
 import { analyze } from './pipeline.ts';
 import type { SymptomOptions } from './symptoms/group.ts';
@@ -56,14 +56,6 @@ export interface HandleResult {
   reason?: string;
   findings: Finding[];
   incidents: { incident: Incident; transition?: TransitionType; sent: string[] }[];
-}
-
-/** What stepping one finding gave: the incident, its transition, and the destinations claimed or busy. */
-interface Stepped {
-  incident?: Incident;
-  transition?: TransitionType;
-  mine: string[];
-  busy: string[];
 }
 
 /** Thrown when something a retry can cure failed; the function fails so Pub/Sub redelivers. */
@@ -182,72 +174,41 @@ export function createAlerting(deps: AlertingDeps) {
     const token = randomUUID();
     for (const finding of findings) {
       const at = now();
-      // One transaction steps the incident and claims the destinations still owed a transition, so
-      // a delivery running at the same time cannot decide to tell them too.
-      const stepped = await store.transact<Stepped>(finding.fingerprint, (current) => {
-        const next = step(current, finding, key, at, options);
-        const incident = next.next ?? current;
-        if (incident === undefined) return { result: { mine: [], busy: [] } };
-        const claims = claimDestinations(
-          incident,
-          route(incident.finding, deps.routing),
-          token,
-          at,
-          deps.claimTtlMs ?? CLAIM_TTL_MS,
-        );
-        return {
-          ...(next.next || claims.mine.length > 0 ? { next: claims.incident } : {}),
-          result: {
-            incident: claims.incident,
-            ...(next.transition ? { transition: next.transition } : {}),
-            mine: claims.mine,
-            busy: claims.busy,
-          },
-        };
-      });
-      const incident = stepped.incident;
+      const told = await changeAndTell(
+        deps,
+        finding.fingerprint,
+        (current) => {
+          const next = step(current, finding, key, at, options);
+          return { ...(next.next ? { next: next.next } : {}), result: next.transition };
+        },
+        { silences, at, token },
+      );
+      const { incident, result: transition } = told;
       if (incident === undefined) continue;
-      if (stepped.busy.length > 0) {
+      if (told.busy.length > 0) {
         // Not ours to send now; failing makes Pub/Sub bring this entry back, and by then it is told
         // (nothing left to do) or the other delivery failed (and this one may take its turn).
         retryable.push(
-          new Error(`another delivery is sending incident ${incident.id} to ${stepped.busy.join(', ')}`),
+          new Error(`another delivery is sending incident ${incident.id} to ${told.busy.join(', ')}`),
         );
       }
-      if (stepped.transition) {
-        log('NOTICE', `incident ${stepped.transition}: ${finding.summary}`, {
+      if (transition) {
+        log('NOTICE', `incident ${transition}: ${finding.summary}`, {
           incident: incident.id,
           fingerprint: incident.fingerprint,
-          transition: stepped.transition,
+          transition,
         });
       }
-      const claimed = route(incident.finding, deps.routing).filter((destination) =>
-        stepped.mine.includes(destinationKey(destination)),
-      );
-      const report = await deliver(incident, claimed, deps.senders, { silences, now: at });
-      for (const error of report.permanent) {
+      for (const error of told.permanent) {
         log('ERROR', `notification failed permanently: ${error.message}`, { incident: incident.id });
       }
-      for (const error of report.retryable) {
+      for (const error of told.retryable) {
         log('WARNING', `notification failed, will be retried: ${error.message}`, {
           incident: incident.id,
         });
       }
-      retryable.push(...report.retryable);
-      const stored = await store.transact(incident.fingerprint, (current) => {
-        if (current?.id !== incident.id) return { result: incident };
-        const next: Incident = {
-          ...current,
-          notifications: settleClaims(current, report, stepped.mine, token),
-        };
-        if (report.silencedBy) next.silencedBy = report.silencedBy;
-        return { next, result: next };
-      });
-      incidents.push({
-        incident: stored,
-        ...(stepped.transition ? { transition: stepped.transition } : {}),
-        sent: report.sent.map((s) => `${s.destination} ${s.transition}`),
-      });
+      retryable.push(...told.retryable);
+      incidents.push({ incident, ...(transition ? { transition } : {}), sent: told.sent });
     }
     if (symptoms) retryable.push(...(await symptoms.afterApply(incidents, log)));
     return { incidents, retryable };

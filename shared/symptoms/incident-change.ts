@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { Incident, Silence } from '../incidents/incident.ts';
 import type { IncidentStore } from '../incidents/store.ts';
-import { CLAIM_TTL_MS, claimDestinations, deliver, settleClaims } from '../notify/deliver.ts';
 import { destinationKey, type Routing, route } from '../notify/routing.ts';
+import { changeAndTell } from '../notify/tell.ts';
 import type { Senders } from '../notify/types.ts';
 
 /**
@@ -40,44 +40,21 @@ export async function changeIncident(
   silences: readonly Silence[],
 ): Promise<Changed> {
   const at = deps.now();
-  const token = randomUUID();
-  const stepped = await deps.store.transact(fingerprint, (current) => {
-    if (current === undefined) return { result: undefined };
-    const changed = change(current);
-    const incident = changed ?? current;
-    const claims = claimDestinations(
-      incident,
-      route(incident.finding, deps.routing),
-      token,
-      at,
-      deps.claimTtlMs ?? CLAIM_TTL_MS,
-    );
-    return {
-      ...(changed !== undefined || claims.mine.length > 0 ? { next: claims.incident } : {}),
-      result: { incident: claims.incident, changed: changed !== undefined, mine: claims.mine },
-    };
-  });
-  if (stepped === undefined) return { changed: false, sent: [], permanent: [], retryable: [] };
-  const { incident, mine } = stepped;
-  if (mine.length === 0)
-    return { incident, changed: stepped.changed, sent: [], permanent: [], retryable: [] };
-  const claimed = route(incident.finding, deps.routing).filter((d) => mine.includes(destinationKey(d)));
-  const report = await deliver(incident, claimed, deps.senders, {
-    silences,
-    now: at,
-  });
-  const stored = await deps.store.transact(fingerprint, (current) => {
-    if (current?.id !== incident.id) return { result: incident };
-    const next: Incident = { ...current, notifications: settleClaims(current, report, mine, token) };
-    if (report.silencedBy) next.silencedBy = report.silencedBy;
-    return { next, result: next };
-  });
+  const told = await changeAndTell(
+    deps,
+    fingerprint,
+    (current) => {
+      const next = current === undefined ? undefined : change(current);
+      return { ...(next ? { next } : {}), result: next !== undefined };
+    },
+    { silences, at, token: randomUUID() },
+  );
   return {
-    incident: stored,
-    changed: stepped.changed,
-    sent: report.sent.map((s) => `${s.destination} ${s.transition}`),
-    permanent: report.permanent,
-    retryable: report.retryable,
+    ...(told.incident ? { incident: told.incident } : {}),
+    changed: told.result,
+    sent: told.sent,
+    permanent: told.permanent,
+    retryable: told.retryable,
   };
 }
 
