@@ -1,5 +1,5 @@
 import { type AlertingDeps, createAlerting, RetryableDeliveryError } from '../shared/alerting.ts';
-import type { FindingSeverity } from '../shared/detect/finding.ts';
+import type { FindingSeverity } from '../shared/domain/finding.ts';
 import { StoreError } from '../shared/errors.ts';
 import type { Logger, Severity } from '../shared/log.ts';
 import { idOf } from './cloud-event.ts';

@@ -1,5 +1,5 @@
 import { RetryableDeliveryError } from '../shared/alerting.ts';
-import type { Finding } from '../shared/detect/finding.ts';
+import type { Finding } from '../shared/domain/finding.ts';
 import { StoreError } from '../shared/errors.ts';
 import type { IncidentStore } from '../shared/incidents/store.ts';
 import type { Logger } from '../shared/log.ts';

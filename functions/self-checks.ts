@@ -1,12 +1,12 @@
 import type { Config } from '../shared/config.ts';
-import type { Finding } from '../shared/detect/finding.ts';
+import type { Finding } from '../shared/domain/finding.ts';
+import type { IncidentStore } from '../shared/incidents/store.ts';
+import type { Logger } from '../shared/log.ts';
 import {
   ownIdentity,
   selfCheckPortsFromConfig,
   selfCheckTargetFromConfig,
-} from '../shared/gcp/self-check-adapters.ts';
-import type { IncidentStore } from '../shared/incidents/store.ts';
-import type { Logger } from '../shared/log.ts';
+} from '../shared/reconcile/check-adapters.ts';
 import { runSelfChecks } from '../shared/reconcile/self-checks.ts';
 
 /** The sweep's self-checks as the environment configures them (sink, topic, projects, identity). */

@@ -1,6 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
-import type { Finding } from './detect/finding.ts';
 import { detect } from './detect/index.ts';
+import type { Finding } from './domain/finding.ts';
 import { LookupError } from './errors.ts';
 import type { ChangeEvent } from './events/change-event.ts';
 import type { Delivery } from './events/decode.ts';

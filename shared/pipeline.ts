@@ -1,5 +1,5 @@
-import type { Finding } from './detect/finding.ts';
 import { detect } from './detect/index.ts';
+import type { Finding } from './domain/finding.ts';
 import type { ChangeEvent } from './events/change-event.ts';
 import { classify } from './events/classify.ts';
 import { type Delivery, decode, decodeText } from './events/decode.ts';

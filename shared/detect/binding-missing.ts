@@ -1,3 +1,4 @@
+import type { Finding } from '../domain/finding.ts';
 import type { BindingDelta, GsaPolicyChange, KsaChange } from '../events/change-event.ts';
 import { applyDeltas } from '../inventory/apply.ts';
 import {
@@ -19,7 +20,6 @@ import {
 import { type IamPolicy, type Snapshot, WI_USER_ROLE } from '../inventory/snapshot.ts';
 import { by, describeImpact, ksaName, makeFinding, outageSeverity } from './build.ts';
 import type { Detector } from './detector.ts';
-import type { Finding } from './finding.ts';
 import { addBinding, showPolicy } from './remediation.ts';
 import { annotatedUsers, FOUND_BY_SWEEP, gsaProjectOf } from './scan-support.ts';
 

@@ -1,5 +1,3 @@
-import type { EventSource } from '../events/change-event.ts';
-import type { Impact } from '../inventory/impact.ts';
 import {
   type Cause,
   type ClusterRef,
@@ -11,7 +9,9 @@ import {
   type KsaRef,
   type Remediation,
   type WorkloadRef,
-} from './finding.ts';
+} from '../domain/finding.ts';
+import type { EventSource } from '../events/change-event.ts';
+import type { Impact } from '../inventory/impact.ts';
 
 export function causeOf(source: EventSource): Cause {
   return {

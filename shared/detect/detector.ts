@@ -1,6 +1,6 @@
+import type { Finding, FindingKind, FindingSeverity } from '../domain/finding.ts';
 import type { ChangeEvent } from '../events/change-event.ts';
 import type { Snapshot } from '../inventory/snapshot.ts';
-import type { Finding, FindingKind, FindingSeverity } from './finding.ts';
 
 /**
  * A detector is a value with one pure function: from a change (and the inventory before it, when

@@ -1,10 +1,10 @@
+import type { Finding } from '../domain/finding.ts';
 import type { ChangeEvent } from '../events/change-event.ts';
 import type { Snapshot } from '../inventory/snapshot.ts';
 import { annotationMissing } from './annotation-missing.ts';
 import { bindingMissing } from './binding-missing.ts';
 import { clusterWiDisabled } from './cluster-wi-disabled.ts';
 import type { Detector } from './detector.ts';
-import type { Finding } from './finding.ts';
 import { gsaDisabled, gsaMissing } from './gsa-lifecycle.ts';
 import { bindingOrphaned, gsaBroadRole, gsaShared } from './hygiene.ts';
 import { keyFileOverride } from './key-file-override.ts';

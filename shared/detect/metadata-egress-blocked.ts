@@ -1,10 +1,10 @@
+import type { Finding } from '../domain/finding.ts';
 import type { NetworkPolicyChange } from '../events/change-event.ts';
 import { findCluster, type Impact, impactOfPolicies } from '../inventory/impact.ts';
 import { judgeMetadataEgress, restrictsEgress } from '../inventory/network-policy.ts';
 import type { NetworkPolicy } from '../inventory/network-policy-schema.ts';
 import { by, describeImpact, makeFinding, outageSeverity, PAST_TENSE } from './build.ts';
 import type { Detector } from './detector.ts';
-import type { Finding } from './finding.ts';
 import { allowMetadataEgress, getCredentials } from './remediation.ts';
 import { FOUND_BY_SWEEP, wiClusters } from './scan-support.ts';
 

@@ -1,6 +1,6 @@
+import type { ClusterRef, Remediation, WorkloadRef } from '../domain/finding.ts';
 import { projectOfEmail } from '../inventory/members.ts';
 import { KEY_FILE_VARIABLE } from '../inventory/snapshot.ts';
-import type { ClusterRef, Remediation, WorkloadRef } from './finding.ts';
 
 /** Repair commands with the real names filled in (never a placeholder). */
 

@@ -1,4 +1,4 @@
-import type { ClusterRef } from '../detect/finding.ts';
+import type { ClusterRef } from '../domain/finding.ts';
 import type { NetworkPolicy } from '../inventory/network-policy-schema.ts';
 import type { IamPolicy } from '../inventory/snapshot.ts';
 

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { ClusterRef } from '../detect/finding.ts';
+import type { ClusterRef } from '../domain/finding.ts';
 import { projectOfEmail } from '../inventory/members.ts';
 import { networkPolicySchema } from '../inventory/network-policy-schema.ts';
 import { iamPolicySchema, WI_ANNOTATION } from '../inventory/snapshot.ts';

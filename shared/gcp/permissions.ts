@@ -1,6 +1,26 @@
 import type { GoogleHttp } from './http.ts';
 
 /**
+ * What wi-sentinel's reads need in each watched project (the read-only role of infra/iam.tf):
+ * clusters and node pools, the Kubernetes objects of a Workload Identity chain (through GKE's IAM
+ * authorizer), GSAs and the policies on them and on the project.
+ */
+export const READ_PERMISSIONS = [
+  'container.clusters.get',
+  'container.clusters.list',
+  'container.namespaces.list',
+  'container.networkPolicies.list',
+  'container.nodes.list',
+  'container.pods.list',
+  'container.serviceAccounts.get',
+  'container.serviceAccounts.list',
+  'iam.serviceAccounts.get',
+  'iam.serviceAccounts.getIamPolicy',
+  'iam.serviceAccounts.list',
+  'resourcemanager.projects.getIamPolicy',
+] as const;
+
+/**
  * Which permissions wi-sentinel's own identity holds on a project: Resource Manager v3
  * `projects.testIamPermissions`, which needs no permission of its own and answers with the subset
  * granted (https://cloud.google.com/resource-manager/reference/rest/v3/projects/testIamPermissions).

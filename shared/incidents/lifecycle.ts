@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { Finding, FindingSeverity, KsaRef, WorkloadRef } from '../detect/finding.ts';
+import type { Finding, FindingSeverity, KsaRef, WorkloadRef } from '../domain/finding.ts';
 import type { Incident, IncidentDiagnosis, SymptomEvidence, Transition, TransitionType } from './incident.ts';
 
 /**

@@ -1,4 +1,4 @@
-import { type Finding, scopeOf } from '../detect/finding.ts';
+import { type Finding, scopeOf } from '../domain/finding.ts';
 import type { Silence, SilenceMatchers } from './incident.ts';
 
 /**

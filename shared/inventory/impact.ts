@@ -1,4 +1,4 @@
-import type { KsaRef, WorkloadRef } from '../detect/finding.ts';
+import type { KsaRef, WorkloadRef } from '../domain/finding.ts';
 import { memberCovers, parseWorkloadMember, type WorkloadSubject } from './members.ts';
 import { judgeMetadataEgress } from './network-policy.ts';
 import type { NetworkPolicy } from './network-policy-schema.ts';

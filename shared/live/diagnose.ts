@@ -1,4 +1,3 @@
-import type { ClusterRef, PagingKind, Remediation, WorkloadRef } from '../detect/finding.ts';
 import {
   addBinding,
   allowMetadataEgress,
@@ -12,6 +11,7 @@ import {
   undeleteGsa,
   unsetKeyFile,
 } from '../detect/remediation.ts';
+import type { ClusterRef, PagingKind, Remediation, WorkloadRef } from '../domain/finding.ts';
 import { LookupError } from '../errors.ts';
 import type { GkeCluster, GsaInfo, LiveState } from '../gcp/ports.ts';
 import { gsaOf, policyBinds, workloadsOf } from '../inventory/impact.ts';

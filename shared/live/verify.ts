@@ -1,5 +1,5 @@
 import { withImpact } from '../detect/build.ts';
-import type { Finding, FindingKind } from '../detect/finding.ts';
+import type { Finding, FindingKind } from '../domain/finding.ts';
 import { LookupError } from '../errors.ts';
 import type { GkeCluster, LiveState } from '../gcp/ports.ts';
 import {

@@ -1,4 +1,4 @@
-import type { Finding } from '../detect/finding.ts';
+import type { Finding } from '../domain/finding.ts';
 
 /** Links from an alert to where people look next: the Logs Explorer query and the Cloud Console page. */
 

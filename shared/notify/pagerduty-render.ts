@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { Finding, KsaRef, WorkloadRef } from '../detect/finding.ts';
+import type { Finding, KsaRef, WorkloadRef } from '../domain/finding.ts';
 import type { Incident } from '../incidents/incident.ts';
 import { evidenceSentence, timelineOf } from '../symptoms/evidence.ts';
 import { type Link, linksOf } from './links.ts';

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { z } from 'zod';
-import { type Finding, type FindingSeverity, isPagingKind, scopeOf } from '../detect/finding.ts';
+import { type Finding, type FindingSeverity, isPagingKind, scopeOf } from '../domain/finding.ts';
 import { ConfigError } from '../errors.ts';
 import { globMatch } from '../incidents/silences.ts';
 import { formatIssues } from '../inventory/snapshot.ts';

@@ -1,4 +1,4 @@
-import type { Cause, Finding, FindingKind, KsaRef, WorkloadRef } from '../detect/finding.ts';
+import type { Cause, Finding, FindingKind, KsaRef, WorkloadRef } from '../domain/finding.ts';
 import type { Incident, TransitionType } from '../incidents/incident.ts';
 import { evidenceSentence, kindWords, timelineOf } from '../symptoms/evidence.ts';
 import { linksOf } from './links.ts';

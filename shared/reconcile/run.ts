@@ -1,5 +1,5 @@
 import type { createAlerting, HandleResult } from '../alerting.ts';
-import type { Finding } from '../detect/finding.ts';
+import type { Finding } from '../domain/finding.ts';
 import type { IncidentStore } from '../incidents/store.ts';
 import type { Snapshot } from '../inventory/snapshot.ts';
 import type { Logger } from '../log.ts';

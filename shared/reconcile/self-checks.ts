@@ -1,7 +1,7 @@
-import { type Finding, fingerprint } from '../detect/finding.ts';
-import { type CheckResult, type SelfCheckPorts, type SelfCheckTarget, selfCheck } from '../gcp/self-check.ts';
+import { type Finding, fingerprint } from '../domain/finding.ts';
 import type { IncidentStore } from '../incidents/store.ts';
 import type { Logger } from '../log.ts';
+import { type CheckResult, type SelfCheckPorts, type SelfCheckTarget, selfCheck } from './checks.ts';
 
 /**
  * The sweep's self-checks as findings of kind `sentinel-degraded`, one fingerprint per check and

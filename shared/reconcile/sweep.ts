@@ -1,5 +1,5 @@
-import type { Finding, FindingKind } from '../detect/finding.ts';
 import { DETECTORS, scanAll } from '../detect/index.ts';
+import type { Finding, FindingKind } from '../domain/finding.ts';
 import type { ClusterKey } from '../gcp/ports.ts';
 import type { Incident } from '../incidents/incident.ts';
 import { clustersInPool, findGsa, policyBinds } from '../inventory/impact.ts';

@@ -1,4 +1,4 @@
-import { FINDING_KINDS } from '../detect/finding.ts';
+import { FINDING_KINDS } from '../domain/finding.ts';
 import type { SilenceMatchers } from '../incidents/incident.ts';
 
 /**

@@ -1,4 +1,4 @@
-import type { FindingSeverity } from '../detect/finding.ts';
+import type { FindingSeverity } from '../domain/finding.ts';
 import { clusterPath } from '../gcp/ports.ts';
 import type { Incident } from '../incidents/incident.ts';
 import { usesWorkloadIdentity } from '../inventory/impact.ts';

@@ -1,4 +1,4 @@
-import type { ClusterRef } from '../detect/finding.ts';
+import type { ClusterRef } from '../domain/finding.ts';
 import {
   DEFAULT_WINDOW,
   type SymptomCount,

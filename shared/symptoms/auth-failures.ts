@@ -1,5 +1,5 @@
-import type { Finding, Remediation, WorkloadRef } from '../detect/finding.ts';
 import { enableClusterWi, getCredentials, poolBackToGkeMetadata } from '../detect/remediation.ts';
+import type { Finding, Remediation, WorkloadRef } from '../domain/finding.ts';
 import type { LiveState } from '../gcp/ports.ts';
 import type { Incident, IncidentDiagnosis } from '../incidents/incident.ts';
 import { type ChainReport, couldNotCheck, diagnose, LINK_NAMES } from '../live/diagnose.ts';

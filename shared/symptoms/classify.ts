@@ -1,4 +1,4 @@
-import type { ClusterRef } from '../detect/finding.ts';
+import type { ClusterRef } from '../domain/finding.ts';
 import type { LogEntry } from '../events/schemas.ts';
 import { sample } from './redact.ts';
 import { type Library, METADATA_SERVER_POD, matchSignature, type SymptomKind } from './signatures.ts';

@@ -1,4 +1,4 @@
-import { type Finding, type FindingKind, isPagingKind, SYMPTOM_FINDING_KINDS } from '../detect/finding.ts';
+import { type Finding, type FindingKind, isPagingKind, SYMPTOM_FINDING_KINDS } from '../domain/finding.ts';
 import type { Incident, SymptomEvidence } from '../incidents/incident.ts';
 import type { SymptomGroupRecord } from './group.ts';
 import { redact } from './redact.ts';

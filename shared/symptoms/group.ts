@@ -1,4 +1,4 @@
-import type { ClusterRef } from '../detect/finding.ts';
+import type { ClusterRef } from '../domain/finding.ts';
 import type { Symptom } from './classify.ts';
 import type { MetadataServerAlert } from './monitoring.ts';
 import type { PodIdentity } from './resolve.ts';

@@ -1,4 +1,4 @@
-import type { ClusterRef } from '../detect/finding.ts';
+import type { ClusterRef } from '../domain/finding.ts';
 import type { GkeCluster, LiveState } from '../gcp/ports.ts';
 import { findCluster } from '../inventory/impact.ts';
 import type { Snapshot } from '../inventory/snapshot.ts';

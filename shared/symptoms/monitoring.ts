@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { ClusterRef } from '../detect/finding.ts';
+import type { ClusterRef } from '../domain/finding.ts';
 import { formatIssues } from '../inventory/snapshot.ts';
 
 /**

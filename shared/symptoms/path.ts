@@ -1,4 +1,4 @@
-import { type Finding, isPagingKind, SYMPTOM_FINDING_KINDS } from '../detect/finding.ts';
+import { type Finding, isPagingKind, SYMPTOM_FINDING_KINDS } from '../domain/finding.ts';
 import { decode } from '../events/decode.ts';
 import type { LiveState } from '../gcp/ports.ts';
 import type { Incident, IncidentRef, SymptomEvidence, TransitionType } from '../incidents/incident.ts';

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { isPagingKind } from '../../shared/detect/finding.ts';
+import { isPagingKind } from '../../shared/domain/finding.ts';
 import type { Envelope } from '../../shared/events/decode.ts';
 import { type Analysis, analyze } from '../../shared/pipeline.ts';
 import { sharedFixturesDir } from '../support/paths.ts';

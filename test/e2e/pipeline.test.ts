@@ -19,7 +19,7 @@ import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
-import { isPagingKind } from '../../shared/detect/finding.ts';
+import { isPagingKind } from '../../shared/domain/finding.ts';
 import { createFirestoreStore } from '../../shared/incidents/firestore-store.ts';
 import { analyze } from '../../shared/pipeline.ts';
 import { type FakePagerDuty, startFakePagerDuty } from '../fakes/pagerduty.ts';

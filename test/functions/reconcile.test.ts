@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { after, before, beforeEach, describe, test } from 'node:test';
 import { createReconcileHandler } from '../../functions/reconcile.ts';
 import { createAlerting } from '../../shared/alerting.ts';
-import type { Finding } from '../../shared/detect/finding.ts';
+import type { Finding } from '../../shared/domain/finding.ts';
 import { createMemoryStore } from '../../shared/incidents/memory-store.ts';
 import type { IncidentStore } from '../../shared/incidents/store.ts';
 import { parseSnapshot, type Snapshot } from '../../shared/inventory/snapshot.ts';

@@ -3,7 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, describe, test } from 'node:test';
 import { loadConfig } from '../../shared/config.ts';
-import { sinkNamesOf, topicNameOf } from '../../shared/gcp/self-check.ts';
+import { sinkNamesOf, topicNameOf } from '../../shared/reconcile/checks.ts';
 import { REPO_ROOT } from '../support/paths.ts';
 import { type Block, type Body, blockNamed, blocksOf, loadModule, type TfModule } from './terraform.ts';
 

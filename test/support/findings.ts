@@ -1,4 +1,4 @@
-import type { Finding } from '../../shared/detect/finding.ts';
+import type { Finding } from '../../shared/domain/finding.ts';
 
 /** A firing binding-missing finding as detect() makes it, for tests of what comes after detection. */
 export function bindingFinding(overrides: Partial<Finding> = {}): Finding {

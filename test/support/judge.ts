@@ -1,4 +1,4 @@
-import { isPagingKind } from '../../shared/detect/finding.ts';
+import { isPagingKind } from '../../shared/domain/finding.ts';
 
 /**
  * Judges printed findings against expected ones, as ../shared/fixtures/wi-events/README.md says:

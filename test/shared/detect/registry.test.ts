@@ -3,6 +3,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { pathToFileURL } from 'node:url';
+import { DETECTORS, detect, type Finding } from '../../../shared/detect/index.ts';
 import {
   FINDING_KINDS,
   type FindingKind,
@@ -10,8 +11,7 @@ import {
   isPagingKind,
   SELF_CHECK_KINDS,
   SYMPTOM_FINDING_KINDS,
-} from '../../../shared/detect/finding.ts';
-import { DETECTORS, detect, type Finding } from '../../../shared/detect/index.ts';
+} from '../../../shared/domain/finding.ts';
 import type { ChangeEvent } from '../../../shared/events/change-event.ts';
 import { applyChange } from '../../../shared/inventory/apply.ts';
 import type { Snapshot } from '../../../shared/inventory/snapshot.ts';

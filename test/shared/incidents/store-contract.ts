@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { Finding } from '../../../shared/detect/finding.ts';
+import type { Finding } from '../../../shared/domain/finding.ts';
 import { StoreError } from '../../../shared/errors.ts';
 import type { Incident, OperationRecord, Silence } from '../../../shared/incidents/incident.ts';
 import { DELIVERY_NOTE_INTERVAL_MS, type IncidentStore } from '../../../shared/incidents/store.ts';

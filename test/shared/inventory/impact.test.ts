@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import type { KsaRef, WorkloadRef } from '../../../shared/detect/finding.ts';
+import type { KsaRef, WorkloadRef } from '../../../shared/domain/finding.ts';
 import {
   boundSubjects,
   clustersInPool,

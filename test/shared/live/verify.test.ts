@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import type { Finding } from '../../../shared/detect/finding.ts';
+import type { Finding } from '../../../shared/domain/finding.ts';
 import { LookupError } from '../../../shared/errors.ts';
 import type { LiveState } from '../../../shared/gcp/ports.ts';
 import { applyChange } from '../../../shared/inventory/apply.ts';

@@ -1,4 +1,4 @@
-import type { Finding } from '../../../shared/detect/finding.ts';
+import type { Finding } from '../../../shared/domain/finding.ts';
 import type { Incident } from '../../../shared/incidents/incident.ts';
 
 /** A routing key that is easy to spot if it ever leaks (32 characters, as PagerDuty wants). */

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import type { Finding, FindingKind, KsaRef, WorkloadRef } from '../../../shared/detect/finding.ts';
+import type { Finding, FindingKind, KsaRef, WorkloadRef } from '../../../shared/domain/finding.ts';
 import { linksOf } from '../../../shared/notify/links.ts';
 import {
   cut,

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import type { Finding } from '../../../shared/detect/finding.ts';
+import type { Finding } from '../../../shared/domain/finding.ts';
 import type { Incident } from '../../../shared/incidents/incident.ts';
 import {
   type Block,

@@ -1,4 +1,4 @@
-import type { Finding } from '../../../shared/detect/finding.ts';
+import type { Finding } from '../../../shared/domain/finding.ts';
 import type { Incident } from '../../../shared/incidents/incident.ts';
 import { step } from '../../../shared/incidents/lifecycle.ts';
 import type { IncidentStore } from '../../../shared/incidents/store.ts';

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import type { Detector } from '../../../../shared/detect/detector.ts';
+import { DETECTORS } from '../../../../shared/detect/index.ts';
 import type {
   ClusterRef,
   Finding,
@@ -7,8 +8,7 @@ import type {
   FindingSeverity,
   FindingStatus,
   WorkloadRef,
-} from '../../../../shared/detect/finding.ts';
-import { DETECTORS } from '../../../../shared/detect/index.ts';
+} from '../../../../shared/domain/finding.ts';
 import type { ChangeEvent, EventSource } from '../../../../shared/events/change-event.ts';
 import type { Snapshot } from '../../../../shared/inventory/snapshot.ts';
 

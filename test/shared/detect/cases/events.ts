@@ -1,4 +1,4 @@
-import type { ClusterRef } from '../../../../shared/detect/finding.ts';
+import type { ClusterRef } from '../../../../shared/domain/finding.ts';
 import type {
   BindingDelta,
   ClusterChange,

@@ -1,13 +1,13 @@
 import type { Config } from '../config.ts';
 import { auditSinkFilter } from '../events/sink-filter.ts';
-import { CLOUD_PLATFORM_SCOPE, type TokenSource, tokenSourceFromConfig } from './auth.ts';
-import { createGoogleHttp } from './http.ts';
-import { createIamPort } from './iam.ts';
-import { createLoggingPort } from './logging.ts';
-import { createPermissionsPort } from './permissions.ts';
-import { createTopicIamPort } from './pubsub-iam.ts';
-import type { RetryHooks, RetryPolicy } from './retry.ts';
-import { type SelfCheckPorts, type SelfCheckTarget, sinkNamesOf, topicNameOf } from './self-check.ts';
+import { CLOUD_PLATFORM_SCOPE, type TokenSource, tokenSourceFromConfig } from '../gcp/auth.ts';
+import { createGoogleHttp } from '../gcp/http.ts';
+import { createIamPort } from '../gcp/iam.ts';
+import { createLoggingPort } from '../gcp/logging.ts';
+import { createPermissionsPort } from '../gcp/permissions.ts';
+import { createTopicIamPort } from '../gcp/pubsub-iam.ts';
+import type { RetryHooks, RetryPolicy } from '../gcp/retry.ts';
+import { type SelfCheckPorts, type SelfCheckTarget, sinkNamesOf, topicNameOf } from './checks.ts';
 
 /**
  * The self-checks' ports on Google's APIs (Cloud Logging, Pub/Sub, Resource Manager), built from the

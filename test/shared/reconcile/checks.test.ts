@@ -3,17 +3,17 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { auditSinkFilter } from '../../../shared/events/sink-filter.ts';
+import { READ_PERMISSIONS } from '../../../shared/gcp/permissions.ts';
+import { DELIVERY_NOTE_INTERVAL_MS } from '../../../shared/incidents/store.ts';
+import { createSelfCheckPorts } from '../../../shared/reconcile/check-adapters.ts';
 import {
   type CheckResult,
   DELIVERY_GRACE_MS,
   type DeliveryEvidence,
-  READ_PERMISSIONS,
   type SelfCheckPorts,
   type SelfCheckTarget,
   selfCheck,
-} from '../../../shared/gcp/self-check.ts';
-import { createSelfCheckPorts } from '../../../shared/gcp/self-check-adapters.ts';
-import { DELIVERY_NOTE_INTERVAL_MS } from '../../../shared/incidents/store.ts';
+} from '../../../shared/reconcile/checks.ts';
 import { type FakeLogging, type FakeSink, startFakeLogging } from '../../fakes/logging.ts';
 import { type FakePermissions, startFakePermissions } from '../../fakes/permissions.ts';
 import { type FakePubsubIam, startFakePubsubIam } from '../../fakes/pubsub-iam.ts';

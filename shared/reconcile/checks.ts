@@ -1,12 +1,12 @@
-import type { Remediation } from '../detect/finding.ts';
+import type { Remediation } from '../domain/finding.ts';
 import { ConfigError, LookupError } from '../errors.ts';
 import { WATCHED_METHODS } from '../events/methods.ts';
+import type { LoggingPort, SinkInfo } from '../gcp/logging.ts';
+import { type PermissionsPort, READ_PERMISSIONS } from '../gcp/permissions.ts';
+import type { TopicIamPort } from '../gcp/pubsub-iam.ts';
 import { DELIVERY_NOTE_INTERVAL_MS } from '../incidents/store.ts';
 import type { IamPolicy } from '../inventory/snapshot.ts';
 import { analyze } from '../pipeline.ts';
-import type { LoggingPort, SinkInfo } from './logging.ts';
-import type { PermissionsPort } from './permissions.ts';
-import type { TopicIamPort } from './pubsub-iam.ts';
 
 /**
  * Watching the watcher: each sweep checks that wi-sentinel can still see what it watches.
@@ -76,26 +76,6 @@ export interface DeliveryEvidence {
 export const DELIVERY_GRACE_MS = 30 * 60 * 1000;
 /** Entries read per delivery check: enough to describe what was missed. */
 export const DELIVERY_SAMPLE = 50;
-
-/**
- * What wi-sentinel's reads need in each watched project (the read-only role of infra/iam.tf):
- * clusters and node pools, the Kubernetes objects of a Workload Identity chain (through GKE's IAM
- * authorizer), GSAs and the policies on them and on the project.
- */
-export const READ_PERMISSIONS = [
-  'container.clusters.get',
-  'container.clusters.list',
-  'container.namespaces.list',
-  'container.networkPolicies.list',
-  'container.nodes.list',
-  'container.pods.list',
-  'container.serviceAccounts.get',
-  'container.serviceAccounts.list',
-  'iam.serviceAccounts.get',
-  'iam.serviceAccounts.getIamPolicy',
-  'iam.serviceAccounts.list',
-  'resourcemanager.projects.getIamPolicy',
-] as const;
 
 /** Roles that carry pubsub.topics.publish (https://cloud.google.com/pubsub/docs/access-control). */
 const PUBLISHING_ROLES = [

@@ -9,8 +9,8 @@ import { promisify } from 'node:util';
 import { loadConfig } from '../../../shared/config.ts';
 import { ConfigError } from '../../../shared/errors.ts';
 import { auditSinkFilter } from '../../../shared/events/sink-filter.ts';
-import { parseSinkName, sinkNamesOf, topicNameOf } from '../../../shared/gcp/self-check.ts';
-import { selfCheckTargetFromConfig } from '../../../shared/gcp/self-check-adapters.ts';
+import { selfCheckTargetFromConfig } from '../../../shared/reconcile/check-adapters.ts';
+import { parseSinkName, sinkNamesOf, topicNameOf } from '../../../shared/reconcile/checks.ts';
 import { type FakeLogging, startFakeLogging } from '../../fakes/logging.ts';
 import { REPO_ROOT } from '../../support/paths.ts';
 
@@ -89,7 +89,7 @@ describe('self-check adapters', () => {
   });
 
   it('load @google-cloud/logging and @google-cloud/pubsub only when a check first calls them', async () => {
-    const adapters = pathToFileURL(join(REPO_ROOT, 'shared/gcp/self-check-adapters.ts')).href;
+    const adapters = pathToFileURL(join(REPO_ROOT, 'shared/reconcile/check-adapters.ts')).href;
     const script = `
       import { createRequire } from 'node:module';
       const require = createRequire(import.meta.url);
@@ -126,7 +126,7 @@ describe('self-check adapters', () => {
         private_key: '-----BEGIN PRIVATE KEY-----\nnot-a-key\n-----END PRIVATE KEY-----\n',
       }),
     );
-    const adapters = pathToFileURL(join(REPO_ROOT, 'shared/gcp/self-check-adapters.ts')).href;
+    const adapters = pathToFileURL(join(REPO_ROOT, 'shared/reconcile/check-adapters.ts')).href;
     const script = `
       const { ownIdentity } = await import(${JSON.stringify(adapters)});
       const fromKey = await ownIdentity({});

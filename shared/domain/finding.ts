@@ -15,7 +15,7 @@ export const PAGING_KINDS = [
 
 /**
  * Kinds about wi-sentinel itself (its sink, topic, permissions, deliveries): found by the sweep's
- * self-checks (shared/gcp/self-check.ts), not by a detector of audit events. They page like the rest:
+ * self-checks (shared/reconcile/checks.ts), not by a detector of audit events. They page like the rest:
  * a watchdog that cannot see is an outage of the watchdog.
  */
 export const SELF_CHECK_KINDS = ['sentinel-degraded'] as const;
