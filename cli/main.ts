@@ -3,6 +3,7 @@ import { DEMO_USAGE, demoCommand } from './demo.ts';
 import { DETECT_USAGE, detectCommand, UsageError } from './detect.ts';
 import { DIAGNOSE_USAGE, diagnoseCommand } from './diagnose.ts';
 import { type Io, processIo } from './io.ts';
+import { PERMISSIONS_USAGE, permissionsCommand } from './permissions.ts';
 import { RECONCILE_USAGE, reconcileCommand } from './reconcile.ts';
 import { REPLAY_USAGE, replayCommand } from './replay.ts';
 import { SINK_FILTER_USAGE, sinkFilterCommand } from './sink-filter.ts';
@@ -26,6 +27,9 @@ Commands:
       opens incidents, healthy links resolve them (--dry-run prints one Finding per line, changes nothing).
   ${SINK_FILTER_USAGE}
       The Logging filter of a Log Router sink (default audit), as infra/filters/ holds it.
+  ${PERMISSIONS_USAGE}
+      The permissions of one of wi-sentinel's custom roles (reader, self_check, topic_policy), as
+      infra/generated/roles.json holds them, comma-separated for gcloud iam roles create --permissions.
   ${SNAPSHOT_USAGE}
       Live state (GKE, IAM, every cluster's Kubernetes API) as a Snapshot on stdout; progress and
       problems on stderr (exit 1 when problems left it partial).
@@ -43,6 +47,7 @@ const COMMANDS: Record<string, Command> = {
   diagnose: (args, io) => diagnoseCommand(args, io),
   reconcile: (args, io) => reconcileCommand(args, io),
   'sink-filter': sinkFilterCommand,
+  permissions: permissionsCommand,
   snapshot: (args, io) => snapshotCommand(args, io),
   status: (args, io) => statusCommand(args, io),
 };

@@ -1,12 +1,11 @@
 locals {
   apis = [
-    "artifactregistry.googleapis.com", # the function images Cloud Build pushes
+    "artifactregistry.googleapis.com", # wi-sentinel's image repository, where Cloud Build pushes
     "cloudbuild.googleapis.com",       # builds the functions from source
     "cloudfunctions.googleapis.com",
     "cloudresourcemanager.googleapis.com", # project IAM policy reads
     "cloudscheduler.googleapis.com",       # the sweep
     "container.googleapis.com",            # GKE cluster and node pool reads
-    "eventarc.googleapis.com",             # Pub/Sub triggers of the event functions
     "firestore.googleapis.com",            # incidents, delivery records, silences
     "iam.googleapis.com",                  # service account and policy reads
     "logging.googleapis.com",              # the sinks

@@ -1,5 +1,8 @@
-# The four functions (functions/index.ts registers them by these names): three fed by Pub/Sub through
-# Eventarc, and wiStatus, the HTTP endpoint of the /wi-status slash command.
+# The four functions (functions/index.ts registers them by these names): three fed by their own Pub/Sub
+# push subscriptions (pubsub.tf), and wiStatus, the HTTP endpoint of the /wi-status slash command. None
+# has an Eventarc trigger: a trigger's subscription is Eventarc's, and the provider cannot give it a
+# dead-letter policy (hashicorp/terraform-provider-google#25069). functions-framework serves a raw
+# Pub/Sub push to a cloudEvent function as the CloudEvent a trigger would have delivered.
 resource "google_cloudfunctions2_function" "function" {
   for_each = local.functions
 
@@ -13,6 +16,8 @@ resource "google_cloudfunctions2_function" "function" {
     runtime         = "nodejs22"
     entry_point     = each.key
     service_account = google_service_account.build.id
+    # wi-sentinel's own repository, so the build identity may push to it and nowhere else.
+    docker_repository = google_artifact_registry_repository.functions.id
 
     source {
       storage_source {
@@ -30,7 +35,8 @@ resource "google_cloudfunctions2_function" "function" {
     timeout_seconds                  = each.value.timeout
     min_instance_count               = each.value.min_instances
     max_instance_count               = each.value.max_instances
-    # Event functions are only reached by their Eventarc trigger; Slack calls wiStatus from the internet.
+    # Event functions are only reached by their push subscriptions (Pub/Sub in the same project counts as
+    # internal); Slack calls wiStatus from the internet.
     ingress_settings               = each.value.topic == null ? "ALLOW_ALL" : "ALLOW_INTERNAL_ONLY"
     all_traffic_on_latest_revision = true
     environment_variables          = merge(local.common_env, each.value.routes ? local.routes_env : {})
@@ -69,26 +75,27 @@ resource "google_cloudfunctions2_function" "function" {
     }
   }
 
-  dynamic "event_trigger" {
-    for_each = each.value.topic == null ? [] : [each.value.topic]
-    content {
-      trigger_region        = var.region
-      event_type            = "google.cloud.pubsub.topic.v1.messagePublished"
-      pubsub_topic          = google_pubsub_topic.topic[event_trigger.value].id
-      service_account_email = google_service_account.trigger.email
-      # A failure a retry can cure fails the function; Pub/Sub then redelivers with backoff.
-      retry_policy = "RETRY_POLICY_RETRY"
-    }
-  }
-
   depends_on = [
     google_project_iam_member.build_logs,
-    google_project_iam_member.build_images,
-    google_storage_bucket_iam_member.build_source,
+    google_project_iam_member.build_sources,
+    google_artifact_registry_repository_iam_member.build_images,
     google_secret_manager_secret_iam_member.accessor,
     google_secret_manager_secret_iam_member.extra_accessor,
     google_secret_manager_secret_iam_member.routes_accessor,
     google_secret_manager_secret_version.initial,
     google_secret_manager_secret_version.routes,
   ]
+}
+
+# Where Cloud Build pushes the functions' images (instead of the project-wide gcf-artifacts repository),
+# so the build identity's write access stops at wi-sentinel's images.
+resource "google_artifact_registry_repository" "functions" {
+  project       = var.project_id
+  location      = var.region
+  repository_id = "${local.prefix}-functions"
+  description   = "wi-sentinel: the images of its Cloud Functions, built by Cloud Build from the source archive"
+  format        = "DOCKER"
+  labels        = local.labels
+
+  depends_on = [google_project_service.api]
 }

@@ -4,38 +4,16 @@
 # metadata, every workload kind; roles/iam.securityReviewer reads every policy in the scope).
 
 locals {
-  # The live reads of auditEvents, reconcile and wiCommands (shared/gcp): clusters and node pools,
-  # the Kubernetes objects of a Workload Identity chain (through GKE's IAM authorizer), GSAs and the
-  # policies on them and on projects.
-  reader_permissions = [
-    "container.clusters.get",
-    "container.clusters.list",
-    "container.namespaces.get",
-    "container.namespaces.list",
-    "container.networkPolicies.get",
-    "container.networkPolicies.list",
-    "container.nodes.get",
-    "container.nodes.list",
-    "container.pods.get",
-    "container.pods.list",
-    "container.serviceAccounts.get",
-    "container.serviceAccounts.list",
-    "iam.serviceAccounts.get",
-    "iam.serviceAccounts.getIamPolicy",
-    "iam.serviceAccounts.list",
-    "resourcemanager.projects.getIamPolicy",
-  ]
-  # reconcile's self-checks: the sink still exists with its filter and destination, and the audit
-  # entries it matches arrived (entries.list over the watched projects, Admin Activity only).
-  sink_viewer_permissions = ["logging.logEntries.list", "logging.sinks.get"]
-  # reconcile's self-check: the sink's writer may still publish to the audit topic.
-  topic_policy_viewer_permissions = ["pubsub.topics.get", "pubsub.topics.getIamPolicy"]
+  # The permissions of each custom role, generated from the code's own lists (shared/gcp/permissions.ts:
+  # READ_PERMISSIONS and the self-checks' reads), so the roles hold exactly the reads the code makes.
+  # `npx wi-sentinel permissions --role NAME` prints one; test/infra/generated.test.ts keeps the file in sync.
+  roles = jsondecode(file("${path.module}/generated/roles.json"))
 
   reader_grants = {
     for pair in setproduct(keys(local.reader_functions), var.scope == "project" ? local.watched_projects : []) :
     "${pair[0]}/${pair[1]}" => { fn = pair[0], project = pair[1] }
   }
-  reader_org_role = var.scope == "project" ? null : google_organization_iam_custom_role.reader[0].name
+  reader_org_role      = var.scope == "project" ? null : google_organization_iam_custom_role.reader[0].name
   sink_viewer_org_role = var.scope == "project" ? null : google_organization_iam_custom_role.sink_viewer[0].name
 }
 
@@ -48,7 +26,9 @@ resource "google_project_iam_custom_role" "reader" {
   role_id     = "${local.role_prefix}_reader"
   title       = "wi-sentinel reader"
   description = "Read-only: GKE clusters, the Kubernetes objects of Workload Identity, service accounts and IAM policies."
-  permissions = local.reader_permissions
+  permissions = local.roles.reader
+
+  depends_on = [google_project_service.api]
 }
 
 resource "google_project_iam_custom_role" "sink_viewer" {
@@ -56,9 +36,11 @@ resource "google_project_iam_custom_role" "sink_viewer" {
 
   project     = each.value
   role_id     = "${local.role_prefix}_sink_viewer"
-  title       = "wi-sentinel sink viewer"
-  description = "Reads log sinks and log entries, so wi-sentinel can check its own sink and that audit entries arrive."
-  permissions = local.sink_viewer_permissions
+  title       = "wi-sentinel self-check viewer"
+  description = "Reads log sinks, log entries and metric descriptors, so wi-sentinel can check its sink, that audit entries arrive and that its metadata-server alert can fire."
+  permissions = local.roles.self_check
+
+  depends_on = [google_project_service.api]
 }
 
 resource "google_organization_iam_custom_role" "reader" {
@@ -68,7 +50,7 @@ resource "google_organization_iam_custom_role" "reader" {
   role_id     = "${local.role_prefix}_reader"
   title       = "wi-sentinel reader"
   description = "Read-only: GKE clusters, the Kubernetes objects of Workload Identity, service accounts and IAM policies."
-  permissions = local.reader_permissions
+  permissions = local.roles.reader
 
   lifecycle {
     precondition {
@@ -76,6 +58,8 @@ resource "google_organization_iam_custom_role" "reader" {
       error_message = "scope ${var.scope} needs organization_id: the read-only custom role is an organization role."
     }
   }
+
+  depends_on = [google_project_service.api]
 }
 
 resource "google_organization_iam_custom_role" "sink_viewer" {
@@ -83,17 +67,21 @@ resource "google_organization_iam_custom_role" "sink_viewer" {
 
   org_id      = var.organization_id
   role_id     = "${local.role_prefix}_sink_viewer"
-  title       = "wi-sentinel sink viewer"
-  description = "Reads log sinks and log entries, so wi-sentinel can check its own sink and that audit entries arrive."
-  permissions = local.sink_viewer_permissions
+  title       = "wi-sentinel self-check viewer"
+  description = "Reads log sinks, log entries and metric descriptors, so wi-sentinel can check its sink, that audit entries arrive and that its metadata-server alert can fire."
+  permissions = local.roles.self_check
+
+  depends_on = [google_project_service.api]
 }
 
 resource "google_project_iam_custom_role" "topic_policy_viewer" {
   project     = var.project_id
   role_id     = "${local.role_prefix}_topic_policy_viewer"
   title       = "wi-sentinel topic policy viewer"
-  description = "Reads a topic and its IAM policy, so wi-sentinel can check its sink may still publish."
-  permissions = local.topic_policy_viewer_permissions
+  description = "Reads a topic's IAM policy, so wi-sentinel can check its sink may still publish."
+  permissions = local.roles.topic_policy
+
+  depends_on = [google_project_service.api]
 }
 
 # ----------------------------------------------------------------- live reads
@@ -219,7 +207,8 @@ resource "google_secret_manager_secret_iam_member" "routes_accessor" {
 
 # ----------------------------------------------------------------- delivery
 
-# Log Router: each sink's writer identity may publish to its topic (and nothing else).
+# Log Router: the writer identity of each sink parent may publish to its sinks' topic (and nothing else).
+# One grant per parent and topic, never per sink: see local.sink_writers.
 resource "google_pubsub_topic_iam_member" "sink_writer" {
   for_each = local.sink_writers
 
@@ -239,10 +228,10 @@ resource "google_pubsub_topic_iam_member" "monitoring_publisher" {
   member  = "serviceAccount:${local.monitoring_notification_agent}"
 
   # Monitoring creates its notification service agent with the project's first Pub/Sub channel.
-  depends_on = [google_monitoring_notification_channel.pubsub]
+  depends_on = [google_project_service.api, google_monitoring_notification_channel.pubsub]
 }
 
-# Eventarc: push each topic's messages to its event function (invoke that function only).
+# Push identity: Pub/Sub pushes each topic's messages to its event function (invoke that function only).
 resource "google_cloud_run_v2_service_iam_member" "trigger_invoker" {
   for_each = local.event_functions
 
@@ -255,6 +244,8 @@ resource "google_cloud_run_v2_service_iam_member" "trigger_invoker" {
 
 # Slack: call /wi-status from the internet; wiStatus authenticates every request by Slack's signature.
 resource "google_cloud_run_v2_service_iam_member" "status_public" {
+  count = var.status_allow_all_users ? 1 : 0
+
   project  = var.project_id
   location = var.region
   name     = google_cloudfunctions2_function.function["wiStatus"].service_config[0].service
@@ -262,11 +253,14 @@ resource "google_cloud_run_v2_service_iam_member" "status_public" {
   member   = "allUsers"
 }
 
-# Pub/Sub service agent: sign the OIDC tokens of pushes as the trigger identity (that account only).
+# Pub/Sub service agent: sign the OIDC tokens of pushes as the push identity (that account only).
 resource "google_service_account_iam_member" "pubsub_token_creator" {
   service_account_id = google_service_account.trigger.name
   role               = "roles/iam.serviceAccountTokenCreator"
   member             = "serviceAccount:${local.pubsub_service_agent}"
+
+  # Enabling the Pub/Sub API creates its service agent.
+  depends_on = [google_project_service.api]
 }
 
 # Pub/Sub service agent: move undeliverable messages to the dead-letter topics (those topics only).
@@ -277,6 +271,20 @@ resource "google_pubsub_topic_iam_member" "dead_letter_publisher" {
   topic   = google_pubsub_topic.dead_letter[each.key].name
   role    = "roles/pubsub.publisher"
   member  = "serviceAccount:${local.pubsub_service_agent}"
+
+  depends_on = [google_project_service.api]
+}
+
+# Pub/Sub service agent: acknowledge on the push subscriptions what it forwards to a dead-letter topic.
+resource "google_pubsub_subscription_iam_member" "dead_letter_subscriber" {
+  for_each = local.event_functions
+
+  project      = var.project_id
+  subscription = google_pubsub_subscription.push[each.key].name
+  role         = "roles/pubsub.subscriber"
+  member       = "serviceAccount:${local.pubsub_service_agent}"
+
+  depends_on = [google_project_service.api]
 }
 
 # ----------------------------------------------------------------- builds
@@ -288,16 +296,27 @@ resource "google_project_iam_member" "build_logs" {
   member  = google_service_account.build.member
 }
 
-# Function builds: push the built images to the Artifact Registry repository Cloud Functions uses.
-resource "google_project_iam_member" "build_images" {
+# Function builds: fetch the sources from gcf-v2-sources-NUMBER-REGION (that bucket only), where Cloud Functions copies them.
+resource "google_project_iam_member" "build_sources" {
   project = var.project_id
-  role    = "roles/artifactregistry.writer"
+  role    = "roles/storage.objectViewer"
   member  = google_service_account.build.member
+
+  # Cloud Functions creates that bucket on its first deployment in the region, so the grant is made
+  # on the project, limited by a condition to the bucket and its objects: a grant on the bucket itself
+  # could not be made before it exists. The module's own upload bucket is not read by the build.
+  condition {
+    title       = "Cloud Functions sources bucket only"
+    description = "The bucket Cloud Functions copies function sources into for Cloud Build."
+    expression  = "resource.name == \"${local.sources_bucket}\" || resource.name.startsWith(\"${local.sources_bucket}/\")"
+  }
 }
 
-# Function builds: read the zipped source (this bucket only).
-resource "google_storage_bucket_iam_member" "build_source" {
-  bucket = google_storage_bucket.source.name
-  role   = "roles/storage.objectViewer"
-  member = google_service_account.build.member
+# Function builds: push the built images to wi-sentinel's own Artifact Registry repository (that repository only).
+resource "google_artifact_registry_repository_iam_member" "build_images" {
+  project    = var.project_id
+  location   = google_artifact_registry_repository.functions.location
+  repository = google_artifact_registry_repository.functions.name
+  role       = "roles/artifactregistry.writer"
+  member     = google_service_account.build.member
 }

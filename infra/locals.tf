@@ -159,12 +159,39 @@ locals {
   organization_sinks = var.scope == "organization" ? local.enabled_sinks : {}
   folder_sinks       = var.scope == "folder" ? local.enabled_sinks : {}
 
-  # Every sink's writer identity and the topic it needs to publish to.
+  # Who may publish to which topic for the sinks. Sinks of one parent (a project, the folder, the
+  # organization) share one writer identity, the parent's Logging service agent, so it is granted once per
+  # parent and topic: a grant per sink would be one binding made twice, and destroying one sink (such as
+  # enable_workload_sink = false) would revoke it for all of them. The audit sink, always created, names
+  # the identity; keys use only known values (parents and topics), never the identity itself.
+  sink_topics = distinct([for name, sink in local.enabled_sinks : sink.topic])
   sink_writers = merge(
-    { for key, sink in google_logging_project_sink.sink : key => { member = sink.writer_identity, topic = local.sinks[local.project_sinks[key].sink].topic } },
-    { for key, sink in google_logging_organization_sink.sink : "organization/${key}" => { member = sink.writer_identity, topic = local.sinks[key].topic } },
-    { for key, sink in google_logging_folder_sink.sink : "folder/${key}" => { member = sink.writer_identity, topic = local.sinks[key].topic } },
+    {
+      for pair in setproduct(var.scope == "project" ? local.watched_projects : [], local.sink_topics) :
+      "projects/${pair[0]}/${pair[1]}" => {
+        topic  = pair[1]
+        member = google_logging_project_sink.sink["audit/${pair[0]}"].writer_identity
+      }
+    },
+    {
+      for topic in (var.scope == "organization" ? local.sink_topics : []) :
+      "organizations/${var.organization_id}/${topic}" => {
+        topic  = topic
+        member = google_logging_organization_sink.sink["audit"].writer_identity
+      }
+    },
+    {
+      for topic in (var.scope == "folder" ? local.sink_topics : []) :
+      "folders/${var.folder_id}/${topic}" => {
+        topic  = topic
+        member = google_logging_folder_sink.sink["audit"].writer_identity
+      }
+    },
   )
+
+  # Where Cloud Functions copies each function's sources for Cloud Build (created on its first deployment
+  # in the region), as IAM conditions name a bucket.
+  sources_bucket = "projects/_/buckets/gcf-v2-sources-${data.google_project.this.number}-${var.region}"
 
   pubsub_service_agent = "service-${data.google_project.this.number}@gcp-sa-pubsub.iam.gserviceaccount.com"
 }

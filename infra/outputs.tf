@@ -9,7 +9,7 @@ output "topics" {
 }
 
 output "dead_letter_topics" {
-  description = "Dead-letter topic names, by role; each has a subscription of the same name to pull from."
+  description = "Dead-letter topic names, by role; each has a subscription of the same name to pull from, where messages go after max_delivery_attempts failed pushes."
   value       = { for key, topic in google_pubsub_topic.dead_letter : key => topic.name }
 }
 
@@ -24,7 +24,7 @@ output "service_accounts" {
 }
 
 output "sink_writer_identities" {
-  description = "The identity of each sink, as granted publish on its topic."
+  description = "The writer identity of each sink parent and topic (PARENT/TOPIC), as granted publish on that topic: every sink of one parent shares it."
   value       = { for key, writer in local.sink_writers : key => writer.member }
 }
 
@@ -38,17 +38,9 @@ output "firestore_database" {
   value       = google_firestore_database.state.name
 }
 
-output "dead_letter_commands" {
-  description = "What attach_dead_letter_policies runs, per event function: run these when it is false."
-  value = {
-    for key, fn in local.event_functions : key => join(" ", [
-      "TRIGGER=${google_cloudfunctions2_function.function[key].event_trigger[0].trigger}",
-      "DEAD_LETTER_TOPIC=${google_pubsub_topic.dead_letter[fn.topic].id}",
-      "MAX_DELIVERY_ATTEMPTS=${var.max_delivery_attempts}",
-      "PUBSUB_SERVICE_AGENT=${local.pubsub_service_agent}",
-      "bash scripts/attach-dead-letter.sh",
-    ])
-  }
+output "push_subscriptions" {
+  description = "The push subscription of each event function, by functions-framework target: its dead-letter policy, retry policy and ack deadline are declared here."
+  value       = { for key, subscription in google_pubsub_subscription.push : key => subscription.name }
 }
 
 output "sinks" {

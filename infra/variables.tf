@@ -9,7 +9,7 @@ variable "project_id" {
 }
 
 variable "region" {
-  description = "Region of the functions, their Eventarc triggers, the scheduler job and the source bucket."
+  description = "Region of the functions, their image repository, the scheduler job and the source bucket."
   type        = string
   default     = "us-central1"
 
@@ -216,6 +216,12 @@ variable "status_min_instances" {
   }
 }
 
+variable "status_allow_all_users" {
+  description = "Grant roles/run.invoker on wiStatus to allUsers (Slack cannot authenticate to Google; wiStatus checks every request's Slack signature). Organizations that enforce domain-restricted sharing (constraints/iam.allowedPolicyMemberDomains) refuse that grant: set false and turn off the invoker IAM check of wiStatus's service instead (README: Domain-restricted sharing)."
+  type        = bool
+  default     = true
+}
+
 variable "audit_max_instances" {
   description = "Upper bound on auditEvents instances (each handles several deliveries at once); caps cost during an audit-log storm."
   type        = number
@@ -239,7 +245,7 @@ variable "message_retention" {
 }
 
 variable "max_delivery_attempts" {
-  description = "Deliveries of one message before it goes to the dead-letter topic."
+  description = "Pushes of one message to its event function (retried with backoff from 10 s to 10 min) before it goes to the dead-letter topic."
   type        = number
   default     = 10
 
@@ -247,12 +253,6 @@ variable "max_delivery_attempts" {
     condition     = var.max_delivery_attempts >= 5 && var.max_delivery_attempts <= 100
     error_message = "max_delivery_attempts must be between 5 and 100 (Pub/Sub's bounds)."
   }
-}
-
-variable "attach_dead_letter_policies" {
-  description = "Attach the dead-letter topics to the subscriptions Eventarc creates, with gcloud from the machine running Terraform (the provider cannot configure them). False: run the commands of the dead_letter_commands output yourself."
-  type        = bool
-  default     = true
 }
 
 variable "source_dir" {

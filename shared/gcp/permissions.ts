@@ -3,7 +3,8 @@ import type { GoogleHttp } from './http.ts';
 /**
  * What wi-sentinel's reads need in each watched project (the read-only role of infra/iam.tf):
  * clusters and node pools, the Kubernetes objects of a Workload Identity chain (through GKE's IAM
- * authorizer), GSAs and the policies on them and on the project.
+ * authorizer: kube.ts lists each kind, and reads one ServiceAccount by name), GSAs and the policies on
+ * them and on the project.
  */
 export const READ_PERMISSIONS = [
   'container.clusters.get',
@@ -19,6 +20,30 @@ export const READ_PERMISSIONS = [
   'iam.serviceAccounts.list',
   'resourcemanager.projects.getIamPolicy',
 ] as const;
+
+/**
+ * What reconcile's self-checks read at the sinks' scope (each watched project, the folder or the
+ * organization): the audit sink (logging.ts getSink), the audit entries that should have arrived
+ * (entries.list) and the metadata-server metric's descriptor (monitoring.ts).
+ */
+export const SELF_CHECK_PERMISSIONS = [
+  'logging.logEntries.list',
+  'logging.sinks.get',
+  'monitoring.metricDescriptors.get',
+] as const;
+
+/** What the self-check that the sink may still publish reads on the audit topic (pubsub-iam.ts). */
+export const TOPIC_POLICY_PERMISSIONS = ['pubsub.topics.getIamPolicy'] as const;
+
+/**
+ * The custom roles infra/iam.tf creates, by name, each holding exactly these permissions
+ * (infra/generated/roles.json is generated from this; `wi-sentinel permissions --role NAME` prints one).
+ */
+export const CUSTOM_ROLES = {
+  reader: READ_PERMISSIONS,
+  self_check: SELF_CHECK_PERMISSIONS,
+  topic_policy: TOPIC_POLICY_PERMISSIONS,
+} as const satisfies Record<string, readonly string[]>;
 
 /**
  * Which permissions wi-sentinel's own identity holds on a project: Resource Manager v3

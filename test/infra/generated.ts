@@ -2,13 +2,15 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SINK_FILTERS } from '../../shared/events/sink-filter.ts';
+import { CUSTOM_ROLES } from '../../shared/gcp/permissions.ts';
 import { METADATA_SERVER_ALERT_POLICY } from '../../shared/symptoms/monitoring.ts';
 import { REPO_ROOT } from '../support/paths.ts';
 
 /**
  * The files infra/ reads that the code generates, by path from the repository root, so Terraform
- * deploys exactly what the code recognises: each sink's filter, and the metadata-server alert policy
- * (its PromQL condition and the user label the notification decoder looks for). generated.test.ts
+ * deploys exactly what the code recognises: each sink's filter, the metadata-server alert policy (its
+ * PromQL condition and the user label the notification decoder looks for), and the permissions of the
+ * custom roles (the reads the code makes, and nothing else). generated.test.ts
  * fails when one is stale; `npx node test/infra/generated.ts` rewrites them all.
  */
 export const GENERATED: Record<string, () => string> = {
@@ -20,6 +22,7 @@ export const GENERATED: Record<string, () => string> = {
   ),
   'infra/generated/metadata-server-alert.json': () =>
     `${JSON.stringify(METADATA_SERVER_ALERT_POLICY, null, 2)}\n`,
+  'infra/generated/roles.json': () => `${JSON.stringify(CUSTOM_ROLES, null, 2)}\n`,
 };
 
 export const REGENERATE = 'npx node test/infra/generated.ts';

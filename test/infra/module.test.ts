@@ -3,6 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { CUSTOM_ROLES, READ_PERMISSIONS } from '../../shared/gcp/permissions.ts';
 import { REPO_ROOT } from '../support/paths.ts';
 import {
   type Block,
@@ -19,76 +20,15 @@ import {
 } from './terraform.ts';
 
 // The Terraform module in infra/, checked without Terraform: it parses, every reference resolves,
-// every resource has the arguments its provider requires, every IAM grant is read-only or narrowly
-// scoped and carries a reason, and the examples call it with what it requires.
+// every IAM grant is read-only or narrowly scoped and carries a reason, nothing races the enabling of
+// the APIs, and the examples call it with what it requires. What the provider's schema says of each
+// resource (arguments, blocks, enums, attribute paths, the version pin) is schema.test.ts's.
 const INFRA = join(REPO_ROOT, 'infra');
 const HERE = dirname(fileURLToPath(import.meta.url));
 
 /** Terraform's `${…}` interpolation of an expression, as hcl2json writes it. */
 const tf = (expression: string): string => ['$', '{', expression, '}'].join('');
 const EXAMPLES = ['project', 'organization'].map((name) => join(INFRA, 'examples', name));
-
-/**
- * Required arguments and blocks per resource type, from the google provider's documentation (6.x;
- * `terraform-provider-google` website/docs/r/*.html.markdown) and hashicorp/archive. A type missing
- * here fails the test: look its arguments up before using it.
- */
-const REQUIRED: Record<string, string[]> = {
-  google_cloud_run_v2_service_iam_member: ['name', 'role', 'member'],
-  google_cloud_scheduler_job: ['name'],
-  google_cloudfunctions2_function: ['name', 'location'],
-  google_firestore_database: ['name', 'location_id', 'type'],
-  google_firestore_field: ['collection', 'field'],
-  google_folder_iam_member: ['folder', 'role', 'member'],
-  google_logging_folder_sink: ['name', 'folder', 'destination'],
-  google_logging_organization_sink: ['name', 'org_id', 'destination'],
-  google_logging_project_sink: ['name', 'destination'],
-  google_monitoring_alert_policy: ['display_name', 'combiner', 'conditions'],
-  google_monitoring_monitored_project: ['metrics_scope', 'name'],
-  google_monitoring_notification_channel: ['type'],
-  google_organization_iam_custom_role: ['org_id', 'role_id', 'title', 'permissions'],
-  google_organization_iam_member: ['org_id', 'role', 'member'],
-  google_project_iam_custom_role: ['role_id', 'title', 'permissions'],
-  google_project_iam_member: ['project', 'role', 'member'],
-  google_project_service: ['service'],
-  google_pubsub_subscription: ['name', 'topic'],
-  google_pubsub_topic: ['name'],
-  google_pubsub_topic_iam_member: ['topic', 'role', 'member'],
-  google_secret_manager_secret: ['secret_id', 'replication'],
-  google_secret_manager_secret_iam_member: ['secret_id', 'role', 'member'],
-  google_secret_manager_secret_version: ['secret', 'secret_data'],
-  google_service_account: ['account_id'],
-  google_service_account_iam_member: ['service_account_id', 'role', 'member'],
-  google_storage_bucket: ['name', 'location'],
-  google_storage_bucket_iam_member: ['bucket', 'role', 'member'],
-  google_storage_bucket_object: ['name', 'bucket'],
-  terraform_data: [],
-  'data.archive_file': ['type', 'output_path'],
-  'data.google_project': [],
-};
-
-/** Required arguments of nested blocks, by `type.block.block…` (dynamic blocks count by their label). */
-const REQUIRED_NESTED: Record<string, string[]> = {
-  'google_cloudfunctions2_function.build_config': ['runtime', 'entry_point', 'source'],
-  'google_cloudfunctions2_function.build_config.source': ['storage_source'],
-  'google_cloudfunctions2_function.build_config.source.storage_source': ['bucket', 'object'],
-  'google_cloudfunctions2_function.service_config.secret_environment_variables': [
-    'key',
-    'project_id',
-    'secret',
-    'version',
-  ],
-  'google_cloudfunctions2_function.service_config.secret_volumes': ['mount_path', 'project_id', 'secret'],
-  'google_cloudfunctions2_function.service_config.secret_volumes.versions': ['version', 'path'],
-  'google_cloudfunctions2_function.event_trigger': ['event_type'],
-  'google_cloud_scheduler_job.pubsub_target': ['topic_name'],
-  'google_monitoring_alert_policy.conditions': ['display_name'],
-  'google_monitoring_alert_policy.conditions.condition_prometheus_query_language': ['query'],
-  'google_monitoring_alert_policy.documentation': ['content'],
-  'google_project_iam_member.condition': ['title', 'expression'],
-  'google_storage_bucket.lifecycle_rule': ['action', 'condition'],
-  'google_storage_bucket.lifecycle_rule.action': ['type'],
-};
 
 /** Predefined roles the module may grant: none of them can change IAM. */
 const GRANTABLE_ROLES: Record<string, string> = {
@@ -97,72 +37,13 @@ const GRANTABLE_ROLES: Record<string, string> = {
   'roles/secretmanager.secretAccessor': 'read one secret',
   'roles/run.invoker': 'invoke one function',
   'roles/logging.logWriter': 'write build logs',
-  'roles/artifactregistry.writer': 'push built images',
-  'roles/storage.objectViewer': 'read the source bucket',
-  'roles/iam.serviceAccountTokenCreator': "Pub/Sub's agent signs push tokens for the trigger identity",
+  'roles/artifactregistry.writer': "push built images to wi-sentinel's repository",
+  'roles/storage.objectViewer': 'read the sources Cloud Functions copies for the build',
+  'roles/iam.serviceAccountTokenCreator': "Pub/Sub's agent signs push tokens for the push identity",
+  'roles/pubsub.subscriber': "Pub/Sub's agent acknowledges what it moves to a dead-letter topic",
 };
 
-/** The live reads the functions make (shared/gcp), and nothing more. */
-const READER_PERMISSIONS = [
-  'container.clusters.get',
-  'container.clusters.list',
-  'container.namespaces.get',
-  'container.namespaces.list',
-  'container.networkPolicies.get',
-  'container.networkPolicies.list',
-  'container.nodes.get',
-  'container.nodes.list',
-  'container.pods.get',
-  'container.pods.list',
-  'container.serviceAccounts.get',
-  'container.serviceAccounts.list',
-  'iam.serviceAccounts.get',
-  'iam.serviceAccounts.getIamPolicy',
-  'iam.serviceAccounts.list',
-  'resourcemanager.projects.getIamPolicy',
-];
-
-const typeKey = (block: Block) => (block.kind === 'data' ? `data.${block.type}` : (block.type as string));
 const id = (block: Block) => `${block.file}: ${block.kind} ${block.type}.${block.name}`;
-
-/** Nested blocks of a body by label, dynamic ones (their `content`) included. */
-function nestedBlocks(body: Body): [string, Body][] {
-  const found: [string, Body][] = [];
-  for (const [key, value] of Object.entries(body)) {
-    if (key === 'dynamic') {
-      for (const [label, dynamics] of Object.entries(value as Record<string, Body[]>)) {
-        for (const dynamic of dynamics)
-          for (const content of dynamic.content as Body[]) found.push([label, content]);
-      }
-    } else if (Array.isArray(value) && value.every((item) => typeof item === 'object' && item !== null)) {
-      for (const item of value as Body[]) found.push([key, item]);
-    }
-  }
-  return found;
-}
-
-function has(body: Body, name: string): boolean {
-  return name in body || (typeof body.dynamic === 'object' && body.dynamic !== null && name in body.dynamic);
-}
-
-/** Every problem of required arguments in a block and its nested blocks. */
-function missingArguments(block: Block): string[] {
-  const problems: string[] = [];
-  const required = REQUIRED[typeKey(block)];
-  if (required === undefined) return [`${id(block)}: type not in the required-arguments table`];
-  for (const name of required) if (!has(block.body, name)) problems.push(`${id(block)}: missing ${name}`);
-  const visit = (path: string, body: Body) => {
-    for (const [label, nested] of nestedBlocks(body)) {
-      const nestedPath = `${path}.${label}`;
-      for (const name of REQUIRED_NESTED[nestedPath] ?? []) {
-        if (!has(nested, name)) problems.push(`${id(block)}: ${nestedPath} missing ${name}`);
-      }
-      visit(nestedPath, nested);
-    }
-  };
-  visit(block.type as string, block.body);
-  return problems;
-}
 
 const isIamGrant = (block: Block) => block.kind === 'resource' && /_iam_member$/.test(block.type as string);
 
@@ -194,31 +75,6 @@ describe('infra/ Terraform module', () => {
       'resource.google_pubsub_topic.u.name: google_pubsub_topic.gone.name refers to google_pubsub_topic.gone, which is not declared',
       'resource.google_pubsub_topic.w.name: data.google_project.none.number refers to data.google_project.none, which is not declared',
       'resource.google_pubsub_topic.w.y: d.key refers to d.key, which is not declared',
-    ]);
-  });
-
-  test('every resource has the arguments its provider requires', () => {
-    const problems = module.blocks
-      .filter((block) => block.kind === 'resource' || block.kind === 'data')
-      .flatMap(missingArguments);
-    assert.deepEqual(problems, []);
-  });
-
-  test('the required-arguments check catches a missing one', () => {
-    const block: Block = {
-      file: 'x.tf',
-      kind: 'resource',
-      type: 'google_cloudfunctions2_function',
-      name: 'f',
-      body: {
-        name: 'f',
-        build_config: [{ runtime: 'nodejs22', source: [{ storage_source: [{ bucket: 'b' }] }] }],
-      },
-    };
-    assert.deepEqual(missingArguments(block), [
-      'x.tf: resource google_cloudfunctions2_function.f: missing location',
-      'x.tf: resource google_cloudfunctions2_function.f: google_cloudfunctions2_function.build_config missing entry_point',
-      'x.tf: resource google_cloudfunctions2_function.f: google_cloudfunctions2_function.build_config.source.storage_source missing object',
     ]);
   });
 
@@ -298,21 +154,34 @@ describe('infra/ Terraform module', () => {
         assert.ok(role in GRANTABLE_ROLES, `${id(grant)} grants ${role}, which is not on the list`);
       }
     }
+    // Each custom role's permissions are the generated list of the code's reads (generated.test.ts
+    // keeps infra/generated/roles.json equal to CUSTOM_ROLES), and every one of them is a read.
+    assert.equal(
+      module.locals.get('roles'),
+      tf(`jsondecode(file("${tf('path.module')}/generated/roles.json"))`),
+    );
+    const generated = JSON.parse(readFileSync(join(INFRA, 'generated', 'roles.json'), 'utf8')) as Record<
+      string,
+      string[]
+    >;
+    assert.deepEqual(generated, JSON.parse(JSON.stringify(CUSTOM_ROLES)));
     for (const role of [
       ...blocksOf(module, 'resource', 'google_project_iam_custom_role'),
       ...blocksOf(module, 'resource', 'google_organization_iam_custom_role'),
     ]) {
       const reference = referencesOf(expressionsOf(role.body.permissions as string)[0] as string)[0];
-      const permissions = module.locals.get(reference?.parts[0] as string) as string[];
+      assert.equal(reference?.root, 'local', id(role));
+      assert.deepEqual(reference?.parts.slice(0, 1), ['roles'], id(role));
+      const permissions = generated[reference?.parts[1] as string];
       assert.ok(Array.isArray(permissions) && permissions.length > 0, id(role));
       for (const permission of permissions) {
         assert.match(permission, /\.(get|list|getIamPolicy)$/, `${id(role)}: ${permission} is not a read`);
       }
     }
-    assert.deepEqual(module.locals.get('reader_permissions'), READER_PERMISSIONS);
+    assert.deepEqual(generated.reader, [...READ_PERMISSIONS]);
   });
 
-  test('the one public grant is wiStatus, and the event functions take internal traffic only', () => {
+  test('the one public grant is wiStatus, which domain-restricted organizations can turn off; event functions take internal traffic only', () => {
     const publicGrants = module.blocks
       .filter(isIamGrant)
       .filter((grant) => ['allUsers', 'allAuthenticatedUsers'].includes(grant.body.member as string));
@@ -320,6 +189,11 @@ describe('infra/ Terraform module', () => {
       publicGrants.map((grant) => grant.body.name),
       [tf('google_cloudfunctions2_function.function["wiStatus"].service_config[0].service')],
     );
+    assert.equal(publicGrants[0]?.body.count, tf('var.status_allow_all_users ? 1 : 0'));
+    const variable = blocksOf(module, 'variable').find((v) => v.name === 'status_allow_all_users');
+    assert.equal(variable?.body.default, true);
+    assert.match(String(variable?.body.description), /domain-restricted sharing/);
+    assert.match(readFileSync(join(INFRA, 'README.md'), 'utf8'), /--no-invoker-iam-check/);
     const fn = blockNamed(module, 'resource', 'google_cloudfunctions2_function', 'function');
     const service = (fn.body.service_config as Body[])[0] as Body;
     assert.equal(
@@ -328,7 +202,7 @@ describe('infra/ Terraform module', () => {
     );
   });
 
-  test('the four functions: nodejs22, their entry points, Pub/Sub triggers with retries, wiStatus warm', () => {
+  test('the four functions: nodejs22, their entry points, no Eventarc trigger, wiStatus warm', () => {
     const functions = module.locals.get('functions') as Record<string, Body>;
     assert.deepEqual(Object.keys(functions).sort(), ['auditEvents', 'reconcile', 'wiCommands', 'wiStatus']);
     assert.deepEqual(Object.fromEntries(Object.entries(functions).map(([key, fn]) => [key, fn.topic])), {
@@ -342,11 +216,9 @@ describe('infra/ Terraform module', () => {
     const build = (fn.body.build_config as Body[])[0] as Body;
     assert.equal(build.runtime, 'nodejs22');
     assert.equal(build.entry_point, tf('each.key'));
-    const dynamicTrigger = (fn.body.dynamic as Record<string, Body[]>).event_trigger?.[0];
-    const trigger = ((dynamicTrigger?.content ?? []) as Body[])[0] as Body;
-    assert.equal(trigger.event_type, 'google.cloud.pubsub.topic.v1.messagePublished');
-    assert.equal(trigger.retry_policy, 'RETRY_POLICY_RETRY');
-    assert.equal(trigger.service_account_email, tf('google_service_account.trigger.email'));
+    // Each event function is fed by its own push subscription (pubsub.tf), declared in full.
+    assert.equal(fn.body.event_trigger, undefined);
+    assert.equal((fn.body.dynamic as Record<string, unknown> | undefined)?.event_trigger, undefined);
   });
 
   test('topics have retention and dead-letter twins; the scheduler feeds the reconcile topic', () => {
@@ -450,4 +322,218 @@ describe('infra/ Terraform module', () => {
       'no service account keys',
     );
   });
+  test('delivery is declared in full: a push subscription per event function, with an OIDC token, retries, a dead-letter topic and an ack deadline', () => {
+    const push = blockNamed(module, 'resource', 'google_pubsub_subscription', 'push');
+    assert.equal(push.body.for_each, tf('local.event_functions'));
+    assert.equal(push.body.topic, tf('google_pubsub_topic.topic[each.value.topic].id'));
+    // Pub/Sub waits for the function as long as the function may run (Pub/Sub's ceiling is 600 s).
+    assert.equal(push.body.ack_deadline_seconds, tf('each.value.timeout'));
+    const functions = module.locals.get('functions') as Record<string, Body>;
+    for (const [name, fn] of Object.entries(functions)) {
+      if (fn.topic !== null) assert.ok((fn.timeout as number) >= 10 && (fn.timeout as number) <= 600, name);
+    }
+    const config = ((push.body.push_config as Body[])[0] ?? {}) as Body;
+    const uri = 'google_cloudfunctions2_function.function[each.key].service_config[0].uri';
+    // The path names the topic: functions-framework makes it the CloudEvent's source.
+    assert.equal(
+      config.push_endpoint,
+      `${tf(uri)}/projects/${tf('var.project_id')}/topics/${tf('google_pubsub_topic.topic[each.value.topic].name')}`,
+    );
+    assert.equal(
+      config.no_wrapper,
+      undefined,
+      'the push body keeps its wrapper, which functions-framework converts',
+    );
+    const token = ((config.oidc_token as Body[])[0] ?? {}) as Body;
+    assert.equal(token.service_account_email, tf('google_service_account.trigger.email'));
+    assert.equal(token.audience, tf(uri));
+    const deadLetter = ((push.body.dead_letter_policy as Body[])[0] ?? {}) as Body;
+    assert.equal(deadLetter.dead_letter_topic, tf('google_pubsub_topic.dead_letter[each.value.topic].id'));
+    assert.equal(deadLetter.max_delivery_attempts, tf('var.max_delivery_attempts'));
+    const retry = ((push.body.retry_policy as Body[])[0] ?? {}) as Body;
+    assert.deepEqual(retry, { minimum_backoff: '10s', maximum_backoff: '600s' });
+    // The push identity may invoke exactly the event functions; Pub/Sub's agent may sign its tokens,
+    // publish to the dead-letter topics and acknowledge on the push subscriptions.
+    const invoker = blockNamed(
+      module,
+      'resource',
+      'google_cloud_run_v2_service_iam_member',
+      'trigger_invoker',
+    );
+    assert.equal(invoker.body.for_each, tf('local.event_functions'));
+    assert.equal(invoker.body.member, tf('google_service_account.trigger.member'));
+    const subscriber = blockNamed(
+      module,
+      'resource',
+      'google_pubsub_subscription_iam_member',
+      'dead_letter_subscriber',
+    );
+    assert.equal(subscriber.body.subscription, tf('google_pubsub_subscription.push[each.key].name'));
+    assert.equal(subscriber.body.member, `serviceAccount:${tf('local.pubsub_service_agent')}`);
+    // Nothing runs a command at apply time: no provisioner, no terraform_data, no script.
+    for (const block of module.blocks) {
+      assert.equal(block.body.provisioner, undefined, `${id(block)} runs a provisioner`);
+      assert.notEqual(block.type, 'terraform_data', id(block));
+      assert.notEqual(block.type, 'null_resource', id(block));
+    }
+    assert.ok(!existsSync(join(INFRA, 'scripts')), 'no script for the runner to need');
+  });
+
+  test('the build identity may read the sources Cloud Build fetches: the gcf-v2-sources bucket of the region', () => {
+    const fn = blockNamed(module, 'resource', 'google_cloudfunctions2_function', 'function');
+    const build = (fn.body.build_config as Body[])[0] as Body;
+    assert.equal(build.service_account, tf('google_service_account.build.id'));
+    const grant = blockNamed(module, 'resource', 'google_project_iam_member', 'build_sources');
+    assert.equal(grant.body.role, 'roles/storage.objectViewer');
+    assert.equal(grant.body.member, tf('google_service_account.build.member'));
+    assert.equal(
+      module.locals.get('sources_bucket'),
+      `projects/_/buckets/gcf-v2-sources-${tf('data.google_project.this.number')}-${tf('var.region')}`,
+    );
+    // Granted on the project (the bucket may not exist before the first deployment), limited to that
+    // bucket and its objects by a condition.
+    const condition = (grant.body.condition as Body[])[0] as Body;
+    assert.equal(
+      condition.expression,
+      `resource.name == "${tf('local.sources_bucket')}" || resource.name.startsWith("${tf('local.sources_bucket')}/")`,
+    );
+    assert.ok((fn.body.depends_on as string[]).includes(tf('google_project_iam_member.build_sources')));
+  });
+
+  test('the build identity may push images to wi-sentinel’s own repository only', () => {
+    const fn = blockNamed(module, 'resource', 'google_cloudfunctions2_function', 'function');
+    const build = (fn.body.build_config as Body[])[0] as Body;
+    assert.equal(build.docker_repository, tf('google_artifact_registry_repository.functions.id'));
+    const repository = blockNamed(module, 'resource', 'google_artifact_registry_repository', 'functions');
+    assert.equal(repository.body.format, 'DOCKER');
+    assert.equal(
+      repository.body.location,
+      tf('var.region'),
+      'Cloud Functions takes a repository of its own region',
+    );
+    const writers = module.blocks
+      .filter(isIamGrant)
+      .filter((grant) => grant.body.role === 'roles/artifactregistry.writer');
+    assert.deepEqual(
+      writers.map((grant) => `${grant.type}.${grant.name}`),
+      ['google_artifact_registry_repository_iam_member.build_images'],
+    );
+    assert.equal(writers[0]?.body.repository, tf('google_artifact_registry_repository.functions.name'));
+  });
+
+  test('one sink-writer grant per sink parent and topic, so turning one sink off revokes nothing', () => {
+    const grant = blockNamed(module, 'resource', 'google_pubsub_topic_iam_member', 'sink_writer');
+    assert.equal(grant.body.for_each, tf('local.sink_writers'));
+    const writers = String(module.locals.get('sink_writers'));
+    // Keyed by parent and topic, known at plan time; never by sink, never by the identity.
+    const keys = [...writers.matchAll(/"((?:projects|organizations|folders)\/[^"]*)" =>/g)].map((m) => m[1]);
+    assert.deepEqual(keys, [
+      `projects/${tf('pair[0]')}/${tf('pair[1]')}`,
+      `organizations/${tf('var.organization_id')}/${tf('topic')}`,
+      `folders/${tf('var.folder_id')}/${tf('topic')}`,
+    ]);
+    assert.doesNotMatch(writers, /for \w+, \w+ in google_logging_/, 'not one entry per sink');
+    // The identity is read from the audit sink, which every scope always creates.
+    const sinks = module.locals.get('sinks') as Record<string, Body>;
+    assert.equal(sinks.audit?.enabled, true);
+    const members = [
+      ...writers.matchAll(/member = (google_logging_\w+_sink\.sink\["[^"]*"\]\.writer_identity)/g),
+    ].map((m) => m[1]);
+    assert.deepEqual(members, [
+      `google_logging_project_sink.sink["audit/${tf('pair[0]')}"].writer_identity`,
+      'google_logging_organization_sink.sink["audit"].writer_identity',
+      'google_logging_folder_sink.sink["audit"].writer_identity',
+    ]);
+    // Turning the workload sink off leaves the topics, and so the keys, as they were.
+    assert.equal(
+      module.locals.get('sink_topics'),
+      tf('distinct([for name, sink in local.enabled_sinks : sink.topic])'),
+    );
+    assert.equal(sinks.workload?.topic, sinks.audit?.topic);
+  });
+
+  test('a fresh project in one apply: identities, custom roles and service-agent grants wait for the APIs, and so does everything else', async () => {
+    const graph = await dependencies(INFRA);
+    const api = 'google_project_service.api';
+    const direct = [...graph.entries()].filter(([address]) =>
+      /^(google_service_account\.|google_project_iam_custom_role\.|google_organization_iam_custom_role\.)/.test(
+        address,
+      ),
+    );
+    assert.ok(direct.length >= 6, direct.map(([a]) => a).join(', '));
+    for (const [address, node] of direct)
+      assert.ok(node.dependsOn.includes(api), `${address} does not depend on ${api}`);
+    // Grants to a Google service agent: the agent is created when its API is enabled.
+    const agentGrants = [...graph.entries()].filter(([, node]) =>
+      /_service_agent|notification_agent/.test(node.member),
+    );
+    assert.ok(agentGrants.length >= 4, agentGrants.map(([a]) => a).join(', '));
+    for (const [address, node] of agentGrants)
+      assert.ok(node.dependsOn.includes(api), `${address} does not depend on ${api}`);
+    // Everything else reaches it through what it references.
+    const reaches = (address: string, seen = new Set<string>()): boolean => {
+      if (address === api) return true;
+      if (seen.has(address)) return false;
+      seen.add(address);
+      return (graph.get(address)?.references ?? []).some((next) => reaches(next, seen));
+    };
+    const racing = [...graph.keys()].filter(
+      (address) =>
+        address !== api &&
+        address.includes('.') &&
+        !address.startsWith('local.') &&
+        !address.startsWith('data.') &&
+        !reaches(address),
+    );
+    assert.deepEqual(racing, []);
+  });
 });
+
+interface Node {
+  /** What it refers to: resources, data sources and locals (depends_on included). */
+  references: string[];
+  /** Its depends_on list. */
+  dependsOn: string[];
+  /** Its `member` expression, for grants. */
+  member: string;
+}
+
+/** Every resource, data source and local of a module with what it refers to. */
+async function dependencies(dir: string): Promise<Map<string, Node>> {
+  const { readHcl } = await import('./hcl.ts');
+  const { traversalsOf } = await import('./schema-check.ts');
+  const graph = new Map<string, Node>();
+  const bodies: { address: string; body: import('./hcl.ts').HclBody }[] = [];
+  for (const [file, text] of (await import('./schema-check.ts')).readModuleFiles(dir)) {
+    for (const block of readHcl(text, file).blocks) {
+      if (block.type === 'resource') bodies.push({ address: block.labels.join('.'), body: block.body });
+      if (block.type === 'data') bodies.push({ address: `data.${block.labels.join('.')}`, body: block.body });
+      if (block.type === 'locals') {
+        for (const attribute of block.body.attributes)
+          bodies.push({ address: `local.${attribute.name}`, body: { attributes: [attribute], blocks: [] } });
+      }
+    }
+  }
+  const declared = new Set(bodies.map((b) => b.address));
+  const expressions = (body: import('./hcl.ts').HclBody): string[] => [
+    ...body.attributes.map((a) => a.expression),
+    ...body.blocks.flatMap((b) => expressions(b.body)),
+  ];
+  const targets = (expression: string): string[] =>
+    traversalsOf(expression).flatMap((t) => {
+      const [first, second] = t.steps;
+      const name = (step: typeof first) => (step?.kind === 'attribute' ? step.name : '');
+      const candidates =
+        t.root === 'data' ? [`data.${name(first)}.${name(second)}`] : [`${t.root}.${name(first)}`];
+      return candidates.filter((c) => declared.has(c));
+    });
+  for (const { address, body } of bodies) {
+    const dependsOn = body.attributes.find((a) => a.name === 'depends_on')?.expression ?? '';
+    graph.set(address, {
+      references: [...new Set(expressions(body).flatMap(targets))],
+      dependsOn: targets(dependsOn),
+      member: body.attributes.find((a) => a.name === 'member')?.expression ?? '',
+    });
+  }
+  return graph;
+}

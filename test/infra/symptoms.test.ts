@@ -3,6 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, describe, test } from 'node:test';
 import { loadConfig } from '../../shared/config.ts';
+import { CUSTOM_ROLES } from '../../shared/gcp/permissions.ts';
 import { sinkNamesOf, topicNameOf } from '../../shared/reconcile/checks.ts';
 import { REPO_ROOT } from '../support/paths.ts';
 import { type Block, type Body, blockNamed, blocksOf, loadModule, type TfModule } from './terraform.ts';
@@ -101,8 +102,11 @@ describe('infra/: symptoms (workload sink, metadata-server alert, self-check wir
     assert.equal(grant.body.topic, tf('google_pubsub_topic.topic["audit"].name'));
     assert.equal(grant.body.role, 'roles/pubsub.publisher');
     assert.equal(grant.body.member, `serviceAccount:${tf('local.monitoring_notification_agent')}`);
-    // The agent exists only once the project has a Pub/Sub channel.
-    assert.deepEqual(grant.body.depends_on, [tf('google_monitoring_notification_channel.pubsub')]);
+    // The agent exists only once the project has a Pub/Sub channel (and the Monitoring API is on).
+    assert.deepEqual(grant.body.depends_on, [
+      tf('google_project_service.api'),
+      tf('google_monitoring_notification_channel.pubsub'),
+    ]);
     const apis = module.locals.get('apis') as string[];
     assert.ok(apis.includes('monitoring.googleapis.com'));
   });
@@ -118,9 +122,15 @@ describe('infra/: symptoms (workload sink, metadata-server alert, self-check wir
 
   test('reconcile may list log entries wherever it may read the sink: every Logging call it makes', () => {
     const adapter = readFileSync(join(REPO_ROOT, 'shared', 'gcp', 'logging.ts'), 'utf8');
-    const needed = [...adapter.matchAll(/permission: '(logging\.[A-Za-z.]+)'/g)].map((m) => m[1]);
+    const needed = [...adapter.matchAll(/permission: '(logging\.[A-Za-z.]+)'/g)].map((m) => m[1] as string);
     assert.deepEqual(needed.sort(), ['logging.logEntries.list', 'logging.sinks.get']);
-    assert.deepEqual((module.locals.get('sink_viewer_permissions') as string[]).sort(), needed);
+    const selfCheck: readonly string[] = CUSTOM_ROLES.self_check;
+    for (const permission of needed) assert.ok(selfCheck.includes(permission), permission);
+    for (const type of ['google_project_iam_custom_role', 'google_organization_iam_custom_role'])
+      assert.equal(
+        blockNamed(module, 'resource', type, 'sink_viewer').body.permissions,
+        tf('local.roles.self_check'),
+      );
     for (const name of ['sink_viewer']) {
       for (const type of [
         'google_project_iam_member',
