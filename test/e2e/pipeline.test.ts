@@ -24,6 +24,7 @@ import { createFirestoreStore } from '../../shared/incidents/firestore-store.ts'
 import { analyze } from '../../shared/pipeline.ts';
 import { type FakePagerDuty, startFakePagerDuty } from '../fakes/pagerduty.ts';
 import { type FakeSlack, type FakeSlackStep, startFakeSlack } from '../fakes/slack.ts';
+import { waitUntil } from '../support/function-server.ts';
 import { FIXTURES, REPO_ROOT, sharedFixturesDir } from '../support/paths.ts';
 import {
   type Emulators,
@@ -451,6 +452,9 @@ describe('the real pipeline: Pub/Sub emulator → auditEvents (functions-framewo
       }
       assert.equal(pages.length, incidents * 2);
 
+      // Nothing was given up on: the dead-letter topic infra/ attaches received nothing.
+      assert.deepEqual(await pipeline.deadLetters(), [], 'no message in the dead-letter topic');
+
       const store = createFirestoreStore({
         projectId: FIRESTORE_PROJECT,
         prefix: `${RUN}-b-`,
@@ -555,11 +559,99 @@ describe('the real pipeline: Pub/Sub emulator → auditEvents (functions-framewo
         assert.match(String(lines[0]?.message), p.reason);
       });
       for (const id of validIds) assert.equal(seen.get(id)?.done, 1);
+      // Poison is acknowledged, never retried until it is dead-lettered.
+      assert.deepEqual(await pipeline.deadLetters(), [], 'no message in the dead-letter topic');
       assert.equal(topLevel(slack).length, links.length, 'every valid message reached Slack');
       assert.deepEqual(
         pdAccepted(pd).map((p) => p.event_action),
         links.map(() => 'trigger'),
       );
+    } finally {
+      await own.stop();
+    }
+  });
+  test('e. delivery exactly as infra/ declares it: a push that keeps failing is kept in the dead-letter topic and replays once; one that fails once is told once', {
+    timeout: 150_000,
+  }, async (t) => {
+    const e = await emulators();
+    const own = resources();
+    try {
+      const { snapshot, links } = withLinks(JSON.parse(await readFile(snapshotFile, 'utf8')), 2);
+      const file = await ownSnapshot(own, 'e');
+      await writeFile(file, JSON.stringify(snapshot));
+      // Infra's retry policy (10 s to 10 min) with its lowest max_delivery_attempts, so the failing
+      // message is dead-lettered within a minute rather than ten (each attempt is a real push).
+      const start = async (name: string) => {
+        const slack = own.add(await startFakeSlack({ token: TOKEN }));
+        const pd = own.add(await startFakePagerDuty());
+        const pipeline = own.add(
+          await startPipeline({
+            pubsubHost: e.pubsub.host,
+            projectId: `demo-wi-e2e-${name}`,
+            env: functionEnv(e, `${RUN}-${name}-`, file, slack, pd),
+            delivery: { retryPolicy: true, maxDeliveryAttempts: 5 },
+          }),
+        );
+        return { slack, pd, pipeline };
+      };
+      const [down, blip] = await Promise.all([start('e1'), start('e2')]);
+      const attempts = down.pipeline.delivery.maxDeliveryAttempts;
+      assert.equal(attempts, down.pipeline.delivery.minDeliveryAttempts);
+      const message = (link: Link, key: string) =>
+        sinkMessage(bindingEntry(link, 'REMOVE', { insertId: `${RUN}-e-${key}-${link.index}` }));
+      const downMessage = message(links[0] as Link, 'down');
+
+      // Slack fails every call for one pipeline, and for the other until its first push has failed.
+      down.slack.outage({ status: 500 });
+      blip.slack.outage({ status: 500 });
+      const [[downId = ''], [blipId = '']] = await Promise.all([
+        down.pipeline.publish([downMessage]),
+        blip.pipeline.publish([message(links[1] as Link, 'blip')]),
+      ]);
+      await waitUntil(() => (blip.pipeline.seen().get(blipId)?.retried ?? 0) >= 1, 30_000);
+      blip.slack.outage(undefined);
+      await blip.pipeline.waitForDone([blipId], 60_000);
+
+      // The failing one: pushed `attempts` times, then moved to the dead-letter topic, data intact.
+      let deadLetters: Awaited<ReturnType<Pipeline['deadLetters']>> = [];
+      for (const deadline = Date.now() + 120_000; deadLetters.length === 0; await sleep(1_000)) {
+        if (Date.now() > deadline) throw new Error('nothing reached the dead-letter topic within 120 s');
+        deadLetters.push(...(await down.pipeline.deadLetters()));
+      }
+      const downSeen = down.pipeline.seen().get(downId);
+      t.diagnostic(
+        `failing push: ${downSeen?.retried} attempts, then dead-lettered: ${JSON.stringify(deadLetters[0]?.attributes)}`,
+      );
+      assert.equal(deadLetters.length, 1);
+      assert.equal(deadLetters[0]?.data, downMessage.data, 'the dead letter is the message as published');
+      assert.equal(deadLetters[0]?.attributes.CloudPubSubDeadLetterSourceDeliveryCount, String(attempts));
+      assert.equal(downSeen?.retried, attempts, 'each push failed so Pub/Sub retried');
+      assert.equal(downSeen?.done, 0);
+      assert.equal(topLevel(down.slack).length, 0);
+
+      // Replayed as the README says (republish the data), once Slack is back: told exactly once.
+      down.slack.outage(undefined);
+      const [replayId = ''] = await down.pipeline.publish([
+        { data: deadLetters[0]?.data ?? '', attributes: downMessage.attributes ?? {} },
+      ]);
+      await down.pipeline.waitForDone([replayId], 30_000);
+      await Promise.all([
+        quiet(down.pipeline, down.slack, down.pd, 1_500),
+        quiet(blip.pipeline, blip.slack, blip.pd, 1_500),
+      ]);
+      for (const { slack, pd } of [down, blip]) {
+        assert.equal(topLevel(slack).length, 1, 'one Slack message');
+        assert.deepEqual(
+          pdAccepted(pd).map((p) => p.event_action),
+          ['trigger'],
+        );
+      }
+      const blipSeen = blip.pipeline.seen().get(blipId);
+      assert.equal(blipSeen?.done, 1, 'the blip was delivered once');
+      assert.ok((blipSeen?.retried ?? 0) >= 1);
+      assert.deepEqual(await blip.pipeline.deadLetters(), [], 'the blip was never dead-lettered');
+      deadLetters = await down.pipeline.deadLetters();
+      assert.deepEqual(deadLetters, [], 'the replay was not dead-lettered again');
     } finally {
       await own.stop();
     }

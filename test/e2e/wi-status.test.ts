@@ -12,9 +12,10 @@ import { after, before, describe, test } from 'node:test';
 import { type FakeResponseUrl, startFakeResponseUrl } from '../fakes/response-url.ts';
 import { validateBlocks } from '../fakes/slack.ts';
 import { type FunctionServer, startFunction, waitUntil } from '../support/function-server.ts';
+import type { InfraDelivery } from '../support/infra-delivery.ts';
 import { FIXTURES } from '../support/paths.ts';
-import { type Emulators, startEmulators } from '../support/pipeline.ts';
-import { type PubSub, pubSubClient, pushEndpoint } from '../support/pubsub.ts';
+import { type Emulators, startEmulators, subscribeAsInfra } from '../support/pipeline.ts';
+import { type PubSub, pubSubClient } from '../support/pubsub.ts';
 import { headerOf, postSigned, slashCommandBody } from '../support/slash-command.ts';
 
 const SECRET = 'e2e-wi-status-signing-secret-77aa';
@@ -28,6 +29,7 @@ describe('/wi-status end to end: wiStatus → Pub/Sub emulator → wiCommands �
   let status: FunctionServer;
   let commands: FunctionServer;
   let pubsub: PubSub;
+  let delivery: InfraDelivery | undefined;
   const started: { stop(): Promise<unknown> }[] = [];
 
   before(async () => {
@@ -52,14 +54,12 @@ describe('/wi-status end to end: wiStatus → Pub/Sub emulator → wiCommands �
     ]);
     started.push(status, commands);
     pubsub = pubSubClient(emulators.pubsub.host, PROJECT);
-    await pubsub.createTopic(TOPIC);
-    await pubsub.createPushSubscription(`${TOPIC}-push`, {
-      topic: TOPIC,
-      endpoint: pushEndpoint(commands.url, PROJECT, TOPIC),
-    });
+    // The commands topic and wiCommands' push subscription, as infra/ declares them.
+    delivery = await subscribeAsInfra(pubsub, 'wiCommands', commands.url);
+    assert.equal(delivery.topic, TOPIC, 'WI_COMMANDS_TOPIC is the topic infra/ feeds wiCommands from');
   });
   after(async () => {
-    await pubsub?.deleteSubscription(`${TOPIC}-push`).catch(() => {});
+    if (delivery) await pubsub?.deleteSubscription(delivery.subscription).catch(() => {});
     for (const thing of started.reverse()) await thing.stop();
   });
 

@@ -10,7 +10,8 @@
  *   await slack.stop();                                // also ends hanging requests
  *   validateBlocks(blocks)                              // the block checks, without HTTP
  *
- * `script` queues one step per request, in order of arrival, whatever the method; then back to 'ok'.
+ * `script` queues one step per request, in order of arrival, whatever the method; then back to 'ok'
+ * (or to the `outage` step, while one is set).
  * A step 'ok' answers as Slack does:
  * - chat.postMessage: `channel` is an ID (C…, G…, D…) or a name (with or without '#'), which the fake
  *   maps to a stable ID; needs `text` or `blocks`; answers `{ ok, channel: ID, ts, message }`.
@@ -79,6 +80,8 @@ export interface FakeSlack {
   messages: FakeSlackMessage[];
   /** Queues steps for the next requests, one per request; then back to 'ok'. */
   script(...steps: FakeSlackStep[]): void;
+  /** Answers every request with `step` (after any scripted ones) until called with undefined: an outage. */
+  outage(step: FakeSlackStep | undefined): void;
   stop(): Promise<void>;
 }
 
@@ -99,6 +102,7 @@ export async function startFakeSlack({
   const calls: FakeSlackCall[] = [];
   const messages: FakeSlackMessage[] = [];
   const queue: FakeSlackStep[] = [];
+  let down: FakeSlackStep | undefined;
   const channelIds = new Map<string, string>();
   const delayed = new Set<NodeJS.Timeout>();
   let counter = 0;
@@ -221,7 +225,7 @@ export async function startFakeSlack({
         receivedAt: Date.now(),
       };
       calls.push(call);
-      const step = queue.shift() ?? 'ok';
+      const step = queue.shift() ?? down ?? 'ok';
       if (step === 'hang') return;
       const respond = () => {
         const { status, body, headers } =
@@ -255,6 +259,9 @@ export async function startFakeSlack({
     messages,
     script(...steps) {
       queue.push(...steps);
+    },
+    outage(step) {
+      down = step;
     },
     async stop() {
       for (const timer of delayed) clearTimeout(timer);

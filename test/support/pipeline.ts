@@ -5,15 +5,17 @@ import {
   startPubSubEmulator,
 } from './emulators.ts';
 import { type FunctionServer, startFunction, waitUntil } from './function-server.ts';
-import { type PubSub, type PubSubMessage, pubSubClient, pushEndpoint } from './pubsub.ts';
+import { type InfraDelivery, infraDelivery } from './infra-delivery.ts';
+import { type PubSub, type PubSubMessage, type PulledMessage, pubSubClient, pushEndpoint } from './pubsub.ts';
 
 /**
  * The real pipeline for e2e tests and the e2e bench: the Pub/Sub emulator pushes a topic's messages
- * to the functions-framework server of `auditEvents`, which keeps its state in the Firestore
- * emulator (or memory) and talks to whatever Slack and PagerDuty URLs it is given.
+ * to the functions-framework server of `auditEvents` through a push subscription made as infra/
+ * makes it (infra-delivery.ts: endpoint path, ack deadline, dead-letter topic and attempts), and the
+ * function keeps its state in the Firestore emulator (or memory) and talks to whatever Slack and
+ * PagerDuty URLs it is given.
  */
 
-export const TOPIC = 'wi-sentinel-audit';
 /** Firestore's project: "demo-" projects never reach Google. */
 export const FIRESTORE_PROJECT = 'demo-wi-sentinel-e2e';
 
@@ -62,6 +64,10 @@ export interface Seen {
 export interface Pipeline {
   fn: FunctionServer;
   pubsub: PubSub;
+  /** How the subscription delivers, as infra/ declares it. */
+  delivery: InfraDelivery;
+  /** Pulls (and acknowledges) what reached the dead-letter topic so far. */
+  deadLetters(): Promise<PulledMessage[]>;
   /** Publishes sink messages to the topic; returns their ids. */
   publish(messages: readonly PubSubMessage[]): Promise<string[]>;
   /** What the function logged, by message id (parsed incrementally). */
@@ -81,30 +87,70 @@ export function isDone(line: Record<string, unknown>): boolean {
   );
 }
 
+/** What a test may change of infra's delivery, to keep its run short. */
+export interface DeliveryOptions {
+  /**
+   * Apply infra's retry policy (backoff from 10 s to 10 min). Off by default: the emulator then
+   * pushes a failed message again about a second later, which keeps scenarios with many retried
+   * deliveries within seconds; a scenario about retries and dead letters turns it on.
+   */
+  retryPolicy?: boolean;
+  /** Instead of max_delivery_attempts's default (any value its validation admits). */
+  maxDeliveryAttempts?: number;
+}
+
 /**
- * Serves `auditEvents`, creates the topic in its own Pub/Sub project (`projectId`: one per test,
- * so no two tests' subscriptions see each other's messages) and a push subscription to the function.
+ * The topic of a function, its dead-letter twin with the pull subscription that keeps its messages,
+ * and the push subscription to the function at `functionUrl`, all as infra/ declares them.
+ */
+export async function subscribeAsInfra(
+  pubsub: PubSub,
+  target: 'auditEvents' | 'wiCommands',
+  functionUrl: string,
+  options: DeliveryOptions = {},
+): Promise<InfraDelivery> {
+  const delivery = await infraDelivery(target);
+  const attempts = options.maxDeliveryAttempts ?? delivery.maxDeliveryAttempts;
+  if (attempts < delivery.minDeliveryAttempts) {
+    throw new Error(
+      `max_delivery_attempts ${attempts} is below what infra/ admits (${delivery.minDeliveryAttempts})`,
+    );
+  }
+  await pubsub.createTopic(delivery.topic);
+  await pubsub.createTopic(delivery.deadLetterTopic);
+  await pubsub.createPullSubscription(delivery.deadLetterTopic, delivery.deadLetterTopic);
+  await pubsub.createPushSubscription(delivery.subscription, {
+    topic: delivery.topic,
+    endpoint: pushEndpoint(functionUrl, pubsub.projectId, delivery.topic),
+    ackDeadlineSeconds: delivery.ackDeadlineSeconds,
+    deadLetter: { topic: delivery.deadLetterTopic, maxDeliveryAttempts: attempts },
+    ...(options.retryPolicy ? { retryPolicy: delivery.retryPolicy } : {}),
+  });
+  return { ...delivery, maxDeliveryAttempts: attempts };
+}
+
+/**
+ * Serves `auditEvents`, and creates its topic and subscriptions (subscribeAsInfra) in their own
+ * Pub/Sub project (`projectId`: one per test, so no two tests' subscriptions see each other's messages).
  */
 export async function startPipeline({
   pubsubHost,
   projectId,
   env,
   source,
+  delivery: options = {},
 }: {
   pubsubHost: string;
   projectId: string;
   env: Record<string, string>;
   source?: string;
+  delivery?: DeliveryOptions;
 }): Promise<Pipeline> {
   const fn = await startFunction('auditEvents', { env, ...(source ? { source } : {}) });
   const pubsub = pubSubClient(pubsubHost, projectId);
-  const subscription = `${TOPIC}-push`;
+  let delivery: InfraDelivery;
   try {
-    await pubsub.createTopic(TOPIC);
-    await pubsub.createPushSubscription(subscription, {
-      topic: TOPIC,
-      endpoint: pushEndpoint(fn.url, projectId, TOPIC),
-    });
+    delivery = await subscribeAsInfra(pubsub, 'auditEvents', fn.url, options);
   } catch (error) {
     await fn.stop();
     throw error;
@@ -144,7 +190,9 @@ export async function startPipeline({
   return {
     fn,
     pubsub,
-    publish: (messages) => pubsub.publish(TOPIC, messages),
+    delivery,
+    deadLetters: () => pubsub.pullAll(delivery.deadLetterTopic),
+    publish: (messages) => pubsub.publish(delivery.topic, messages),
     seen,
     other: () => {
       seen();
@@ -169,7 +217,7 @@ export async function startPipeline({
     },
     async stop() {
       // The subscription first, so the emulator stops pushing to a server that is going away.
-      await pubsub.deleteSubscription(subscription).catch(() => {});
+      await pubsub.deleteSubscription(delivery.subscription).catch(() => {});
       await fn.stop();
     },
   };
