@@ -2,6 +2,7 @@ import { ConfigError } from '../shared/errors.ts';
 import { DEMO_USAGE, demoCommand } from './demo.ts';
 import { DETECT_USAGE, detectCommand, UsageError } from './detect.ts';
 import { DIAGNOSE_USAGE, diagnoseCommand } from './diagnose.ts';
+import { DOCTOR_USAGE, doctorCommand } from './doctor.ts';
 import { type Io, processIo } from './io.ts';
 import { PERMISSIONS_USAGE, permissionsCommand } from './permissions.ts';
 import { RECONCILE_USAGE, reconcileCommand } from './reconcile.ts';
@@ -22,6 +23,10 @@ Commands:
   ${DIAGNOSE_USAGE}
       Every link of one KSA's Workload Identity chain, with the repair of each broken one
       (exit 0 healthy, 1 broken, 2 bad usage, 3 some link could not be checked).
+  ${DOCTOR_USAGE}
+      What a deployment lacks: its functions, topics, scheduler job, secrets, sinks, the metadata-server
+      metric, wi-sentinel's permissions and recent deliveries, ✓ ✗ ? with the repair of each ✗
+      (exit 0 all passed, 1 something failed, 2 bad usage, 3 something could not be checked).
   ${RECONCILE_USAGE}
       The sweep: every link of every Workload Identity KSA judged from the whole inventory; drift
       opens incidents, healthy links resolve them (--dry-run prints one Finding per line, changes nothing).
@@ -45,6 +50,7 @@ const COMMANDS: Record<string, Command> = {
   replay: (args, io) => replayCommand(args, io),
   demo: (args, io) => demoCommand(args, io),
   diagnose: (args, io) => diagnoseCommand(args, io),
+  doctor: (args, io) => doctorCommand(args, io),
   reconcile: (args, io) => reconcileCommand(args, io),
   'sink-filter': sinkFilterCommand,
   permissions: permissionsCommand,

@@ -31,11 +31,13 @@ locals {
   }
   enabled_sinks = { for name, sink in local.sinks : name => sink if sink.enabled }
 
-  # The audit sink as reconcile's self-check names it (WI_SINK): a bare name is that sink in each
-  # watched project (project scope); folder and organization sinks are named in full.
-  audit_sink_name = (var.scope == "project" ? "${local.prefix}-audit"
-    : var.scope == "folder" ? "folders/${var.folder_id}/sinks/${local.prefix}-audit"
-  : "organizations/${var.organization_id}/sinks/${local.prefix}-audit")
+  # Each sink as reconcile's self-checks name it (WI_SINK, WI_WORKLOAD_SINK): a bare name is that sink
+  # in each watched project (project scope); folder and organization sinks are named in full.
+  sink_names = {
+    for name in keys(local.sinks) : name => (var.scope == "project" ? "${local.prefix}-${name}"
+      : var.scope == "folder" ? "folders/${var.folder_id}/sinks/${local.prefix}-${name}"
+    : "organizations/${var.organization_id}/sinks/${local.prefix}-${name}")
+  }
 
   # The secrets wi-sentinel reads, by key: the environment variable each is mounted as.
   secrets = merge(
@@ -130,9 +132,11 @@ locals {
       WI_COMMANDS_TOPIC     = local.topics.commands
       # What reconcile's self-checks watch: the audit sink and the topic it publishes to (an id in
       # GOOGLE_CLOUD_PROJECT).
-      WI_SINK        = local.audit_sink_name
+      WI_SINK        = local.sink_names.audit
       WI_AUDIT_TOPIC = local.topics.audit
     },
+    # The workload sink too, when there is one.
+    var.enable_workload_sink ? { WI_WORKLOAD_SINK = local.sink_names.workload } : {},
     length(var.slack_allowed_users) > 0 ? { SLACK_ALLOWED_USERS = join(",", var.slack_allowed_users) } : {},
     var.slack_allowed_usergroup != null ? { SLACK_ALLOWED_USERGROUP = var.slack_allowed_usergroup } : {},
   )

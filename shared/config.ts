@@ -128,6 +128,20 @@ const envSchema = z.object({
     )
     .transform((value) => value.split(',').map((name) => name.trim()))
     .default(['wi-sentinel-audit']),
+  /**
+   * The workload-log Log Router sinks (infra's enable_workload_sink), in WI_SINK's form; the
+   * self-checks watch them too, against the workload filter. Unset: there is none to watch.
+   */
+  WI_WORKLOAD_SINK: optionalText.pipe(
+    z
+      .string()
+      .regex(
+        /^((projects|folders|organizations)\/[A-Za-z0-9._-]+\/sinks\/)?[A-Za-z0-9][A-Za-z0-9._-]{0,99}(\s*,\s*((projects|folders|organizations)\/[A-Za-z0-9._-]+\/sinks\/)?[A-Za-z0-9][A-Za-z0-9._-]{0,99})*$/,
+        'must be sink names (S, or projects/P/sinks/S, folders/F/sinks/S, organizations/O/sinks/S), comma-separated',
+      )
+      .transform((value) => value.split(',').map((name) => name.trim()))
+      .optional(),
+  ),
   /** The Pub/Sub topic the audit sink publishes to: an id in GOOGLE_CLOUD_PROJECT, or projects/P/topics/T. */
   WI_AUDIT_TOPIC: z
     .string()
@@ -140,6 +154,19 @@ const envSchema = z.object({
   /** Cloud Logging and Pub/Sub API base URLs, for the self-checks (defaults: Google's; tests point them at fakes). */
   LOGGING_API_URL: z.url({ message: 'must be a URL' }).default('https://logging.googleapis.com'),
   PUBSUB_API_URL: z.url({ message: 'must be a URL' }).default('https://pubsub.googleapis.com'),
+  /** Cloud Monitoring (the metadata-server metric's descriptor, for the self-checks and doctor). */
+  MONITORING_API_URL: z.url({ message: 'must be a URL' }).default('https://monitoring.googleapis.com'),
+  /** What `wi-sentinel doctor` reads besides (defaults: Google's; tests point them at fakes). */
+  CLOUD_FUNCTIONS_API_URL: z
+    .url({ message: 'must be a URL' })
+    .default('https://cloudfunctions.googleapis.com'),
+  CLOUD_SCHEDULER_API_URL: z
+    .url({ message: 'must be a URL' })
+    .default('https://cloudscheduler.googleapis.com'),
+  SECRET_MANAGER_API_URL: z.url({ message: 'must be a URL' }).default('https://secretmanager.googleapis.com'),
+  IAM_CREDENTIALS_API_URL: z
+    .url({ message: 'must be a URL' })
+    .default('https://iamcredentials.googleapis.com'),
 });
 
 export type Config = z.infer<typeof envSchema>;

@@ -2,17 +2,20 @@ import type { Remediation } from '../domain/finding.ts';
 import { ConfigError, LookupError } from '../errors.ts';
 import { WATCHED_METHODS } from '../events/methods.ts';
 import type { LoggingPort, SinkInfo } from '../gcp/logging.ts';
+import type { MetricDescriptorPort } from '../gcp/monitoring.ts';
 import { type PermissionsPort, READ_PERMISSIONS } from '../gcp/permissions.ts';
 import type { TopicIamPort } from '../gcp/pubsub-iam.ts';
 import { DELIVERY_NOTE_INTERVAL_MS } from '../incidents/store.ts';
 import type { IamPolicy } from '../inventory/snapshot.ts';
 import { analyze } from '../pipeline.ts';
+import { METADATA_SERVER_CODE_LABEL, METADATA_SERVER_METRIC } from '../symptoms/monitoring.ts';
 
 /**
  * Watching the watcher: each sweep checks that wi-sentinel can still see what it watches.
  *
- * - `sink`: the audit sink exists, is enabled, routes to the audit topic, takes the logs of child
- *   projects (folder and organization sinks) and no exclusion drops entries;
+ * - `sink`: the audit sink (and the workload sink, where one is deployed) exists, is enabled, routes
+ *   to the audit topic, takes the logs of child projects (folder and organization sinks) and no
+ *   exclusion drops entries;
  * - `sink-filter`: its filter is the one the code generates (sink-filter.ts);
  * - `sink-writer`: its writer identity may publish to the topic (a publishing role on the topic, or
  *   on the topic's project);
@@ -22,14 +25,32 @@ import { analyze } from '../pipeline.ts';
  *   last delivery auditEvents noted and longer ago than the grace period; those in which the
  *   pipeline's own analysis finds something (what auditEvents notes) should have arrived. None:
  *   healthy (quiet periods are not outages). Nothing ever delivered: counted from the previous sweep
- *   (when wi-sentinel was already watching), never from before it was installed.
+ *   (when wi-sentinel was already watching), never from before it was installed;
+ * - `metric`: the metric of the metadata-server alert policy exists in each watched project, with the
+ *   label its condition reads: Monitoring accepts a PromQL condition on a metric that does not exist,
+ *   and that condition never fires.
+ *
+ * `wi-sentinel doctor` runs these same checks, and the deployment's own (deployment-checks.ts), as a
+ * person from a laptop (`lookingAs: 'operator'`): then a read the person may not make is a check that
+ * could not run, not a degraded wi-sentinel.
  *
  * A check is `healthy`, `failing` (with a summary naming exactly what is wrong and the commands that
  * repair it) or `unknown` (a transient failure: an open incident stays as it is). A check that cannot
  * read what it checks for lack of permission is failing: a watchdog that cannot look is degraded.
  */
 
-export type CheckName = 'sink' | 'sink-filter' | 'sink-writer' | 'permissions' | 'deliveries';
+export type CheckName =
+  | 'sink'
+  | 'sink-filter'
+  | 'sink-writer'
+  | 'permissions'
+  | 'deliveries'
+  | 'metric'
+  // wi-sentinel doctor's (deployment-checks.ts):
+  | 'topics'
+  | 'function'
+  | 'scheduler'
+  | 'secrets';
 
 export interface CheckResult {
   check: CheckName;
@@ -47,6 +68,8 @@ export interface SelfCheckPorts {
   permissions: PermissionsPort;
   /** The IAM policy of a project: a publishing role granted on the topic's project counts too. */
   projectPolicy?: (project: string) => Promise<IamPolicy>;
+  /** Metric descriptors, for the `metric` check (which does not run without it). */
+  metrics?: MetricDescriptorPort;
 }
 
 export interface SelfCheckTarget {
@@ -58,9 +81,19 @@ export interface SelfCheckTarget {
   projects: string[];
   /** The filter the code generates for the sink. */
   filter: string;
+  /** The workload sinks (WI_WORKLOAD_SINK) and the filter the code generates for them. */
+  workload?: { sinks: string[]; filter: string };
   /** wi-sentinel's own service account email, when known: repair commands grant to it. */
   identity?: string;
+  /**
+   * Who reads: wi-sentinel itself (the sweep; a refused read is a degraded wi-sentinel), or a person
+   * running `wi-sentinel doctor` (a refused read is a check that could not run, and says what that
+   * person lacks). Default wi-sentinel.
+   */
+  lookingAs?: LookingAs;
 }
+
+export type LookingAs = 'wi-sentinel' | 'operator';
 
 export interface DeliveryEvidence {
   /** The latest delivery auditEvents noted (IncidentStore.lastDelivery). */
@@ -158,11 +191,11 @@ function sinkLabel(parent: SinkParent): string {
 
 // ----------------------------------------------------------------------------- results
 
-function healthy(check: CheckName, project: string, summary: string): CheckResult {
+export function healthy(check: CheckName, project: string, summary: string): CheckResult {
   return { check, project, status: 'healthy', summary };
 }
 
-function failing(
+export function failing(
   check: CheckName,
   project: string,
   summary: string,
@@ -171,23 +204,29 @@ function failing(
   return { check, project, status: 'failing', summary, remediation };
 }
 
-function unknown(check: CheckName, project: string, summary: string): CheckResult {
+export function unknown(check: CheckName, project: string, summary: string): CheckResult {
   return { check, project, status: 'unknown', summary };
 }
 
 /**
  * A failed read as a result: wi-sentinel lacking a permission is failing (with the grant that repairs
- * it), anything a retry may cure is unknown. Other errors are bugs and propagate.
+ * it), anything a retry may cure is unknown. A person running doctor who may not read it could not
+ * check it (unknown, naming the permission). Other errors are bugs and propagate.
  */
-function lookupFailed(
+export function lookupFailed(
   check: CheckName,
   project: string,
   doing: string,
   error: unknown,
-  grant: { resource: GrantResource; identity: string | undefined },
+  grant: { resource: GrantResource; identity: string | undefined; lookingAs?: LookingAs | undefined },
 ): CheckResult {
   if (!(error instanceof LookupError)) throw error;
-  if (error.permission !== undefined && (error.status === 401 || error.status === 403)) {
+  const refused = error.status === 401 || error.status === 403;
+  if (grant.lookingAs === 'operator' && refused) {
+    const lacking = error.permission ? `you lack ${error.permission}` : 'your credentials were refused';
+    return unknown(check, project, `could not ${doing}: ${lacking} (${error.api} answered ${error.status})`);
+  }
+  if (error.permission !== undefined && refused) {
     return failing(
       check,
       project,
@@ -200,7 +239,10 @@ function lookupFailed(
 
 // ----------------------------------------------------------------------------- grants
 
-type GrantResource = { kind: 'project'; project: string } | { kind: 'topic'; topic: string } | SinkParent;
+export type GrantResource =
+  | { kind: 'project'; project: string }
+  | { kind: 'topic'; topic: string }
+  | SinkParent;
 
 /** Repair steps that give wi-sentinel's identity `permissions` on `resource`. */
 export function grantSteps(
@@ -260,10 +302,22 @@ export function methodsMissingFrom(filter: string): string[] {
   );
 }
 
-function sinkFilterCommand(parent: SinkParent): string {
-  // Run from a checkout of wi-sentinel: the CLI prints the filter the code generates.
-  return `gcloud logging sinks update ${parent.sink} ${parentFlag(parent)} --log-filter="$(npx wi-sentinel sink-filter)"`;
+/** The CLI call that prints a sink's generated filter (run from a checkout of wi-sentinel). */
+function printFilter(kind: SinkKind): string {
+  return kind === 'audit' ? 'npx wi-sentinel sink-filter' : `npx wi-sentinel sink-filter --sink ${kind}`;
 }
+
+function sinkFilterCommand(parent: SinkParent, kind: SinkKind): string {
+  return `gcloud logging sinks update ${parent.sink} ${parentFlag(parent)} --log-filter="$(${printFilter(kind)})"`;
+}
+
+/** Which of the generated filters a sink carries (SINK_FILTERS' names). */
+export type SinkKind = 'audit' | 'workload';
+
+const WHAT_A_SINK_ROUTES: Record<SinkKind, string> = {
+  audit: 'no audit entry',
+  workload: 'no workload credential failure',
+};
 
 /** What is wrong with an existing sink besides its filter: one line and its repair each. */
 export function sinkProblems(
@@ -313,11 +367,15 @@ export function sinkProblems(
   return problems;
 }
 
-/** The `sink` and `sink-filter` results of one sink, and the sink itself when it was read. */
+/**
+ * The `sink` and `sink-filter` results of one sink, and the sink itself when it was read. `kind`
+ * says which generated filter it must carry (`target.filter` is that filter).
+ */
 export async function checkSink(
   ports: Pick<SelfCheckPorts, 'logging'>,
   name: string,
-  target: Pick<SelfCheckTarget, 'topic' | 'filter' | 'identity'>,
+  target: Pick<SelfCheckTarget, 'topic' | 'filter' | 'identity' | 'lookingAs'>,
+  kind: SinkKind = 'audit',
 ): Promise<{ results: CheckResult[]; sink?: SinkInfo }> {
   const parent = parseSinkName(name);
   const project = sinkProject(parent, target.topic);
@@ -331,6 +389,7 @@ export async function checkSink(
         lookupFailed('sink', project, `read ${label}`, error, {
           resource: parent,
           identity: target.identity,
+          lookingAs: target.lookingAs,
         }),
       ],
     };
@@ -340,16 +399,21 @@ export async function checkSink(
     const children = parent.kind === 'projects' ? '' : ' --include-children';
     return {
       results: [
-        failing('sink', project, `${label} does not exist: no audit entry reaches wi-sentinel from there`, [
-          {
-            title: `Create ${parent.sink} with the generated filter (run from a checkout of wi-sentinel)`,
-            command: `gcloud logging sinks create ${parent.sink} pubsub.googleapis.com/${target.topic} ${parentFlag(parent)}${children} --log-filter="$(npx wi-sentinel sink-filter)"`,
-          },
-          {
-            title: `Let the new sink's writer identity publish to ${id}`,
-            command: `gcloud pubsub topics add-iam-policy-binding ${id} --project=${topicProject} --member="$(gcloud logging sinks describe ${parent.sink} ${parentFlag(parent)} --format='value(writerIdentity)')" --role=roles/pubsub.publisher`,
-          },
-        ]),
+        failing(
+          'sink',
+          project,
+          `${label} does not exist: ${WHAT_A_SINK_ROUTES[kind]} reaches wi-sentinel from there`,
+          [
+            {
+              title: `Create ${parent.sink} with the generated filter (run from a checkout of wi-sentinel)`,
+              command: `gcloud logging sinks create ${parent.sink} pubsub.googleapis.com/${target.topic} ${parentFlag(parent)}${children} --log-filter="$(${printFilter(kind)})"`,
+            },
+            {
+              title: `Let the new sink's writer identity publish to ${id}`,
+              command: `gcloud pubsub topics add-iam-policy-binding ${id} --project=${topicProject} --member="$(gcloud logging sinks describe ${parent.sink} ${parentFlag(parent)} --format='value(writerIdentity)')" --role=roles/pubsub.publisher`,
+            },
+          ],
+        ),
       ],
     };
   }
@@ -369,11 +433,13 @@ export async function checkSink(
   if (normalizeFilter(sink.filter) === normalizeFilter(target.filter)) {
     filterResult = healthy('sink-filter', project, `${label} has the generated filter`);
   } else {
-    const missing = methodsMissingFrom(sink.filter);
+    const missing = kind === 'audit' ? methodsMissingFrom(sink.filter) : [];
     const detail =
-      missing.length > 0
-        ? `entries of ${missing.length} watched method${missing.length === 1 ? '' : 's'} never reach wi-sentinel (${missing.slice(0, 5).join(', ')}${missing.length > 5 ? ', …' : ''})`
-        : 'it names every watched method, but what else it says differs, so entries may be dropped';
+      kind === 'workload'
+        ? 'workload credential failures it does not match never reach wi-sentinel'
+        : missing.length > 0
+          ? `entries of ${missing.length} watched method${missing.length === 1 ? '' : 's'} never reach wi-sentinel (${missing.slice(0, 5).join(', ')}${missing.length > 5 ? ', …' : ''})`
+          : 'it names every watched method, but what else it says differs, so entries may be dropped';
     filterResult = failing(
       'sink-filter',
       project,
@@ -381,7 +447,7 @@ export async function checkSink(
       [
         {
           title: `Restore the generated filter (run from a checkout of wi-sentinel)`,
-          command: sinkFilterCommand(parent),
+          command: sinkFilterCommand(parent, kind),
         },
       ],
     );
@@ -403,7 +469,7 @@ function grantsPublish(policy: IamPolicy, member: string): 'yes' | 'conditional'
 export async function checkSinkWriter(
   ports: Pick<SelfCheckPorts, 'topics' | 'projectPolicy'>,
   sink: SinkInfo,
-  target: Pick<SelfCheckTarget, 'topic' | 'identity'>,
+  target: Pick<SelfCheckTarget, 'topic' | 'identity' | 'lookingAs'>,
 ): Promise<CheckResult> {
   const parent = parseSinkName(sink.name);
   const project = sinkProject(parent, target.topic);
@@ -429,6 +495,7 @@ export async function checkSinkWriter(
     return lookupFailed('sink-writer', project, `read the IAM policy of topic ${target.topic}`, error, {
       resource: { kind: 'topic', topic: target.topic },
       identity: target.identity,
+      lookingAs: target.lookingAs,
     });
   }
   if (policy === undefined) {
@@ -477,42 +544,128 @@ export async function checkSinkWriter(
 
 // ----------------------------------------------------------------------------- permissions
 
-/** The `permissions` result of one watched project. */
+export interface PermissionsCheckOptions {
+  /** What it must hold (default READ_PERMISSIONS). */
+  permissions?: readonly string[];
+  /** Who holds them, for messages (default wi-sentinel). */
+  who?: string;
+  lookingAs?: LookingAs | undefined;
+}
+
+/**
+ * The `permissions` result of one watched project: the identity whose tokens `ports.permissions`
+ * uses holds each permission (testIamPermissions answers for the caller). doctor gives it an
+ * impersonated identity's tokens: a refused impersonation is the operator's lack, not the identity's.
+ */
 export async function checkPermissions(
   ports: Pick<SelfCheckPorts, 'permissions'>,
   project: string,
   identity?: string,
+  options: PermissionsCheckOptions = {},
 ): Promise<CheckResult> {
+  const needed = options.permissions ?? READ_PERMISSIONS;
+  const who = options.who ?? 'wi-sentinel';
   let granted: string[];
   try {
-    granted = await ports.permissions.granted(project, READ_PERMISSIONS);
+    granted = await ports.permissions.granted(project, needed);
   } catch (error) {
+    if (error instanceof LookupError && error.api === 'iamcredentials') {
+      return lookupFailed('permissions', project, `act as ${who} to test its permissions`, error, {
+        resource: { kind: 'project', project },
+        identity,
+        lookingAs: 'operator',
+      });
+    }
     if (error instanceof LookupError && (error.status === 403 || error.status === 404)) {
       return failing(
         'permissions',
         project,
-        `wi-sentinel holds no permission on project ${project} (or it does not exist): nothing there is watched`,
-        grantSteps(READ_PERMISSIONS, { kind: 'project', project }, identity),
+        `${who} holds no permission on project ${project} (or it does not exist): nothing there is watched`,
+        grantSteps(needed, { kind: 'project', project }, identity),
       );
     }
-    return lookupFailed('permissions', project, `test its permissions on project ${project}`, error, {
-      resource: { kind: 'project', project },
-      identity,
-    });
-  }
-  const missing = READ_PERMISSIONS.filter((permission) => !granted.includes(permission));
-  if (missing.length === 0) {
-    return healthy(
+    return lookupFailed(
       'permissions',
       project,
-      `wi-sentinel holds every permission it reads project ${project} with`,
+      `test the permissions of ${who} on project ${project}`,
+      error,
+      {
+        resource: { kind: 'project', project },
+        identity,
+        lookingAs: options.lookingAs,
+      },
     );
+  }
+  const missing = needed.filter((permission) => !granted.includes(permission));
+  if (missing.length === 0) {
+    return healthy('permissions', project, `${who} holds every permission it reads project ${project} with`);
   }
   return failing(
     'permissions',
     project,
-    `wi-sentinel lacks ${missing.join(', ')} on project ${project}: what needs ${missing.length === 1 ? 'it' : 'them'} is not watched there`,
+    `${who} lacks ${missing.join(', ')} on project ${project}: what needs ${missing.length === 1 ? 'it' : 'them'} is not watched there`,
     grantSteps(missing, { kind: 'project', project }, identity),
+  );
+}
+
+// ----------------------------------------------------------------------------- metric
+
+/**
+ * The `metric` result of one watched project: the metadata-server alert's metric exists there and
+ * carries the label its condition groups answers by. Monitoring accepts a PromQL condition on a
+ * metric (or a label) that does not exist and evaluates it to nothing, so the alert would stay
+ * silent through a metadata-server outage.
+ */
+export async function checkMetric(
+  ports: Required<Pick<SelfCheckPorts, 'metrics'>>,
+  project: string,
+  target: Pick<SelfCheckTarget, 'identity' | 'lookingAs'> = {},
+): Promise<CheckResult> {
+  let descriptor: Awaited<ReturnType<MetricDescriptorPort['getMetricDescriptor']>>;
+  try {
+    descriptor = await ports.metrics.getMetricDescriptor(project, METADATA_SERVER_METRIC);
+  } catch (error) {
+    return lookupFailed(
+      'metric',
+      project,
+      `read the descriptor of ${METADATA_SERVER_METRIC} in project ${project}`,
+      error,
+      {
+        resource: { kind: 'project', project },
+        identity: target.identity,
+        lookingAs: target.lookingAs,
+      },
+    );
+  }
+  const list: Remediation = {
+    title: `See which metadata-server metrics project ${project} has`,
+    command: `curl -sS -H "Authorization: Bearer $(gcloud auth print-access-token)" "https://monitoring.googleapis.com/v3/projects/${project}/metricDescriptors?filter=metric.type%3Dstarts_with(%22kubernetes.io%2Fnode%2Fmetadata_server%22)"`,
+  };
+  const regenerate: Remediation = {
+    title:
+      'Name the right metric or label in shared/symptoms/monitoring.ts (METADATA_SERVER_METRIC, METADATA_SERVER_CODE_LABEL), regenerate infra/generated/ and re-apply',
+    command: 'npx node test/infra/generated.ts && terraform apply',
+  };
+  if (descriptor === undefined) {
+    return failing(
+      'metric',
+      project,
+      `the metadata-server alert can never fire: metric ${METADATA_SERVER_METRIC} does not exist in project ${project}, and Monitoring evaluates a condition on a missing metric to nothing`,
+      [list, regenerate],
+    );
+  }
+  if (!descriptor.labels.includes(METADATA_SERVER_CODE_LABEL)) {
+    return failing(
+      'metric',
+      project,
+      `the metadata-server alert can never fire: metric ${METADATA_SERVER_METRIC} in project ${project} has no label ${METADATA_SERVER_CODE_LABEL} (it has ${descriptor.labels.join(', ') || 'none'}), which its condition selects errors by`,
+      [list, regenerate],
+    );
+  }
+  return healthy(
+    'metric',
+    project,
+    `metric ${METADATA_SERVER_METRIC} exists in project ${project} with label ${METADATA_SERVER_CODE_LABEL}: the metadata-server alert can fire`,
   );
 }
 
@@ -547,7 +700,7 @@ function minutes(ms: number): string {
 /** The `deliveries` result: watched changes older than the grace period arrived. */
 export async function checkDeliveries(
   ports: Pick<SelfCheckPorts, 'logging'>,
-  target: Pick<SelfCheckTarget, 'topic' | 'projects' | 'filter' | 'identity'>,
+  target: Pick<SelfCheckTarget, 'topic' | 'projects' | 'filter' | 'identity' | 'lookingAs'>,
   evidence: DeliveryEvidence,
 ): Promise<CheckResult> {
   const { project: hostProject, id } = topicParts(target.topic);
@@ -589,6 +742,7 @@ export async function checkDeliveries(
       {
         resource: { kind: 'project', project: target.projects[0] ?? hostProject },
         identity: target.identity,
+        lookingAs: target.lookingAs,
       },
     );
   }
@@ -620,20 +774,44 @@ export async function checkDeliveries(
 
 // ----------------------------------------------------------------------------- all
 
-/** Every self-check, in a stable order: each sink (sink, filter, writer), each project, deliveries. */
+/**
+ * The checks of the sinks (audit, then workload: sink, filter, writer), in order. One writer check
+ * per sink: sinks of one parent share a writer identity, so those results share a fingerprint too.
+ */
+export function checkSinks(ports: SelfCheckPorts, target: SelfCheckTarget): Promise<CheckResult[]>[] {
+  const sinks: { name: string; kind: SinkKind; filter: string }[] = [
+    ...target.sinks.map((name) => ({ name, kind: 'audit' as const, filter: target.filter })),
+    ...(target.workload?.sinks ?? []).map((name) => ({
+      name,
+      kind: 'workload' as const,
+      filter: target.workload?.filter ?? '',
+    })),
+  ];
+  return sinks.map(async ({ name, kind, filter }) => {
+    const { results, sink } = await checkSink(ports, name, { ...target, filter }, kind);
+    return sink === undefined ? results : [...results, await checkSinkWriter(ports, sink, target)];
+  });
+}
+
+/**
+ * Every self-check, in a stable order: each sink (sink, filter, writer), each project's permissions,
+ * each project's metadata-server metric (with a metrics port), deliveries.
+ */
 export async function selfCheck(
   ports: SelfCheckPorts,
   target: SelfCheckTarget,
   evidence: DeliveryEvidence,
 ): Promise<CheckResult[]> {
-  const sinkChecks = target.sinks.map(async (name) => {
-    const { results, sink } = await checkSink(ports, name, target);
-    return sink === undefined ? results : [...results, await checkSinkWriter(ports, sink, target)];
-  });
-  const [sinks, permissions, deliveries] = await Promise.all([
-    Promise.all(sinkChecks),
-    Promise.all(target.projects.map((project) => checkPermissions(ports, project, target.identity))),
+  const { metrics } = ports;
+  const [sinks, permissions, metric, deliveries] = await Promise.all([
+    Promise.all(checkSinks(ports, target)),
+    Promise.all(
+      target.projects.map((project) =>
+        checkPermissions(ports, project, target.identity, { lookingAs: target.lookingAs }),
+      ),
+    ),
+    metrics ? Promise.all(target.projects.map((project) => checkMetric({ metrics }, project, target))) : [],
     checkDeliveries(ports, target, evidence),
   ]);
-  return [...sinks.flat(), ...permissions, deliveries];
+  return [...sinks.flat(), ...permissions, ...metric, deliveries];
 }

@@ -28,6 +28,8 @@ export interface FakeCall {
   body: unknown;
   /** Whether it carried the expected bearer token (the token itself is never recorded). */
   authorized: boolean;
+  /** Who the token belongs to: `default` for the expected one, a name acceptToken gave otherwise. */
+  caller?: string;
   /** The HTTP status answered, or 'hang'. */
   answered: number | 'hang';
   /** Date.now() when the request had arrived. */
@@ -54,6 +56,8 @@ export interface FakeRequest {
   path: string;
   query: Record<string, string>;
   body: unknown;
+  /** Who called (see FakeCall.caller); undefined without an accepted token. */
+  caller?: string | undefined;
 }
 
 export interface FakeAnswer {
@@ -65,6 +69,8 @@ export interface FakeAnswer {
 export interface FakeRoute {
   kind: string;
   answer: () => FakeAnswer;
+  /** Answered without a token (what a function serves the internet, say). */
+  public?: boolean;
 }
 
 export interface FakeServer {
@@ -83,6 +89,8 @@ export interface FakeServer {
 export interface FakeServerOptions {
   api: string;
   token: string;
+  /** Other tokens it accepts, named by caller (an impersonated identity); undefined: refused. */
+  acceptToken?: (token: string) => string | undefined;
   route: (request: FakeRequest) => FakeRoute;
   /** The API's error body for a status (Google's `{ error }`, Kubernetes' Status). */
   errorBody: (status: number, message: string) => unknown;
@@ -105,13 +113,22 @@ export async function startFakeServer(options: FakeServerOptions): Promise<FakeS
 
   async function serve(req: IncomingMessage, res: ServerResponse, raw: string) {
     const url = new URL(req.url ?? '/', 'http://fake');
+    const header = req.headers.authorization ?? '';
+    const presented = header.startsWith('Bearer ') ? header.slice('Bearer '.length) : undefined;
+    const caller =
+      presented === undefined
+        ? undefined
+        : presented === options.token
+          ? 'default'
+          : options.acceptToken?.(presented);
     const request: FakeRequest = {
       method: req.method ?? 'GET',
       path: decodeURIComponent(url.pathname),
       query: Object.fromEntries(url.searchParams),
       body: parseBody(raw),
+      caller,
     };
-    const authorized = req.headers.authorization === `Bearer ${options.token}`;
+    const authorized = caller !== undefined;
     const route = options.route(request);
     const call: FakeCall = {
       api: options.api,
@@ -121,6 +138,7 @@ export async function startFakeServer(options: FakeServerOptions): Promise<FakeS
       query: request.query,
       body: request.body,
       authorized,
+      ...(caller === undefined ? {} : { caller }),
       answered: 'hang',
       at: Date.now(),
     };
@@ -132,7 +150,7 @@ export async function startFakeServer(options: FakeServerOptions): Promise<FakeS
     if (server.latencyMs > 0) await sleep(server.latencyMs);
     if (stopped) return;
     let answer: FakeAnswer;
-    if (!authorized) {
+    if (!authorized && !route.public) {
       answer = {
         status: 401,
         body: options.errorBody(401, 'Request had invalid authentication credentials.'),

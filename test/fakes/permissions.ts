@@ -1,8 +1,11 @@
 /**
  * A fake Resource Manager v3 API on 127.0.0.1 for the self-checks: which permissions the caller
- * holds on each project, and each project's IAM policy; it records every call.
+ * holds on each project, and each project's IAM policy; it records every call. The caller is the
+ * holder of `token`, or an identity whose impersonated token (fakes/iam-credentials.ts) it accepts,
+ * with grants of its own (`grantedTo`).
  *
  *   const rm = await startFakePermissions({ token, granted: { p: ['container.pods.list'] } });
+ *   const rm = await startFakePermissions({ token, grantedTo: { 'sa@p.iam.gserviceaccount.com': { p: [...] } } });
  *
  * Routes (https://cloud.google.com/resource-manager/reference/rest/v3/projects):
  * - POST /v3/projects/P:testIamPermissions `{ permissions }`: the subset granted (proto3 JSON leaves
@@ -12,32 +15,51 @@
  */
 import type { IamPolicy } from '../../shared/inventory/snapshot.ts';
 import { type FakeRoute, type FakeServer, googleError, startFakeServer } from './fake-server.ts';
+import { impersonatedIdentity } from './iam-credentials.ts';
 
 export interface FakePermissionsOptions {
   token: string;
   /** Per project: the permissions the caller holds. */
   granted?: Record<string, string[]>;
+  /** Per impersonated identity, per project: the permissions it holds. */
+  grantedTo?: Record<string, Record<string, string[]>>;
   policies?: Record<string, IamPolicy>;
 }
 
 export interface FakePermissions extends FakeServer {
   setGranted(project: string, permissions: string[] | undefined): void;
+  /** The permissions an impersonated identity holds on a project (undefined: it has none there). */
+  setGrantedTo(identity: string, project: string, permissions: string[] | undefined): void;
   setPolicy(project: string, policy: IamPolicy | undefined): void;
 }
 
 export async function startFakePermissions(options: FakePermissionsOptions): Promise<FakePermissions> {
   const granted = new Map(Object.entries(options.granted ?? {}));
+  const grantedTo = new Map(
+    Object.entries(options.grantedTo ?? {}).map(([identity, byProject]) => [
+      identity,
+      new Map(Object.entries(byProject)),
+    ]),
+  );
   const policies = new Map(Object.entries(options.policies ?? {}));
   const denied = { status: 403, body: googleError(403, 'The caller does not have permission') };
 
-  function route(request: { method: string; path: string; body: unknown }): FakeRoute {
+  function route(request: {
+    method: string;
+    path: string;
+    body: unknown;
+    caller?: string | undefined;
+  }): FakeRoute {
     const test = /^\/v3\/projects\/([^/:]+):testIamPermissions$/.exec(request.path);
     if (request.method === 'POST' && test) {
       const project = test[1] as string;
       return {
         kind: 'resourcemanager.testIamPermissions',
         answer: () => {
-          const held = granted.get(project);
+          const held =
+            request.caller === undefined || request.caller === 'default'
+              ? granted.get(project)
+              : grantedTo.get(request.caller)?.get(project);
           if (held === undefined) return denied;
           const asked = ((request.body ?? {}) as { permissions?: string[] }).permissions ?? [];
           const answer = asked.filter((permission) => held.includes(permission));
@@ -76,6 +98,7 @@ export async function startFakePermissions(options: FakePermissionsOptions): Pro
   const server = await startFakeServer({
     api: 'resourcemanager',
     token: options.token,
+    acceptToken: impersonatedIdentity,
     route,
     errorBody: googleError,
   });
@@ -83,6 +106,12 @@ export async function startFakePermissions(options: FakePermissionsOptions): Pro
     setGranted(project: string, permissions: string[] | undefined) {
       if (permissions === undefined) granted.delete(project);
       else granted.set(project, permissions);
+    },
+    setGrantedTo(identity: string, project: string, permissions: string[] | undefined) {
+      const byProject = grantedTo.get(identity) ?? new Map<string, string[]>();
+      if (permissions === undefined) byProject.delete(project);
+      else byProject.set(project, permissions);
+      grantedTo.set(identity, byProject);
     },
     setPolicy(project: string, next: IamPolicy | undefined) {
       if (next === undefined) policies.delete(project);

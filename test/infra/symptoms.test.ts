@@ -145,15 +145,22 @@ describe('infra/: symptoms (workload sink, metadata-server alert, self-check wir
 
   test('WI_SINK names the audit sink the module creates, at every scope; WI_AUDIT_TOPIC its topic', () => {
     const env = String(module.locals.get('common_env'));
-    assert.match(env, /WI_SINK\s*=\s*local\.audit_sink_name/);
+    assert.match(env, /WI_SINK\s*=\s*local\.sink_names\.audit/);
     assert.match(env, /WI_AUDIT_TOPIC\s*=\s*local\.topics\.audit/);
+    // The workload sink is named the same way, and only when it is created.
+    assert.match(
+      env,
+      /var\.enable_workload_sink \? \{ WI_WORKLOAD_SINK = local\.sink_names\.workload \} : \{\}/,
+    );
     const prefix = blocksOf(module, 'variable').find((v) => v.name === 'name_prefix')?.body.default as string;
-    const expression = String(module.locals.get('audit_sink_name'));
+    const expression = String(module.locals.get('sink_names'));
+    assert.match(expression, /for name in keys\(local\.sinks\)/);
     const templates = [...expression.matchAll(/"([^"]*)"/g)]
       .map((m) => m[1] as string)
-      .filter((text) => text.includes('-audit'));
+      .filter((text) => text.includes(tf('name')));
     const render = (template: string) =>
       template
+        .replaceAll(tf('name'), 'audit')
         .replaceAll(tf('local.prefix'), prefix)
         .replaceAll(tf('var.folder_id'), '345678901234')
         .replaceAll(tf('var.organization_id'), '123456789012');

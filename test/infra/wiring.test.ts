@@ -4,8 +4,19 @@ import { join } from 'node:path';
 import { before, describe, test } from 'node:test';
 import { loadConfig } from '../../shared/config.ts';
 import { SINK_FILTERS } from '../../shared/events/sink-filter.ts';
+import {
+  DEFAULT_PREFIX,
+  DEPLOYED_FUNCTIONS,
+  deploymentNames,
+  FUNCTION_TARGETS,
+  READING_FUNCTIONS,
+  TOPIC_ROLES,
+} from '../../shared/reconcile/deployment.ts';
 import { REPO_ROOT } from '../support/paths.ts';
-import { type Body, blocksOf, loadModule, type TfModule } from './terraform.ts';
+import { type Body, blockNamed, blocksOf, loadModule, type TfModule } from './terraform.ts';
+
+/** Terraform's `${…}` interpolation of an expression, as hcl2json writes it. */
+const tf = (expression: string): string => ['$', '{', expression, '}'].join('');
 
 // What infra/ wires must exist in the code: each function it deploys is registered under that name
 // and kind in functions/index.ts, each environment variable it sets is one shared/config.ts reads
@@ -75,6 +86,9 @@ describe('infra/ wiring matches the code', () => {
       WI_PROJECTS: 'acme-prod,acme-staging',
       SLACK_CHANNEL: '#platform-alerts',
       WI_COMMANDS_TOPIC: 'wi-sentinel-commands',
+      WI_SINK: 'wi-sentinel-audit',
+      WI_WORKLOAD_SINK: 'wi-sentinel-workload',
+      WI_AUDIT_TOPIC: 'wi-sentinel-audit',
       SLACK_ALLOWED_USERS: 'U0123ABCD,W0456EFGH',
       SLACK_ALLOWED_USERGROUP: 'S0789IJKL',
       WI_ROUTES: '/etc/wi-sentinel/routes.yaml',
@@ -84,6 +98,7 @@ describe('infra/ wiring matches the code', () => {
     };
     const config = loadConfig(env);
     assert.deepEqual(config.WI_PROJECTS, ['acme-prod', 'acme-staging']);
+    assert.deepEqual(config.WI_WORKLOAD_SINK, ['wi-sentinel-workload']);
     assert.equal(config.WI_STATE, 'firestore');
   });
 
@@ -108,5 +123,41 @@ describe('infra/ wiring matches the code', () => {
     for (const name of Object.keys(module.locals.get('sinks') as Record<string, Body>)) {
       assert.ok(SINK_FILTERS[name], `no generated filter for the ${name} sink`);
     }
+  });
+
+  test('doctor finds what the module creates by the names it gives them (shared/reconcile/deployment.ts)', () => {
+    const prefix = blocksOf(module, 'variable').find((v) => v.name === 'name_prefix')?.body.default as string;
+    assert.equal(prefix, DEFAULT_PREFIX);
+    const names = deploymentNames(prefix);
+    const render = (template: unknown) => String(template).replaceAll(tf('local.prefix'), prefix);
+    for (const target of FUNCTION_TARGETS) {
+      assert.equal(render(functions[target]?.name), names.functions[target], target);
+      const topic = functions[target]?.topic;
+      assert.equal(topic ?? undefined, DEPLOYED_FUNCTIONS[target].topic, `${target} is fed by its topic`);
+    }
+    const topics = module.locals.get('topics') as Record<string, string>;
+    for (const role of TOPIC_ROLES) assert.equal(render(topics[role]), names.topics[role], role);
+    const deadLetter = blockNamed(module, 'resource', 'google_pubsub_topic', 'dead_letter');
+    assert.equal(deadLetter.body.name, `${tf('each.value')}-dead-letter`);
+    assert.equal(names.deadLetter('t'), 't-dead-letter');
+    const push = blockNamed(module, 'resource', 'google_pubsub_subscription', 'push');
+    assert.equal(push.body.name, `${tf('each.value.name')}-push`);
+    assert.equal(names.pushSubscription('auditEvents'), `${names.functions.auditEvents}-push`);
+    const job = blockNamed(module, 'resource', 'google_cloud_scheduler_job', 'reconcile');
+    assert.equal(render(job.body.name), names.schedulerJob);
+    for (const type of ['google_logging_organization_sink', 'google_logging_folder_sink'])
+      assert.equal(
+        blockNamed(module, 'resource', type, 'sink').body.name,
+        `${tf('local.prefix')}-${tf('each.key')}`,
+      );
+    const sinks = Object.keys(module.locals.get('sinks') as Record<string, unknown>).sort();
+    assert.deepEqual(sinks, Object.keys(names.sinks).sort());
+    assert.equal(names.sinks.workload, `${prefix}-workload`);
+    // The functions that read live state are those infra grants the reader role.
+    const readers = Object.entries(functions)
+      .filter(([, fn]) => fn.reads === true)
+      .map(([name]) => name)
+      .sort();
+    assert.deepEqual(readers, [...READING_FUNCTIONS].sort());
   });
 });

@@ -8,7 +8,7 @@ import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { loadConfig } from '../../../shared/config.ts';
 import { ConfigError } from '../../../shared/errors.ts';
-import { auditSinkFilter } from '../../../shared/events/sink-filter.ts';
+import { auditSinkFilter, SINK_FILTERS } from '../../../shared/events/sink-filter.ts';
 import { selfCheckTargetFromConfig } from '../../../shared/reconcile/check-adapters.ts';
 import { parseSinkName, sinkNamesOf, topicNameOf } from '../../../shared/reconcile/checks.ts';
 import { type FakeLogging, startFakeLogging } from '../../fakes/logging.ts';
@@ -42,6 +42,26 @@ describe('self-check configuration', () => {
     assert.equal(target.topic, 'projects/orbit-hub/topics/audit');
     assert.deepEqual(target.projects, ['orbit-ops']);
     assert.equal(target.identity, undefined);
+  });
+
+  it('a workload sink, as infra sets WI_WORKLOAD_SINK when it creates one: checked against the workload filter', () => {
+    const config = loadConfig({
+      GOOGLE_CLOUD_PROJECT: 'orbit-ops',
+      WI_PROJECTS: 'orbit-prod',
+      WI_WORKLOAD_SINK: 'wi-sentinel-workload',
+    });
+    assert.deepEqual(selfCheckTargetFromConfig(config).workload, {
+      sinks: ['projects/orbit-prod/sinks/wi-sentinel-workload'],
+      filter: (SINK_FILTERS.workload as () => string)(),
+    });
+    assert.equal(
+      selfCheckTargetFromConfig(loadConfig({ GOOGLE_CLOUD_PROJECT: 'orbit-ops' })).workload,
+      undefined,
+    );
+    assert.throws(
+      () => loadConfig({ WI_WORKLOAD_SINK: 'projects/p/topics/t' }),
+      /WI_WORKLOAD_SINK must be sink names/,
+    );
   });
 
   it('refuses bad values naming the variable', () => {

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, beforeEach, describe, it } from 'node:test';
-import { auditSinkFilter } from '../../../shared/events/sink-filter.ts';
+import { auditSinkFilter, SINK_FILTERS } from '../../../shared/events/sink-filter.ts';
 import { READ_PERMISSIONS } from '../../../shared/gcp/permissions.ts';
 import { DELIVERY_NOTE_INTERVAL_MS } from '../../../shared/incidents/store.ts';
 import { createSelfCheckPorts } from '../../../shared/reconcile/check-adapters.ts';
@@ -14,7 +14,9 @@ import {
   type SelfCheckTarget,
   selfCheck,
 } from '../../../shared/reconcile/checks.ts';
+import { METADATA_SERVER_CODE_LABEL, METADATA_SERVER_METRIC } from '../../../shared/symptoms/monitoring.ts';
 import { type FakeLogging, type FakeSink, startFakeLogging } from '../../fakes/logging.ts';
+import { type FakeMonitoring, startFakeMonitoring } from '../../fakes/monitoring.ts';
 import { type FakePermissions, startFakePermissions } from '../../fakes/permissions.ts';
 import { type FakePubsubIam, startFakePubsubIam } from '../../fakes/pubsub-iam.ts';
 import { FIXTURES } from '../../support/paths.ts';
@@ -76,24 +78,30 @@ function othersHealthy(results: CheckResult[], ...failing: [string, string][]) {
   }
 }
 
-describe('self-checks against fake Logging, Pub/Sub and Resource Manager APIs', () => {
+/** The metadata-server metric as GKE projects have it. */
+const METRIC = { type: METADATA_SERVER_METRIC, labels: [METADATA_SERVER_CODE_LABEL, 'method'] };
+
+describe('self-checks against fake Logging, Pub/Sub, Resource Manager and Monitoring APIs', () => {
   let logging: FakeLogging;
   let pubsub: FakePubsubIam;
   let rm: FakePermissions;
+  let monitoring: FakeMonitoring;
   let ports: SelfCheckPorts;
-  const fakes = () => [logging, pubsub, rm];
+  const fakes = () => [logging, pubsub, rm, monitoring];
 
   before(async () => {
-    [logging, pubsub, rm] = await Promise.all([
+    [logging, pubsub, rm, monitoring] = await Promise.all([
       startFakeLogging({ token: TOKEN }),
       startFakePubsubIam({ token: TOKEN }),
       startFakePermissions({ token: TOKEN }),
+      startFakeMonitoring({ token: TOKEN }),
     ]);
     ports = createSelfCheckPorts({
       tokens: async () => TOKEN,
       loggingUrl: logging.url,
       pubsubUrl: pubsub.url,
       resourceManagerUrl: rm.url,
+      monitoringUrl: monitoring.url,
       timeoutMs: 2_000,
       retry: { maxAttempts: 2, baseDelayMs: 5, maxDelayMs: 10, deadlineMs: 2_000 },
     });
@@ -121,6 +129,8 @@ describe('self-checks against fake Logging, Pub/Sub and Resource Manager APIs', 
     rm.setGranted('orbit-prod', [...READ_PERMISSIONS]);
     rm.setGranted('orbit-dev', [...READ_PERMISSIONS, 'container.pods.get']);
     rm.setPolicy(HOST, { bindings: [] });
+    monitoring.setDescriptors('orbit-prod', [METRIC]);
+    monitoring.setDescriptors('orbit-dev', [METRIC]);
   });
 
   it('all healthy: every check passes, asking each API exactly what it needs', async () => {
@@ -136,10 +146,16 @@ describe('self-checks against fake Logging, Pub/Sub and Resource Manager APIs', 
         'sink-writer orbit-dev healthy',
         'permissions orbit-prod healthy',
         'permissions orbit-dev healthy',
+        'metric orbit-prod healthy',
+        'metric orbit-dev healthy',
         `deliveries ${HOST} healthy`,
       ],
     );
     for (const result of results) assert.equal(result.remediation, undefined);
+    assert.deepEqual(monitoring.calls.map((c) => `${c.method} ${c.path}`).sort(), [
+      `GET /v3/projects/orbit-dev/metricDescriptors/${METADATA_SERVER_METRIC}`,
+      `GET /v3/projects/orbit-prod/metricDescriptors/${METADATA_SERVER_METRIC}`,
+    ]);
 
     assert.ok(fakes().every((fake) => fake.calls.every((call) => call.authorized)));
     assert.deepEqual(
@@ -182,7 +198,7 @@ describe('self-checks against fake Logging, Pub/Sub and Resource Manager APIs', 
     ]);
     // Nothing to judge the filter or writer of: no result for them, no incident changes.
     assert.equal(
-      results.filter((r) => r.project === 'orbit-dev' && r.check !== 'sink' && r.check !== 'permissions')
+      results.filter((r) => r.project === 'orbit-dev' && !['sink', 'permissions', 'metric'].includes(r.check))
         .length,
       0,
     );
@@ -464,5 +480,111 @@ describe('self-checks against fake Logging, Pub/Sub and Resource Manager APIs', 
         ),
       );
     });
+  });
+
+  describe('the metadata-server metric (item 9: an alert on a metric that does not exist never fires)', () => {
+    it('absent in one watched project: failing, saying the alert can never fire and how to look', async () => {
+      monitoring.setDescriptors('orbit-dev', []);
+      const results = await selfCheck(ports, TARGET, EVIDENCE);
+      const absent = byCheck(results, 'metric', 'orbit-dev');
+      assert.equal(absent.status, 'failing');
+      assert.equal(
+        absent.summary,
+        `the metadata-server alert can never fire: metric ${METADATA_SERVER_METRIC} does not exist in project orbit-dev, and Monitoring evaluates a condition on a missing metric to nothing`,
+      );
+      assert.match(commandsOf(absent)[0] ?? '', /v3\/projects\/orbit-dev\/metricDescriptors\?filter=/);
+      assert.equal(commandsOf(absent)[1], 'npx node test/infra/generated.ts && terraform apply');
+      othersHealthy(results, ['metric', 'orbit-dev']);
+    });
+
+    it('present without the label the condition selects errors by: failing too', async () => {
+      monitoring.setDescriptors('orbit-prod', [{ type: METADATA_SERVER_METRIC, labels: ['method', 'code'] }]);
+      const result = byCheck(await selfCheck(ports, TARGET, EVIDENCE), 'metric', 'orbit-prod');
+      assert.equal(result.status, 'failing');
+      assert.match(result.summary, /has no label response_code \(it has method, code\)/);
+    });
+
+    it('refused to wi-sentinel: failing, naming monitoring.metricDescriptors.get; unavailable: unknown', async () => {
+      monitoring.setDescriptors('orbit-prod', undefined);
+      const refused = byCheck(await selfCheck(ports, TARGET, EVIDENCE), 'metric', 'orbit-prod');
+      assert.equal(refused.status, 'failing');
+      assert.match(refused.summary, /it lacks monitoring\.metricDescriptors\.get/);
+      monitoring.setDescriptors('orbit-prod', [METRIC]);
+      monitoring.fault({ match: 'orbit-prod/metricDescriptors', status: 503 });
+      const transient = byCheck(await selfCheck(ports, TARGET, EVIDENCE), 'metric', 'orbit-prod');
+      assert.equal(transient.status, 'unknown');
+    });
+
+    it('without a metrics port the check does not run', async () => {
+      const { metrics: _, ...withoutMetrics } = ports;
+      const results = await selfCheck(withoutMetrics, TARGET, EVIDENCE);
+      assert.equal(results.filter((r) => r.check === 'metric').length, 0);
+    });
+  });
+
+  describe('the workload sink, where one is deployed (WI_WORKLOAD_SINK)', () => {
+    const WORKLOAD = 'projects/orbit-prod/sinks/wi-sentinel-workload';
+    const workloadFilter = (SINK_FILTERS.workload as () => string)();
+    const withWorkload = { ...TARGET, workload: { sinks: [WORKLOAD], filter: workloadFilter } };
+
+    it('checked like the audit sink, against the workload filter', async () => {
+      logging.setSink(WORKLOAD, sink(PROD_WRITER, { filter: workloadFilter }));
+      const results = await selfCheck(ports, withWorkload, EVIDENCE);
+      assert.deepEqual(
+        results
+          .filter((r) => r.project === 'orbit-prod' && r.check.startsWith('sink'))
+          .map((r) => `${r.check} ${r.status}`),
+        [
+          'sink healthy',
+          'sink-filter healthy',
+          'sink-writer healthy',
+          'sink healthy',
+          'sink-filter healthy',
+          'sink-writer healthy',
+        ],
+      );
+      assert.ok(logging.calls.some((c) => c.path === `/v2/${WORKLOAD}`));
+    });
+
+    it('missing, or with another filter: repaired with the workload filter', async () => {
+      logging.setSink(WORKLOAD, undefined);
+      const missing = (await selfCheck(ports, withWorkload, EVIDENCE)).filter(
+        (r) => r.check === 'sink' && r.status === 'failing',
+      );
+      assert.equal(missing.length, 1);
+      assert.match(
+        missing[0]?.summary ?? '',
+        /wi-sentinel-workload of project orbit-prod does not exist: no workload credential failure reaches/,
+      );
+      assert.match(
+        commandsOf(missing[0] as CheckResult)[0] ?? '',
+        /--log-filter="\$\(npx wi-sentinel sink-filter --sink workload\)"/,
+      );
+
+      logging.setSink(WORKLOAD, sink(PROD_WRITER, { filter: auditSinkFilter() }));
+      const drifted = (await selfCheck(ports, withWorkload, EVIDENCE)).filter(
+        (r) => r.check === 'sink-filter' && r.status === 'failing',
+      );
+      assert.equal(drifted.length, 1);
+      assert.match(
+        drifted[0]?.summary ?? '',
+        /other than the generated one: workload credential failures it does not match/,
+      );
+      assert.deepEqual(commandsOf(drifted[0] as CheckResult), [
+        'gcloud logging sinks update wi-sentinel-workload --project=orbit-prod --log-filter="$(npx wi-sentinel sink-filter --sink workload)"',
+      ]);
+    });
+  });
+
+  it('looking as a person (doctor): a refused read could not be checked, and says what that person lacks', async () => {
+    pubsub.fault({ match: ':getIamPolicy', status: 403 });
+    const results = await selfCheck(ports, { ...TARGET, lookingAs: 'operator' }, EVIDENCE);
+    const writer = byCheck(results, 'sink-writer', 'orbit-prod');
+    assert.equal(writer.status, 'unknown');
+    assert.match(
+      writer.summary,
+      /could not read the IAM policy of topic .*: you lack pubsub\.topics\.getIamPolicy \(pubsub answered 403\)/,
+    );
+    assert.equal(writer.remediation, undefined);
   });
 });

@@ -16,7 +16,9 @@ import { renderIncidentText } from '../../../shared/notify/terminal.ts';
 import { createSelfCheckPorts } from '../../../shared/reconcile/check-adapters.ts';
 import type { CheckResult, SelfCheckPorts } from '../../../shared/reconcile/checks.ts';
 import { findingsOf, runSelfChecks } from '../../../shared/reconcile/self-checks.ts';
+import { METADATA_SERVER_CODE_LABEL, METADATA_SERVER_METRIC } from '../../../shared/symptoms/monitoring.ts';
 import { type FakeLogging, startFakeLogging } from '../../fakes/logging.ts';
+import { type FakeMonitoring, startFakeMonitoring } from '../../fakes/monitoring.ts';
 import { type FakePagerDuty, startFakePagerDuty } from '../../fakes/pagerduty.ts';
 import { type FakePermissions, startFakePermissions } from '../../fakes/permissions.ts';
 import { type FakePubsubIam, startFakePubsubIam } from '../../fakes/pubsub-iam.ts';
@@ -83,6 +85,7 @@ describe('runSelfChecks through alerting: a degraded sentinel pages like any bre
   let logging: FakeLogging;
   let pubsub: FakePubsubIam;
   let rm: FakePermissions;
+  let monitoring: FakeMonitoring;
   let slack: FakeSlack;
   let pd: FakePagerDuty;
   let ports: SelfCheckPorts;
@@ -91,10 +94,11 @@ describe('runSelfChecks through alerting: a degraded sentinel pages like any bre
   let alerting: ReturnType<typeof createAlerting>;
 
   before(async () => {
-    [logging, pubsub, rm, slack, pd] = await Promise.all([
+    [logging, pubsub, rm, monitoring, slack, pd] = await Promise.all([
       startFakeLogging({ token: TOKEN }),
       startFakePubsubIam({ token: TOKEN }),
       startFakePermissions({ token: TOKEN }),
+      startFakeMonitoring({ token: TOKEN }),
       startFakeSlack({ token: SLACK_TOKEN }),
       startFakePagerDuty(),
     ]);
@@ -103,11 +107,12 @@ describe('runSelfChecks through alerting: a degraded sentinel pages like any bre
       loggingUrl: logging.url,
       pubsubUrl: pubsub.url,
       resourceManagerUrl: rm.url,
+      monitoringUrl: monitoring.url,
       retry: { maxAttempts: 1, baseDelayMs: 5, maxDelayMs: 10, deadlineMs: 1_000 },
     });
   });
   after(async () => {
-    await Promise.all([logging, pubsub, rm, slack, pd].map((fake) => fake.stop()));
+    await Promise.all([logging, pubsub, rm, monitoring, slack, pd].map((fake) => fake.stop()));
   });
   beforeEach(async () => {
     logging.setSink(SINK, {
@@ -120,6 +125,9 @@ describe('runSelfChecks through alerting: a degraded sentinel pages like any bre
     pubsub.setTopic(TOPIC, { bindings: [{ role: 'roles/pubsub.publisher', members: [WRITER] }] });
     rm.setGranted('orbit-prod', [...READ_PERMISSIONS]);
     rm.setPolicy(HOST, { bindings: [] });
+    monitoring.setDescriptors('orbit-prod', [
+      { type: METADATA_SERVER_METRIC, labels: [METADATA_SERVER_CODE_LABEL] },
+    ]);
     slack.calls.length = 0;
     slack.messages.length = 0;
     pd.events.length = 0;
@@ -167,6 +175,7 @@ describe('runSelfChecks through alerting: a degraded sentinel pages like any bre
         'resolved sentinel-degraded/orbit-prod/sink-filter',
         'resolved sentinel-degraded/orbit-prod/sink-writer',
         'resolved sentinel-degraded/orbit-prod/permissions',
+        'resolved sentinel-degraded/orbit-prod/metric',
         `resolved sentinel-degraded/${HOST}/deliveries`,
       ],
     );
@@ -279,6 +288,25 @@ describe('runSelfChecks through alerting: a degraded sentinel pages like any bre
     assert.match(
       warning?.message,
       /self-check sink of orbit-prod did not run: could not read log sink .*503/,
+    );
+  });
+
+  it('the metadata-server metric missing: sentinel-degraded says the alert can never fire, and pages', async () => {
+    monitoring.setDescriptors('orbit-prod', []);
+    const broken = await check();
+    const [finding] = firing(broken);
+    assert.equal(finding?.fingerprint, 'sentinel-degraded/orbit-prod/metric');
+    assert.match(finding?.summary ?? '', /^the metadata-server alert can never fire: /);
+    checkContract(finding as Finding);
+    const opened = await alerting.applyFindings(broken, 'sweep:metric');
+    assert.deepEqual(
+      opened.incidents.map((i) => `${i.transition} ${i.incident.fingerprint}`),
+      ['opened sentinel-degraded/orbit-prod/metric'],
+    );
+    assert.match(JSON.stringify(slack.messages[0]?.blocks), /the metadata-server alert can never fire/);
+    assert.deepEqual(
+      pd.events.map((e) => (e.body as { event_action: string }).event_action),
+      ['trigger'],
     );
   });
 
