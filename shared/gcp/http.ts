@@ -89,6 +89,16 @@ export function isNotFound(error: unknown): boolean {
   return error instanceof LookupError && error.status === 404;
 }
 
+/** A read's answer, or undefined when the object does not exist (404): where absence is an answer. */
+export async function unlessNotFound<T>(read: Promise<T>): Promise<T | undefined> {
+  try {
+    return await read;
+  } catch (error) {
+    if (isNotFound(error)) return undefined;
+    throw error;
+  }
+}
+
 /** The LookupError for an HTTP error status. */
 export function statusError(
   request: Pick<GoogleRequest, 'api' | 'what' | 'permission'>,

@@ -1,6 +1,6 @@
 import { projectOfEmail } from '../inventory/members.ts';
 import type { IamPolicy } from '../inventory/snapshot.ts';
-import { type GoogleHttp, isNotFound } from './http.ts';
+import { type GoogleHttp, unlessNotFound } from './http.ts';
 import type { GsaInfo, IamPort } from './ports.ts';
 
 /**
@@ -46,19 +46,16 @@ export function createIamPort({
 
   return {
     async getServiceAccount(email) {
-      try {
-        const account = await http.request<ServiceAccountResource>({
+      const account = await unlessNotFound(
+        http.request<ServiceAccountResource>({
           api: 'iam',
           method: 'GET',
           url: accountUrl(email),
           permission: 'iam.serviceAccounts.get',
           what: `service account ${email}`,
-        });
-        return toGsaInfo(account, email);
-      } catch (error) {
-        if (isNotFound(error)) return undefined;
-        throw error;
-      }
+        }),
+      );
+      return account === undefined ? undefined : toGsaInfo(account, email);
     },
 
     async getServiceAccountPolicy(email) {

@@ -1,4 +1,4 @@
-import { type GoogleHttp, isNotFound } from './http.ts';
+import { type GoogleHttp, unlessNotFound } from './http.ts';
 
 /**
  * A metric's descriptor from Cloud Monitoring v3, read through `metricDescriptors.get`
@@ -31,28 +31,23 @@ export function createMetricDescriptorPort({
   const base = apiUrl.replace(/\/+$/, '');
   return {
     async getMetricDescriptor(project, type) {
-      try {
-        // The type is a path of its own (kubernetes.io/node/…): its slashes stay.
-        const descriptor = await http.request<{
-          type?: string;
-          labels?: { key?: string }[];
-          launchStage?: string;
-        }>({
+      // The type is a path of its own (kubernetes.io/node/…): its slashes stay.
+      const path = type.split('/').map(encodeURIComponent).join('/');
+      const descriptor = await unlessNotFound(
+        http.request<{ type?: string; labels?: { key?: string }[]; launchStage?: string }>({
           api: 'monitoring',
           method: 'GET',
-          url: `${base}/v3/projects/${encodeURIComponent(project)}/metricDescriptors/${type.split('/').map(encodeURIComponent).join('/')}`,
+          url: `${base}/v3/projects/${encodeURIComponent(project)}/metricDescriptors/${path}`,
           permission: 'monitoring.metricDescriptors.get',
           what: `metric ${type} of project ${project}`,
-        });
-        return {
-          type: descriptor.type ?? type,
-          labels: (descriptor.labels ?? []).map((label) => label.key ?? '').filter((key) => key !== ''),
-          ...(descriptor.launchStage ? { launchStage: descriptor.launchStage } : {}),
-        };
-      } catch (error) {
-        if (isNotFound(error)) return undefined;
-        throw error;
-      }
+        }),
+      );
+      if (descriptor === undefined) return undefined;
+      return {
+        type: descriptor.type ?? type,
+        labels: (descriptor.labels ?? []).map((label) => label.key ?? '').filter((key) => key !== ''),
+        ...(descriptor.launchStage ? { launchStage: descriptor.launchStage } : {}),
+      };
     },
   };
 }

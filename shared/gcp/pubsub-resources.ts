@@ -1,4 +1,4 @@
-import { type GoogleHttp, isNotFound } from './http.ts';
+import { type GoogleHttp, unlessNotFound } from './http.ts';
 
 /**
  * Pub/Sub topics and subscriptions as `wi-sentinel doctor` reads them, over the REST API
@@ -44,49 +44,40 @@ export function createPubSubResourcesPort({
   const base = apiUrl.replace(/\/+$/, '');
   return {
     async topicExists(name) {
-      try {
-        await http.request({
+      const topic = await unlessNotFound(
+        http.request({
           api: 'pubsub',
           method: 'GET',
           url: `${base}/v1/${name}`,
           permission: 'pubsub.topics.get',
           what: `topic ${name}`,
-        });
-        return true;
-      } catch (error) {
-        if (isNotFound(error)) return false;
-        throw error;
-      }
+        }),
+      );
+      return topic !== undefined;
     },
     async getSubscription(name) {
-      try {
-        const sub = await http.request<SubscriptionResource>({
+      const sub = await unlessNotFound(
+        http.request<SubscriptionResource>({
           api: 'pubsub',
           method: 'GET',
           url: `${base}/v1/${name}`,
           permission: 'pubsub.subscriptions.get',
           what: `subscription ${name}`,
-        });
-        return {
-          name: sub.name ?? name,
-          topic: sub.topic ?? '',
-          ...(sub.pushConfig?.pushEndpoint ? { pushEndpoint: sub.pushConfig.pushEndpoint } : {}),
-          ...(sub.pushConfig?.oidcToken?.serviceAccountEmail
-            ? { pushIdentity: sub.pushConfig.oidcToken.serviceAccountEmail }
-            : {}),
-          ...(sub.deadLetterPolicy?.deadLetterTopic
-            ? { deadLetterTopic: sub.deadLetterPolicy.deadLetterTopic }
-            : {}),
-          ...(sub.deadLetterPolicy?.maxDeliveryAttempts
-            ? { maxDeliveryAttempts: sub.deadLetterPolicy.maxDeliveryAttempts }
-            : {}),
-          ...(sub.ackDeadlineSeconds ? { ackDeadlineSeconds: sub.ackDeadlineSeconds } : {}),
-          ...(sub.state ? { state: sub.state } : {}),
-        };
-      } catch (error) {
-        if (isNotFound(error)) return undefined;
-        throw error;
-      }
+        }),
+      );
+      if (sub === undefined) return undefined;
+      const push = sub.pushConfig;
+      const deadLetter = sub.deadLetterPolicy;
+      return {
+        name: sub.name ?? name,
+        topic: sub.topic ?? '',
+        ...(push?.pushEndpoint ? { pushEndpoint: push.pushEndpoint } : {}),
+        ...(push?.oidcToken?.serviceAccountEmail ? { pushIdentity: push.oidcToken.serviceAccountEmail } : {}),
+        ...(deadLetter?.deadLetterTopic ? { deadLetterTopic: deadLetter.deadLetterTopic } : {}),
+        ...(deadLetter?.maxDeliveryAttempts ? { maxDeliveryAttempts: deadLetter.maxDeliveryAttempts } : {}),
+        ...(sub.ackDeadlineSeconds ? { ackDeadlineSeconds: sub.ackDeadlineSeconds } : {}),
+        ...(sub.state ? { state: sub.state } : {}),
+      };
     },
   };
 }

@@ -1,4 +1,4 @@
-import { type GoogleHttp, isNotFound } from './http.ts';
+import { type GoogleHttp, unlessNotFound } from './http.ts';
 
 /**
  * A Cloud Scheduler job, as `wi-sentinel doctor` reads it (`jobs.get`,
@@ -35,29 +35,25 @@ export function createSchedulerPort({
   const base = apiUrl.replace(/\/+$/, '');
   return {
     async getJob(name) {
-      try {
-        const job = await http.request<
-          Omit<SchedulerJobInfo, 'topic'> & { pubsubTarget?: { topicName?: string } }
-        >({
+      const job = await unlessNotFound(
+        http.request<Omit<SchedulerJobInfo, 'topic'> & { pubsubTarget?: { topicName?: string } }>({
           api: 'cloudscheduler',
           method: 'GET',
           url: `${base}/v1/${name}`,
           permission: 'cloudscheduler.jobs.get',
           what: `scheduler job ${name}`,
-        });
-        return {
-          name: job.name ?? name,
-          state: job.state ?? 'STATE_UNSPECIFIED',
-          ...(job.schedule ? { schedule: job.schedule } : {}),
-          ...(job.lastAttemptTime ? { lastAttemptTime: job.lastAttemptTime } : {}),
-          ...(job.scheduleTime ? { scheduleTime: job.scheduleTime } : {}),
-          ...(job.status ? { status: job.status } : {}),
-          ...(job.pubsubTarget?.topicName ? { topic: job.pubsubTarget.topicName } : {}),
-        };
-      } catch (error) {
-        if (isNotFound(error)) return undefined;
-        throw error;
-      }
+        }),
+      );
+      if (job === undefined) return undefined;
+      return {
+        name: job.name ?? name,
+        state: job.state ?? 'STATE_UNSPECIFIED',
+        ...(job.schedule ? { schedule: job.schedule } : {}),
+        ...(job.lastAttemptTime ? { lastAttemptTime: job.lastAttemptTime } : {}),
+        ...(job.scheduleTime ? { scheduleTime: job.scheduleTime } : {}),
+        ...(job.status ? { status: job.status } : {}),
+        ...(job.pubsubTarget?.topicName ? { topic: job.pubsubTarget.topicName } : {}),
+      };
     },
   };
 }

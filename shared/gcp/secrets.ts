@@ -1,4 +1,4 @@
-import { type GoogleHttp, isNotFound } from './http.ts';
+import { type GoogleHttp, unlessNotFound } from './http.ts';
 
 /**
  * Secret Manager metadata only: whether a secret exists and the state of a version
@@ -21,36 +21,23 @@ export function createSecretMetadataPort({
   apiUrl?: string;
 }): SecretMetadataPort {
   const base = apiUrl.replace(/\/+$/, '');
+  const read = (name: string, permission: string, what: string) =>
+    unlessNotFound(
+      http.request<{ state?: string }>({
+        api: 'secretmanager',
+        method: 'GET',
+        url: `${base}/v1/${name}`,
+        permission,
+        what,
+      }),
+    );
   return {
     async secretExists(name) {
-      try {
-        await http.request({
-          api: 'secretmanager',
-          method: 'GET',
-          url: `${base}/v1/${name}`,
-          permission: 'secretmanager.secrets.get',
-          what: `secret ${name}`,
-        });
-        return true;
-      } catch (error) {
-        if (isNotFound(error)) return false;
-        throw error;
-      }
+      return (await read(name, 'secretmanager.secrets.get', `secret ${name}`)) !== undefined;
     },
     async versionState(name) {
-      try {
-        const version = await http.request<{ state?: string }>({
-          api: 'secretmanager',
-          method: 'GET',
-          url: `${base}/v1/${name}`,
-          permission: 'secretmanager.versions.get',
-          what: `secret version ${name}`,
-        });
-        return version.state ?? 'STATE_UNSPECIFIED';
-      } catch (error) {
-        if (isNotFound(error)) return undefined;
-        throw error;
-      }
+      const version = await read(name, 'secretmanager.versions.get', `secret version ${name}`);
+      return version === undefined ? undefined : (version.state ?? 'STATE_UNSPECIFIED');
     },
   };
 }

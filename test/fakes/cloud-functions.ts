@@ -12,7 +12,13 @@
  *   for a project it does not know.
  * - POST /run/ID (no token needed): the function's scripted answer to the internet.
  */
-import { type FakeRoute, type FakeServer, googleError, startFakeServer } from './fake-server.ts';
+import {
+  type FakeRoute,
+  type FakeServer,
+  googleError,
+  startFakeServer,
+  unknownMethod,
+} from './fake-server.ts';
 
 /** A Function resource as the API returns it (the fields doctor reads); `uri` is filled in. */
 export interface FakeFunction {
@@ -88,13 +94,7 @@ export async function startFakeCloudFunctions(options: { token: string }): Promi
         },
       };
     }
-    return {
-      kind: 'cloudfunctions.unknown',
-      answer: () => ({
-        status: 404,
-        body: googleError(404, `no such method: ${request.method} ${request.path}`),
-      }),
-    };
+    return unknownMethod('cloudfunctions', request);
   }
 
   function withUri(fn: FakeFunction) {

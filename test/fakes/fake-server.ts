@@ -209,6 +209,17 @@ function parseBody(raw: string): unknown {
   }
 }
 
+/** What a Google fake answers for a method it does not serve: Google's 404, naming the request. */
+export function unknownMethod(api: string, request: { method: string; path: string }): FakeRoute {
+  return {
+    kind: `${api}.unknown`,
+    answer: () => ({
+      status: 404,
+      body: googleError(404, `no such method: ${request.method} ${request.path}`),
+    }),
+  };
+}
+
 /** Google's error body: `{ error: { code, message, status } }`. */
 export function googleError(status: number, message: string): unknown {
   const names: Record<number, string> = {

@@ -20,6 +20,7 @@ import {
   type FakeServer,
   googleError,
   startFakeServer,
+  unknownMethod,
 } from './fake-server.ts';
 
 export interface FakeGkeOptions {
@@ -128,13 +129,7 @@ export async function startFakeGke(options: FakeGkeOptions): Promise<FakeGke> {
         },
       };
     }
-    return {
-      kind: 'gke.unknown',
-      answer: () => ({
-        status: 404,
-        body: googleError(404, `no such method: ${request.method} ${request.path}`),
-      }),
-    };
+    return unknownMethod('gke', request);
   }
 
   const server = await startFakeServer({

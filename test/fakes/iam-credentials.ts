@@ -8,7 +8,13 @@
  * Route (https://cloud.google.com/iam/docs/reference/credentials/rest/v1/projects.serviceAccounts/generateAccessToken):
  * POST /v1/projects/-/serviceAccounts/EMAIL:generateAccessToken `{ scope, lifetime }`.
  */
-import { type FakeRoute, type FakeServer, googleError, startFakeServer } from './fake-server.ts';
+import {
+  type FakeRoute,
+  type FakeServer,
+  googleError,
+  startFakeServer,
+  unknownMethod,
+} from './fake-server.ts';
 
 const PREFIX = 'ya29.impersonated-for-tests-only.';
 
@@ -51,13 +57,7 @@ export async function startFakeIamCredentials(options: {
               },
       };
     }
-    return {
-      kind: 'iamcredentials.unknown',
-      answer: () => ({
-        status: 404,
-        body: googleError(404, `no such method: ${request.method} ${request.path}`),
-      }),
-    };
+    return unknownMethod('iamcredentials', request);
   }
 
   const server = await startFakeServer({

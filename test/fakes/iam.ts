@@ -21,6 +21,7 @@ import {
   type FakeServer,
   googleError,
   startFakeServer,
+  unknownMethod,
 } from './fake-server.ts';
 
 export interface FakeIamOptions {
@@ -114,10 +115,7 @@ export async function startFakeIam(options: FakeIamOptions): Promise<FakeIam> {
         },
       };
     }
-    return {
-      kind: 'iam.unknown',
-      answer: () => ({ status: 404, body: googleError(404, `no such method: ${method} ${path}`) }),
-    };
+    return unknownMethod('iam', request);
   }
 
   const server = await startFakeServer({

@@ -13,7 +13,13 @@
  *   (which that evaluator does not read) are applied here.
  */
 import { compileFilter } from '../support/logging-filter.ts';
-import { type FakeRoute, type FakeServer, googleError, startFakeServer } from './fake-server.ts';
+import {
+  type FakeRoute,
+  type FakeServer,
+  googleError,
+  startFakeServer,
+  unknownMethod,
+} from './fake-server.ts';
 
 /** A LogSink as the API returns it (proto3 JSON: false and empty fields are left out). */
 export interface FakeSink {
@@ -59,13 +65,7 @@ export async function startFakeLogging(options: FakeLoggingOptions): Promise<Fak
     if (request.method === 'POST' && request.path === '/v2/entries:list') {
       return { kind: 'logging.listEntries', answer: () => listEntries(request.body) };
     }
-    return {
-      kind: 'logging.unknown',
-      answer: () => ({
-        status: 404,
-        body: googleError(404, `no such method: ${request.method} ${request.path}`),
-      }),
-    };
+    return unknownMethod('logging', request);
   }
 
   function listEntries(body: unknown) {

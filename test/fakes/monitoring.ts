@@ -7,7 +7,13 @@
  * Route (https://cloud.google.com/monitoring/api/ref_v3/rest/v3/projects.metricDescriptors/get):
  * GET /v3/projects/P/metricDescriptors/TYPE (the type's slashes kept): the descriptor, or 404.
  */
-import { type FakeRoute, type FakeServer, googleError, startFakeServer } from './fake-server.ts';
+import {
+  type FakeRoute,
+  type FakeServer,
+  googleError,
+  startFakeServer,
+  unknownMethod,
+} from './fake-server.ts';
 
 export interface FakeMetric {
   type: string;
@@ -59,13 +65,7 @@ export async function startFakeMonitoring(options: {
         },
       };
     }
-    return {
-      kind: 'monitoring.unknown',
-      answer: () => ({
-        status: 404,
-        body: googleError(404, `no such method: ${request.method} ${request.path}`),
-      }),
-    };
+    return unknownMethod('monitoring', request);
   }
 
   const server = await startFakeServer({

@@ -14,7 +14,13 @@
  * - POST /v3/projects/P:getIamPolicy: the project's policy; 403 when unknown.
  */
 import type { IamPolicy } from '../../shared/inventory/snapshot.ts';
-import { type FakeRoute, type FakeServer, googleError, startFakeServer } from './fake-server.ts';
+import {
+  type FakeRoute,
+  type FakeServer,
+  googleError,
+  startFakeServer,
+  unknownMethod,
+} from './fake-server.ts';
 import { impersonatedIdentity } from './iam-credentials.ts';
 
 export interface FakePermissionsOptions {
@@ -86,13 +92,7 @@ export async function startFakePermissions(options: FakePermissionsOptions): Pro
         },
       };
     }
-    return {
-      kind: 'resourcemanager.unknown',
-      answer: () => ({
-        status: 404,
-        body: googleError(404, `no such method: ${request.method} ${request.path}`),
-      }),
-    };
+    return unknownMethod('resourcemanager', request);
   }
 
   const server = await startFakeServer({

@@ -16,7 +16,13 @@
  * rule). The policy, or 404 when the topic does not exist.
  */
 import type { IamPolicy } from '../../shared/inventory/snapshot.ts';
-import { type FakeRoute, type FakeServer, googleError, startFakeServer } from './fake-server.ts';
+import {
+  type FakeRoute,
+  type FakeServer,
+  googleError,
+  startFakeServer,
+  unknownMethod,
+} from './fake-server.ts';
 
 export interface FakePubsubIamOptions {
   token: string;
@@ -86,13 +92,7 @@ export async function startFakePubsubIam(options: FakePubsubIamOptions): Promise
         },
       };
     }
-    return {
-      kind: 'pubsub.unknown',
-      answer: () => ({
-        status: 404,
-        body: googleError(404, `no such method: ${request.method} ${request.path}`),
-      }),
-    };
+    return unknownMethod('pubsub', request);
   }
 
   const server = await startFakeServer({

@@ -4,7 +4,13 @@
  * Route (https://cloud.google.com/scheduler/docs/reference/rest/v1/projects.locations.jobs/get):
  * GET /v1/projects/P/locations/L/jobs/J: the Job, or 404.
  */
-import { type FakeRoute, type FakeServer, googleError, startFakeServer } from './fake-server.ts';
+import {
+  type FakeRoute,
+  type FakeServer,
+  googleError,
+  startFakeServer,
+  unknownMethod,
+} from './fake-server.ts';
 
 export interface FakeJob {
   state: string;
@@ -40,13 +46,7 @@ export async function startFakeScheduler(options: {
         },
       };
     }
-    return {
-      kind: 'cloudscheduler.unknown',
-      answer: () => ({
-        status: 404,
-        body: googleError(404, `no such method: ${request.method} ${request.path}`),
-      }),
-    };
+    return unknownMethod('cloudscheduler', request);
   }
 
   const server = await startFakeServer({

@@ -8,7 +8,13 @@
  * - GET /v1/projects/P/secrets/S/versions/V (`latest` allowed): the version's metadata, or 404.
  * - GET /v1/projects/P/secrets/S/versions/V:access: the payload (kind `secretmanager.access`).
  */
-import { type FakeRoute, type FakeServer, googleError, startFakeServer } from './fake-server.ts';
+import {
+  type FakeRoute,
+  type FakeServer,
+  googleError,
+  startFakeServer,
+  unknownMethod,
+} from './fake-server.ts';
 
 export interface FakeSecret {
   /** Version states by number, oldest first (ENABLED, DISABLED, DESTROYED); `latest` is the last. */
@@ -72,13 +78,7 @@ export async function startFakeSecretManager(options: {
             : { status: 404, body: googleError(404, `Secret [${name}] not found.`) },
       };
     }
-    return {
-      kind: 'secretmanager.unknown',
-      answer: () => ({
-        status: 404,
-        body: googleError(404, `no such method: ${request.method} ${request.path}`),
-      }),
-    };
+    return unknownMethod('secretmanager', request);
   }
 
   const server = await startFakeServer({

@@ -120,16 +120,8 @@ export async function startDeploymentFakes(): Promise<DeploymentFakes> {
       startFakePermissions({ token }),
       startFakeIamCredentials({ token }),
     ]);
-  const all: FakeServer[] = [
-    functions,
-    pubsub,
-    scheduler,
-    secrets,
-    logging,
-    monitoring,
-    permissions,
-    credentials,
-  ];
+  const fakes = { functions, pubsub, scheduler, secrets, logging, monitoring, permissions, credentials };
+  const all: FakeServer[] = Object.values(fakes);
 
   const reset = () => {
     for (const fake of all) {
@@ -212,14 +204,7 @@ export async function startDeploymentFakes(): Promise<DeploymentFakes> {
   reset();
 
   return {
-    functions,
-    pubsub,
-    scheduler,
-    secrets,
-    logging,
-    monitoring,
-    permissions,
-    credentials,
+    ...fakes,
     all,
     env: {
       GOOGLE_OAUTH_ACCESS_TOKEN: token,
