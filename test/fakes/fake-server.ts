@@ -209,6 +209,12 @@ function parseBody(raw: string): unknown {
   }
 }
 
+/** Sets `key` to `value`, or forgets it when `value` is undefined: how the fakes' setters change state. */
+export function putOrDelete<K, V>(map: Map<K, V>, key: K, value: V | undefined): void {
+  if (value === undefined) map.delete(key);
+  else map.set(key, value);
+}
+
 /** What a Google fake answers for a method it does not serve: Google's 404, naming the request. */
 export function unknownMethod(api: string, request: { method: string; path: string }): FakeRoute {
   return {

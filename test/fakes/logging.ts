@@ -17,6 +17,7 @@ import {
   type FakeRoute,
   type FakeServer,
   googleError,
+  putOrDelete,
   startFakeServer,
   unknownMethod,
 } from './fake-server.ts';
@@ -106,8 +107,7 @@ export async function startFakeLogging(options: FakeLoggingOptions): Promise<Fak
   });
   return Object.assign(server, {
     setSink(name: string, sink: FakeSink | undefined) {
-      if (sink === undefined) sinks.delete(name);
-      else sinks.set(name, sink);
+      putOrDelete(sinks, name, sink);
     },
     setEntries(next: unknown[]) {
       entries = next;

@@ -11,6 +11,7 @@ import {
   type FakeRoute,
   type FakeServer,
   googleError,
+  putOrDelete,
   startFakeServer,
   unknownMethod,
 } from './fake-server.ts';
@@ -76,8 +77,7 @@ export async function startFakeMonitoring(options: {
   });
   return Object.assign(server, {
     setDescriptors(project: string, metrics: FakeMetric[] | undefined) {
-      if (metrics === undefined) projects.delete(project);
-      else projects.set(project, metrics);
+      putOrDelete(projects, project, metrics);
     },
   });
 }

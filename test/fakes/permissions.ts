@@ -18,6 +18,7 @@ import {
   type FakeRoute,
   type FakeServer,
   googleError,
+  putOrDelete,
   startFakeServer,
   unknownMethod,
 } from './fake-server.ts';
@@ -104,18 +105,15 @@ export async function startFakePermissions(options: FakePermissionsOptions): Pro
   });
   return Object.assign(server, {
     setGranted(project: string, permissions: string[] | undefined) {
-      if (permissions === undefined) granted.delete(project);
-      else granted.set(project, permissions);
+      putOrDelete(granted, project, permissions);
     },
     setGrantedTo(identity: string, project: string, permissions: string[] | undefined) {
       const byProject = grantedTo.get(identity) ?? new Map<string, string[]>();
-      if (permissions === undefined) byProject.delete(project);
-      else byProject.set(project, permissions);
+      putOrDelete(byProject, project, permissions);
       grantedTo.set(identity, byProject);
     },
     setPolicy(project: string, next: IamPolicy | undefined) {
-      if (next === undefined) policies.delete(project);
-      else policies.set(project, next);
+      putOrDelete(policies, project, next);
     },
   });
 }

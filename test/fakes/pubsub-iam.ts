@@ -20,6 +20,7 @@ import {
   type FakeRoute,
   type FakeServer,
   googleError,
+  putOrDelete,
   startFakeServer,
   unknownMethod,
 } from './fake-server.ts';
@@ -103,12 +104,10 @@ export async function startFakePubsubIam(options: FakePubsubIamOptions): Promise
   });
   return Object.assign(server, {
     setTopic(name: string, policy: IamPolicy | undefined) {
-      if (policy === undefined) topics.delete(name);
-      else topics.set(name, policy);
+      putOrDelete(topics, name, policy);
     },
     setSubscription(name: string, next: FakeSubscription | undefined) {
-      if (next === undefined) subscriptions.delete(name);
-      else subscriptions.set(name, next);
+      putOrDelete(subscriptions, name, next);
     },
   });
 }

@@ -8,6 +8,7 @@ import {
   type FakeRoute,
   type FakeServer,
   googleError,
+  putOrDelete,
   startFakeServer,
   unknownMethod,
 } from './fake-server.ts';
@@ -57,8 +58,7 @@ export async function startFakeScheduler(options: {
   });
   return Object.assign(server, {
     setJob(name: string, job: FakeJob | undefined) {
-      if (job === undefined) jobs.delete(name);
-      else jobs.set(name, job);
+      putOrDelete(jobs, name, job);
     },
   });
 }

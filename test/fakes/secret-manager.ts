@@ -12,6 +12,7 @@ import {
   type FakeRoute,
   type FakeServer,
   googleError,
+  putOrDelete,
   startFakeServer,
   unknownMethod,
 } from './fake-server.ts';
@@ -89,8 +90,7 @@ export async function startFakeSecretManager(options: {
   });
   return Object.assign(server, {
     setSecret(name: string, secret: FakeSecret | undefined) {
-      if (secret === undefined) secrets.delete(name);
-      else secrets.set(name, secret);
+      putOrDelete(secrets, name, secret);
     },
   });
 }
