@@ -129,6 +129,7 @@ const ROLE_FOR: { prefix: string; role: string }[] = [
   { prefix: 'resourcemanager.', role: 'roles/iam.securityReviewer' },
   { prefix: 'logging.', role: 'roles/logging.viewer' },
   { prefix: 'pubsub.', role: 'roles/pubsub.viewer' },
+  { prefix: 'monitoring.', role: 'roles/monitoring.viewer' },
 ];
 
 // ----------------------------------------------------------------------------- names

@@ -509,6 +509,11 @@ describe('self-checks against fake Logging, Pub/Sub, Resource Manager and Monito
       const refused = byCheck(await selfCheck(ports, TARGET, EVIDENCE), 'metric', 'orbit-prod');
       assert.equal(refused.status, 'failing');
       assert.match(refused.summary, /it lacks monitoring\.metricDescriptors\.get/);
+      assert.ok(
+        commandsOf(refused).includes(
+          `gcloud projects add-iam-policy-binding orbit-prod --member=serviceAccount:${IDENTITY} --role=roles/monitoring.viewer`,
+        ),
+      );
       monitoring.setDescriptors('orbit-prod', [METRIC]);
       monitoring.fault({ match: 'orbit-prod/metricDescriptors', status: 503 });
       const transient = byCheck(await selfCheck(ports, TARGET, EVIDENCE), 'metric', 'orbit-prod');
