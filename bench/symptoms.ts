@@ -5,13 +5,14 @@
 // (base64 + JSON.parse), so the cost of decoding noise is visible.
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { WindowState } from '../shared/domain/symptom-group.ts';
 import { decode } from '../shared/events/decode.ts';
 import type { Snapshot } from '../shared/inventory/snapshot.ts';
-import { readSnapshotFile } from '../shared/inventory/snapshot-file.ts';
+import { readSnapshotFile } from '../shared/live/snapshot-file.ts';
 import { classifySymptom } from '../shared/symptoms/classify.ts';
 import { worthDecoding } from '../shared/symptoms/prescreen.ts';
 import { resolvePod } from '../shared/symptoms/resolve.ts';
-import { emptyWindow, observe, type WindowState } from '../shared/symptoms/window.ts';
+import { emptyWindow, observe } from '../shared/symptoms/window.ts';
 import { median, REPO_ROOT, round, say } from './_support.ts';
 
 const TOTAL = 100_000;

@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import type { Snapshot } from '../shared/inventory/snapshot.ts';
-import { readSnapshotFile } from '../shared/inventory/snapshot-file.ts';
+import { readSnapshotFile } from '../shared/live/snapshot-file.ts';
 import { analyze } from '../shared/pipeline.ts';
 import { type Io, readDeliveries } from './io.ts';
 

@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
-import { createAlerting } from '../shared/alerting.ts';
+import { createAlerting } from '../shared/alerting/alerting.ts';
 import { type Config, loadConfig, PROJECT_ID } from '../shared/config.ts';
-import { readSnapshotFile } from '../shared/inventory/snapshot-file.ts';
+import { readSnapshotFile } from '../shared/live/snapshot-file.ts';
 import { createLogger } from '../shared/log.ts';
 import { liveInventory } from '../shared/reconcile/live-inventory.ts';
 import { runSweep, type SweptInventory, summaryLine } from '../shared/reconcile/run.ts';

@@ -1,9 +1,9 @@
 import { parseArgs } from 'node:util';
-import { createAlerting, type HandleResult, RetryableDeliveryError } from '../shared/alerting.ts';
+import { createAlerting, type HandleResult, RetryableDeliveryError } from '../shared/alerting/alerting.ts';
 import { loadConfig } from '../shared/config.ts';
 import { createMemoryStore } from '../shared/incidents/memory-store.ts';
 import type { Snapshot } from '../shared/inventory/snapshot.ts';
-import { readSnapshotFile } from '../shared/inventory/snapshot-file.ts';
+import { readSnapshotFile } from '../shared/live/snapshot-file.ts';
 import { createLogger } from '../shared/log.ts';
 import { routingFromConfig, sendersFromConfig } from '../shared/wiring.ts';
 import { UsageError } from './detect.ts';

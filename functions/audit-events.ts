@@ -1,4 +1,4 @@
-import { type AlertingDeps, createAlerting, RetryableDeliveryError } from '../shared/alerting.ts';
+import { type AlertingDeps, createAlerting, RetryableDeliveryError } from '../shared/alerting/alerting.ts';
 import type { FindingSeverity } from '../shared/domain/finding.ts';
 import { StoreError } from '../shared/errors.ts';
 import type { Logger, Severity } from '../shared/log.ts';

@@ -3,9 +3,9 @@
 import { cloudEvent, http } from '@google-cloud/functions-framework';
 import { loadConfig } from '../shared/config.ts';
 import { liveStateFromConfig } from '../shared/gcp/live.ts';
-import { lastKnownInventory } from '../shared/inventory/last-known.ts';
+import { lastKnownInventory } from '../shared/incidents/last-known.ts';
 import type { Snapshot } from '../shared/inventory/snapshot.ts';
-import { readSnapshotFile } from '../shared/inventory/snapshot-file.ts';
+import { readSnapshotFile } from '../shared/live/snapshot-file.ts';
 import { snapshotState } from '../shared/live/snapshot-state.ts';
 import { createLogger } from '../shared/log.ts';
 import { routingFromConfig, sendersFromConfig, storeFromConfig } from '../shared/wiring.ts';
@@ -51,7 +51,7 @@ cloudEvent(
     const [{ createReconcileHandler }, { createAlerting }, { liveInventory }, selfChecks] = await Promise.all(
       [
         import('./reconcile.ts'),
-        import('../shared/alerting.ts'),
+        import('../shared/alerting/alerting.ts'),
         import('../shared/reconcile/live-inventory.ts'),
         import('./self-checks.ts'),
       ],

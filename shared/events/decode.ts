@@ -1,5 +1,5 @@
 import { formatIssues } from '../inventory/snapshot.ts';
-import { isMonitoringNotification } from '../symptoms/monitoring.ts';
+import { isMonitoringNotification } from './monitoring.ts';
 import {
   AUDIT_EVENT_TYPE,
   cloudEventSchema,

@@ -6,9 +6,9 @@ import type {
   Firestore,
   Settings,
 } from '@google-cloud/firestore';
+import type { Incident, OperationRecord, Silence } from '../domain/incident.ts';
+import type { SymptomGroupRecord } from '../domain/symptom-group.ts';
 import { ConfigError, StoreError } from '../errors.ts';
-import type { SymptomGroupRecord } from '../symptoms/group.ts';
-import type { Incident, OperationRecord, Silence } from './incident.ts';
 import { chunksOf, decodeInventory, encodeInventory, INVENTORY_ENCODING } from './inventory-codec.ts';
 import {
   DELIVERY_NOTE_INTERVAL_MS,

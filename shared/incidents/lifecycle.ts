@@ -1,6 +1,12 @@
 import { createHash } from 'node:crypto';
 import type { Finding, FindingSeverity, KsaRef, WorkloadRef } from '../domain/finding.ts';
-import type { Incident, IncidentDiagnosis, SymptomEvidence, Transition, TransitionType } from './incident.ts';
+import type {
+  Incident,
+  IncidentDiagnosis,
+  SymptomEvidence,
+  Transition,
+  TransitionType,
+} from '../domain/incident.ts';
 
 /**
  * The incident lifecycle by fingerprint, pure: open on the first firing finding; update (no new

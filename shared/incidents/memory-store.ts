@@ -1,5 +1,5 @@
-import type { SymptomGroupRecord } from '../symptoms/group.ts';
-import type { Incident, OperationRecord, Silence } from './incident.ts';
+import type { Incident, OperationRecord, Silence } from '../domain/incident.ts';
+import type { SymptomGroupRecord } from '../domain/symptom-group.ts';
 import type { IncidentStore, InventoryMeta } from './store.ts';
 import {
   byKey,

@@ -1,6 +1,6 @@
+import type { Incident, Silence } from '../domain/incident.ts';
+import type { SymptomGroupRecord } from '../domain/symptom-group.ts';
 import { StoreError } from '../errors.ts';
-import type { SymptomGroupRecord } from '../symptoms/group.ts';
-import type { Incident, Silence } from './incident.ts';
 
 /**
  * What every store implementation shares: the same checks on what `transact` may store and the same

@@ -1,6 +1,6 @@
+import type { Incident, OperationRecord, Silence } from '../domain/incident.ts';
+import type { SymptomGroupRecord } from '../domain/symptom-group.ts';
 import type { Snapshot } from '../inventory/snapshot.ts';
-import type { SymptomGroupRecord } from '../symptoms/group.ts';
-import type { Incident, OperationRecord, Silence } from './incident.ts';
 
 /** What a sweep says about the inventory it saves. */
 export interface InventoryMeta {

@@ -1,4 +1,4 @@
-import type { Incident, NotificationState, Silence } from '../incidents/incident.ts';
+import type { Incident, NotificationState, Silence } from '../domain/incident.ts';
 import { activeSilence } from '../incidents/silences.ts';
 import { NotifyError } from './errors.ts';
 import { destinationKey } from './routing.ts';

@@ -1,4 +1,4 @@
-import type { Incident, Silence } from '../incidents/incident.ts';
+import type { Incident, Silence } from '../domain/incident.ts';
 import type { IncidentStore } from '../incidents/store.ts';
 import { CLAIM_TTL_MS, claimDestinations, deliver, settleClaims } from './deliver.ts';
 import { destinationKey, type Routing, route } from './routing.ts';

@@ -1,4 +1,4 @@
-import type { Incident } from '../incidents/incident.ts';
+import type { Incident } from '../domain/incident.ts';
 import type { Delivery, DeliveryTransition, PagerDutySender, SlackSender } from './types.ts';
 
 /**

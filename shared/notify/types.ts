@@ -1,4 +1,4 @@
-import type { Incident, TransitionType } from '../incidents/incident.ts';
+import type { Incident, TransitionType } from '../domain/incident.ts';
 
 /** Where an incident is told: a Slack channel, a PagerDuty service (by its Events API v2 routing key). */
 export type Destination = { type: 'slack'; channel: string } | { type: 'pagerduty'; routingKey: string };

@@ -1,7 +1,7 @@
 import { DETECTORS, scanAll } from '../detect/index.ts';
 import type { Finding, FindingKind } from '../domain/finding.ts';
+import type { Incident } from '../domain/incident.ts';
 import type { ClusterKey } from '../gcp/ports.ts';
-import type { Incident } from '../incidents/incident.ts';
 import { clustersInPool, findGsa, policyBinds } from '../inventory/impact.ts';
 import { poolProject, projectOfEmail } from '../inventory/members.ts';
 import type { Snapshot } from '../inventory/snapshot.ts';

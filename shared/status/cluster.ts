@@ -1,8 +1,8 @@
+import type { Incident } from '../domain/incident.ts';
+import type { SymptomCount } from '../domain/symptom-group.ts';
 import { clusterPath } from '../gcp/ports.ts';
-import type { Incident } from '../incidents/incident.ts';
 import { usesWorkloadIdentity } from '../inventory/impact.ts';
 import type { Snapshot, SnapshotCluster, SnapshotProject } from '../inventory/snapshot.ts';
-import type { SymptomCount } from '../symptoms/window.ts';
 import { chainState, inventoryChain, type KsaChain, LINK_LABELS } from './chain.ts';
 import { type DocLine, type DocSection, MARKS, plural, type StatusDoc } from './doc.ts';
 import {

@@ -1,6 +1,6 @@
 import type { FindingSeverity } from '../domain/finding.ts';
+import type { Incident } from '../domain/incident.ts';
 import { clusterPath } from '../gcp/ports.ts';
-import type { Incident } from '../incidents/incident.ts';
 import { usesWorkloadIdentity } from '../inventory/impact.ts';
 import type { Snapshot, SnapshotCluster } from '../inventory/snapshot.ts';
 import { chainState, inventoryChain } from './chain.ts';

@@ -1,4 +1,4 @@
-import type { Incident, Silence, SilenceMatchers } from '../incidents/incident.ts';
+import type { Incident, Silence, SilenceMatchers } from '../domain/incident.ts';
 import { ago, type DocLine, type DocSection, MARKS, plural, type StatusDoc, span, utc } from './doc.ts';
 import { incidentDocLine, incidentLine, openIncidents, SEVERITIES, SEVERITY_MARKS } from './summary.ts';
 

@@ -1,10 +1,12 @@
 import { enableClusterWi, getCredentials, poolBackToGkeMetadata } from '../detect/remediation.ts';
 import type { Finding, Remediation, WorkloadRef } from '../domain/finding.ts';
+import type { Incident, IncidentDiagnosis } from '../domain/incident.ts';
+import type { SymptomGroupRecord } from '../domain/symptom-group.ts';
 import type { LiveState } from '../gcp/ports.ts';
-import type { Incident, IncidentDiagnosis } from '../incidents/incident.ts';
 import { type ChainReport, couldNotCheck, diagnose, LINK_NAMES } from '../live/diagnose.ts';
-import { duration, kindWords, poolOf } from './evidence.ts';
-import { authFingerprint, isActive, type SymptomGroupRecord, type SymptomOptions } from './group.ts';
+import { duration, kindWords } from '../notify/evidence-render.ts';
+import { poolOf } from './evidence.ts';
+import { authFingerprint, isActive, type SymptomOptions } from './group.ts';
 
 /**
  * `wi-auth-failures`: credential failures that no open incident explains still reach someone, with

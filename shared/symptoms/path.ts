@@ -1,7 +1,13 @@
 import { type Finding, isPagingKind, SYMPTOM_FINDING_KINDS } from '../domain/finding.ts';
+import type { Incident, IncidentRef, SymptomEvidence, TransitionType } from '../domain/incident.ts';
+import type { SymptomGroupRecord } from '../domain/symptom-group.ts';
 import { decode } from '../events/decode.ts';
+import {
+  decodeMonitoringNotification,
+  isMonitoringNotification,
+  type MetadataServerAlert,
+} from '../events/monitoring.ts';
 import type { LiveState } from '../gcp/ports.ts';
-import type { Incident, IncidentRef, SymptomEvidence, TransitionType } from '../incidents/incident.ts';
 import { type IncidentAttachments, LIMITS, mergeEvidence, type StepOptions } from '../incidents/lifecycle.ts';
 import type { IncidentStore } from '../incidents/store.ts';
 import type { Snapshot } from '../inventory/snapshot.ts';
@@ -20,18 +26,12 @@ import {
   isActive,
   recordAlert,
   recordSymptom,
-  type SymptomGroupRecord,
   type SymptomOptions,
   takeDue,
   withLinks,
 } from './group.ts';
 import { createIdentifier, poolOfNode } from './identity.ts';
 import { type Changed, changeIncident, owes } from './incident-change.ts';
-import {
-  decodeMonitoringNotification,
-  isMonitoringNotification,
-  type MetadataServerAlert,
-} from './monitoring.ts';
 import { entryJsonOf, mayHoldSymptom } from './prescreen.ts';
 import { METADATA_SERVER_POD } from './signatures.ts';
 import { groupKey } from './window.ts';

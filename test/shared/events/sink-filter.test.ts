@@ -2,9 +2,10 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
+import { SINK_FILTERS } from '../../../cli/sink-filter.ts';
 import { classify } from '../../../shared/events/classify.ts';
 import { WATCHED_METHODS } from '../../../shared/events/methods.ts';
-import { MAX_FILTER_LENGTH, SINK_FILTERS } from '../../../shared/events/sink-filter.ts';
+import { MAX_FILTER_LENGTH } from '../../../shared/events/sink-filter.ts';
 import { FIXTURES, REPO_ROOT } from '../../support/paths.ts';
 import {
   auditFilterText,

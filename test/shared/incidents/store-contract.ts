@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Finding } from '../../../shared/domain/finding.ts';
+import type { Incident, OperationRecord, Silence } from '../../../shared/domain/incident.ts';
+import type { SymptomGroupRecord } from '../../../shared/domain/symptom-group.ts';
 import { StoreError } from '../../../shared/errors.ts';
-import type { Incident, OperationRecord, Silence } from '../../../shared/incidents/incident.ts';
 import { DELIVERY_NOTE_INTERVAL_MS, type IncidentStore } from '../../../shared/incidents/store.ts';
 import type { Snapshot } from '../../../shared/inventory/snapshot.ts';
-import type { SymptomGroupRecord } from '../../../shared/symptoms/group.ts';
 import { loadSnapshot } from '../../support/snapshots.ts';
 import { largeInventory } from './large-inventory.ts';
 

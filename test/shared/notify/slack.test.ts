@@ -3,7 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { createServer } from 'node:net';
 import { afterEach, beforeEach, describe, test } from 'node:test';
 import { inspect } from 'node:util';
-import type { TransitionType } from '../../../shared/incidents/incident.ts';
+import type { TransitionType } from '../../../shared/domain/incident.ts';
 import { createLogger } from '../../../shared/log.ts';
 import { NotifyError } from '../../../shared/notify/errors.ts';
 import {

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { detect } from '../../../shared/detect/index.ts';
 import type { Finding } from '../../../shared/domain/finding.ts';
-import type { Incident } from '../../../shared/incidents/incident.ts';
+import type { Incident } from '../../../shared/domain/incident.ts';
 import { step } from '../../../shared/incidents/lifecycle.ts';
 import { applyChange } from '../../../shared/inventory/apply.ts';
 import type { Snapshot } from '../../../shared/inventory/snapshot.ts';

@@ -1,15 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Finding } from '../../../shared/domain/finding.ts';
-import type { Incident } from '../../../shared/incidents/incident.ts';
-import {
-  duration,
-  evidenceOf,
-  evidenceSentence,
-  explains,
-  timelineOf,
-} from '../../../shared/symptoms/evidence.ts';
-import type { SymptomGroupRecord } from '../../../shared/symptoms/group.ts';
+import type { Incident } from '../../../shared/domain/incident.ts';
+import type { SymptomGroupRecord } from '../../../shared/domain/symptom-group.ts';
+import { duration, evidenceSentence, timelineOf } from '../../../shared/notify/evidence-render.ts';
+import { evidenceOf, explains } from '../../../shared/symptoms/evidence.ts';
 import { routeOf } from '../../../shared/symptoms/path.ts';
 import { symptomGroup } from '../incidents/store-contract.ts';
 import { asDelivery, monitoringFixture, noiseSamples } from './fixtures.ts';

@@ -128,7 +128,7 @@ describe('the noise path in a cold instance', () => {
       import { registerHooks } from 'node:module';
       const seen = [];
       registerHooks({ resolve(specifier, context, next) { const r = next(specifier, context); seen.push(r.url); return r; } });
-      const { createAlerting } = await import(${JSON.stringify(join(REPO_ROOT, 'shared/alerting.ts'))});
+      const { createAlerting } = await import(${JSON.stringify(join(REPO_ROOT, 'shared/alerting/alerting.ts'))});
       const { createFirestoreStore } = await import(${JSON.stringify(join(REPO_ROOT, 'shared/incidents/firestore-store.ts'))});
       const { createLogger } = await import(${JSON.stringify(join(REPO_ROOT, 'shared/log.ts'))});
       const { defaultRouting } = await import(${JSON.stringify(join(REPO_ROOT, 'shared/notify/routing.ts'))});

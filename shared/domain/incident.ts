@@ -1,4 +1,4 @@
-import type { Cause, ClusterRef, Finding, FindingKind, FindingSeverity } from '../domain/finding.ts';
+import type { Cause, ClusterRef, Finding, FindingKind, FindingSeverity } from './finding.ts';
 
 /** An incident: what people are told about, once, for one fingerprint from firing to resolved. */
 

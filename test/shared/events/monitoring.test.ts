@@ -8,8 +8,8 @@ import {
   METADATA_SERVER_ALERT_PROMQL,
   METADATA_SERVER_CODE_LABEL,
   type MonitoringResult,
-} from '../../../shared/symptoms/monitoring.ts';
-import { asDelivery, monitoringFixture } from './fixtures.ts';
+} from '../../../shared/events/monitoring.ts';
+import { asDelivery, monitoringFixture } from '../symptoms/fixtures.ts';
 
 function alertOf(result: MonitoringResult) {
   if (result.type !== 'alert') assert.fail(result.type === 'ignored' ? result.reason : result.error);

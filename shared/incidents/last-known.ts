@@ -1,5 +1,5 @@
-import type { IncidentStore } from '../incidents/store.ts';
-import type { Snapshot } from './snapshot.ts';
+import type { Snapshot } from '../inventory/snapshot.ts';
+import type { IncidentStore } from './store.ts';
 
 /**
  * The last-known inventory (saved by the sweep), as an instance keeps it: loaded on first use, and

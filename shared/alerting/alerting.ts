@@ -1,24 +1,24 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { detect } from './detect/index.ts';
-import type { Finding } from './domain/finding.ts';
-import { LookupError } from './errors.ts';
-import type { ChangeEvent } from './events/change-event.ts';
-import type { Delivery } from './events/decode.ts';
-import type { LiveState } from './gcp/ports.ts';
-import type { Incident, TransitionType } from './incidents/incident.ts';
-import { type StepOptions, step } from './incidents/lifecycle.ts';
-import type { IncidentStore } from './incidents/store.ts';
-import { applyChange } from './inventory/apply.ts';
-import type { Snapshot } from './inventory/snapshot.ts';
-import { snapshotState } from './live/snapshot-state.ts';
-import { verify } from './live/verify.ts';
-import type { Logger } from './log.ts';
-import type { Routing } from './notify/routing.ts';
-import { changeAndTell } from './notify/tell.ts';
-import type { Senders } from './notify/types.ts';
-import { analyze } from './pipeline.ts';
-import type { SymptomOptions } from './symptoms/group.ts';
-import { createSymptoms } from './symptoms/path.ts';
+import { detect } from '../detect/index.ts';
+import type { Finding } from '../domain/finding.ts';
+import type { Incident, TransitionType } from '../domain/incident.ts';
+import { LookupError } from '../errors.ts';
+import type { ChangeEvent } from '../events/change-event.ts';
+import type { Delivery } from '../events/decode.ts';
+import type { LiveState } from '../gcp/ports.ts';
+import { type StepOptions, step } from '../incidents/lifecycle.ts';
+import type { IncidentStore } from '../incidents/store.ts';
+import { applyChange } from '../inventory/apply.ts';
+import type { Snapshot } from '../inventory/snapshot.ts';
+import { snapshotState } from '../live/snapshot-state.ts';
+import { verify } from '../live/verify.ts';
+import type { Logger } from '../log.ts';
+import type { Routing } from '../notify/routing.ts';
+import { changeAndTell } from '../notify/tell.ts';
+import type { Senders } from '../notify/types.ts';
+import { analyze } from '../pipeline.ts';
+import type { SymptomOptions } from '../symptoms/group.ts';
+import { createSymptoms } from '../symptoms/path.ts';
 
 /**
  * The whole event path after decoding: findings → incidents → notifications, exactly once per

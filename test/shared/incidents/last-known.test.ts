@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { lastKnownInventory } from '../../../shared/incidents/last-known.ts';
 import { createMemoryStore } from '../../../shared/incidents/memory-store.ts';
-import { lastKnownInventory } from '../../../shared/inventory/last-known.ts';
 import { loadSnapshot } from '../../support/snapshots.ts';
 
 /** A memory store whose inventory reads are counted. */

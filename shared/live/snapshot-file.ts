@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { ConfigError } from '../errors.ts';
-import { parseSnapshot, type Snapshot } from './snapshot.ts';
+import { parseSnapshot, type Snapshot } from '../inventory/snapshot.ts';
 
 /** Reads and validates a Snapshot file; every failure is a ConfigError naming the file and the problem. */
 export function readSnapshotFile(path: string): Snapshot {

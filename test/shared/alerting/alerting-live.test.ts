@@ -2,17 +2,17 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeEach, describe, test } from 'node:test';
-import { createAlerting, RetryableDeliveryError } from '../../shared/alerting.ts';
-import { LookupError } from '../../shared/errors.ts';
-import type { LiveState } from '../../shared/gcp/ports.ts';
-import { createMemoryStore } from '../../shared/incidents/memory-store.ts';
-import type { IncidentStore } from '../../shared/incidents/store.ts';
-import type { Snapshot } from '../../shared/inventory/snapshot.ts';
-import { snapshotState } from '../../shared/live/snapshot-state.ts';
-import { createLogger } from '../../shared/log.ts';
-import { actions, posts, useNotifyFakes } from '../support/notify-fakes.ts';
-import { FIXTURES } from '../support/paths.ts';
-import { loadSnapshot, ORBIT, variant } from '../support/snapshots.ts';
+import { createAlerting, RetryableDeliveryError } from '../../../shared/alerting/alerting.ts';
+import { LookupError } from '../../../shared/errors.ts';
+import type { LiveState } from '../../../shared/gcp/ports.ts';
+import { createMemoryStore } from '../../../shared/incidents/memory-store.ts';
+import type { IncidentStore } from '../../../shared/incidents/store.ts';
+import type { Snapshot } from '../../../shared/inventory/snapshot.ts';
+import { snapshotState } from '../../../shared/live/snapshot-state.ts';
+import { createLogger } from '../../../shared/log.ts';
+import { actions, posts, useNotifyFakes } from '../../support/notify-fakes.ts';
+import { FIXTURES } from '../../support/paths.ts';
+import { loadSnapshot, ORBIT, variant } from '../../support/snapshots.ts';
 
 const event = (name: string) => JSON.parse(readFileSync(join(FIXTURES, 'events', `${name}.json`), 'utf8'));
 

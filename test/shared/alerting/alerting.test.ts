@@ -2,14 +2,14 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeEach, describe, test } from 'node:test';
-import { createAlerting, RetryableDeliveryError } from '../../shared/alerting.ts';
-import { createMemoryStore } from '../../shared/incidents/memory-store.ts';
-import type { IncidentStore } from '../../shared/incidents/store.ts';
-import type { Snapshot } from '../../shared/inventory/snapshot.ts';
-import { readSnapshotFile } from '../../shared/inventory/snapshot-file.ts';
-import { createLogger } from '../../shared/log.ts';
-import { actions, edits, posts, ROUTING_KEY, useNotifyFakes } from '../support/notify-fakes.ts';
-import { FIXTURES } from '../support/paths.ts';
+import { createAlerting, RetryableDeliveryError } from '../../../shared/alerting/alerting.ts';
+import { createMemoryStore } from '../../../shared/incidents/memory-store.ts';
+import type { IncidentStore } from '../../../shared/incidents/store.ts';
+import type { Snapshot } from '../../../shared/inventory/snapshot.ts';
+import { readSnapshotFile } from '../../../shared/live/snapshot-file.ts';
+import { createLogger } from '../../../shared/log.ts';
+import { actions, edits, posts, ROUTING_KEY, useNotifyFakes } from '../../support/notify-fakes.ts';
+import { FIXTURES } from '../../support/paths.ts';
 
 const event = (name: string) => JSON.parse(readFileSync(join(FIXTURES, 'events', `${name}.json`), 'utf8'));
 

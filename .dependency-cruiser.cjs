@@ -1,0 +1,118 @@
+// The dependency rule of README "How it works", enforced by `npm run lint` (dependency-cruiser).
+// Floors, from the ground up: a file imports only from its own floor or below; the entries
+// (functions/, cli/) import anything. Every file under shared/ sits on exactly one floor.
+// test/lint/dependency-rule.test.ts plants a violation of each rule in a copy of the tree.
+
+const FLOORS = [
+  // 0: the vocabulary (refs, Finding, Incident, symptom groups), errors, the log line, the environment.
+  ['^shared/domain/', '^shared/(errors|log|config)[.]ts$'],
+  // 1: decoding and classifying log entries and notifications; the Snapshot model and impact.
+  ['^shared/(events|inventory)/'],
+  // 2: the seven links of one KSA judged from facts.
+  ['^shared/chain/'],
+  // 3: detectors, renderers (pure), and the adapters beside them.
+  ['^shared/(detect|gcp|status)/', '^shared/notify/([^/]+-render|links)[.]ts$', '^shared/pipeline[.]ts$'],
+  // 4: what runs over the ports; incidents and their stores; the senders.
+  ['^shared/(live|incidents|notify)/'],
+  // 5: the subsystems joined: the event and symptom paths, the sweep, the slash command.
+  ['^shared/(alerting|symptoms|reconcile|slack)/', '^shared/wiring[.]ts$'],
+  // 6: the entries.
+  ['^(functions|cli)/'],
+];
+
+const any = (patterns) => patterns.join('|');
+const floorOf = (n) => any(FLOORS[n]);
+// A file is on the lowest floor whose pattern it matches (notify/'s renderers: 3, its senders: 4).
+const atOrBelow = (n) => any(FLOORS.slice(0, n + 1).flat());
+const above = (n) => ({ path: any(FLOORS.slice(n + 1).flat()), pathNot: atOrBelow(n) });
+
+// The pure core: floors 0 to 3 but the adapters.
+const PURE_CORE = any(FLOORS.slice(0, 4).flat());
+const ADAPTERS = '^shared/gcp/';
+
+// Resolved paths: `node_modules/…`, or further up when node_modules is a link (the lint test's copy).
+const CLIENT_LIBRARIES =
+  '(^|/)node_modules/(@google-cloud/|@slack/|@kubernetes/|google-auth-library/|googleapis/|gaxios/|google-gax/)';
+const IO_MODULES =
+  '^(node:)?(fs|fs/promises|net|http|https|http2|child_process|dgram|dns|dns/promises|tls|cluster|worker_threads|readline|readline/promises|inspector|repl|os|process)$';
+
+// TEMPORARY (issue 13): status/ still renders live/diagnose.ts's ChainReport. The status rework onto
+// shared/chain removes this import; then delete this exception and the `pathNot` below that uses it.
+const STATUS_EXCEPTION = { from: '^shared/status/', to: '^shared/live/diagnose[.]ts$' };
+
+const floorRules = FLOORS.slice(0, 6).map((_, n) => ({
+  name: `floor-${n}`,
+  comment: `a file on floor ${n} (${FLOORS[n].join(' ')}) imports only from floor ${n} or below (README "How it works")`,
+  severity: 'error',
+  from: { path: floorOf(n), ...(n === 3 ? { pathNot: STATUS_EXCEPTION.from } : {}) },
+  to: above(n),
+}));
+
+module.exports = {
+  forbidden: [
+    {
+      name: 'no-circular',
+      comment: 'modules import each other in a circle: break it by moving the shared part down a floor',
+      severity: 'error',
+      from: { path: '^(shared|functions|cli)/' },
+      to: { circular: true },
+    },
+    {
+      name: 'pure-core-no-client-library',
+      comment:
+        'the pure core (domain, events, inventory, chain, detect, renderers) imports no Google, Slack or Kubernetes client library: those live behind the ports in shared/gcp/',
+      severity: 'error',
+      from: { path: PURE_CORE, pathNot: ADAPTERS },
+      to: { path: CLIENT_LIBRARIES },
+    },
+    {
+      name: 'pure-core-no-io',
+      comment:
+        'the pure core (domain, events, inventory, chain, detect, renderers) imports no I/O module (files, network, processes, the environment): take the data or a port as an argument',
+      severity: 'error',
+      from: { path: PURE_CORE, pathNot: ADAPTERS },
+      to: { dependencyTypes: ['core'], path: IO_MODULES },
+    },
+    {
+      name: 'gcp-adapters-only',
+      comment:
+        'shared/gcp/ holds ports and adapters, no judgement: it imports no incidents, notify or detect',
+      severity: 'error',
+      from: { path: ADAPTERS },
+      to: { path: '^shared/(incidents|notify|detect)/' },
+    },
+    {
+      name: 'shared-not-entries',
+      comment:
+        'nothing in shared/ imports the entries (functions/, cli/): they wire shared/, not the other way',
+      severity: 'error',
+      from: { path: '^shared/' },
+      to: { path: '^(functions|cli)/' },
+    },
+    ...floorRules,
+    {
+      name: 'floor-3-status',
+      comment:
+        'a file on floor 3 (status/) imports only from floor 3 or below; TEMPORARY exception: live/diagnose.ts (see STATUS_EXCEPTION)',
+      severity: 'error',
+      from: { path: STATUS_EXCEPTION.from },
+      to: { path: above(3).path, pathNot: `${above(3).pathNot}|${STATUS_EXCEPTION.to}` },
+    },
+    {
+      name: 'floor-unassigned',
+      comment:
+        'every file under shared/ sits on a floor: add its folder to FLOORS in .dependency-cruiser.cjs',
+      severity: 'error',
+      from: { path: '^shared/', pathNot: any(FLOORS.flat()) },
+      to: {},
+    },
+  ],
+  options: {
+    doNotFollow: { path: 'node_modules' },
+    // TypeScript 7 has no compiler API yet for dependency-cruiser; swc parses the sources, type-only
+    // imports included.
+    parser: 'swc',
+    enhancedResolveOptions: { extensions: ['.ts', '.js'] },
+    exclude: { path: '^(dist|node_modules)/' },
+  },
+};
