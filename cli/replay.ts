@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
-import { createAlerting, type HandleResult, RetryableDeliveryError } from '../shared/alerting/alerting.ts';
+import { createAlerting } from '../shared/alerting/alerting.ts';
+import { type HandleResult, RetryableDeliveryError } from '../shared/alerting/delivery.ts';
 import { loadConfig } from '../shared/config.ts';
 import { createMemoryStore } from '../shared/incidents/memory-store.ts';
 import type { Snapshot } from '../shared/inventory/snapshot.ts';

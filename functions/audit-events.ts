@@ -1,4 +1,5 @@
-import { type AlertingDeps, createAlerting, RetryableDeliveryError } from '../shared/alerting/alerting.ts';
+import { type AlertingDeps, createAlerting } from '../shared/alerting/alerting.ts';
+import { RetryableDeliveryError } from '../shared/alerting/delivery.ts';
 import type { FindingSeverity } from '../shared/domain/finding.ts';
 import { StoreError } from '../shared/errors.ts';
 import type { Logger, Severity } from '../shared/log.ts';

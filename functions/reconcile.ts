@@ -1,4 +1,4 @@
-import { RetryableDeliveryError } from '../shared/alerting/alerting.ts';
+import { RetryableDeliveryError } from '../shared/alerting/delivery.ts';
 import type { Finding } from '../shared/domain/finding.ts';
 import { StoreError } from '../shared/errors.ts';
 import type { IncidentStore } from '../shared/incidents/store.ts';
