@@ -4,7 +4,7 @@ import { StoreError } from '../shared/errors.ts';
 import type { IncidentStore } from '../shared/incidents/store.ts';
 import type { Logger } from '../shared/log.ts';
 import { type RunSweepOptions, runSweep, type SweptInventory } from '../shared/reconcile/run.ts';
-import { type ResolveQuietOptions, resolveQuietSymptoms } from '../shared/symptoms/path.ts';
+import { type ResolveQuietOptions, resolveQuietSymptoms } from '../shared/symptoms/quiet.ts';
 import { idOf } from './cloud-event.ts';
 
 export interface ReconcileDeps {

@@ -5,7 +5,7 @@ import type { Incident } from '../../../shared/domain/incident.ts';
 import type { SymptomGroupRecord } from '../../../shared/domain/symptom-group.ts';
 import { duration, evidenceSentence, timelineOf } from '../../../shared/notify/evidence-render.ts';
 import { evidenceOf, explains } from '../../../shared/symptoms/evidence.ts';
-import { routeOf } from '../../../shared/symptoms/path.ts';
+import { routeOf } from '../../../shared/symptoms/route.ts';
 import { symptomGroup } from '../incidents/store-contract.ts';
 import { asDelivery, monitoringFixture, noiseSamples } from './fixtures.ts';
 import { auditEvent, failureEntry, TEXT } from './support.ts';

@@ -4,7 +4,7 @@ import type { Incident } from '../../../shared/domain/incident.ts';
 import { dedupKey } from '../../../shared/notify/pagerduty-render.ts';
 import { quietResolutions } from '../../../shared/symptoms/auth-failures.ts';
 import { DEFAULT_SYMPTOM_OPTIONS } from '../../../shared/symptoms/group.ts';
-import { groupKeysOf, resolveQuietSymptoms } from '../../../shared/symptoms/path.ts';
+import { groupKeysOf, resolveQuietSymptoms } from '../../../shared/symptoms/quiet.ts';
 import { useNotifyFakes } from '../../support/notify-fakes.ts';
 import { incident, symptomGroup } from '../incidents/store-contract.ts';
 import {

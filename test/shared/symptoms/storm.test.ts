@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { createMemoryStore } from '../../../shared/incidents/memory-store.ts';
 import type { IncidentStore } from '../../../shared/incidents/store.ts';
-import { resolveQuietSymptoms } from '../../../shared/symptoms/path.ts';
+import { resolveQuietSymptoms } from '../../../shared/symptoms/quiet.ts';
 import { useNotifyFakes } from '../../support/notify-fakes.ts';
 import { REPO_ROOT } from '../../support/paths.ts';
 import { asDelivery, noiseSamples } from './fixtures.ts';
