@@ -15,9 +15,9 @@ import {
   isAllowedResponseUrl,
   type Respond,
 } from '../shared/slack/respond.ts';
+import { statusSymptoms } from '../shared/slack/status-symptoms.ts';
 import { toSlackDoc } from '../shared/status/blocks.ts';
 import type { StatusDoc } from '../shared/status/doc.ts';
-import { statusSymptoms } from '../shared/status/symptoms.ts';
 import { problemDoc } from '../shared/status/views.ts';
 
 /**

@@ -15,12 +15,12 @@ import { type DeferredCommand, type DeferredTask, encodeCommand } from '../share
 import { decideLocally, type SilencePolicy } from '../shared/slack/permission.ts';
 import { createCommandPublisher, type PublishCommand } from '../shared/slack/publish.ts';
 import { describeResponseUrl, isAllowedResponseUrl } from '../shared/slack/respond.ts';
+import { statusSymptoms } from '../shared/slack/status-symptoms.ts';
 import { MAX_BODY_BYTES, verifySlackRequest } from '../shared/slack/verify.ts';
 import { toSlackDoc } from '../shared/status/blocks.ts';
 import { clusterDetail, clusterDoc, clusterNotFoundDoc, findClusters } from '../shared/status/cluster.ts';
 import type { StatusDoc } from '../shared/status/doc.ts';
 import { summarize, summaryDoc } from '../shared/status/summary.ts';
-import { statusSymptoms } from '../shared/status/symptoms.ts';
 import { checkingDoc, helpDoc, incidentsDoc, problemDoc } from '../shared/status/views.ts';
 
 /**

@@ -1,9 +1,8 @@
 import { clusterPath } from '../gcp/ports.ts';
-import type { Incident } from '../incidents/incident.ts';
 import { usesWorkloadIdentity } from '../inventory/impact.ts';
 import type { Snapshot, SnapshotCluster, SnapshotProject } from '../inventory/snapshot.ts';
-import type { SymptomCount } from '../symptoms/window.ts';
 import { chainState, inventoryChain, type KsaChain, LINK_LABELS } from './chain.ts';
+import type { StatusIncident, SymptomCount } from './data.ts';
 import { type DocLine, type DocSection, MARKS, plural, type StatusDoc } from './doc.ts';
 import {
   type IncidentLine,
@@ -78,7 +77,7 @@ export interface ClusterDetail {
 export function clusterDetail(
   snapshot: Snapshot,
   { project, cluster }: ClusterInInventory,
-  incidents: readonly Incident[],
+  incidents: readonly StatusIncident[],
   symptoms?: StatusSymptoms,
 ): ClusterDetail {
   const felt = symptoms ? clusterSymptoms(symptoms, project.projectId, cluster) : undefined;

@@ -1,9 +1,9 @@
 import type { FindingSeverity } from '../domain/finding.ts';
 import { clusterPath } from '../gcp/ports.ts';
-import type { Incident } from '../incidents/incident.ts';
 import { usesWorkloadIdentity } from '../inventory/impact.ts';
 import type { Snapshot, SnapshotCluster } from '../inventory/snapshot.ts';
 import { chainState, inventoryChain } from './chain.ts';
+import type { StatusIncident } from './data.ts';
 import { type DocLine, type DocSection, MARKS, plural, renderDocText, type StatusDoc } from './doc.ts';
 import {
   alertLine,
@@ -75,7 +75,7 @@ export const SEVERITY_MARKS: Record<FindingSeverity, string> = {
 };
 
 export function summarize(
-  incidents: readonly Incident[],
+  incidents: readonly StatusIncident[],
   snapshot: Snapshot | undefined,
   symptoms?: StatusSymptoms,
 ): StatusSummary {
@@ -139,12 +139,12 @@ export function summarize(
 }
 
 /** Critical and error incidents are breaks; warnings and info are hygiene. */
-function isBreak(incident: Incident): boolean {
+function isBreak(incident: StatusIncident): boolean {
   return incident.severity === 'critical' || incident.severity === 'error';
 }
 
 /** Open incidents, most severe first, then oldest first. */
-export function openIncidents(incidents: readonly Incident[]): Incident[] {
+export function openIncidents<T extends StatusIncident>(incidents: readonly T[]): T[] {
   return incidents
     .filter((incident) => incident.status === 'open')
     .sort(
@@ -154,7 +154,7 @@ export function openIncidents(incidents: readonly Incident[]): Incident[] {
     );
 }
 
-export function incidentLine(incident: Incident): IncidentLine {
+export function incidentLine(incident: StatusIncident): IncidentLine {
   return {
     id: incident.id,
     severity: incident.severity,
@@ -167,7 +167,7 @@ export function incidentLine(incident: Incident): IncidentLine {
 }
 
 /** Whether the incident names the cluster, or a workload in it (workloads name clusters only). */
-export function touchesCluster(incident: Incident, project: string, cluster: SnapshotCluster): boolean {
+export function touchesCluster(incident: StatusIncident, project: string, cluster: SnapshotCluster): boolean {
   const f = incident.finding;
   if (f.cluster) return f.cluster.name === cluster.name && f.cluster.location === cluster.location;
   return f.project === project && (f.workloads ?? []).some((w) => w.cluster === cluster.name);

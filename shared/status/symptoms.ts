@@ -1,31 +1,15 @@
 import type { ClusterRef } from '../domain/finding.ts';
-import {
-  DEFAULT_WINDOW,
-  type SymptomCount,
-  type SymptomGroup,
-  symptomCounts,
-  type WindowOptions,
-} from '../symptoms/window.ts';
+import type { SymptomCount } from './data.ts';
 import { ago, type DocLine, MARKS, plural, span, utc } from './doc.ts';
 
 /**
  * What `/wi-status` and `wi-sentinel status` show of what workloads feel: credential failures
- * counted per cluster / namespace / KSA (symptomCounts of the stored groups), and the metadata
- * server's error-rate alerts that Cloud Monitoring holds open. Pure: the time is given.
+ * counted per cluster / namespace / KSA, and the metadata server's error-rate alerts that Cloud
+ * Monitoring holds open, given as data (shared/slack/status-symptoms.ts counts the stored groups).
+ * Pure: the time is given.
  */
 
 export const SYMPTOM_MARK = '🔥';
-
-/** A stored symptom group: the window's aggregate and, for a Monitoring alert, its state. */
-export type StatusGroup = SymptomGroup & {
-  alert?: {
-    state: 'open' | 'closed';
-    startedAt: string;
-    observedValue?: string;
-    thresholdValue?: string;
-    url?: string;
-  };
-};
 
 export interface MetadataServerAlertLine {
   project: string;
@@ -44,36 +28,6 @@ export interface StatusSymptoms {
   /** When the counts were taken (RFC 3339): `recent` counts the window ending then. */
   at: string;
   windowMs: number;
-}
-
-/** The counts and open alerts of the stored groups at `now`. */
-export function statusSymptoms(
-  groups: readonly StatusGroup[],
-  now: Date,
-  options: WindowOptions = DEFAULT_WINDOW,
-): StatusSymptoms {
-  const failing = groups.filter((group) => group.alert === undefined && group.count > 0);
-  const state = { groups: Object.fromEntries(failing.map((group) => [group.key, group])) };
-  const alerts = groups.flatMap((group): MetadataServerAlertLine[] =>
-    group.alert?.state === 'open'
-      ? [
-          {
-            project: group.project,
-            cluster: group.cluster,
-            startedAt: group.alert.startedAt,
-            ...(group.alert.observedValue ? { observedValue: group.alert.observedValue } : {}),
-            ...(group.alert.thresholdValue ? { thresholdValue: group.alert.thresholdValue } : {}),
-            ...(group.alert.url ? { url: group.alert.url } : {}),
-          },
-        ]
-      : [],
-  );
-  return {
-    counts: symptomCounts(state, now.getTime(), options),
-    alerts,
-    at: now.toISOString(),
-    windowMs: options.windowMs,
-  };
 }
 
 const inCluster =

@@ -1,4 +1,4 @@
-import type { Incident, Silence, SilenceMatchers } from '../incidents/incident.ts';
+import type { StatusIncident, StatusSilence, StatusSilenceMatchers } from './data.ts';
 import { ago, type DocLine, type DocSection, MARKS, plural, type StatusDoc, span, utc } from './doc.ts';
 import { incidentDocLine, incidentLine, openIncidents, SEVERITIES, SEVERITY_MARKS } from './summary.ts';
 
@@ -47,18 +47,18 @@ export function helpDoc(
   };
 }
 
-export function describeMatchers(matchers: SilenceMatchers): string {
+export function describeMatchers(matchers: StatusSilenceMatchers): string {
   return Object.entries(matchers)
     .filter(([, value]) => value !== undefined)
     .map(([key, value]) => `${key}=${value}`)
     .join(',');
 }
 
-export function activeSilences(silences: readonly Silence[], now: Date): Silence[] {
+export function activeSilences<T extends StatusSilence>(silences: readonly T[], now: Date): T[] {
   return silences.filter((s) => Date.parse(s.expiresAt) > now.getTime());
 }
 
-function silenceLines(silence: Silence, now: Date): DocLine[] {
+function silenceLines(silence: StatusSilence, now: Date): DocLine[] {
   return [
     {
       mark: MARKS.silenced,
@@ -71,8 +71,8 @@ function silenceLines(silence: Silence, now: Date): DocLine[] {
 
 /** `/wi-status incidents`: every open incident, with its id (what `silence` takes), and the silences. */
 export function incidentsDoc(
-  incidents: readonly Incident[],
-  silences: readonly Silence[],
+  incidents: readonly StatusIncident[],
+  silences: readonly StatusSilence[],
   now: Date,
   { command = '/wi-status', max = 20 }: { command?: string; max?: number } = {},
 ): StatusDoc {
@@ -118,7 +118,11 @@ export function incidentsDoc(
   };
 }
 
-export function silencedDoc(silence: Silence, holding: readonly Incident[], now: Date): StatusDoc {
+export function silencedDoc(
+  silence: StatusSilence,
+  holding: readonly StatusIncident[],
+  now: Date,
+): StatusDoc {
   const open = openIncidents(holding);
   return {
     title: `${MARKS.silenced} Silenced for ${span(Date.parse(silence.expiresAt) - now.getTime())}, until ${utc(silence.expiresAt)}`,

@@ -1,4 +1,5 @@
 import type { ClusterRef } from '../domain/finding.ts';
+import type { SymptomCount } from '../status/data.ts';
 import type { Symptom } from './classify.ts';
 import type { PodIdentity } from './resolve.ts';
 import type { Library, SymptomKind } from './signatures.ts';
@@ -315,19 +316,6 @@ export function resolveQuiet(
     else groups[key] = group;
   }
   return { state: resolved.length === 0 ? state : { groups }, resolved };
-}
-
-export interface SymptomCount {
-  key: string;
-  project: string;
-  cluster: ClusterRef;
-  namespace: string;
-  ksa?: string;
-  count: number;
-  recent: number;
-  ratePerMinute: number;
-  firstSeen: string;
-  lastSeen: string;
 }
 
 /** What `/wi-status` and `wi-sentinel status` show beside each KSA. */
