@@ -1,8 +1,9 @@
 import { parseArgs } from 'node:util';
+import type { ChainReport } from '../shared/chain/report.ts';
 import { loadConfig, PROJECT_ID } from '../shared/config.ts';
 import type { LiveState } from '../shared/gcp/ports.ts';
 import { readSnapshotFile } from '../shared/inventory/snapshot-file.ts';
-import { type ChainReport, type DiagnoseTarget, diagnose } from '../shared/live/diagnose.ts';
+import { type DiagnoseTarget, diagnose } from '../shared/live/diagnose.ts';
 import { renderChainText } from '../shared/live/diagnose-render.ts';
 import { snapshotState } from '../shared/live/snapshot-state.ts';
 import { UsageError } from './detect.ts';

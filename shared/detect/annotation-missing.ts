@@ -1,3 +1,4 @@
+import { annotate, getCredentials, restartWorkloads } from '../chain/remediation.ts';
 import type { Finding, Remediation } from '../domain/finding.ts';
 import { findCluster, gsaOf, impactOfSubject, workloadsOf } from '../inventory/impact.ts';
 import { parseWorkloadMember } from '../inventory/members.ts';
@@ -10,7 +11,6 @@ import {
 } from '../inventory/snapshot.ts';
 import { by, describeImpact, makeFinding, outageSeverity, PAST_TENSE } from './build.ts';
 import type { Detector } from './detector.ts';
-import { annotate, getCredentials, restartWorkloads } from './remediation.ts';
 import { FOUND_BY_SWEEP, wiClusters } from './scan-support.ts';
 
 /**

@@ -1,3 +1,4 @@
+import { addBinding, showPolicy } from '../chain/remediation.ts';
 import type { Finding } from '../domain/finding.ts';
 import type { BindingDelta, GsaPolicyChange, KsaChange } from '../events/change-event.ts';
 import { applyDeltas } from '../inventory/apply.ts';
@@ -20,7 +21,6 @@ import {
 import { type IamPolicy, type Snapshot, WI_USER_ROLE } from '../inventory/snapshot.ts';
 import { by, describeImpact, ksaName, makeFinding, outageSeverity } from './build.ts';
 import type { Detector } from './detector.ts';
-import { addBinding, showPolicy } from './remediation.ts';
 import { annotatedUsers, FOUND_BY_SWEEP, gsaProjectOf } from './scan-support.ts';
 
 /** The GSA's policy no longer lets the KSA act as it (role roles/iam.workloadIdentityUser). */

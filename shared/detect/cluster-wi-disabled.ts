@@ -1,9 +1,9 @@
+import { enableClusterWi } from '../chain/remediation.ts';
 import type { Finding } from '../domain/finding.ts';
 import { boundSubjects, findCluster, gsaOf, impactOfCluster } from '../inventory/impact.ts';
 import type { Snapshot, SnapshotCluster } from '../inventory/snapshot.ts';
 import { by, describeImpact, makeFinding, outageSeverity } from './build.ts';
 import type { Detector } from './detector.ts';
-import { enableClusterWi } from './remediation.ts';
 import { FOUND_BY_SWEEP } from './scan-support.ts';
 
 /** The cluster left its workload pool: every WI workload in it loses its GSA at once. */

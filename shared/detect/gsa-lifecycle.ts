@@ -1,3 +1,4 @@
+import { addBinding, enableGsa, recreateGsa, undeleteGsa } from '../chain/remediation.ts';
 import type { Finding, FindingKind, Remediation } from '../domain/finding.ts';
 import type { GsaLifecycleChange } from '../events/change-event.ts';
 import { findGsa, impactOfGsa, isWorkloadIdentityGsa } from '../inventory/impact.ts';
@@ -5,7 +6,6 @@ import { classicMember, projectOfEmail } from '../inventory/members.ts';
 import type { Snapshot, SnapshotGsa } from '../inventory/snapshot.ts';
 import { by, describeImpact, makeFinding, outageSeverity } from './build.ts';
 import type { Detector } from './detector.ts';
-import { addBinding, enableGsa, recreateGsa, undeleteGsa } from './remediation.ts';
 import { annotatedUsers, FOUND_BY_SWEEP, ownerOf } from './scan-support.ts';
 
 /**

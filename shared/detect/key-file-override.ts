@@ -1,9 +1,9 @@
+import { getCredentials, unsetKeyFile } from '../chain/remediation.ts';
 import type { Finding, WorkloadRef } from '../domain/finding.ts';
 import { usesWorkloadIdentity, workloadsOf } from '../inventory/impact.ts';
 import { KEY_FILE_VARIABLE } from '../inventory/snapshot.ts';
 import { makeFinding } from './build.ts';
 import type { Detector } from './detector.ts';
-import { getCredentials, unsetKeyFile } from './remediation.ts';
 import { FOUND_BY_SWEEP } from './scan-support.ts';
 
 /**

@@ -1,10 +1,10 @@
+import { poolBackToGkeMetadata } from '../chain/remediation.ts';
 import type { ClusterRef, Finding } from '../domain/finding.ts';
 import type { ClusterChange, EventSource, NodePoolChange } from '../events/change-event.ts';
 import { findCluster, type Impact, impactOfNodePool } from '../inventory/impact.ts';
 import type { Snapshot, SnapshotCluster } from '../inventory/snapshot.ts';
 import { by, describeImpact, makeFinding, outageSeverity } from './build.ts';
 import type { Detector } from './detector.ts';
-import { poolBackToGkeMetadata } from './remediation.ts';
 import { FOUND_BY_SWEEP, wiClusters } from './scan-support.ts';
 
 /**

@@ -1,7 +1,8 @@
+import { LINK_LABELS } from '../chain/link.ts';
 import { clusterPath } from '../gcp/ports.ts';
 import { usesWorkloadIdentity } from '../inventory/impact.ts';
 import type { Snapshot, SnapshotCluster, SnapshotProject } from '../inventory/snapshot.ts';
-import { chainState, inventoryChain, type KsaChain, LINK_LABELS } from './chain.ts';
+import { chainState, inventoryChain, type KsaChain } from './chain.ts';
 import type { StatusIncident, SymptomCount } from './data.ts';
 import { type DocLine, type DocSection, MARKS, plural, type StatusDoc } from './doc.ts';
 import {
@@ -238,8 +239,13 @@ function ksaLines(chain: KsaChain, detail: ClusterDetail): DocLine[] {
       text: ` → ${chain.gsa ?? 'no GSA'} · ${plural(chain.pods, 'pod')}`,
     },
   ];
-  for (const link of chain.links.filter((l) => l.state === 'broken'))
-    lines.push({ indent: true, mark: MARKS.broken, lead: LINK_LABELS[link.link], text: `: ${link.detail}` });
+  for (const link of chain.links.filter((l) => l.status === 'broken'))
+    lines.push({
+      indent: true,
+      mark: MARKS.broken,
+      lead: LINK_LABELS[link.link - 1] ?? link.name,
+      text: `: ${link.brief}`,
+    });
   if (symptoms && count) lines.push(ksaSymptomLine(count, symptoms));
   return lines;
 }

@@ -1,8 +1,10 @@
-import { enableClusterWi, getCredentials, poolBackToGkeMetadata } from '../detect/remediation.ts';
+import { LINK_NAMES } from '../chain/link.ts';
+import { enableClusterWi, getCredentials, poolBackToGkeMetadata } from '../chain/remediation.ts';
+import type { ChainReport } from '../chain/report.ts';
 import type { Finding, Remediation, WorkloadRef } from '../domain/finding.ts';
 import type { LiveState } from '../gcp/ports.ts';
 import type { Incident, IncidentDiagnosis } from '../incidents/incident.ts';
-import { type ChainReport, couldNotCheck, diagnose, LINK_NAMES } from '../live/diagnose.ts';
+import { couldNotCheck, diagnose } from '../live/diagnose.ts';
 import { duration, kindWords, poolOf } from './evidence.ts';
 import { authFingerprint, isActive, type SymptomGroupRecord, type SymptomOptions } from './group.ts';
 
