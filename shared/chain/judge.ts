@@ -11,7 +11,7 @@ import {
   WI_ANNOTATION,
   WI_USER_ROLE,
 } from '../inventory/snapshot.ts';
-import type { ChainFacts, ChainTarget, GsaFacts } from './facts.ts';
+import type { ChainFacts, ChainTarget, GsaFacts, Known } from './facts.ts';
 import { type ChainLink, type ChainState, chainStateOf, LINK_NAMES, type LinkState } from './link.ts';
 import {
   addBinding,
@@ -75,8 +75,9 @@ export function runsGkeMetadata(pool: Pick<SnapshotNodePool, 'workloadMetadataMo
 }
 
 /**
- * The member of `roles/iam.workloadIdentityUser` that covers the KSA, as the policy spells it; a
- * principal form first, as it needs no annotation. Undefined: the policy does not bind the KSA.
+ * The member of `roles/iam.workloadIdentityUser` that covers the KSA, as the policy spells it: one
+ * that names the KSA first (principal://, then the classic form), else its namespace's principalSet.
+ * Undefined: the policy does not bind the KSA.
  */
 export function bindingMember(
   policy: IamPolicy,
@@ -92,29 +93,8 @@ export function bindingMember(
       const subject = parseWorkloadMember(member);
       return subject !== undefined && memberCovers(subject, workloadPool, namespace, name);
     });
-  return members.find((member) => !member.startsWith('serviceAccount:')) ?? members[0];
-}
-
-/**
- * Roles a project's policy grants to the KSA's own principal (direct resource access: no GSA at all).
- * Only the principal forms count: IAM grants resources to a workload by `principal://` or
- * `principalSet://`, never by the `serviceAccount:POOL[ns/ksa]` form.
- */
-export function directGrantRoles(
-  policy: IamPolicy | undefined,
-  workloadPool: string,
-  namespace: string,
-  name: string,
-): string[] {
-  return (policy?.bindings ?? [])
-    .filter((binding) =>
-      binding.members.some((member) => {
-        if (member.startsWith('serviceAccount:')) return false;
-        const subject = parseWorkloadMember(member);
-        return subject !== undefined && memberCovers(subject, workloadPool, namespace, name);
-      }),
-    )
-    .map((binding) => binding.role);
+  const named = members.filter(namesKsa);
+  return named.find((member) => !member.startsWith('serviceAccount:')) ?? named[0] ?? members[0];
 }
 
 /** Whether a binding member names the KSA itself, not its whole namespace. */
@@ -154,7 +134,9 @@ function blocked(number: number, facts: ChainFacts, needs: 'cluster' | 'ksa' | '
   return link(number, 'unknown', 'not checked');
 }
 
-function judgeCluster(facts: ChainFacts): ChainLink {
+export function judgeCluster(
+  facts: Pick<ChainFacts, 'cluster' | 'workloadPool'> & { target: Pick<ChainTarget, 'project' | 'cluster'> },
+): ChainLink {
   const { cluster, target } = facts;
   if (!cluster.ok) return link(1, 'unknown', cluster.reason);
   if (cluster.value === undefined) {
@@ -182,7 +164,7 @@ function judgeCluster(facts: ChainFacts): ChainLink {
 }
 
 /** The pools the KSA's running pods are scheduled on; a pool the cluster does not list is unknown. */
-function judgePools(facts: ChainFacts): ChainLink {
+export function judgePools(facts: ChainFacts): ChainLink {
   const { cluster, pods, target } = facts;
   if (!cluster.ok || cluster.value === undefined || pods === undefined || !pods.ok)
     return blocked(2, facts, 'pods');
@@ -250,7 +232,7 @@ function judgePools(facts: ChainFacts): ChainLink {
   );
 }
 
-function judgeKsa(facts: ChainFacts): ChainLink {
+export function judgeKsa(facts: ChainFacts): ChainLink {
   const { ksa, target, gsa } = facts;
   if (ksa === undefined) return blocked(3, facts, 'ksa');
   if (!ksa.ok) return link(3, 'unknown', ksa.reason);
@@ -344,7 +326,7 @@ function judgeKsa(facts: ChainFacts): ChainLink {
 }
 
 /** The GSA the annotation names. A KSA that names none acts as its own principal: no GSA to judge. */
-function judgeGsa(facts: ChainFacts): ChainLink {
+export function judgeGsa(facts: ChainFacts): ChainLink {
   const { gsa, target } = facts;
   if (gsa.via === 'unread') return blocked(4, facts, 'ksa');
   if (gsa.via === 'search') {
@@ -352,8 +334,9 @@ function judgeGsa(facts: ChainFacts): ChainLink {
     return link(4, 'not-applicable', noGsa(facts), 'no GSA named');
   }
   const { email, info } = gsa;
+  const state = gsaState(info);
   if (!info.ok) return link(4, 'unknown', info.reason);
-  if (gone(info.value)) {
+  if (state === 'missing') {
     const owner = projectOfEmail(email) ?? target.project;
     return link(
       4,
@@ -370,7 +353,7 @@ function judgeGsa(facts: ChainFacts): ChainLink {
       },
     );
   }
-  if (info.value?.disabled) {
+  if (state === 'disabled') {
     return link(4, 'broken', `${email} is disabled: no token is issued for it`, `${email} is disabled`, {
       kind: 'gsa-disabled',
       repair: [enableGsa(email)],
@@ -379,9 +362,14 @@ function judgeGsa(facts: ChainFacts): ChainLink {
   return link(4, 'ok', `${email}${elsewhere(email, target)} exists and is enabled`, `${email} is enabled`);
 }
 
-/** Whether IAM no longer holds the GSA (a deleted one is kept only for its undelete window). */
-function gone(info: GsaFacts | undefined): boolean {
-  return info === undefined || info.deleted === true;
+/**
+ * What state a GSA is in, as link 4 takes it: missing when IAM no longer holds it (a deleted one is
+ * kept only for its undelete window), disabled, usable, or unknown when it could not be read.
+ */
+export function gsaState(info: Known<GsaFacts | undefined>): 'ok' | 'missing' | 'disabled' | 'unknown' {
+  if (!info.ok) return 'unknown';
+  if (info.value === undefined || info.value.deleted === true) return 'missing';
+  return info.value.disabled ? 'disabled' : 'ok';
 }
 
 /**
@@ -393,7 +381,7 @@ function deletedUniqueId(project: string, email: string): string {
   return `"$(gcloud logging read '${filter}' --project ${project} --freshness 30d --limit 1 --format 'value(resource.labels.unique_id)')"`;
 }
 
-function judgeBinding(facts: ChainFacts): ChainLink {
+export function judgeBinding(facts: ChainFacts): ChainLink {
   const { gsa, target, workloadPool } = facts;
   const member = classicMember(workloadPool, target.namespace, target.name);
   if (gsa.via === 'unread') return blocked(5, facts, 'ksa');
@@ -401,7 +389,7 @@ function judgeBinding(facts: ChainFacts): ChainLink {
     if (!gsa.search.ok) return link(5, 'unknown', `not checked: ${gsa.search.reason}`);
     return link(5, 'not-applicable', noGsa(facts), 'no GSA named');
   }
-  if (gsa.info.ok && gone(gsa.info.value))
+  if (gsaState(gsa.info) === 'missing')
     return link(
       5,
       'not-applicable',
@@ -426,7 +414,7 @@ function judgeBinding(facts: ChainFacts): ChainLink {
   );
 }
 
-function judgeEgress(facts: ChainFacts): ChainLink {
+export function judgeEgress(facts: ChainFacts): ChainLink {
   const { pods, policies, target } = facts;
   if (pods === undefined || !pods.ok || policies === undefined) return blocked(6, facts, 'pods');
   if (!policies.ok) return link(6, 'unknown', policies.reason);
@@ -461,7 +449,7 @@ function judgeEgress(facts: ChainFacts): ChainLink {
   );
 }
 
-function judgeKeyFile(facts: ChainFacts): ChainLink {
+export function judgeKeyFile(facts: ChainFacts): ChainLink {
   const { pods, target } = facts;
   if (pods === undefined || !pods.ok) return blocked(7, facts, 'pods');
   const running = pods.value;
@@ -568,7 +556,7 @@ function elsewhere(email: string, target: ChainTarget): string {
   return project && project !== target.project ? ` (project ${project})` : '';
 }
 
-export function clusterName(target: ChainTarget): string {
+export function clusterName(target: Pick<ChainTarget, 'project' | 'cluster'>): string {
   return `${target.project}/${target.cluster.location}/${target.cluster.name}`;
 }
 

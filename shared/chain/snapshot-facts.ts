@@ -1,10 +1,15 @@
-import { findCluster, findProject, gsaOf } from '../inventory/impact.ts';
-import { parseWorkloadMember, projectOfEmail } from '../inventory/members.ts';
-import type { Snapshot, SnapshotCluster, SnapshotGsa, SnapshotProject } from '../inventory/snapshot.ts';
-import { WI_USER_ROLE } from '../inventory/snapshot.ts';
+import { bindersOf, directRolesOf, findCluster, findGsa, findProject, gsaOf } from '../inventory/impact.ts';
+import { projectOfEmail } from '../inventory/members.ts';
+import type {
+  IamPolicy,
+  Snapshot,
+  SnapshotCluster,
+  SnapshotGsa,
+  SnapshotPod,
+} from '../inventory/snapshot.ts';
 import type { BoundGsa, ChainFacts, ChainTarget, GsaFacts, GsaSide, Known } from './facts.ts';
 import { poolOf } from './facts.ts';
-import { bindingMember, directGrantRoles } from './judge.ts';
+import { bindingMember } from './judge.ts';
 
 /**
  * The facts of a KSA's chain read from a Snapshot: the last inventory, or a simulated organization.
@@ -25,7 +30,7 @@ export function snapshotFacts(snapshot: Snapshot, target: ChainTarget): ChainFac
     return { ...base, ksa: failed, pods: failed, policies: failed, gsa: { via: 'unread' } };
   }
   const ksa = cluster.serviceAccounts.find((k) => k.namespace === namespace && k.name === name);
-  const pods = cluster.pods.filter((pod) => pod.namespace === namespace && pod.serviceAccountName === name);
+  const pods = podsByKsa(cluster).get(`${namespace}/${name}`) ?? [];
   const policies = cluster.networkPolicies.filter((p) => (p.metadata.namespace ?? namespace) === namespace);
   const email = ksa ? gsaOf(ksa) : undefined;
   return {
@@ -49,7 +54,7 @@ export function clusterUnread(project: string, cluster: SnapshotCluster): string
 
 /** Why a GSA is not known: read only in part, or of a project the inventory does not cover. */
 export function gsaUnread(snapshot: Snapshot, email: string): string | undefined {
-  const held = heldGsa(snapshot, email);
+  const held = findGsa(snapshot, email);
   if (held?.incomplete) return `service account ${email} was read only in part (${String(held.incomplete)})`;
   if (held !== undefined) return undefined;
   const owner = projectOfEmail(email);
@@ -59,25 +64,25 @@ export function gsaUnread(snapshot: Snapshot, email: string): string | undefined
   return undefined;
 }
 
-function heldGsa(snapshot: Snapshot, email: string): SnapshotGsa | undefined {
-  return indexOf(snapshot).gsas.get(email)?.gsa;
-}
-
-function annotationSide(snapshot: Snapshot, email: string): GsaSide {
+/** The GSA as IAM would describe it, from the inventory: `undefined` when it does not exist. */
+export function gsaInfoOf(snapshot: Snapshot, email: string): Known<GsaFacts | undefined> {
   const unread = gsaUnread(snapshot, email);
-  if (unread !== undefined) {
-    const failed = { ok: false, reason: `could not check: ${unread}` } as const;
-    return { via: 'annotation', email, info: failed, policy: failed };
-  }
-  const gsa = heldGsa(snapshot, email);
-  const info: Known<GsaFacts | undefined> = {
+  if (unread !== undefined) return { ok: false, reason: `could not check: ${unread}` };
+  const gsa = findGsa(snapshot, email);
+  return {
     ok: true,
     value: gsa ? { email, disabled: gsa.disabled, ...(gsa.deleted ? { deleted: true } : {}) } : undefined,
   };
-  const policy =
-    gsa && !gsa.deleted
-      ? ({ ok: true, value: gsa.iamPolicy } as const)
-      : ({ ok: false, reason: `could not check: service account ${email} not found`, status: 404 } as const);
+}
+
+function annotationSide(snapshot: Snapshot, email: string): GsaSide {
+  const info = gsaInfoOf(snapshot, email);
+  const gsa = findGsa(snapshot, email);
+  const policy: Known<IamPolicy> = !info.ok
+    ? info
+    : gsa && !gsa.deleted
+      ? { ok: true, value: gsa.iamPolicy }
+      : { ok: false, reason: `could not check: service account ${email} not found`, status: 404 };
   return { via: 'annotation', email, info, policy };
 }
 
@@ -89,13 +94,10 @@ function searchSide(
   namespace: string,
   name: string,
 ): GsaSide {
-  const index = indexOf(snapshot);
-  const candidates = new Set([
-    ...(index.binders.get(subjectKey(workloadPool, namespace, name)) ?? []),
-    ...(index.binders.get(subjectKey(workloadPool, namespace, '*')) ?? []),
-  ]);
-  const bound: BoundGsa[] = [...candidates]
-    .sort((a, b) => (index.gsas.get(a.email)?.order ?? 0) - (index.gsas.get(b.email)?.order ?? 0))
+  const binders = bindersOf(snapshot, workloadPool, namespace, name);
+  const order = binders.length > 1 ? inventoryOrder(snapshot) : undefined;
+  const bound: BoundGsa[] = [...binders]
+    .sort((a, b) => (order?.get(a) ?? 0) - (order?.get(b) ?? 0))
     .flatMap((gsa) => {
       const member = bindingMember(gsa.iamPolicy, workloadPool, namespace, name);
       return member === undefined ? [] : [{ gsa: { email: gsa.email, disabled: gsa.disabled }, member }];
@@ -106,57 +108,34 @@ function searchSide(
     bound.length === 0 && unreadable !== undefined
       ? { ok: false, reason: `could not check: ${gsaUnread(snapshot, unreadable.email)}` }
       : { ok: true, value: bound };
-  const roles = snapshot.projects.flatMap((p) =>
-    directGrantRoles(p.iamPolicy, workloadPool, namespace, name),
-  );
+  const roles = directRolesOf(snapshot, workloadPool, namespace, name);
   return { via: 'search', search, directGrants: { ok: true, value: roles } };
 }
 
-interface FactsIndex {
-  gsas: Map<string, { project: SnapshotProject; gsa: SnapshotGsa; order: number }>;
-  /** GSAs (not deleted) whose workloadIdentityUser members name `pool/ns/name`, or `pool/ns/*`. */
-  binders: Map<string, SnapshotGsa[]>;
+const orders = new WeakMap<Snapshot, Map<SnapshotGsa, number>>();
+
+/** Each GSA's place in the inventory: the order a live search lists them in. */
+function inventoryOrder(snapshot: Snapshot): Map<SnapshotGsa, number> {
+  let order = orders.get(snapshot);
+  if (order) return order;
+  order = new Map(snapshot.projects.flatMap((p) => p.serviceAccounts).map((gsa, i) => [gsa, i]));
+  orders.set(snapshot, order);
+  return order;
 }
 
-const indexes = new WeakMap<Snapshot, FactsIndex>();
+const podIndexes = new WeakMap<SnapshotCluster, Map<string, SnapshotPod[]>>();
 
-function indexOf(snapshot: Snapshot): FactsIndex {
-  const known = indexes.get(snapshot);
-  if (known) return known;
-  const index: FactsIndex = { gsas: new Map(), binders: new Map() };
-  let order = 0;
-  for (const project of snapshot.projects) {
-    for (const gsa of project.serviceAccounts) {
-      index.gsas.set(gsa.email, { project, gsa, order: order++ });
-      // A deleted GSA binds nobody: IAM answers 404 for its policy.
-      if (gsa.deleted) continue;
-      for (const binding of gsa.iamPolicy.bindings) {
-        if (binding.role !== WI_USER_ROLE) continue;
-        for (const member of binding.members) {
-          const subject = parseWorkloadMember(member);
-          if (subject === undefined) continue;
-          const key = subjectKey(subject.workloadPool, subject.namespace, subject.name ?? '*');
-          const list = index.binders.get(key) ?? [];
-          if (!list.includes(gsa)) list.push(gsa);
-          index.binders.set(key, list);
-        }
-      }
-    }
+/** The cluster's pods by `namespace/ksa`: the sweep asks for every KSA of the organization. */
+function podsByKsa(cluster: SnapshotCluster): Map<string, SnapshotPod[]> {
+  let index = podIndexes.get(cluster);
+  if (index) return index;
+  index = new Map();
+  for (const pod of cluster.pods) {
+    const key = `${pod.namespace}/${pod.serviceAccountName}`;
+    const list = index.get(key);
+    if (list) list.push(pod);
+    else index.set(key, [pod]);
   }
-  indexes.set(snapshot, index);
+  podIndexes.set(cluster, index);
   return index;
-}
-
-function subjectKey(workloadPool: string, namespace: string, name: string): string {
-  return `${workloadPool}\u0000${namespace}\u0000${name}`;
-}
-
-/** Whether some GSA (not deleted) of the inventory binds the KSA by name (classic or principal://). */
-export function boundByName(
-  snapshot: Snapshot,
-  workloadPool: string,
-  namespace: string,
-  name: string,
-): boolean {
-  return (indexOf(snapshot).binders.get(subjectKey(workloadPool, namespace, name))?.length ?? 0) > 0;
 }

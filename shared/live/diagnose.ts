@@ -1,10 +1,10 @@
 import type { BoundGsa, ChainFacts, ChainTarget, Known } from '../chain/facts.ts';
 import { poolOf } from '../chain/facts.ts';
-import { bindingMember, directGrantRoles } from '../chain/judge.ts';
+import { bindingMember } from '../chain/judge.ts';
 import { type ChainReport, reportChain } from '../chain/report.ts';
 import { LookupError } from '../errors.ts';
 import type { GsaInfo, LiveState } from '../gcp/ports.ts';
-import { gsaOf } from '../inventory/impact.ts';
+import { directGrantRoles, gsaOf } from '../inventory/impact.ts';
 
 /**
  * `diagnose`: every link of the Workload Identity chain (domain.md) for one KSA, read from live state

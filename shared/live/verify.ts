@@ -1,3 +1,4 @@
+import { runsGkeMetadata } from '../chain/judge.ts';
 import { withImpact } from '../detect/build.ts';
 import type { Finding, FindingKind } from '../domain/finding.ts';
 import { LookupError } from '../errors.ts';
@@ -191,7 +192,7 @@ const CHECKERS: Partial<Record<FindingKind, Checker>> = {
       };
     }
     const mode = found.workloadMetadataMode ?? 'unset';
-    const broken = mode !== 'GKE_METADATA';
+    const broken = !runsGkeMetadata(found);
     return {
       broken,
       reason: broken

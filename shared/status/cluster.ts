@@ -1,3 +1,4 @@
+import { runsGkeMetadata } from '../chain/judge.ts';
 import { LINK_LABELS } from '../chain/link.ts';
 import { clusterPath } from '../gcp/ports.ts';
 import { usesWorkloadIdentity } from '../inventory/impact.ts';
@@ -101,7 +102,7 @@ export function clusterDetail(
     pools: cluster.nodePools.map((pool) => ({
       name: pool.name,
       mode: pool.workloadMetadataMode ?? 'unset',
-      healthy: !cluster.workloadPool || pool.workloadMetadataMode === 'GKE_METADATA',
+      healthy: !cluster.workloadPool || runsGkeMetadata(pool),
       wiPods: wiPods.filter((pod) => pod.nodePool === pool.name).length,
     })),
     // Broken first, then failing, so a phone shows what matters on the first screen.

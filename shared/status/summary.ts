@@ -1,3 +1,4 @@
+import { runsGkeMetadata } from '../chain/judge.ts';
 import type { FindingSeverity } from '../domain/finding.ts';
 import { clusterPath } from '../gcp/ports.ts';
 import { usesWorkloadIdentity } from '../inventory/impact.ts';
@@ -104,7 +105,7 @@ export function summarize(
         pools: cluster.nodePools.map((pool) => ({
           name: pool.name,
           mode: pool.workloadMetadataMode ?? 'unset',
-          healthy: !cluster.workloadPool || pool.workloadMetadataMode === 'GKE_METADATA',
+          healthy: !cluster.workloadPool || runsGkeMetadata(pool),
         })),
         wiKsas: wi.length,
         brokenKsas: wi.filter(
