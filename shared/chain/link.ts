@@ -14,8 +14,11 @@ export interface ChainLink {
   status: LinkState;
   /** One line with the real names (what `diagnose` prints). */
   detail: string;
-  /** The same verdict in a few words, for a line under a KSA in a list (`/wi-status CLUSTER`). */
-  brief: string;
+  /**
+   * The same verdict in a few words, for a line under a KSA in a list (`/wi-status CLUSTER`); the
+   * judgement always gives it, a ChainReport (diagnose's contract) leaves it out.
+   */
+  brief?: string;
   /** The finding kind an alert of this break carries (absent when not broken). */
   kind?: PagingKind;
   /** Commands that repair a broken link, in order. */

@@ -43,7 +43,8 @@ export function reportChain(facts: ChainFacts, checkedAt: string): ChainReport {
     checkedAt,
     ...(cluster?.workloadPool ? { workloadPool: cluster.workloadPool } : {}),
     gsas: gsasOf(facts.gsa),
-    links,
+    // The list wording is /wi-status's; diagnose prints (and --json shows) the details.
+    links: links.map(({ brief: _list, ...link }) => link),
     pods: pods.map((pod) => describePod(pod, cluster)),
     workloads: workloadsIn(facts.target, pods),
     healthy: verdict.healthy,

@@ -245,7 +245,7 @@ function ksaLines(chain: KsaChain, detail: ClusterDetail): DocLine[] {
       indent: true,
       mark: MARKS.broken,
       lead: LINK_LABELS[link.link - 1] ?? link.name,
-      text: `: ${link.brief}`,
+      text: `: ${link.brief ?? link.detail}`,
     });
   if (symptoms && count) lines.push(ksaSymptomLine(count, symptoms));
   return lines;
