@@ -7,6 +7,7 @@ import {
   WI_ANNOTATION,
   WI_USER_ROLE,
 } from '../../../shared/inventory/snapshot.ts';
+import { ALLOW_METADATA, DENY_EGRESS } from '../detect/cases/events.ts';
 
 /**
  * Generated organizations for the differential property test: small ones, built from a few names so
@@ -48,21 +49,9 @@ const subject = fc.record({
 
 /** The NetworkPolicies a namespace may hold, by what they do to the metadata server. */
 const POLICIES: Record<string, NetworkPolicy['spec']> = {
-  'deny-egress': { podSelector: {}, policyTypes: ['Egress'] },
+  'deny-egress': DENY_EGRESS,
   'deny-web-egress': { podSelector: { matchLabels: { tier: 'web' } }, policyTypes: ['Egress'] },
-  'allow-metadata': {
-    podSelector: {},
-    policyTypes: ['Egress'],
-    egress: [
-      {
-        to: [{ ipBlock: { cidr: '169.254.169.254/32' } }],
-        ports: [
-          { protocol: 'TCP', port: 80 },
-          { protocol: 'TCP', port: 988 },
-        ],
-      },
-    ],
-  },
+  'allow-metadata': ALLOW_METADATA,
   'allow-metadata-80': {
     podSelector: { matchLabels: { tier: 'web' } },
     policyTypes: ['Egress'],
