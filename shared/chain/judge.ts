@@ -1,6 +1,6 @@
 import type { PagingKind, Remediation, WorkloadRef } from '../domain/finding.ts';
-import { gsaOf, policyBinds, workloadsOf } from '../inventory/impact.ts';
-import { classicMember, memberCovers, parseWorkloadMember, projectOfEmail } from '../inventory/members.ts';
+import { bindingMembers, gsaOf, workloadsOf } from '../inventory/impact.ts';
+import { classicMember, projectOfEmail } from '../inventory/members.ts';
 import { judgeMetadataEgress, METADATA_IP } from '../inventory/network-policy.ts';
 import {
   type IamPolicy,
@@ -85,14 +85,8 @@ export function bindingMember(
   namespace: string,
   name: string,
 ): string | undefined {
-  if (!policyBinds(policy, workloadPool, namespace, name)) return undefined;
-  const members = policy.bindings
-    .filter((binding) => binding.role === WI_USER_ROLE)
-    .flatMap((binding) => binding.members)
-    .filter((member) => {
-      const subject = parseWorkloadMember(member);
-      return subject !== undefined && memberCovers(subject, workloadPool, namespace, name);
-    });
+  const members = bindingMembers(policy, workloadPool, namespace, name);
+  if (members.length === 0) return undefined;
   const named = members.filter(namesKsa);
   return named.find((member) => !member.startsWith('serviceAccount:')) ?? named[0] ?? members[0];
 }

@@ -1,10 +1,12 @@
 import { bindersOf, directRolesOf, findCluster, findGsa, findProject, gsaOf } from '../inventory/impact.ts';
 import { projectOfEmail } from '../inventory/members.ts';
+import type { NetworkPolicy } from '../inventory/network-policy-schema.ts';
 import type {
   IamPolicy,
   Snapshot,
   SnapshotCluster,
   SnapshotGsa,
+  SnapshotKsa,
   SnapshotPod,
 } from '../inventory/snapshot.ts';
 import type { BoundGsa, ChainFacts, ChainTarget, GsaFacts, GsaSide, Known } from './facts.ts';
@@ -29,9 +31,13 @@ export function snapshotFacts(snapshot: Snapshot, target: ChainTarget): ChainFac
     const failed = { ok: false, reason: `could not check: ${unread}` } as const;
     return { ...base, ksa: failed, pods: failed, policies: failed, gsa: { via: 'unread' } };
   }
-  const ksa = cluster.serviceAccounts.find((k) => k.namespace === namespace && k.name === name);
-  const pods = podsByKsa(cluster).get(`${namespace}/${name}`) ?? [];
-  const policies = cluster.networkPolicies.filter((p) => (p.metadata.namespace ?? namespace) === namespace);
+  const objects = objectsOf(cluster);
+  const ksa = objects.ksas.get(`${namespace}/${name}`);
+  const pods = objects.pods.get(`${namespace}/${name}`) ?? [];
+  // A policy that names no namespace stands in every one, as the sweep reads the inventory.
+  const policies = objects.policies.has(undefined)
+    ? cluster.networkPolicies.filter((p) => (p.metadata.namespace ?? namespace) === namespace)
+    : (objects.policies.get(namespace) ?? []);
   const email = ksa ? gsaOf(ksa) : undefined;
   return {
     ...base,
@@ -123,19 +129,29 @@ function inventoryOrder(snapshot: Snapshot): Map<SnapshotGsa, number> {
   return order;
 }
 
-const podIndexes = new WeakMap<SnapshotCluster, Map<string, SnapshotPod[]>>();
+interface ClusterObjects {
+  ksas: Map<string, SnapshotKsa>;
+  pods: Map<string, SnapshotPod[]>;
+  policies: Map<string | undefined, NetworkPolicy[]>;
+}
 
-/** The cluster's pods by `namespace/ksa`: the sweep asks for every KSA of the organization. */
-function podsByKsa(cluster: SnapshotCluster): Map<string, SnapshotPod[]> {
-  let index = podIndexes.get(cluster);
+const objectIndexes = new WeakMap<SnapshotCluster, ClusterObjects>();
+
+/** The cluster's KSAs and pods by `namespace/ksa`, its policies by namespace: the sweep asks of every KSA. */
+function objectsOf(cluster: SnapshotCluster): ClusterObjects {
+  let index = objectIndexes.get(cluster);
   if (index) return index;
-  index = new Map();
-  for (const pod of cluster.pods) {
-    const key = `${pod.namespace}/${pod.serviceAccountName}`;
-    const list = index.get(key);
-    if (list) list.push(pod);
-    else index.set(key, [pod]);
-  }
-  podIndexes.set(cluster, index);
+  index = { ksas: new Map(), pods: new Map(), policies: new Map() };
+  for (const ksa of cluster.serviceAccounts) index.ksas.set(`${ksa.namespace}/${ksa.name}`, ksa);
+  for (const pod of cluster.pods) push(index.pods, `${pod.namespace}/${pod.serviceAccountName}`, pod);
+  for (const policy of cluster.networkPolicies)
+    push(index.policies, policy.metadata.namespace ?? undefined, policy);
+  objectIndexes.set(cluster, index);
   return index;
+}
+
+function push<K, V>(map: Map<K, V[]>, key: K, value: V): void {
+  const list = map.get(key);
+  if (list) list.push(value);
+  else map.set(key, [value]);
 }

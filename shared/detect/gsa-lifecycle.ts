@@ -85,7 +85,11 @@ function lifecycleDetector(spec: LifecycleKind): Detector {
       const findings: Finding[] = [];
       const held = snapshot.projects
         .flatMap((p) => p.serviceAccounts)
-        .filter((gsa) => isWorkloadIdentityGsa(snapshot, gsa.email))
+        .filter(
+          (gsa) =>
+            gsaState(gsaInfoOf(snapshot, gsa.email)) === spec.state &&
+            isWorkloadIdentityGsa(snapshot, gsa.email),
+        )
         .map((gsa) => gsa.email);
       for (const email of new Set([...annotatedUsers(snapshot).keys(), ...held])) {
         const gsa = findGsa(snapshot, email);

@@ -101,14 +101,32 @@ export function boundSubjects(policy: IamPolicy | undefined): WorkloadSubject[] 
   return subjects;
 }
 
+/** The members of `roles/iam.workloadIdentityUser` that let KSA `namespace/name` of `workloadPool` act as the GSA. */
+export function bindingMembers(
+  policy: IamPolicy | undefined,
+  workloadPool: string,
+  namespace: string,
+  name: string,
+): string[] {
+  const members: string[] = [];
+  for (const binding of policy?.bindings ?? []) {
+    if (binding.role !== WI_USER_ROLE) continue;
+    for (const member of binding.members) {
+      const subject = parseWorkloadMember(member);
+      if (subject && memberCovers(subject, workloadPool, namespace, name)) members.push(member);
+    }
+  }
+  return members;
+}
+
 /** Whether the policy lets KSA `namespace/name` of `workloadPool` act as the GSA, in any member form. */
 export function policyBinds(
   policy: IamPolicy | undefined,
   workloadPool: string,
   namespace: string,
   name: string,
-) {
-  return boundSubjects(policy).some((subject) => memberCovers(subject, workloadPool, namespace, name));
+): boolean {
+  return bindingMembers(policy, workloadPool, namespace, name).length > 0;
 }
 
 /**
