@@ -319,7 +319,10 @@ export function judgeKsa(facts: ChainFacts): ChainLink {
   );
 }
 
-/** The GSA the annotation names. A KSA that names none acts as its own principal: no GSA to judge. */
+/**
+ * The GSA the annotation names. A KSA that names none acts as its own principal, whatever binds it
+ * (link 5 says what does): no GSA to judge.
+ */
 export function judgeGsa(facts: ChainFacts): ChainLink {
   const { gsa, target } = facts;
   if (gsa.via === 'unread') return blocked(4, facts, 'ksa');
@@ -380,8 +383,16 @@ export function judgeBinding(facts: ChainFacts): ChainLink {
   const member = classicMember(workloadPool, target.namespace, target.name);
   if (gsa.via === 'unread') return blocked(5, facts, 'ksa');
   if (gsa.via === 'search') {
+    // What binds a KSA that names no GSA: link 3 judges whether it needs the annotation to use it.
     if (!gsa.search.ok) return link(5, 'unknown', `not checked: ${gsa.search.reason}`);
-    return link(5, 'not-applicable', noGsa(facts), 'no GSA named');
+    const bound = gsa.search.value;
+    if (bound.length === 0) return link(5, 'not-applicable', noGsa(facts), 'no GSA named');
+    return link(
+      5,
+      'ok',
+      bound.map((b) => `${WI_USER_ROLE} on ${b.gsa.email} grants ${b.member}`).join('; '),
+      `${WI_USER_ROLE} on ${list(bound.map((b) => b.gsa.email))}`,
+    );
   }
   if (gsaState(gsa.info) === 'missing')
     return link(
