@@ -49,16 +49,11 @@ const CLIENT_LIBRARIES =
 const IO_MODULES =
   '^(node:)?(fs|fs/promises|net|http|https|http2|child_process|dgram|dns|dns/promises|tls|cluster|worker_threads|readline|readline/promises|inspector|repl|os|process)$';
 
-// TEMPORARY (issue 13): status/ still renders live/diagnose.ts's ChainReport. The status rework onto
-// shared/chain removes this import; then delete this exception, the `floor-3-status` rule and its
-// use in `floor-3`, and the rule's plant in test/lint/dependency-rule.test.ts.
-const STATUS_EXCEPTION = { from: '^shared/status/', to: '^shared/live/diagnose[.]ts$' };
-
 const floorRules = FLOORS.slice(0, 6).map((_, n) => ({
   name: `floor-${n}`,
   comment: `a file on floor ${n} (${nameOf(n)}) imports only from floor ${n} or below (README "How it works")`,
   severity: 'error',
-  from: n === 3 ? { path: on(3).path, pathNot: `${on(3).pathNot}|${STATUS_EXCEPTION.from}` } : on(n),
+  from: on(n),
   to: above(n),
 }));
 
@@ -104,14 +99,6 @@ module.exports = {
       to: { path: '^(functions|cli)/' },
     },
     ...floorRules,
-    {
-      name: 'floor-3-status',
-      comment:
-        'a file on floor 3 (status/) imports only from floor 3 or below; TEMPORARY exception: live/diagnose.ts (see STATUS_EXCEPTION)',
-      severity: 'error',
-      from: { path: STATUS_EXCEPTION.from },
-      to: { path: above(3).path, pathNot: `${above(3).pathNot}|${STATUS_EXCEPTION.to}` },
-    },
     {
       name: 'floor-unassigned',
       comment:

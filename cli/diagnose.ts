@@ -1,7 +1,8 @@
 import { parseArgs } from 'node:util';
+import type { ChainReport } from '../shared/chain/report.ts';
 import { loadConfig, PROJECT_ID } from '../shared/config.ts';
 import type { LiveState } from '../shared/gcp/ports.ts';
-import { type ChainReport, type DiagnoseTarget, diagnose } from '../shared/live/diagnose.ts';
+import { type DiagnoseTarget, diagnose } from '../shared/live/diagnose.ts';
 import { renderChainText } from '../shared/live/diagnose-render.ts';
 import { readSnapshotFile } from '../shared/live/snapshot-file.ts';
 import { snapshotState } from '../shared/live/snapshot-state.ts';

@@ -1,11 +1,14 @@
+import type { GsaFacts } from '../chain/facts.ts';
+import { gsaState } from '../chain/judge.ts';
+import { addBinding, enableGsa, recreateGsa, undeleteGsa } from '../chain/remediation.ts';
+import { gsaInfoOf } from '../chain/snapshot-facts.ts';
 import type { Finding, FindingKind, Remediation } from '../domain/finding.ts';
 import type { GsaLifecycleChange } from '../events/change-event.ts';
 import { findGsa, impactOfGsa, isWorkloadIdentityGsa } from '../inventory/impact.ts';
 import { classicMember, projectOfEmail } from '../inventory/members.ts';
-import type { Snapshot, SnapshotGsa } from '../inventory/snapshot.ts';
+import type { Snapshot } from '../inventory/snapshot.ts';
 import { by, describeImpact, makeFinding, outageSeverity } from './build.ts';
 import type { Detector } from './detector.ts';
-import { addBinding, enableGsa, recreateGsa, undeleteGsa } from './remediation.ts';
 import { annotatedUsers, FOUND_BY_SWEEP, ownerOf } from './scan-support.ts';
 
 /**
@@ -18,12 +21,10 @@ interface LifecycleKind {
   breaks: GsaLifecycleChange['action'];
   repairs: GsaLifecycleChange['action'][];
   what: string;
-  /**
-   * For the sweep: how the GSA an annotation names is broken, as a phrase, or undefined when it is
-   * not broken this way. `inventoried`: its project's service accounts are in the inventory, so
-   * absence means it does not exist.
-   */
-  brokenState: (gsa: SnapshotGsa | undefined, inventoried: boolean) => string | undefined;
+  /** For the sweep: the state of link 4 (chain/judge.ts gsaState) this kind tells of. */
+  state: 'missing' | 'disabled';
+  /** How the GSA is broken, as a phrase. */
+  brokenState: (info: GsaFacts | undefined) => string;
   remediation: (
     project: string,
     gsa: string,
@@ -84,16 +85,20 @@ function lifecycleDetector(spec: LifecycleKind): Detector {
       const findings: Finding[] = [];
       const held = snapshot.projects
         .flatMap((p) => p.serviceAccounts)
-        .filter((gsa) => spec.brokenState(gsa, true) && isWorkloadIdentityGsa(snapshot, gsa.email))
+        .filter(
+          (gsa) =>
+            gsaState(gsaInfoOf(snapshot, gsa.email)) === spec.state &&
+            isWorkloadIdentityGsa(snapshot, gsa.email),
+        )
         .map((gsa) => gsa.email);
       for (const email of new Set([...annotatedUsers(snapshot).keys(), ...held])) {
         const gsa = findGsa(snapshot, email);
-        const owner = projectOfEmail(email) ?? ownerOf(snapshot, email)?.projectId;
-        // A GSA of a project outside the inventory (or of no known project) may well exist: no verdict.
-        if (owner === undefined) continue;
-        const inventoried = snapshot.projects.some((p) => p.projectId === owner);
-        const state = spec.brokenState(gsa, inventoried);
-        if (state === undefined) continue;
+        // A GSA of a project outside the inventory (or of no known project) may well exist: it is
+        // unknown, no verdict; so is one the export could not read.
+        const info = gsaInfoOf(snapshot, email);
+        if (gsaState(info) !== spec.state || !info.ok) continue;
+        const owner = projectOfEmail(email) ?? ownerOf(snapshot, email)?.projectId ?? '';
+        const state = spec.brokenState(info.value);
         const impact = impactOfGsa(snapshot, email);
         findings.push(
           makeFinding({
@@ -121,8 +126,8 @@ export const gsaMissing = lifecycleDetector({
   breaks: 'delete',
   repairs: ['undelete', 'create'],
   what: 'deleted',
-  brokenState: (gsa, inventoried) =>
-    gsa?.deleted ? 'is deleted' : gsa === undefined && inventoried ? 'does not exist' : undefined,
+  state: 'missing',
+  brokenState: (gsa) => (gsa?.deleted ? 'is deleted' : 'does not exist'),
   remediation(project, gsa, uniqueId, snapshot) {
     // Without the unique id it cannot be undeleted: recreate it (then grant its bindings again).
     const steps = [uniqueId ? undeleteGsa(project, uniqueId) : recreateGsa(project, gsa)];
@@ -141,6 +146,7 @@ export const gsaDisabled = lifecycleDetector({
   breaks: 'disable',
   repairs: ['enable'],
   what: 'disabled',
-  brokenState: (gsa) => (gsa?.disabled && !gsa.deleted ? 'is disabled' : undefined),
+  state: 'disabled',
+  brokenState: () => 'is disabled',
   remediation: (_project, gsa) => [enableGsa(gsa)],
 });

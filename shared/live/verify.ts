@@ -1,3 +1,4 @@
+import { gsaState, runsGkeMetadata } from '../chain/judge.ts';
 import { withImpact } from '../detect/build.ts';
 import type { Finding, FindingKind } from '../domain/finding.ts';
 import { LookupError } from '../errors.ts';
@@ -191,7 +192,7 @@ const CHECKERS: Partial<Record<FindingKind, Checker>> = {
       };
     }
     const mode = found.workloadMetadataMode ?? 'unset';
-    const broken = mode !== 'GKE_METADATA';
+    const broken = !runsGkeMetadata(found);
     return {
       broken,
       reason: broken
@@ -253,9 +254,10 @@ const CHECKERS: Partial<Record<FindingKind, Checker>> = {
       state.iam.getServiceAccount(gsa),
       clustersUsing(state, project, finding),
     ]);
+    const broken = gsaState({ ok: true, value: info }) === 'missing';
     return {
-      broken: info === undefined,
-      reason: info === undefined ? `${gsa} does not exist` : `${gsa} exists now`,
+      broken,
+      reason: broken ? `${gsa} does not exist` : `${gsa} exists now`,
       impact: () => gsaImpact(state, clusters, gsa, options),
     };
   },
@@ -265,7 +267,7 @@ const CHECKERS: Partial<Record<FindingKind, Checker>> = {
       state.iam.getServiceAccount(gsa),
       clustersUsing(state, project, finding),
     ]);
-    const broken = info === undefined || info.disabled;
+    const broken = gsaState({ ok: true, value: info }) !== 'ok';
     return {
       broken,
       reason:

@@ -1,3 +1,5 @@
+import { gsaState } from '../chain/judge.ts';
+import { gsaInfoOf } from '../chain/snapshot-facts.ts';
 import { DETECTORS, scanAll } from '../detect/index.ts';
 import type { Finding, FindingKind } from '../domain/finding.ts';
 import type { Incident } from '../domain/incident.ts';
@@ -214,9 +216,9 @@ function repairedVisibly(finding: Finding, view: View): boolean {
   const gsa = findGsa(view.snapshot, finding.gsa);
   switch (finding.kind) {
     case 'gsa-missing':
-      return gsa !== undefined && !gsa.deleted;
+      return ['ok', 'disabled'].includes(gsaState(gsaInfoOf(view.snapshot, finding.gsa)));
     case 'gsa-disabled':
-      return gsa !== undefined && !gsa.deleted && !gsa.disabled;
+      return gsaState(gsaInfoOf(view.snapshot, finding.gsa)) === 'ok';
     case 'binding-missing': {
       const [pool, namespace, name] = finding.fingerprint.split('/').slice(-3);
       if (gsa === undefined || gsa.deleted || !pool || !namespace || !name) return false;

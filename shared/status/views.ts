@@ -54,7 +54,7 @@ export function describeMatchers(matchers: SilenceMatchers): string {
     .join(',');
 }
 
-export function activeSilences(silences: readonly Silence[], now: Date): Silence[] {
+export function activeSilences<T extends Silence>(silences: readonly T[], now: Date): T[] {
   return silences.filter((s) => Date.parse(s.expiresAt) > now.getTime());
 }
 

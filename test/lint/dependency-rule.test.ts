@@ -126,7 +126,8 @@ const PLANTS: Plant[] = [
     names: ['shared/symptoms/planted-up.ts', 'cli/main.ts'],
   },
   {
-    rule: 'floor-3-status',
+    // status/ renders the chain's judgement; it reads no store.
+    rule: 'floor-3',
     files: {
       'shared/status/planted-up.ts':
         "import type { IncidentStore } from '../incidents/store.ts';\n\nexport type Up = IncidentStore;\n",

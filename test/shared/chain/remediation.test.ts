@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { unsetKeyFile } from '../../../shared/detect/remediation.ts';
+import { unsetKeyFile } from '../../../shared/chain/remediation.ts';
 
 describe('unsetKeyFile', () => {
   it('edits the pod template of a controller', () => {
