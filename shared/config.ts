@@ -138,6 +138,11 @@ const envSchema = z.object({
     )
     .default('wi-sentinel-audit'),
   /** Cloud Logging and Pub/Sub API base URLs, for the self-checks (defaults: Google's; tests point them at fakes). */
+  /**
+   * Read by functions-framework and express rather than by wi-sentinel: `production` (as deployed)
+   * keeps stack traces and file paths out of their answers.
+   */
+  NODE_ENV: optionalText,
   LOGGING_API_URL: z.url({ message: 'must be a URL' }).default('https://logging.googleapis.com'),
   PUBSUB_API_URL: z.url({ message: 'must be a URL' }).default('https://pubsub.googleapis.com'),
 });

@@ -134,6 +134,31 @@ function pathTooDeep(value: object, limit: number): string {
   return keys.length > 6 ? `${shown}.…` : shown;
 }
 
+/**
+ * At least how many bytes `value` takes as JSON, counted until `limit` is passed (then more than
+ * `limit`): strings and keys by their length, other values by a few bytes. What arrives already
+ * parsed (an Eventarc audit-log CloudEvent's data) is measured so, without serialising it again.
+ */
+function jsonSizeOver(value: unknown, limit: number): number {
+  let size = 0;
+  const walk = (item: unknown): void => {
+    if (size > limit) return;
+    if (typeof item === 'string') size += item.length + 2;
+    else if (Array.isArray(item)) {
+      size += 2;
+      for (const element of item) walk(element);
+    } else if (typeof item === 'object' && item !== null) {
+      size += 2;
+      for (const key in item) {
+        size += key.length + 4;
+        walk((item as Record<string, unknown>)[key]);
+      }
+    } else size += 5;
+  };
+  walk(value);
+  return size;
+}
+
 function depthError(value: object, what: string): string | undefined {
   if (!nestedDeeper(value, MAX_DEPTH)) return undefined;
   return `${what} is nested deeper than ${MAX_DEPTH} levels (at ${pathTooDeep(value, MAX_DEPTH)})`;
@@ -174,6 +199,11 @@ function decodeCloudEvent(value: Record<string, unknown>): DecodeResult {
   if (event.data.type === AUDIT_EVENT_TYPE) {
     const data = event.data.data;
     if (!isObject(data)) return fail(`CloudEvent data: expected a LogEntry, got ${describe(data)}`);
+    // The LogEntry comes parsed, not base64 in a message: its size is measured here instead.
+    const size = jsonSizeOver(data, MAX_DELIVERY_BYTES);
+    if (size > MAX_DELIVERY_BYTES) {
+      return fail(`CloudEvent data is more than ${formatBytes(MAX_DELIVERY_BYTES)} as JSON: over the limit`);
+    }
     if (!isLogEntry(data)) return fail(notEntry(data, 'CloudEvent data'));
     return parseEntry(data, 'audit-cloudevent');
   }

@@ -303,6 +303,26 @@ const HOSTILE: { name: string; text?: string; value?: unknown; error: RegExp }[]
     error: /^Pub\/Sub message data is 5\.0 MiB, over the 1\.0 MiB limit$/,
   },
   {
+    // Eventarc's audit-log CloudEvent carries the entry parsed, not in base64: measured all the same.
+    name: '100,000 binding deltas as an audit-log CloudEvent’s data',
+    value: auditCloudEvent({
+      ...ENTRY,
+      protoPayload: {
+        methodName: 'google.iam.admin.v1.SetIAMPolicy',
+        serviceData: {
+          policyDelta: {
+            bindingDeltas: Array.from({ length: 100_000 }, (_, i) => ({
+              action: 'REMOVE',
+              role: 'roles/iam.workloadIdentityUser',
+              member: `serviceAccount:orbit-prod.svc.id.goog[ns/ksa-${i}]`,
+            })),
+          },
+        },
+      },
+    }),
+    error: /^CloudEvent data is more than 1\.0 MiB as JSON: over the limit$/,
+  },
+  {
     name: '100000 nested arrays in an unknown field',
     text: entryText(`"junk":${DEEP}`),
     error: /^delivery is nested deeper than 100 levels \(at junk\.0\.0\.0\.0\.0\.…\)$/,
