@@ -38,6 +38,8 @@ import {
  * - `entries/{id}`: `{ key, processedAt, expireAt }` processed markers, expiring after 7 days.
  * - `operations/{id}`: `{ id, event (JSON text), recordedAt, expireAt }`, expiring after a day.
  * - `silences/{id}`: the Silence as it is.
+ * - `requests/{id}`: `{ expireAt }`, a signed request already taken (replay protection), expiring
+ *   once its signature is too old to be accepted anyway.
  * - `inventory/current`: the manifest of the last-known inventory (InventoryManifest): its
  *   generation, sweep metadata, and how to read and check its chunks.
  * - `inventory-chunks/{generation}-{index}`: `{ generation, index, data (bytes), writtenAt }`, the
@@ -119,6 +121,7 @@ const TRANSIENT = new Set(['UNAVAILABLE', 'DEADLINE_EXCEEDED', 'ABORTED', 'RESOU
 /** Socket failures that surface without a gRPC status. */
 const TRANSIENT_SOCKET = new Set(['ECONNRESET', 'ECONNREFUSED', 'ETIMEDOUT', 'EPIPE', 'EAI_AGAIN']);
 const NOT_FOUND = 5;
+const ALREADY_EXISTS = 6;
 
 /**
  * Bytes per inventory chunk: under Firestore's 1 MiB document limit with room for the other fields
@@ -325,6 +328,30 @@ export function createFirestoreStore(options: FirestoreStoreOptions = {}): Fires
           recordedAt: data.recordedAt,
         };
         return record;
+      });
+    },
+
+    async rememberRequest(key, expireAt) {
+      const until = new Date(timeOf('expireAt', expireAt));
+      return call('rememberRequest', async () => {
+        const ref = (await collection('requests')).doc(documentId(key));
+        try {
+          // One write in the usual case: create fails when the document exists.
+          await ref.create({ expireAt: until });
+          return true;
+        } catch (error) {
+          if ((error as { code?: unknown }).code !== ALREADY_EXISTS) throw error;
+        }
+        // Known: still remembered, unless its expiry passed (TTL deletes within a day of it).
+        return (await db()).runTransaction(
+          async (transaction) => {
+            const stored = (await transaction.get(ref)).get('expireAt') as { toMillis(): number } | undefined;
+            if (stored !== undefined && stored.toMillis() > now()) return false;
+            transaction.set(ref, { expireAt: until });
+            return true;
+          },
+          { maxAttempts: TRANSACTION_ATTEMPTS },
+        );
       });
     },
 

@@ -20,6 +20,8 @@ export interface MemoryStoreOptions {
   maxOperations?: number;
   /** Symptom groups kept; those active the shortest are forgotten first (Firestore expires them). */
   maxSymptomGroups?: number;
+  /** Remembered requests kept past their expiry before they are swept out. */
+  maxRequests?: number;
 }
 
 /**
@@ -31,6 +33,7 @@ export function createMemoryStore({
   maxEntries = 100_000,
   maxOperations = 10_000,
   maxSymptomGroups = 10_000,
+  maxRequests = 10_000,
 }: MemoryStoreOptions = {}): IncidentStore {
   const incidents = new Map<string, Incident>();
   /** fingerprint → id of its current incident */
@@ -38,6 +41,8 @@ export function createMemoryStore({
   const entries = new Set<string>();
   const operations = new Map<string, OperationRecord>();
   const silences = new Map<string, Silence>();
+  /** Remembered request → when it may be forgotten (ms). */
+  const requests = new Map<string, number>();
   const symptoms = new Map<string, SymptomGroupRecord>();
   const withLock = createKeyedLock();
   const withGroupLock = createKeyedLock();
@@ -91,6 +96,18 @@ export function createMemoryStore({
     async operation(id) {
       const record = operations.get(id);
       return record === undefined ? undefined : toPlain(record);
+    },
+    async rememberRequest(key, expireAt) {
+      const until = timeOf('expireAt', expireAt);
+      const now = Date.now();
+      const known = requests.get(key);
+      if (known !== undefined && known > now) return false;
+      requests.set(key, until);
+      // Expired ones go first; live ones are never forgotten (that would let a replay through).
+      if (requests.size > maxRequests) {
+        for (const [stored, at] of requests) if (at <= now) requests.delete(stored);
+      }
+      return true;
     },
     async listSilences() {
       return [...silences.values()].map(toPlain).sort(bySilenceCreation);

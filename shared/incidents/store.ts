@@ -38,6 +38,12 @@ export interface IncidentStore {
   markProcessed(entryKey: string): Promise<void>;
   rememberOperation(record: OperationRecord): Promise<void>;
   operation(id: string): Promise<OperationRecord | undefined>;
+  /**
+   * Remembers `key` until `expireAt` (ISO 8601), atomically across instances: true the first time,
+   * false while it is remembered. What a signed request is recognised by when it comes again
+   * (replay protection); a store may forget it any time after `expireAt`.
+   */
+  rememberRequest(key: string, expireAt: string): Promise<boolean>;
   listSilences(): Promise<Silence[]>;
   saveSilence(silence: Silence): Promise<void>;
   deleteSilence(id: string): Promise<boolean>;

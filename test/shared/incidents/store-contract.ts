@@ -670,5 +670,41 @@ export function runStoreContract(
         assert.deepEqual(await store.listSilences(), [newer]);
       });
     });
+
+    describe('remembered requests (replay protection)', () => {
+      const later = () => new Date(Date.now() + 10 * 60_000).toISOString();
+
+      it('takes a request once while it is remembered, and others beside it', async () => {
+        const store = await makeStore();
+        assert.equal(await store.rememberRequest('slack/abc', later()), true);
+        assert.equal(await store.rememberRequest('slack/abc', later()), false);
+        assert.equal(await store.rememberRequest('slack/def', later()), true);
+      });
+
+      it('takes exactly one of 20 concurrent copies', async () => {
+        const store = await makeStore();
+        const until = later();
+        const taken = await Promise.all(
+          Array.from({ length: 20 }, () => store.rememberRequest('slack/race', until)),
+        );
+        assert.equal(taken.filter(Boolean).length, 1);
+      });
+
+      it('takes a request again once its memory expired', async () => {
+        const store = await makeStore();
+        const past = new Date(Date.now() - 1_000).toISOString();
+        assert.equal(await store.rememberRequest('slack/old', past), true);
+        assert.equal(await store.rememberRequest('slack/old', later()), true);
+        assert.equal(await store.rememberRequest('slack/old', later()), false);
+      });
+
+      it('refuses an expiry that is not a time, with a permanent StoreError', async () => {
+        const store = await makeStore();
+        await assert.rejects(
+          store.rememberRequest('slack/x', 'soon'),
+          (error) => error instanceof StoreError && !error.retryable && /expireAt "soon"/.test(error.message),
+        );
+      });
+    });
   });
 }
