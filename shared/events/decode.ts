@@ -1,3 +1,4 @@
+import { toWellFormed } from '../domain/well-formed.ts';
 import { formatIssues } from '../inventory/snapshot.ts';
 import { isMonitoringNotification } from '../symptoms/monitoring.ts';
 import {
@@ -260,7 +261,8 @@ function notEntry(value: Record<string, unknown>, what: string): string {
 }
 
 function parseEntry(value: Record<string, unknown>, envelope: Envelope): DecodeResult {
-  const entry = logEntrySchema.safeParse(value);
+  // A lone surrogate (a JSON escape) would be refused by Firestore and garble Slack and PagerDuty.
+  const entry = logEntrySchema.safeParse(toWellFormed(value));
   if (!entry.success) return fail(`LogEntry: ${formatIssues(entry.error.issues)}`);
   return { ok: true, delivery: { envelope, entry: entry.data } };
 }

@@ -1,10 +1,12 @@
 import { createHash, randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type {
   CollectionReference,
   DocumentData,
   DocumentReference,
   Firestore,
   Settings,
+  Transaction,
 } from '@google-cloud/firestore';
 import { ConfigError, StoreError } from '../errors.ts';
 import type { SymptomGroupRecord } from '../symptoms/group.ts';
@@ -94,6 +96,7 @@ export const OPERATION_TTL_MS = 24 * 60 * 60 * 1000;
 const DEFAULT_TIMEOUT_MS = 15_000;
 /** Contention between instances aborts transactions; the client's default is 5 attempts. */
 const TRANSACTION_ATTEMPTS = 10;
+const ABORTED = 10;
 /** The project the emulator serves when none is given ("demo-" projects never reach Google). */
 const EMULATOR_PROJECT = 'demo-wi-sentinel';
 
@@ -234,36 +237,33 @@ export function createFirestoreStore(options: FirestoreStoreOptions = {}): Fires
               collection('incidents'),
               collection('fingerprints'),
             ]);
-            return (await db()).runTransaction(
-              async (transaction) => {
-                const pointerRef = fingerprints.doc(documentId(fingerprint));
-                const pointer = await transaction.get(pointerRef);
-                const currentId = pointer.get('current') as string | undefined;
-                const currentRef = currentId === undefined ? undefined : incidents.doc(documentId(currentId));
-                const currentDoc = currentRef === undefined ? undefined : await transaction.get(currentRef);
-                const current = currentDoc?.exists ? (currentDoc.data() as IncidentDoc).incident : undefined;
-                let outcome: ReturnType<typeof change>;
-                try {
-                  // May run again when Firestore retries the transaction: `change` must be pure.
-                  outcome = change(current);
-                } catch (error) {
-                  changeErrors.add(error);
-                  throw error;
-                }
-                if (outcome.next !== undefined) {
-                  const next = checkNext(fingerprint, outcome.next);
-                  transaction.set(incidents.doc(documentId(next.id)), incidentDoc(next, true));
-                  if (next.id !== currentId) {
-                    transaction.set(pointerRef, { fingerprint, current: next.id });
-                    if (currentRef !== undefined && currentDoc?.exists) {
-                      transaction.update(currentRef, { current: false, open: false });
-                    }
+            return runTransaction(await db(), async (transaction) => {
+              const pointerRef = fingerprints.doc(documentId(fingerprint));
+              const pointer = await transaction.get(pointerRef);
+              const currentId = pointer.get('current') as string | undefined;
+              const currentRef = currentId === undefined ? undefined : incidents.doc(documentId(currentId));
+              const currentDoc = currentRef === undefined ? undefined : await transaction.get(currentRef);
+              const current = currentDoc?.exists ? (currentDoc.data() as IncidentDoc).incident : undefined;
+              let outcome: ReturnType<typeof change>;
+              try {
+                // May run again when Firestore retries the transaction: `change` must be pure.
+                outcome = change(current);
+              } catch (error) {
+                changeErrors.add(error);
+                throw error;
+              }
+              if (outcome.next !== undefined) {
+                const next = checkNext(fingerprint, outcome.next);
+                transaction.set(incidents.doc(documentId(next.id)), incidentDoc(next, true));
+                if (next.id !== currentId) {
+                  transaction.set(pointerRef, { fingerprint, current: next.id });
+                  if (currentRef !== undefined && currentDoc?.exists) {
+                    transaction.update(currentRef, { current: false, open: false });
                   }
                 }
-                return outcome.result;
-              },
-              { maxAttempts: TRANSACTION_ATTEMPTS },
-            );
+              }
+              return outcome.result;
+            });
           },
           (error) => changeErrors.has(error),
         );
@@ -343,15 +343,12 @@ export function createFirestoreStore(options: FirestoreStoreOptions = {}): Fires
           if ((error as { code?: unknown }).code !== ALREADY_EXISTS) throw error;
         }
         // Known: still remembered, unless its expiry passed (TTL deletes within a day of it).
-        return (await db()).runTransaction(
-          async (transaction) => {
-            const stored = (await transaction.get(ref)).get('expireAt') as { toMillis(): number } | undefined;
-            if (stored !== undefined && stored.toMillis() > now()) return false;
-            transaction.set(ref, { expireAt: until });
-            return true;
-          },
-          { maxAttempts: TRANSACTION_ATTEMPTS },
-        );
+        return runTransaction(await db(), async (transaction) => {
+          const stored = (await transaction.get(ref)).get('expireAt') as { toMillis(): number } | undefined;
+          if (stored !== undefined && stored.toMillis() > now()) return false;
+          transaction.set(ref, { expireAt: until });
+          return true;
+        });
       });
     },
 
@@ -410,15 +407,12 @@ export function createFirestoreStore(options: FirestoreStoreOptions = {}): Fires
       };
       const pointer = inventory.doc('current');
       const replaced = await call('saveInventory (switch)', async () =>
-        (await db()).runTransaction(
-          async (transaction) => {
-            const current = (await transaction.get(pointer)).data() as InventoryManifest | undefined;
-            if (!supersedes(current?.sweptAt, sweptAt)) return { switched: false, previous: current };
-            transaction.set(pointer, manifest);
-            return { switched: true, previous: current };
-          },
-          { maxAttempts: TRANSACTION_ATTEMPTS },
-        ),
+        runTransaction(await db(), async (transaction) => {
+          const current = (await transaction.get(pointer)).data() as InventoryManifest | undefined;
+          if (!supersedes(current?.sweptAt, sweptAt)) return { switched: false, previous: current };
+          transaction.set(pointer, manifest);
+          return { switched: true, previous: current };
+        }),
       );
       // What no manifest names any more goes: the generation replaced (or this one, when a later sweep
       // was stored first), and generations whose writer died before switching. A failure here only
@@ -485,14 +479,11 @@ export function createFirestoreStore(options: FirestoreStoreOptions = {}): Fires
         const ms = timeOf('delivery', at);
         if (deliveryWritten !== undefined && ms - deliveryWritten < DELIVERY_NOTE_INTERVAL_MS) return;
         const ref = (await collection('sentinel')).doc('deliveries');
-        await (await db()).runTransaction(
-          async (transaction) => {
-            const stored = (await transaction.get(ref)).get('lastAt') as string | undefined;
-            // Instances note in any order: the note only moves forward.
-            if (stored === undefined || timeOf('delivery', stored) < ms) transaction.set(ref, { lastAt: at });
-          },
-          { maxAttempts: TRANSACTION_ATTEMPTS },
-        );
+        await runTransaction(await db(), async (transaction) => {
+          const stored = (await transaction.get(ref)).get('lastAt') as string | undefined;
+          // Instances note in any order: the note only moves forward.
+          if (stored === undefined || timeOf('delivery', stored) < ms) transaction.set(ref, { lastAt: at });
+        });
         deliveryWritten = ms;
       });
     },
@@ -512,22 +503,19 @@ export function createFirestoreStore(options: FirestoreStoreOptions = {}): Fires
           'transactSymptomGroup',
           async () => {
             const ref = (await collection('symptoms')).doc(documentId(key));
-            return (await db()).runTransaction(
-              async (transaction) => {
-                const doc = await transaction.get(ref);
-                const current = doc.exists ? (doc.data() as SymptomDoc).group : undefined;
-                let outcome: ReturnType<typeof change>;
-                try {
-                  outcome = change(current);
-                } catch (error) {
-                  changeErrors.add(error);
-                  throw error;
-                }
-                if (outcome.next !== undefined) transaction.set(ref, symptomDoc(key, outcome.next));
-                return outcome.result;
-              },
-              { maxAttempts: TRANSACTION_ATTEMPTS },
-            );
+            return runTransaction(await db(), async (transaction) => {
+              const doc = await transaction.get(ref);
+              const current = doc.exists ? (doc.data() as SymptomDoc).group : undefined;
+              let outcome: ReturnType<typeof change>;
+              try {
+                outcome = change(current);
+              } catch (error) {
+                changeErrors.add(error);
+                throw error;
+              }
+              if (outcome.next !== undefined) transaction.set(ref, symptomDoc(key, outcome.next));
+              return outcome.result;
+            });
           },
           (error) => changeErrors.has(error),
         );
@@ -560,6 +548,26 @@ export function createFirestoreStore(options: FirestoreStoreOptions = {}): Fires
       }
     },
   };
+}
+
+/**
+ * A transaction, retried here on contention (ABORTED) only. The client would retry it by itself
+ * on UNKNOWN, INTERNAL and more as well, with backoff, until our deadline took it for "no answer":
+ * a write Firestore refuses (the emulator answers UNKNOWN to text that is not UTF-8) must fail with
+ * its own status, so it is classified by it, permanent or retryable.
+ */
+export async function runTransaction<T>(
+  firestore: Firestore,
+  update: (transaction: Transaction) => Promise<T>,
+): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await firestore.runTransaction(update, { maxAttempts: 1 });
+    } catch (error) {
+      if ((error as { code?: unknown }).code !== ABORTED || attempt >= TRANSACTION_ATTEMPTS) throw error;
+      await sleep(Math.min(1_000, 25 * 2 ** attempt) * (0.5 + Math.random()));
+    }
+  }
 }
 
 function chunkId(generation: string, index: number): string {

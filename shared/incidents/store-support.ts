@@ -1,3 +1,4 @@
+import { illFormedPath } from '../domain/well-formed.ts';
 import { StoreError } from '../errors.ts';
 import type { SymptomGroupRecord } from '../symptoms/group.ts';
 import type { Incident, Silence } from './incident.ts';
@@ -27,6 +28,7 @@ export function checkNext(fingerprint: string, next: Incident): Incident {
       { retryable: false },
     );
   }
+  checkText(`incident ${next.id}`, next);
   const json = JSON.stringify(next);
   const bytes = Buffer.byteLength(json, 'utf8');
   if (bytes > MAX_INCIDENT_BYTES) {
@@ -37,6 +39,20 @@ export function checkNext(fingerprint: string, next: Incident): Incident {
     );
   }
   return JSON.parse(json) as Incident;
+}
+
+/**
+ * Firestore stores strings as UTF-8 and refuses a lone surrogate (INVALID_ARGUMENT; the emulator
+ * answers UNKNOWN, which its transaction retries until our deadline). Input is made well formed
+ * where it is decoded; what still is not is refused here, permanently, saying where.
+ */
+function checkText(what: string, value: unknown): void {
+  const at = illFormedPath(value);
+  if (at === undefined) return;
+  throw new StoreError(`${what}: ${at} is not well-formed text (a lone UTF-16 surrogate)`, {
+    retryable: false,
+    status: 'INVALID_ARGUMENT',
+  });
 }
 
 /**
@@ -96,6 +112,7 @@ export function checkSymptomGroup(key: string, next: SymptomGroupRecord): Sympto
     throw new StoreError(`symptom group ${next.key} stored under the key ${key}`, { retryable: false });
   }
   timeOf('activeUntil', next.activeUntil);
+  checkText(`symptom group ${key}`, next);
   const json = JSON.stringify(next);
   const bytes = Buffer.byteLength(json, 'utf8');
   if (bytes > MAX_SYMPTOM_GROUP_BYTES) {

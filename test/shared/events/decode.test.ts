@@ -141,6 +141,13 @@ describe('decode: envelopes', () => {
     assert.deepEqual(delivery.entry, BARE.entry);
   });
 
+  it('makes every string well formed: a lone surrogate escape becomes U+FFFD', () => {
+    const text = JSON.stringify({ ...ENTRY, insertId: 'lone\ud800' });
+    assert.match(text, /lone\\ud800/);
+    const delivery = delivered(decode(JSON.parse(text)));
+    assert.equal(delivery.entry.insertId, 'lone\uFFFD');
+  });
+
   it('decodes the same envelopes given as text (an NDJSON line, an HTTP body)', () => {
     for (const value of [
       ENTRY,

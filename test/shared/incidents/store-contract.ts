@@ -324,6 +324,19 @@ export function runStoreContract(
         );
         assert.equal(await store.current(FINGERPRINT), undefined);
       });
+      it('refuses text that is not well formed (a lone surrogate) permanently, saying where', async () => {
+        const store = await makeStore();
+        const bad = incident({ finding: finding(FINGERPRINT, { summary: 'broken by \ud800mallory' }) });
+        await assert.rejects(
+          store.transact(FINGERPRINT, () => ({ next: bad, result: undefined })),
+          (error) =>
+            error instanceof StoreError &&
+            !error.retryable &&
+            error.status === 'INVALID_ARGUMENT' &&
+            /incident inc-1: finding\.summary is not well-formed text/.test(error.message),
+        );
+        assert.equal(await store.current(FINGERPRINT), undefined);
+      });
     });
 
     describe('copies', () => {
