@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ConfigError } from './errors.ts';
+import { CHANNEL_PROBLEM, isRoutingKey, isSlackChannel, ROUTING_KEY_PROBLEM } from './notify/forms.ts';
 
 /**
  * The environment, validated once at start-up. Nothing else reads process.env. A bad value stops
@@ -22,14 +23,9 @@ const envSchema = z.object({
       .optional(),
   ),
   SLACK_SIGNING_SECRET: optionalText,
-  SLACK_CHANNEL: optionalText,
+  SLACK_CHANNEL: optionalText.pipe(z.string().refine(isSlackChannel, CHANNEL_PROBLEM).optional()),
   SLACK_API_URL: z.url({ message: 'must be a URL' }).default('https://slack.com/api/'),
-  PAGERDUTY_ROUTING_KEY: optionalText.pipe(
-    z
-      .string()
-      .regex(/^[A-Za-z0-9]{32}$/, 'must be a 32-character Events API v2 routing key')
-      .optional(),
-  ),
+  PAGERDUTY_ROUTING_KEY: optionalText.pipe(z.string().refine(isRoutingKey, ROUTING_KEY_PROBLEM).optional()),
   PAGERDUTY_EVENTS_URL: z
     .url({ message: 'must be a URL' })
     .default('https://events.pagerduty.com/v2/enqueue'),
