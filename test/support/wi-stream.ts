@@ -147,6 +147,59 @@ export function bindingEntry(
 }
 
 /**
+ * The audit entry of `gcloud iam service-accounts {delete,undelete,create}` for the link's GSA, shaped
+ * like test/fixtures/events/gsa-deleted.json and gsa-created.json. `uniqueId`: the account's (a new
+ * one for a create under an old email).
+ */
+export function gsaLifecycleEntry(
+  link: Link,
+  verb: 'Delete' | 'Undelete' | 'Create',
+  {
+    insertId,
+    uniqueId = link.uniqueId,
+    timestamp = new Date().toISOString(),
+  }: {
+    insertId: string;
+    uniqueId?: string;
+    timestamp?: string;
+  },
+): Json {
+  const accountId = link.gsa.split('@')[0] ?? '';
+  const request =
+    verb === 'Create'
+      ? { name: `projects/${link.project}`, accountId }
+      : { name: `projects/${link.project}/serviceAccounts/${verb === 'Delete' ? link.gsa : uniqueId}` };
+  return {
+    insertId,
+    logName: `projects/${link.project}/logs/cloudaudit.googleapis.com%2Factivity`,
+    protoPayload: {
+      '@type': 'type.googleapis.com/google.cloud.audit.AuditLog',
+      status: {},
+      authenticationInfo: { principalEmail: 'e2e@example.com' },
+      serviceName: 'iam.googleapis.com',
+      methodName: `google.iam.admin.v1.${verb}ServiceAccount`,
+      resourceName: verb === 'Create' ? `projects/${link.project}` : `projects/-/serviceAccounts/${uniqueId}`,
+      request,
+      ...(verb === 'Create'
+        ? {
+            response: {
+              email: link.gsa,
+              uniqueId,
+              name: `projects/${link.project}/serviceAccounts/${link.gsa}`,
+            },
+          }
+        : {}),
+    },
+    resource: {
+      type: 'service_account',
+      labels: { project_id: link.project, unique_id: uniqueId, email_id: link.gsa },
+    },
+    timestamp,
+    severity: 'NOTICE',
+  };
+}
+
+/**
  * Entries of the repository's fixtures that wi-sentinel ignores (Data Access reads, container
  * logs, token requests…): unrelated traffic. `unrelated(n)` gives each a fresh insertId.
  */
