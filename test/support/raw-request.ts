@@ -15,7 +15,12 @@ export interface RawAnswer {
   ms: number;
 }
 
-export type RawBody = Buffer | { chunk: Buffer; count: number; pauseMs?: number };
+/**
+ * A body with its length, chunks sent chunked (with a pause between them, if any), or only a
+ * declared length: the headers go out and the body never does (what an answer refusing by the
+ * length alone must not wait for).
+ */
+export type RawBody = Buffer | { chunk: Buffer; count: number; pauseMs?: number } | { declaredBytes: number };
 
 export function sendRaw(
   url: string,
@@ -29,7 +34,11 @@ export function sendRaw(
     let done = false;
     const req = request(url, {
       method,
-      headers: { ...headers, ...(Buffer.isBuffer(body) ? { 'content-length': String(body.length) } : {}) },
+      headers: {
+        ...headers,
+        ...(Buffer.isBuffer(body) ? { 'content-length': String(body.length) } : {}),
+        ...('declaredBytes' in body ? { 'content-length': String(body.declaredBytes) } : {}),
+      },
     });
     req.on('response', (res) => {
       const chunks: Buffer[] = [];
@@ -60,6 +69,11 @@ export function sendRaw(
     if (Buffer.isBuffer(body)) {
       sentBytes = body.length;
       req.end(body);
+      return;
+    }
+    if ('declaredBytes' in body) {
+      // The server answers and closes the connection; the body is never sent.
+      req.flushHeaders();
       return;
     }
     let written = 0;
