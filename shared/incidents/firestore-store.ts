@@ -22,12 +22,15 @@ import {
   byKey,
   byOpening,
   bySilenceCreation,
+  checkFingerprints,
   checkNext,
   checkSymptomGroup,
   createKeyedLock,
+  oneOfAll,
   supersedes,
   timeOf,
   toPlain,
+  withEvery,
 } from './store-support.ts';
 
 /**
@@ -224,51 +227,70 @@ export function createFirestoreStore(options: FirestoreStoreOptions = {}): Fires
     }
   };
 
-  return {
-    transact(fingerprint, change) {
-      // One transaction per fingerprint at a time within this instance: they would only abort each
-      // other. Across instances Firestore's transaction keeps the read-modify-write atomic.
-      return withLock(fingerprint, () => {
-        const changeErrors = new Set<unknown>();
-        return call(
-          'transact',
-          async () => {
-            const [incidents, fingerprints] = await Promise.all([
-              collection('incidents'),
-              collection('fingerprints'),
-            ]);
-            return runTransaction(await db(), async (transaction) => {
-              const pointerRef = fingerprints.doc(documentId(fingerprint));
-              const pointer = await transaction.get(pointerRef);
-              const currentId = pointer.get('current') as string | undefined;
-              const currentRef = currentId === undefined ? undefined : incidents.doc(documentId(currentId));
-              const currentDoc = currentRef === undefined ? undefined : await transaction.get(currentRef);
-              const current = currentDoc?.exists ? (currentDoc.data() as IncidentDoc).incident : undefined;
-              let outcome: ReturnType<typeof change>;
-              try {
-                // May run again when Firestore retries the transaction: `change` must be pure.
-                outcome = change(current);
-              } catch (error) {
-                changeErrors.add(error);
-                throw error;
-              }
-              if (outcome.next !== undefined) {
-                const next = checkNext(fingerprint, outcome.next);
-                transaction.set(incidents.doc(documentId(next.id)), incidentDoc(next, true));
-                if (next.id !== currentId) {
-                  transaction.set(pointerRef, { fingerprint, current: next.id });
-                  if (currentRef !== undefined && currentDoc?.exists) {
-                    transaction.update(currentRef, { current: false, open: false });
-                  }
-                }
-              }
-              return outcome.result;
+  const transactAll: IncidentStore['transactAll'] = async (fingerprints, change) => {
+    checkFingerprints(fingerprints);
+    // One transaction per fingerprint at a time within this instance: they would only abort each
+    // other. Across instances Firestore's transaction keeps the read-modify-write atomic.
+    return withEvery(withLock, fingerprints, () => {
+      const changeErrors = new Set<unknown>();
+      return call(
+        'transact',
+        async () => {
+          const [incidents, pointers] = await Promise.all([
+            collection('incidents'),
+            collection('fingerprints'),
+          ]);
+          return runTransaction(await db(), async (transaction) => {
+            const pointerRefs = fingerprints.map((fingerprint) => pointers.doc(documentId(fingerprint)));
+            const read = pointerRefs.length > 0 ? await transaction.getAll(...pointerRefs) : [];
+            const currentIds = read.map((pointer) => pointer.get('current') as string | undefined);
+            const currentRefs = currentIds.map((id) =>
+              id === undefined ? undefined : incidents.doc(documentId(id)),
+            );
+            const toRead = currentRefs.filter((ref) => ref !== undefined);
+            const docs = toRead.length > 0 ? await transaction.getAll(...toRead) : [];
+            const byPath = new Map(docs.map((doc) => [doc.ref.path, doc]));
+            const currentDocs = currentRefs.map((ref) =>
+              ref === undefined ? undefined : byPath.get(ref.path),
+            );
+            const current = currentDocs.map((doc) =>
+              doc?.exists ? (doc.data() as IncidentDoc).incident : undefined,
+            );
+            let outcome: ReturnType<typeof change>;
+            try {
+              // May run again when Firestore retries the transaction: `change` must be pure.
+              outcome = change(current);
+            } catch (error) {
+              changeErrors.add(error);
+              throw error;
+            }
+            // Every one is checked before any is written: all or nothing.
+            const next = fingerprints.map((fingerprint, i) => {
+              const incident = outcome.next?.[i];
+              return incident === undefined ? undefined : checkNext(fingerprint, incident);
             });
-          },
-          (error) => changeErrors.has(error),
-        );
-      });
-    },
+            for (const [i, fingerprint] of fingerprints.entries()) {
+              const incident = next[i];
+              if (incident === undefined) continue;
+              transaction.set(incidents.doc(documentId(incident.id)), incidentDoc(incident, true));
+              if (incident.id === currentIds[i]) continue;
+              transaction.set(pointerRefs[i] as DocumentReference, { fingerprint, current: incident.id });
+              const replaced = currentRefs[i];
+              if (replaced !== undefined && currentDocs[i]?.exists) {
+                transaction.update(replaced, { current: false, open: false });
+              }
+            }
+            return outcome.result;
+          });
+        },
+        (error) => changeErrors.has(error),
+      );
+    });
+  };
+
+  return {
+    transact: (fingerprint, change) => transactAll([fingerprint], oneOfAll(change)),
+    transactAll,
 
     current(fingerprint) {
       return call('current', async () => {

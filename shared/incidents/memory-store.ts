@@ -5,12 +5,15 @@ import {
   byKey,
   byOpening,
   bySilenceCreation,
+  checkFingerprints,
   checkNext,
   checkSymptomGroup,
   createKeyedLock,
+  oneOfAll,
   supersedes,
   timeOf,
   toPlain,
+  withEvery,
 } from './store-support.ts';
 
 export interface MemoryStoreOptions {
@@ -55,19 +58,30 @@ export function createMemoryStore({
     return id === undefined ? undefined : incidents.get(id);
   };
 
-  return {
-    transact(fingerprint, change) {
-      return withLock(fingerprint, async () => {
-        const stored = currentOf(fingerprint);
-        const { next, result } = change(stored === undefined ? undefined : toPlain(stored));
-        if (next !== undefined) {
-          const plain = checkNext(fingerprint, next);
-          incidents.set(plain.id, plain);
-          pointers.set(fingerprint, plain.id);
-        }
-        return result;
+  const transactAll: IncidentStore['transactAll'] = async (fingerprints, change) => {
+    checkFingerprints(fingerprints);
+    return withEvery(withLock, fingerprints, async () => {
+      const stored = fingerprints.map((fingerprint) => {
+        const incident = currentOf(fingerprint);
+        return incident === undefined ? undefined : toPlain(incident);
       });
-    },
+      const { next = [], result } = change(stored);
+      // Every one is checked before any is kept: all or nothing, as in Firestore.
+      const kept = fingerprints.flatMap((fingerprint, i) => {
+        const incident = next[i];
+        return incident === undefined ? [] : [[fingerprint, checkNext(fingerprint, incident)] as const];
+      });
+      for (const [fingerprint, plain] of kept) {
+        incidents.set(plain.id, plain);
+        pointers.set(fingerprint, plain.id);
+      }
+      return result;
+    });
+  };
+
+  return {
+    transact: (fingerprint, change) => transactAll([fingerprint], oneOfAll(change)),
+    transactAll,
     async current(fingerprint) {
       const stored = currentOf(fingerprint);
       return stored === undefined ? undefined : toPlain(stored);
