@@ -1,4 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
+import { boundFindings } from './alerting/bound.ts';
 import { detect } from './detect/index.ts';
 import type { Finding } from './domain/finding.ts';
 import { LookupError } from './errors.ts';
@@ -8,13 +9,14 @@ import type { LiveState } from './gcp/ports.ts';
 import type { Incident, TransitionType } from './incidents/incident.ts';
 import { type StepOptions, step } from './incidents/lifecycle.ts';
 import type { IncidentStore } from './incidents/store.ts';
+import { MAX_FINGERPRINTS_AT_ONCE } from './incidents/store.ts';
 import { applyChange } from './inventory/apply.ts';
 import type { Snapshot } from './inventory/snapshot.ts';
 import { snapshotState } from './live/snapshot-state.ts';
 import { verify } from './live/verify.ts';
 import type { Logger } from './log.ts';
 import type { Routing } from './notify/routing.ts';
-import { changeAndTell } from './notify/tell.ts';
+import { changeAndTellAll } from './notify/tell.ts';
 import type { Senders } from './notify/types.ts';
 import { analyze } from './pipeline.ts';
 import type { SymptomOptions } from './symptoms/group.ts';
@@ -107,7 +109,8 @@ export function createAlerting(deps: AlertingDeps) {
         return { outcome: 'ignored', reason: analysis.reason, findings: [], incidents: [] };
       }
       if (await store.isProcessed(key)) return duplicate(key, log);
-      findings = await failedOperation(analysis.delivery, analysis.reason, snapshot);
+      const bounded = boundFindings(await failedOperation(analysis.delivery, analysis.reason, snapshot));
+      findings = [...bounded.findings, ...bounded.summaries];
     } else {
       // Live, the organization before the change is the last sweep's: it knows what a deleted GSA
       // or a removed annotation used to serve, which live state no longer shows.
@@ -140,7 +143,9 @@ export function createAlerting(deps: AlertingDeps) {
         await store.markProcessed(key);
         return { outcome: 'handled', findings: [], incidents: [] };
       }
-      findings = await confirm(findings, event, snapshot, log);
+      // At most so many findings of a delivery are verified and told one by one; the rest as one.
+      const bounded = boundFindings(findings);
+      findings = [...(await confirm(bounded.findings, event, snapshot, log)), ...bounded.summaries];
     }
 
     const { incidents, retryable } = await applyFindings(findings, key, log);
@@ -172,43 +177,50 @@ export function createAlerting(deps: AlertingDeps) {
     if (symptoms) options = await symptoms.withEvidence(findings, options);
     // This delivery's identity in claims: another delivery of the same entry is another claimant.
     const token = randomUUID();
-    for (const finding of findings) {
-      const at = now();
-      const told = await changeAndTell(
+    const at = now();
+    // One write to step and claim, one to settle, per batch (a delivery is one batch: its findings
+    // are bounded); a sweep's many findings go in batches a transaction can hold.
+    for (const batch of batches(findings, TELL_BATCH)) {
+      const told = await changeAndTellAll(
         deps,
-        finding.fingerprint,
-        (current) => {
-          const next = step(current, finding, key, at, options);
-          return { ...(next.next ? { next: next.next } : {}), result: next.transition };
-        },
+        batch.map((finding) => ({
+          fingerprint: finding.fingerprint,
+          change: (current: Incident | undefined) => {
+            const next = step(current, finding, key, at, options);
+            return { ...(next.next ? { next: next.next } : {}), result: next.transition };
+          },
+        })),
         { silences, at, token },
       );
-      const { incident, result: transition } = told;
-      if (incident === undefined) continue;
-      if (told.busy.length > 0) {
-        // Not ours to send now; failing makes Pub/Sub bring this entry back, and by then it is told
-        // (nothing left to do) or the other delivery failed (and this one may take its turn).
-        retryable.push(
-          new Error(`another delivery is sending incident ${incident.id} to ${told.busy.join(', ')}`),
-        );
+      for (const [index, outcome] of told.entries()) {
+        const finding = batch[index] as Finding;
+        const { incident, result: transition } = outcome;
+        if (incident === undefined) continue;
+        if (outcome.busy.length > 0) {
+          // Not ours to send now; failing makes Pub/Sub bring this entry back, and by then it is told
+          // (nothing left to do) or the other delivery failed (and this one may take its turn).
+          retryable.push(
+            new Error(`another delivery is sending incident ${incident.id} to ${outcome.busy.join(', ')}`),
+          );
+        }
+        if (transition) {
+          log('NOTICE', `incident ${transition}: ${finding.summary}`, {
+            incident: incident.id,
+            fingerprint: incident.fingerprint,
+            transition,
+          });
+        }
+        for (const error of outcome.permanent) {
+          log('ERROR', `notification failed permanently: ${error.message}`, { incident: incident.id });
+        }
+        for (const error of outcome.retryable) {
+          log('WARNING', `notification failed, will be retried: ${error.message}`, {
+            incident: incident.id,
+          });
+        }
+        retryable.push(...outcome.retryable);
+        incidents.push({ incident, ...(transition ? { transition } : {}), sent: outcome.sent });
       }
-      if (transition) {
-        log('NOTICE', `incident ${transition}: ${finding.summary}`, {
-          incident: incident.id,
-          fingerprint: incident.fingerprint,
-          transition,
-        });
-      }
-      for (const error of told.permanent) {
-        log('ERROR', `notification failed permanently: ${error.message}`, { incident: incident.id });
-      }
-      for (const error of told.retryable) {
-        log('WARNING', `notification failed, will be retried: ${error.message}`, {
-          incident: incident.id,
-        });
-      }
-      retryable.push(...told.retryable);
-      incidents.push({ incident, ...(transition ? { transition } : {}), sent: told.sent });
     }
     if (symptoms) retryable.push(...(await symptoms.afterApply(incidents, log)));
     return { incidents, retryable };
@@ -301,6 +313,27 @@ export function createAlerting(deps: AlertingDeps) {
   }
 
   return { handle, applyFindings, symptoms };
+}
+
+/** Findings told per store write: distinct fingerprints, within what one transaction takes. */
+const TELL_BATCH = MAX_FINGERPRINTS_AT_ONCE / 2;
+
+/** `findings` in consecutive batches of at most `size` distinct fingerprints. */
+function batches(findings: readonly Finding[], size: number): Finding[][] {
+  const all: Finding[][] = [];
+  let batch: Finding[] = [];
+  let prints = new Set<string>();
+  for (const finding of findings) {
+    if (!prints.has(finding.fingerprint) && prints.size === size) {
+      all.push(batch);
+      batch = [];
+      prints = new Set();
+    }
+    batch.push(finding);
+    prints.add(finding.fingerprint);
+  }
+  if (batch.length > 0) all.push(batch);
+  return all;
 }
 
 /** A GKE long-running operation (Kubernetes entries carry `operation` too, always first and last). */
