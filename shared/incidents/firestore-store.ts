@@ -256,14 +256,8 @@ export function createFirestoreStore(options: FirestoreStoreOptions = {}): Fires
             const current = currentDocs.map((doc) =>
               doc?.exists ? (doc.data() as IncidentDoc).incident : undefined,
             );
-            let outcome: ReturnType<typeof change>;
-            try {
-              // May run again when Firestore retries the transaction: `change` must be pure.
-              outcome = change(current);
-            } catch (error) {
-              changeErrors.add(error);
-              throw error;
-            }
+            // May run again when Firestore retries the transaction: `change` must be pure.
+            const outcome = noting(changeErrors, () => change(current));
             // Every one is checked before any is written: all or nothing.
             const next = fingerprints.map((fingerprint, i) => {
               const incident = outcome.next?.[i];
@@ -528,13 +522,7 @@ export function createFirestoreStore(options: FirestoreStoreOptions = {}): Fires
             return runTransaction(await db(), async (transaction) => {
               const doc = await transaction.get(ref);
               const current = doc.exists ? (doc.data() as SymptomDoc).group : undefined;
-              let outcome: ReturnType<typeof change>;
-              try {
-                outcome = change(current);
-              } catch (error) {
-                changeErrors.add(error);
-                throw error;
-              }
+              const outcome = noting(changeErrors, () => change(current));
               if (outcome.next !== undefined) transaction.set(ref, symptomDoc(key, outcome.next));
               return outcome.result;
             });
@@ -589,6 +577,16 @@ export async function runTransaction<T>(
       if ((error as { code?: unknown }).code !== ABORTED || attempt >= TRANSACTION_ATTEMPTS) throw error;
       await sleep(Math.min(1_000, 25 * 2 ** attempt) * (0.5 + Math.random()));
     }
+  }
+}
+
+/** Runs a caller's change, noting what it throws: that error is the caller's, not a store failure. */
+function noting<T>(errors: Set<unknown>, run: () => T): T {
+  try {
+    return run();
+  } catch (error) {
+    errors.add(error);
+    throw error;
   }
 }
 

@@ -6,81 +6,69 @@
  * the repair of the same links resolves the same incidents.
  */
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { MAX_FINDINGS_PER_DELIVERY } from '../../shared/alerting/bound.ts';
 import { type FakePagerDuty, startFakePagerDuty } from '../fakes/pagerduty.ts';
 import { type FakeSlack, startFakeSlack } from '../fakes/slack.ts';
 import { type Emulator, startFirestoreEmulator } from '../support/emulators.ts';
-import { type FunctionServer, startFunction, waitUntil } from '../support/function-server.ts';
-import { sinkMessage } from '../support/pubsub.ts';
-import { loadSnapshot } from '../support/snapshots.ts';
-import { bindingEntry, type Link, memberOf, WI_USER_ROLE, withLinks } from '../support/wi-stream.ts';
+import { waitUntil } from '../support/function-server.ts';
+import { NOTIFY_TOKEN, pushed, type ServedAuditEvents, serveAuditEvents } from '../support/served-audit.ts';
+import { bindingEntry, type Link, memberOf, WI_USER_ROLE } from '../support/wi-stream.ts';
 
-const TOKEN = 'xoxb-hostile-amplification-0000';
-const ROUTING_KEY = 'R0UT1NGKEY0000000000000000000005';
 const KSAS = 1_000;
 const SHARED = 'shared@orbit-prod.iam.gserviceaccount.com';
+
+/** The organization with its 1,000 new KSAs annotated with one GSA whose policy binds them all. */
+function sharedGsa(organization: Record<string, unknown>, built: Link[]): Link[] {
+  const links = built.map((link) => ({ ...link, gsa: SHARED, uniqueId: '130000000000000000001' }));
+  const snapshot = organization as {
+    projects: {
+      serviceAccounts: unknown[];
+      clusters: { serviceAccounts: { annotations: Record<string, string> }[] }[];
+    }[];
+  };
+  const [project] = snapshot.projects;
+  assert.ok(project);
+  const ours = (email: string | undefined) => /^app-\d+@/.test(email ?? '');
+  for (const ksa of project.clusters.flatMap((c) => c.serviceAccounts)) {
+    if (ours(ksa.annotations['iam.gke.io/gcp-service-account']))
+      ksa.annotations['iam.gke.io/gcp-service-account'] = SHARED;
+  }
+  project.serviceAccounts = project.serviceAccounts.filter((g) => !ours((g as { email?: string }).email));
+  project.serviceAccounts.push({
+    email: SHARED,
+    uniqueId: '130000000000000000001',
+    disabled: false,
+    iamPolicy: { bindings: [{ role: WI_USER_ROLE, members: links.map(memberOf) }] },
+  });
+  return links;
+}
 
 describe('one change that breaks 1,000 links is a bounded delivery', () => {
   let firestore: Emulator;
   let slack: FakeSlack;
   let pagerduty: FakePagerDuty;
-  let server: FunctionServer;
+  let served: ServedAuditEvents;
   let links: Link[];
-  let dir: string;
 
   before(async () => {
     [firestore, slack, pagerduty] = await Promise.all([
       startFirestoreEmulator(),
-      startFakeSlack({ token: TOKEN }),
+      startFakeSlack({ token: NOTIFY_TOKEN }),
       startFakePagerDuty(),
     ]);
-    dir = await mkdtemp(join(tmpdir(), 'wi-hostile-many-'));
-    // 1,000 KSAs annotated with one GSA whose policy binds them all.
-    const built = withLinks(loadSnapshot() as unknown as Record<string, unknown>, KSAS);
-    links = built.links.map((link) => ({ ...link, gsa: SHARED, uniqueId: '130000000000000000001' }));
-    const snapshot = built.snapshot as {
-      projects: {
-        serviceAccounts: { email: string }[];
-        clusters: { serviceAccounts: { annotations: Record<string, string> }[] }[];
-      }[];
-    };
-    const [project] = snapshot.projects;
-    assert.ok(project);
-    for (const ksa of project.clusters.flatMap((c) => c.serviceAccounts)) {
-      if (/^app-\d+@/.test(ksa.annotations['iam.gke.io/gcp-service-account'] ?? ''))
-        ksa.annotations['iam.gke.io/gcp-service-account'] = SHARED;
-    }
-    project.serviceAccounts = project.serviceAccounts.filter((g) => !/^app-\d+@/.test(g.email));
-    project.serviceAccounts.push({
-      email: SHARED,
-      uniqueId: '130000000000000000001',
-      disabled: false,
-      iamPolicy: { bindings: [{ role: WI_USER_ROLE, members: links.map(memberOf) }] },
-    } as unknown as { email: string });
-    await writeFile(join(dir, 'snapshot.json'), JSON.stringify(snapshot));
-    server = await startFunction('auditEvents', {
-      env: {
-        WI_SNAPSHOT: join(dir, 'snapshot.json'),
-        WI_STATE: 'firestore',
-        FIRESTORE_EMULATOR_HOST: firestore.host,
-        GOOGLE_CLOUD_PROJECT: firestore.projectId,
-        WI_FIRESTORE_PREFIX: `many${Date.now().toString(36)}-`,
-        SLACK_BOT_TOKEN: TOKEN,
-        SLACK_API_URL: slack.url,
-        SLACK_CHANNEL: '#wi-alerts',
-        PAGERDUTY_ROUTING_KEY: ROUTING_KEY,
-        PAGERDUTY_EVENTS_URL: pagerduty.url,
-      },
+    served = await serveAuditEvents({
+      links: KSAS,
+      shape: sharedGsa,
+      slack,
+      pagerduty,
+      firestore,
     });
+    links = served.links;
   });
   after(async () => {
-    await server?.stop();
+    await served?.stop();
     await Promise.all([slack?.stop(), pagerduty?.stop(), firestore?.stop()]);
-    await rm(dir, { recursive: true, force: true });
   });
 
   /** One SetIamPolicy entry that removes (or adds) every KSA's binding on the shared GSA at once. */
@@ -104,31 +92,21 @@ describe('one change that breaks 1,000 links is a bounded delivery', () => {
     return entry as unknown as Record<string, unknown>;
   }
 
+  /** Pushes the entry; the lines the function logged for its delivery. */
   async function push(entry: Record<string, unknown>): Promise<Record<string, unknown>[]> {
+    const { server } = served;
     const from = server.logs().length;
-    const id = String(entry.insertId);
-    const response = await fetch(server.url, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({
-        message: { ...sinkMessage(entry), messageId: id },
-        subscription: 'projects/p/subscriptions/s',
-      }),
-    });
-    await response.arrayBuffer();
-    assert.equal(response.status, 204, server.lines.slice(-3).join('\n'));
-    await waitUntil(
-      () =>
-        server
-          .logs()
-          .slice(from)
-          .some((l) => String(l.message).startsWith('delivery handled')),
-      10_000,
-    );
+    await pushed(served, entry);
+    const done = () =>
+      server
+        .logs()
+        .slice(from)
+        .some((l) => String(l.message).startsWith('delivery handled'));
+    await waitUntil(done, 10_000);
     return server
       .logs()
       .slice(from)
-      .filter((l) => l.eventId === id);
+      .filter((l) => l.eventId === entry.insertId);
   }
 
   const pages = (action: string) =>

@@ -6,60 +6,27 @@
  * back after the first one failed.
  */
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { type FakeSlack, startFakeSlack } from '../fakes/slack.ts';
-import { type FunctionServer, startFunction } from '../support/function-server.ts';
-import { sinkMessage } from '../support/pubsub.ts';
-import { loadSnapshot } from '../support/snapshots.ts';
-import { bindingEntry, type Link, withLinks } from '../support/wi-stream.ts';
-
-const TOKEN = 'xoxb-hostile-lost-answer-0000';
+import { NOTIFY_TOKEN, type ServedAuditEvents, serveAuditEvents } from '../support/served-audit.ts';
+import { bindingEntry, type Link } from '../support/wi-stream.ts';
 
 describe('a lost Slack answer never doubles the incident’s message', () => {
   let slack: FakeSlack;
-  let server: FunctionServer;
+  let served: ServedAuditEvents;
   let links: Link[];
-  let dir: string;
 
   before(async () => {
-    slack = await startFakeSlack({ token: TOKEN });
-    dir = await mkdtemp(join(tmpdir(), 'wi-hostile-slack-'));
-    const built = withLinks(loadSnapshot() as unknown as Record<string, unknown>, 2);
-    links = built.links;
-    await writeFile(join(dir, 'snapshot.json'), JSON.stringify(built.snapshot));
-    server = await startFunction('auditEvents', {
-      env: {
-        WI_SNAPSHOT: join(dir, 'snapshot.json'),
-        WI_STATE: 'memory',
-        SLACK_BOT_TOKEN: TOKEN,
-        SLACK_API_URL: slack.url,
-        SLACK_CHANNEL: '#wi-alerts',
-      },
-    });
+    slack = await startFakeSlack({ token: NOTIFY_TOKEN });
+    served = await serveAuditEvents({ links: 2, slack });
+    links = served.links;
   });
   after(async () => {
-    await server?.stop();
+    await served?.stop();
     await slack?.stop();
-    await rm(dir, { recursive: true, force: true });
   });
 
-  /** Pushes the entry as Pub/Sub does; the same messageId is the same delivery again. */
-  async function push(entry: Record<string, unknown>, messageId: string): Promise<number> {
-    const response = await fetch(server.url, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({
-        message: { ...sinkMessage(entry), messageId },
-        subscription: 'projects/p/subscriptions/s',
-      }),
-    });
-    await response.arrayBuffer();
-    return response.status;
-  }
-
+  const push = (entry: Record<string, unknown>, messageId: string) => served.push(entry, messageId);
   const about = (link: Link) => slack.messages.filter((m) => m.text?.includes(link.ksa));
   const topLevel = (link: Link) => about(link).filter((m) => m.thread_ts === undefined);
 

@@ -6,64 +6,30 @@
  * a timestamp that is not RFC 3339 never reaches a cause or a message: it is left out, saying so.
  */
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { type FakePagerDuty, startFakePagerDuty } from '../fakes/pagerduty.ts';
 import { type FakeSlack, startFakeSlack } from '../fakes/slack.ts';
-import { type FunctionServer, startFunction, waitUntil } from '../support/function-server.ts';
-import { sinkMessage } from '../support/pubsub.ts';
-import { loadSnapshot } from '../support/snapshots.ts';
-import { bindingEntry, gsaLifecycleEntry, type Link, withLinks } from '../support/wi-stream.ts';
+import { waitUntil } from '../support/function-server.ts';
+import { NOTIFY_TOKEN, pushed, type ServedAuditEvents, serveAuditEvents } from '../support/served-audit.ts';
+import { bindingEntry, gsaLifecycleEntry, type Link } from '../support/wi-stream.ts';
 
-const TOKEN = 'xoxb-hostile-recreated-0000';
-const ROUTING_KEY = 'R0UT1NGKEY0000000000000000000018';
 const NEW_ID = '120000000000000000999';
 
 describe('only a real repair resolves a deleted GSA', () => {
   let slack: FakeSlack;
   let pagerduty: FakePagerDuty;
-  let server: FunctionServer;
-  let links: Link[];
-  let dir: string;
+  let served: ServedAuditEvents;
 
   before(async () => {
-    [slack, pagerduty] = await Promise.all([startFakeSlack({ token: TOKEN }), startFakePagerDuty()]);
-    dir = await mkdtemp(join(tmpdir(), 'wi-hostile-gsa-'));
-    const built = withLinks(loadSnapshot() as unknown as Record<string, unknown>, 2);
-    links = built.links;
-    await writeFile(join(dir, 'snapshot.json'), JSON.stringify(built.snapshot));
-    server = await startFunction('auditEvents', {
-      env: {
-        WI_SNAPSHOT: join(dir, 'snapshot.json'),
-        WI_STATE: 'memory',
-        SLACK_BOT_TOKEN: TOKEN,
-        SLACK_API_URL: slack.url,
-        SLACK_CHANNEL: '#wi-alerts',
-        PAGERDUTY_ROUTING_KEY: ROUTING_KEY,
-        PAGERDUTY_EVENTS_URL: pagerduty.url,
-      },
-    });
+    [slack, pagerduty] = await Promise.all([startFakeSlack({ token: NOTIFY_TOKEN }), startFakePagerDuty()]);
+    served = await serveAuditEvents({ links: 2, slack, pagerduty });
   });
   after(async () => {
-    await server?.stop();
+    await served?.stop();
     await Promise.all([slack?.stop(), pagerduty?.stop()]);
-    await rm(dir, { recursive: true, force: true });
   });
 
-  async function push(entry: Record<string, unknown>): Promise<void> {
-    const response = await fetch(server.url, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({
-        message: { ...sinkMessage(entry), messageId: String(entry.insertId) },
-        subscription: 'projects/p/subscriptions/s',
-      }),
-    });
-    await response.arrayBuffer();
-    assert.equal(response.status, 204, server.lines.slice(-3).join('\n'));
-  }
+  const push = (entry: Record<string, unknown>) => pushed(served, entry);
 
   /** PagerDuty's actions for the link's alert (its dedup_key, from the triggers that name the GSA). */
   const actions = (link: Link) => {
@@ -75,7 +41,7 @@ describe('only a real repair resolves a deleted GSA', () => {
   };
 
   test('re-created: still open, moved on to the bindings in the same thread; bound again: resolved', async () => {
-    const link = links[0] as Link;
+    const link = served.links[0] as Link;
     await push(gsaLifecycleEntry(link, 'Delete', { insertId: 'gsa-del-1' }));
     const [message] = slack.messages.filter((m) => m.thread_ts === undefined && m.text?.includes(link.gsa));
     assert.ok(message, 'the deletion is told');
@@ -103,21 +69,12 @@ describe('only a real repair resolves a deleted GSA', () => {
   });
 
   test('a timestamp that is not RFC 3339 is left out of the cause and the messages, saying so', async () => {
-    const link = links[1] as Link;
-    const from = server.logs().length;
+    const link = served.links[1] as Link;
+    const from = served.server.logs().length;
     await push(gsaLifecycleEntry(link, 'Delete', { insertId: 'gsa-del-2', timestamp: 'yesterday at noon' }));
-    await waitUntil(
-      () =>
-        server
-          .logs()
-          .slice(from)
-          .some((l) => l.finding),
-      5_000,
-    );
-    const finding = server
-      .logs()
-      .slice(from)
-      .find((l) => l.finding)?.finding as { cause?: { time?: string; note?: string } };
+    const logs = () => served.server.logs().slice(from);
+    await waitUntil(() => logs().some((l) => l.finding), 5_000);
+    const finding = logs().find((l) => l.finding)?.finding as { cause?: { time?: string; note?: string } };
     assert.equal(finding.cause?.time, undefined);
     assert.match(
       String(finding.cause?.note),

@@ -6,62 +6,33 @@
  * first copy cannot make wiCommands act twice.
  */
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { type FakeResponseUrl, startFakeResponseUrl } from '../fakes/response-url.ts';
+import type { FakeResponseUrl } from '../fakes/response-url.ts';
 import { type FunctionServer, startFunction, waitUntil } from '../support/function-server.ts';
-import { FIXTURES } from '../support/paths.ts';
-import { type Emulators, startEmulators } from '../support/pipeline.ts';
-import { type PubSub, pubSubClient, pushEndpoint } from '../support/pubsub.ts';
 import { headerOf, postSigned, slashCommandBody } from '../support/slash-command.ts';
+import { type SlashPipeline, startSlashPipeline } from '../support/slash-pipeline.ts';
 
 const SECRET = 'hostile-replay-signing-secret-5c4d';
 const PROJECT = 'demo-hostile-replay';
-const TOPIC = 'wi-sentinel-commands';
 
 describe('a replayed signed request counts once', () => {
-  let emulators: Emulators;
+  let pipeline: SlashPipeline;
   let hooks: FakeResponseUrl;
   let status: FunctionServer;
-  let forgetful: FunctionServer;
   let commands: FunctionServer;
-  let pubsub: PubSub;
-  const started: { stop(): Promise<unknown> }[] = [];
+  let forgetful: FunctionServer;
 
   before(async () => {
-    emulators = await startEmulators({ projectId: PROJECT });
-    started.push(emulators);
-    hooks = await startFakeResponseUrl();
-    started.push(hooks);
-    const env = {
-      SLACK_SIGNING_SECRET: SECRET,
-      SLACK_ALLOWED_USERS: 'U0ALICE',
-      SLACK_RESPONSE_URL_ORIGINS: hooks.origin,
-      WI_SNAPSHOT: join(FIXTURES, 'snapshot.json'),
-      WI_STATE: 'firestore',
-      FIRESTORE_EMULATOR_HOST: emulators.firestore.host,
-      WI_FIRESTORE_PREFIX: `replay${Date.now().toString(36)}-`,
-      PUBSUB_EMULATOR_HOST: emulators.pubsub.host,
-      GOOGLE_CLOUD_PROJECT: PROJECT,
-    };
-    [status, commands, forgetful] = await Promise.all([
-      startFunction('wiStatus', { signatureType: 'http', env }),
-      startFunction('wiCommands', { env }),
-      // Another instance that keeps no memory of requests at all (its own memory store).
-      startFunction('wiStatus', { signatureType: 'http', env: { ...env, WI_STATE: 'memory' } }),
-    ]);
-    started.push(status, commands, forgetful);
-    pubsub = pubSubClient(emulators.pubsub.host, PROJECT);
-    await pubsub.createTopic(TOPIC);
-    await pubsub.createPushSubscription(`${TOPIC}-push`, {
-      topic: TOPIC,
-      endpoint: pushEndpoint(commands.url, PROJECT, TOPIC),
+    pipeline = await startSlashPipeline({ projectId: PROJECT, secret: SECRET, prefix: 'replay' });
+    ({ hooks, status, commands } = pipeline);
+    // Another instance that keeps no memory of requests at all (its own memory store).
+    forgetful = await startFunction('wiStatus', {
+      signatureType: 'http',
+      env: { ...pipeline.env, WI_STATE: 'memory' },
     });
+    pipeline.also(forgetful);
   });
-  after(async () => {
-    await pubsub?.deleteSubscription(`${TOPIC}-push`).catch(() => {});
-    for (const thing of started.reverse()) await thing.stop();
-  });
+  after(() => pipeline?.stop());
 
   const activeSilences = async () => {
     const blocks = JSON.stringify(
