@@ -1,7 +1,8 @@
 // Hostile bodies: what an outsider costs the functions. `wiStatus` (deployed with 256 MiB, 16
 // concurrent requests, invokable by allUsers) and `auditEvents` (512 MiB, 8 concurrent) are served
-// from the built dist/ by functions-framework (child processes, as deployed); for each attack, 16
-// attackers send as fast as they are answered for `--seconds` (default 8) while a legitimate client
+// from the built dist/ by functions-framework (child processes, as deployed, V8's heap sized to the
+// function's memory); for each attack, 16 attackers (8 for auditEvents: an instance takes no more at
+// once) send as fast as they are answered for `--seconds` (default 8) while a legitimate client
 // keeps asking: a signed `/wi-status incidents` every 200 ms, or an audit entry pushed as Pub/Sub
 // pushes it.
 //
@@ -27,6 +28,7 @@ import { headerOf, postSigned, slashCommandBody } from '../test/support/slash-co
 import { build, option, percentile, round, say } from './_support.ts';
 
 const SECRET = 'bench-hostile-signing-secret-7e6d';
+/** Attackers at once: 16, but never more than an instance of the function takes (Cloud Run sends the rest elsewhere). */
 const ATTACKERS = 16;
 const SLACK_DEADLINE_MS = 3_000;
 const WI_STATUS_LIMIT_MB = 200;
@@ -45,6 +47,8 @@ interface Target {
   signatureType: 'http' | 'cloudevent';
   /** The memory the function is deployed with (infra/locals.tf), MB. */
   deployedMB: number;
+  /** How many requests an instance takes at once (infra/locals.tf `concurrency`). */
+  concurrency: number;
   /** One legitimate request; resolves with its error, or nothing when it was answered as it should be. */
   legit(url: string): Promise<string | undefined>;
   attacks: Attack[];
@@ -105,6 +109,7 @@ async function targets(only: string | undefined): Promise<Target[]> {
     name: 'wiStatus',
     signatureType: 'http',
     deployedMB: 256,
+    concurrency: 16,
     async legit(url) {
       const answer = await postSigned(url, SECRET, slashCommandBody('incidents'));
       if (answer.status !== 200) return `HTTP ${answer.status}`;
@@ -124,6 +129,7 @@ async function targets(only: string | undefined): Promise<Target[]> {
     name: 'auditEvents',
     signatureType: 'cloudevent',
     deployedMB: 512,
+    concurrency: 8,
     async legit(url) {
       legitCount += 1;
       const response = await fetch(url, {
@@ -193,7 +199,8 @@ async function runAttack(server: FunctionServer, target: Target, attack: Attack,
       await sleep(200);
     }
   };
-  await Promise.all([legitimate(), ...Array.from({ length: ATTACKERS }, attacker)]);
+  const attackers = Math.min(ATTACKERS, target.concurrency);
+  await Promise.all([legitimate(), ...Array.from({ length: attackers }, attacker)]);
   clearInterval(watch);
   // Once stopped, the highest RSS seen is all there is.
   const peak = Math.max(highest, memoryMB(server.pid, 'VmHWM') || 0);
@@ -261,6 +268,7 @@ export async function run(args: string[]): Promise<void> {
     if (rs.length === 0) return undefined;
     return {
       deployedMB: targetsByName.get(name)?.deployedMB,
+      attackers: Math.min(ATTACKERS, targetsByName.get(name)?.concurrency ?? ATTACKERS),
       peakRssMB: Math.max(...rs.map((r) => r.peakRssMB)),
       legitMaxMs: Math.max(...rs.map((r) => r.legit.maxMs)),
       legitErrors: rs.reduce((sum, r) => sum + r.legit.errors.length, 0),
@@ -278,7 +286,6 @@ export async function run(args: string[]): Promise<void> {
   say(
     JSON.stringify({
       bench: 'hostile',
-      attackers: ATTACKERS,
       seconds,
       ...(status ? { wiStatus: status } : {}),
       ...(audit ? { auditEvents: audit } : {}),

@@ -1,5 +1,6 @@
 import { subscribe } from 'node:diagnostics_channel';
 import type { IncomingMessage, RequestListener, Server, ServerResponse } from 'node:http';
+import { MAX_DELIVERY_BASE64 } from '../shared/events/decode.ts';
 import type { Logger } from '../shared/log.ts';
 
 /**
@@ -42,16 +43,16 @@ export interface BodyBounds {
 }
 
 /**
- * Pub/Sub's limit on one message (data and attributes): 10 MB.
- * https://cloud.google.com/pubsub/quotas#resource_limits
+ * The largest body an event function reads. Pub/Sub takes messages up to 10 MB
+ * (https://cloud.google.com/pubsub/quotas#resource_limits), but none of ours comes near: a delivery
+ * holds one LogEntry, which Cloud Logging caps at 256 KB and decoding refuses past 1 MiB
+ * (events/decode.ts), so its push is that in base64 plus the envelope. Parsing a 10 MB push costs
+ * about three times that on V8's heap: eight at once (auditEvents' concurrency) would not fit the
+ * heap of a 512 MiB function. A larger body is not one of ours and is refused unread (413); if
+ * Pub/Sub sent it, it redelivers it to the dead-letter topic after its retries, where it can be
+ * looked at.
  */
-export const PUBSUB_MESSAGE_MAX_BYTES = 10_000_000;
-
-/**
- * A push request carrying the largest message Pub/Sub takes: its data base64-encoded (4/3), plus
- * room for the envelope (attributes, ids, subscription, CloudEvent headers).
- */
-export const EVENT_BODY_MAX_BYTES = Math.ceil((PUBSUB_MESSAGE_MAX_BYTES * 4) / 3) + 64 * 1024;
+export const EVENT_BODY_MAX_BYTES = MAX_DELIVERY_BASE64 + 512 * 1024;
 
 export const EVENT_BOUNDS: BodyBounds = {
   kind: 'event',

@@ -34,6 +34,9 @@ export type DecodeResult = { ok: true; delivery: Delivery } | { ok: false; error
  */
 export const MAX_DELIVERY_BYTES = 1024 * 1024;
 
+/** The most base64 a delivery's Pub/Sub data may hold: MAX_DELIVERY_BYTES encoded (4/3, padded). */
+export const MAX_DELIVERY_BASE64 = Math.ceil((MAX_DELIVERY_BYTES * 4) / 3) + 4;
+
 /**
  * Nesting deeper than this is not a LogEntry: Cloud Logging keeps payloads as protobuf Structs, and
  * protobuf's default recursion limit (100 nested messages, at least two per JSON level) keeps real
@@ -223,7 +226,7 @@ function decodePushBody(value: Record<string, unknown>, envelope: Envelope): Dec
   if (!body.success) return fail(`Pub/Sub message: ${formatIssues(body.error.issues)}`);
   const { data, messageId, publishTime } = body.data.message;
   if (data === undefined || data === '') return fail('Pub/Sub message has no data');
-  if (data.length > (MAX_DELIVERY_BYTES * 4) / 3 + 4) {
+  if (data.length > MAX_DELIVERY_BASE64) {
     return fail(
       `Pub/Sub message data is ${formatBytes(data.length)}, over the ${formatBytes(MAX_DELIVERY_BYTES)} limit`,
     );
