@@ -8,11 +8,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { MAX_FINDINGS_PER_DELIVERY } from '../../shared/alerting/bound.ts';
-import { type FakePagerDuty, startFakePagerDuty } from '../fakes/pagerduty.ts';
-import { type FakeSlack, startFakeSlack } from '../fakes/slack.ts';
-import { type Emulator, startFirestoreEmulator } from '../support/emulators.ts';
+import type { FakePagerDuty } from '../fakes/pagerduty.ts';
+import type { FakeSlack } from '../fakes/slack.ts';
 import { waitUntil } from '../support/function-server.ts';
-import { NOTIFY_TOKEN, pushed, type ServedAuditEvents, serveAuditEvents } from '../support/served-audit.ts';
+import { pushed, type ServedAuditEvents, serveAuditEvents } from '../support/served-audit.ts';
 import { bindingEntry, type Link, memberOf, WI_USER_ROLE } from '../support/wi-stream.ts';
 
 const KSAS = 1_000;
@@ -45,31 +44,22 @@ function sharedGsa(organization: Record<string, unknown>, built: Link[]): Link[]
 }
 
 describe('one change that breaks 1,000 links is a bounded delivery', () => {
-  let firestore: Emulator;
   let slack: FakeSlack;
   let pagerduty: FakePagerDuty;
   let served: ServedAuditEvents;
   let links: Link[];
 
   before(async () => {
-    [firestore, slack, pagerduty] = await Promise.all([
-      startFirestoreEmulator(),
-      startFakeSlack({ token: NOTIFY_TOKEN }),
-      startFakePagerDuty(),
-    ]);
     served = await serveAuditEvents({
       links: KSAS,
       shape: sharedGsa,
-      slack,
-      pagerduty,
-      firestore,
+      slack: true,
+      pagerduty: true,
+      firestore: true,
     });
-    links = served.links;
+    ({ slack, pagerduty, links } = served);
   });
-  after(async () => {
-    await served?.stop();
-    await Promise.all([slack?.stop(), pagerduty?.stop(), firestore?.stop()]);
-  });
+  after(() => served?.stop());
 
   /** One SetIamPolicy entry that removes (or adds) every KSA's binding on the shared GSA at once. */
   function everyBinding(action: 'REMOVE' | 'ADD', insertId: string): Record<string, unknown> {

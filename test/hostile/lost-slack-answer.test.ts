@@ -7,8 +7,8 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { type FakeSlack, startFakeSlack } from '../fakes/slack.ts';
-import { NOTIFY_TOKEN, type ServedAuditEvents, serveAuditEvents } from '../support/served-audit.ts';
+import type { FakeSlack } from '../fakes/slack.ts';
+import { type ServedAuditEvents, serveAuditEvents } from '../support/served-audit.ts';
 import { bindingEntry, type Link } from '../support/wi-stream.ts';
 
 describe('a lost Slack answer never doubles the incident’s message', () => {
@@ -17,14 +17,10 @@ describe('a lost Slack answer never doubles the incident’s message', () => {
   let links: Link[];
 
   before(async () => {
-    slack = await startFakeSlack({ token: NOTIFY_TOKEN });
-    served = await serveAuditEvents({ links: 2, slack });
-    links = served.links;
+    served = await serveAuditEvents({ links: 2, slack: true });
+    ({ slack, links } = served);
   });
-  after(async () => {
-    await served?.stop();
-    await slack?.stop();
-  });
+  after(() => served?.stop());
 
   const push = (entry: Record<string, unknown>, messageId: string) => served.push(entry, messageId);
   const about = (link: Link) => slack.messages.filter((m) => m.text?.includes(link.ksa));

@@ -6,34 +6,21 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { type FakePagerDuty, startFakePagerDuty } from '../fakes/pagerduty.ts';
-import { type FakeSlack, startFakeSlack } from '../fakes/slack.ts';
-import { type Emulator, startFirestoreEmulator } from '../support/emulators.ts';
-import { NOTIFY_TOKEN, pushed, type ServedAuditEvents, serveAuditEvents } from '../support/served-audit.ts';
+import type { FakePagerDuty } from '../fakes/pagerduty.ts';
+import type { FakeSlack } from '../fakes/slack.ts';
+import { pushed, type ServedAuditEvents, serveAuditEvents } from '../support/served-audit.ts';
 import { bindingEntry, type Link } from '../support/wi-stream.ts';
 
 describe('a lone surrogate in an audit field pages once', () => {
-  let firestore: Emulator;
   let slack: FakeSlack;
   let pagerduty: FakePagerDuty;
   let served: ServedAuditEvents;
 
   before(async () => {
-    [firestore, slack, pagerduty] = await Promise.all([
-      startFirestoreEmulator(),
-      startFakeSlack({ token: NOTIFY_TOKEN }),
-      startFakePagerDuty(),
-    ]);
-    served = await serveAuditEvents({
-      slack,
-      pagerduty,
-      firestore,
-    });
+    served = await serveAuditEvents({ slack: true, pagerduty: true, firestore: true });
+    ({ slack, pagerduty } = served);
   });
-  after(async () => {
-    await served?.stop();
-    await Promise.all([slack?.stop(), pagerduty?.stop(), firestore?.stop()]);
-  });
+  after(() => served?.stop());
 
   test('the entry is cleaned, stored, posted once and paged once', async () => {
     const entry = bindingEntry(served.links[0] as Link, 'REMOVE', { insertId: 'surrogate-1' }) as {

@@ -7,10 +7,10 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { type FakePagerDuty, startFakePagerDuty } from '../fakes/pagerduty.ts';
-import { type FakeSlack, startFakeSlack } from '../fakes/slack.ts';
+import type { FakePagerDuty } from '../fakes/pagerduty.ts';
+import type { FakeSlack } from '../fakes/slack.ts';
 import { waitUntil } from '../support/function-server.ts';
-import { NOTIFY_TOKEN, pushed, type ServedAuditEvents, serveAuditEvents } from '../support/served-audit.ts';
+import { pushed, type ServedAuditEvents, serveAuditEvents } from '../support/served-audit.ts';
 import { bindingEntry, gsaLifecycleEntry, type Link } from '../support/wi-stream.ts';
 
 const NEW_ID = '120000000000000000999';
@@ -21,13 +21,10 @@ describe('only a real repair resolves a deleted GSA', () => {
   let served: ServedAuditEvents;
 
   before(async () => {
-    [slack, pagerduty] = await Promise.all([startFakeSlack({ token: NOTIFY_TOKEN }), startFakePagerDuty()]);
-    served = await serveAuditEvents({ links: 2, slack, pagerduty });
+    served = await serveAuditEvents({ links: 2, slack: true, pagerduty: true });
+    ({ slack, pagerduty } = served);
   });
-  after(async () => {
-    await served?.stop();
-    await Promise.all([slack?.stop(), pagerduty?.stop()]);
-  });
+  after(() => served?.stop());
 
   const push = (entry: Record<string, unknown>) => pushed(served, entry);
 

@@ -2,9 +2,9 @@ import assert from 'node:assert/strict';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { FakePagerDuty } from '../fakes/pagerduty.ts';
-import type { FakeSlack } from '../fakes/slack.ts';
-import type { Emulator } from './emulators.ts';
+import { type FakePagerDuty, startFakePagerDuty } from '../fakes/pagerduty.ts';
+import { type FakeSlack, startFakeSlack } from '../fakes/slack.ts';
+import { startFirestoreEmulator } from './emulators.ts';
 import { type FunctionServer, startFunction } from './function-server.ts';
 import { sinkMessage } from './pubsub.ts';
 import { loadSnapshot } from './snapshots.ts';
@@ -12,13 +12,16 @@ import { type Link, withLinks } from './wi-stream.ts';
 
 /**
  * auditEvents served by functions-framework on a simulated organization (the fixture's, with `links`
- * more Workload Identity links: wi-stream.ts), telling fake Slack and PagerDuty when given: what the
- * hostile suite attacks. `push` delivers an entry as a Pub/Sub push does (its insertId as the
+ * more Workload Identity links: wi-stream.ts), telling a fake Slack and PagerDuty when asked, its state
+ * in memory or a Firestore emulator: what the hostile suite attacks. `push` delivers an entry as a Pub/Sub push does (its insertId as the
  * message id, unless one is given: the same id is the same delivery again).
  */
 export interface ServedAuditEvents {
   server: FunctionServer;
   links: Link[];
+  /** The fake Slack and PagerDuty it tells, when asked for. */
+  slack: FakeSlack;
+  pagerduty: FakePagerDuty;
   push(entry: Record<string, unknown>, messageId?: string): Promise<number>;
   stop(): Promise<void>;
 }
@@ -29,20 +32,27 @@ export const NOTIFY_ROUTING_KEY = 'R0UT1NGKEY000000000000000000H0ST';
 export async function serveAuditEvents({
   links: count = 1,
   shape,
-  slack,
-  pagerduty,
-  firestore,
+  slack: tellSlack = false,
+  pagerduty: page = false,
+  firestore = false,
   env = {},
 }: {
   links?: number;
   /** Changes the organization (and the links) before it is served. */
   shape?: (snapshot: Record<string, unknown>, links: Link[]) => Link[];
-  slack?: FakeSlack;
-  pagerduty?: FakePagerDuty;
-  /** State in this Firestore emulator (a collection prefix of its own) instead of memory. */
-  firestore?: Emulator;
+  /** Tell a fake Slack (and PagerDuty), started here and stopped with the function. */
+  slack?: boolean;
+  pagerduty?: boolean;
+  /** Keep state in a Firestore emulator, started here, instead of memory. */
+  firestore?: boolean;
   env?: Record<string, string>;
 }): Promise<ServedAuditEvents> {
+  const [slack, pagerduty, emulator] = await Promise.all([
+    startFakeSlack({ token: NOTIFY_TOKEN }),
+    startFakePagerDuty(),
+    firestore ? startFirestoreEmulator() : undefined,
+  ]);
+  const stopFakes = () => Promise.all([slack.stop(), pagerduty.stop(), emulator?.stop()]);
   const dir = await mkdtemp(join(tmpdir(), 'wi-hostile-'));
   const built = withLinks(loadSnapshot() as unknown as Record<string, unknown>, count);
   const links = shape ? shape(built.snapshot, built.links) : built.links;
@@ -51,17 +61,15 @@ export async function serveAuditEvents({
     env: {
       WI_SNAPSHOT: join(dir, 'snapshot.json'),
       WI_STATE: 'memory',
-      ...(slack
+      ...(tellSlack
         ? { SLACK_BOT_TOKEN: NOTIFY_TOKEN, SLACK_API_URL: slack.url, SLACK_CHANNEL: '#wi-alerts' }
         : {}),
-      ...(pagerduty
-        ? { PAGERDUTY_ROUTING_KEY: NOTIFY_ROUTING_KEY, PAGERDUTY_EVENTS_URL: pagerduty.url }
-        : {}),
-      ...(firestore
+      ...(page ? { PAGERDUTY_ROUTING_KEY: NOTIFY_ROUTING_KEY, PAGERDUTY_EVENTS_URL: pagerduty.url } : {}),
+      ...(emulator
         ? {
             WI_STATE: 'firestore',
-            FIRESTORE_EMULATOR_HOST: firestore.host,
-            GOOGLE_CLOUD_PROJECT: firestore.projectId,
+            FIRESTORE_EMULATOR_HOST: emulator.host,
+            GOOGLE_CLOUD_PROJECT: emulator.projectId,
             WI_FIRESTORE_PREFIX: `hostile${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}-`,
           }
         : {}),
@@ -69,11 +77,14 @@ export async function serveAuditEvents({
     },
   }).catch(async (error: unknown) => {
     await rm(dir, { recursive: true, force: true });
+    await stopFakes();
     throw error;
   });
   return {
     server,
     links,
+    slack,
+    pagerduty,
     async push(entry, messageId = String(entry.insertId)) {
       const response = await fetch(server.url, {
         method: 'POST',
@@ -88,6 +99,7 @@ export async function serveAuditEvents({
     },
     async stop() {
       await server.stop();
+      await stopFakes();
       await rm(dir, { recursive: true, force: true });
     },
   };
