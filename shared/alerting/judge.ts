@@ -8,6 +8,7 @@ import { applyChange } from '../inventory/apply.ts';
 import type { Snapshot } from '../inventory/snapshot.ts';
 import type { Logger } from '../log.ts';
 import type { Analysis } from '../pipeline.ts';
+import { boundFindings } from './bound.ts';
 import { confirm } from './confirm.ts';
 import type { HandleResult } from './delivery.ts';
 import {
@@ -55,10 +56,10 @@ export async function judgeIgnored(
     return { answer: { outcome: 'ignored', reason: analysis.reason, findings: [], incidents: [] } };
   }
   if (await deps.store.isProcessed(key)) return { answer: duplicate(key, log) };
-  return {
-    findings: await failedOperation(deps.store, analysis.delivery, analysis.reason, snapshot),
-    snapshot,
-  };
+  const bounded = boundFindings(
+    await failedOperation(deps.store, analysis.delivery, analysis.reason, snapshot),
+  );
+  return { findings: [...bounded.findings, ...bounded.summaries], snapshot };
 }
 
 /** A change: the findings live state confirms, against the organization before it. */
@@ -104,7 +105,10 @@ export async function judgeChange(
     simulated: Boolean(deps.inventory),
     now: deps.now,
   };
-  return { findings: await confirm(confirmDeps, findings, event, snapshot, log), event, snapshot };
+  // At most so many findings of a delivery are verified and told one by one; the rest as one.
+  const bounded = boundFindings(findings);
+  const confirmed = await confirm(confirmDeps, bounded.findings, event, snapshot, log);
+  return { findings: [...confirmed, ...bounded.summaries], event, snapshot };
 }
 
 export function duplicate(key: string, log: Log): HandleResult {

@@ -3,10 +3,10 @@ import { gsaState } from '../chain/judge.ts';
 import { addBinding, enableGsa, recreateGsa, undeleteGsa } from '../chain/remediation.ts';
 import { gsaInfoOf } from '../chain/snapshot-facts.ts';
 import type { Finding, FindingKind, Remediation } from '../domain/finding.ts';
-import type { GsaLifecycleChange } from '../events/change-event.ts';
-import { findGsa, impactOfGsa, isWorkloadIdentityGsa } from '../inventory/impact.ts';
+import type { GsaLifecycleChange, GsaPolicyChange } from '../events/change-event.ts';
+import { findGsa, impactOfGsa, isWorkloadIdentityGsa, unboundKsas } from '../inventory/impact.ts';
 import { classicMember, projectOfEmail } from '../inventory/members.ts';
-import type { Snapshot } from '../inventory/snapshot.ts';
+import { type Snapshot, WI_USER_ROLE } from '../inventory/snapshot.ts';
 import { by, describeImpact, makeFinding, outageSeverity } from './build.ts';
 import type { Detector } from './detector.ts';
 import { annotatedUsers, FOUND_BY_SWEEP, ownerOf } from './scan-support.ts';
@@ -120,11 +120,11 @@ function lifecycleDetector(spec: LifecycleKind): Detector {
   };
 }
 
-export const gsaMissing = lifecycleDetector({
+const deletion = lifecycleDetector({
   kind: 'gsa-missing',
   title: 'A Workload Identity GSA was deleted',
   breaks: 'delete',
-  repairs: ['undelete', 'create'],
+  repairs: ['undelete'],
   what: 'deleted',
   state: 'missing',
   brokenState: (gsa) => (gsa?.deleted ? 'is deleted' : 'does not exist'),
@@ -139,6 +139,87 @@ export const gsaMissing = lifecycleDetector({
     return steps;
   },
 });
+
+/**
+ * gsa-missing is repaired only by what gives the KSAs their tokens back: an undelete (the same
+ * unique id, the same principal), or their bindings on the GSA again. A GSA created anew under the
+ * same email is another principal with an empty policy: the incident stays open and moves on to
+ * what is still broken (those bindings), in the same thread. Verification checks both against live
+ * state (shared/live/verify.ts).
+ */
+export const gsaMissing: Detector = {
+  ...deletion,
+  detect(event, snapshot) {
+    if (event.type === 'gsa-lifecycle' && event.action === 'create') return recreated(event, snapshot);
+    if (event.type === 'gsa-policy') return boundAgain(event, snapshot);
+    return deletion.detect(event, snapshot);
+  },
+};
+
+/** A GSA created under the email KSAs are annotated with: they stay without a token until bound. */
+function recreated(event: GsaLifecycleChange, snapshot: Snapshot | undefined): Finding[] {
+  const gsa = event.gsa;
+  if (gsa === undefined || snapshot === undefined) return [];
+  const impact = impactOfGsa(snapshot, gsa);
+  if (impact.ksas.length === 0) return [];
+  const id = event.gsaUniqueId ? ` (unique id ${event.gsaUniqueId})` : '';
+  return [
+    makeFinding({
+      kind: 'gsa-missing',
+      key: [event.project, gsa],
+      project: event.project,
+      gsa,
+      source: event.source,
+      status: 'firing',
+      severity: outageSeverity(impact),
+      ksas: impact.ksas,
+      workloads: impact.workloads,
+      summary: `${gsa} was re-created${by(event.source)}${id} without its bindings: a new principal, so the KSAs annotated with it still get no token${describeImpact(impact)}`,
+      remediation: impact.ksas.map((ksa) =>
+        addBinding(gsa, classicMember(ksa.workloadPool, ksa.namespace, ksa.name)),
+      ),
+    }),
+  ];
+}
+
+/**
+ * Workload Identity bindings granted on a GSA whose annotated KSAs the inventory shows without a
+ * token through it: the GSA is deleted or absent there, another principal now holds its email (the
+ * unique id differs), or its policy does not bind them all. That may repair a gsa-missing incident:
+ * resolved only when live state shows every one of those KSAs bound (verify.ts).
+ */
+function boundAgain(event: GsaPolicyChange, snapshot: Snapshot | undefined): Finding[] {
+  if (snapshot === undefined) return [];
+  const grants =
+    event.deltas.length === 0
+      ? event.policy !== undefined
+      : event.deltas.some((d) => d.action === 'ADD' && d.role === WI_USER_ROLE);
+  if (!grants) return [];
+  const impact = impactOfGsa(snapshot, event.gsa);
+  if (impact.ksas.length === 0) return [];
+  const known = findGsa(snapshot, event.gsa);
+  const unserved =
+    known === undefined ||
+    known.deleted === true ||
+    (event.gsaUniqueId !== undefined &&
+      known.uniqueId !== undefined &&
+      event.gsaUniqueId !== known.uniqueId) ||
+    unboundKsas(known.iamPolicy, impact.ksas).length > 0;
+  if (!unserved) return [];
+  return [
+    makeFinding({
+      kind: 'gsa-missing',
+      key: [event.project, event.gsa],
+      project: event.project,
+      gsa: event.gsa,
+      source: event.source,
+      status: 'resolved',
+      severity: 'critical',
+      ksas: impact.ksas,
+      summary: `the KSAs annotated with ${event.gsa} may act as it again${by(event.source)}`,
+    }),
+  ];
+}
 
 export const gsaDisabled = lifecycleDetector({
   kind: 'gsa-disabled',

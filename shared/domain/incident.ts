@@ -22,6 +22,11 @@ export interface NotificationState {
   /** The last permanent failure, kept so it is not retried forever. */
   error?: string;
   /**
+   * A top-level Slack post made at this time whose answer was lost (a timeout, a connection dropped
+   * after sending): the next delivery looks for it in the channel before posting (notify/slack.ts).
+   */
+  unconfirmedPostAt?: string;
+  /**
    * A delivery sending the incident here right now (taken in the transaction that decides what is
    * owed, released when the outcome is recorded): a concurrent delivery of the same or another entry
    * leaves the destination alone until `until` instead of telling it a second time.

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { ClusterRef } from '../domain/finding.ts';
+import { toWellFormed } from '../domain/well-formed.ts';
 import { formatIssues } from '../inventory/snapshot.ts';
 
 /**
@@ -131,7 +132,8 @@ function text(value: string | number | undefined): string | undefined {
 
 /** Decodes one notification (the JSON of the Pub/Sub message data). Never throws on data. */
 export function decodeMonitoringNotification(value: unknown): MonitoringResult {
-  const parsed = notificationSchema.safeParse(value);
+  // Cleaned as log entries are (events/decode.ts): what a notification says ends up stored and shown.
+  const parsed = notificationSchema.safeParse(toWellFormed(value));
   if (!parsed.success) {
     return { type: 'invalid', error: `Monitoring notification: ${formatIssues(parsed.error.issues)}` };
   }

@@ -186,6 +186,11 @@ export function directRolesOf(
   ];
 }
 
+/** The KSAs the policy does not let act as its GSA (all of them without a policy: the GSA is gone). */
+export function unboundKsas(policy: IamPolicy | undefined, ksas: readonly KsaRef[]): KsaRef[] {
+  return ksas.filter((ksa) => !policyBinds(policy, ksa.workloadPool, ksa.namespace, ksa.name));
+}
+
 export function findProject(snapshot: Snapshot | undefined, projectId: string): SnapshotProject | undefined {
   return snapshot?.projects.find((project) => project.projectId === projectId);
 }

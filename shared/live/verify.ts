@@ -12,6 +12,7 @@ import {
   impactOfPolicies,
   impactOfSubject,
   policyBinds,
+  unboundKsas,
   workloadsOf,
 } from '../inventory/impact.ts';
 import { poolProject } from '../inventory/members.ts';
@@ -249,16 +250,27 @@ const CHECKERS: Partial<Record<FindingKind, Checker>> = {
     };
   },
 
+  /**
+   * Repaired when the KSAs it served may act as it again: undeleted (the same principal), or bound
+   * again. A GSA that merely exists again under the email (re-created: a new principal, an empty
+   * policy) leaves them without a token, so it is still broken.
+   */
   'gsa-missing': async ([project = '', gsa = ''], state, finding, options) => {
-    const [info, clusters] = await Promise.all([
-      state.iam.getServiceAccount(gsa),
-      clustersUsing(state, project, finding),
-    ]);
-    const broken = gsaState({ ok: true, value: info }) === 'missing';
+    const impact = async () => gsaImpact(state, await clustersUsing(state, project, finding), gsa, options);
+    const info = await state.iam.getServiceAccount(gsa);
+    if (gsaState({ ok: true, value: info }) === 'missing')
+      return { broken: true, reason: `${gsa} does not exist`, impact };
+    // No KSA named (an undelete's resolution: the same principal, whole again): existing is enough.
+    if (finding.ksas.length === 0) return { broken: false, reason: `${gsa} exists now`, impact };
+    const unbound = unboundKsas(await policyOrGone(state, gsa), finding.ksas);
+    const names = unbound.map((ksa) => `${ksa.namespace}/${ksa.name}`);
     return {
-      broken,
-      reason: broken ? `${gsa} does not exist` : `${gsa} exists now`,
-      impact: () => gsaImpact(state, clusters, gsa, options),
+      broken: unbound.length > 0,
+      reason:
+        unbound.length > 0
+          ? `${gsa} exists, but its policy does not let ${names.slice(0, 5).join(', ')}${names.length > 5 ? ` and ${names.length - 5} more` : ''} act as it`
+          : `${gsa} exists and lets every KSA it served act as it`,
+      impact,
     };
   },
 

@@ -16,6 +16,11 @@ export interface Delivery {
   transition: DeliveryTransition;
   /** The Slack message already standing for the incident in this destination, if any. */
   slack?: { channel: string; ts: string };
+  /**
+   * When a top-level post for the incident went out here without an answer (ISO 8601): Slack may
+   * hold it, so it is looked for in the channel's history before anything is posted again.
+   */
+  unconfirmedPostSince?: string;
 }
 
 export interface SlackSender {

@@ -1,5 +1,6 @@
 import type { ClusterRef } from '../domain/finding.ts';
 import type { LogEntry } from '../events/schemas.ts';
+import { rfc3339 } from '../events/time.ts';
 import { sample } from './redact.ts';
 import { type Library, METADATA_SERVER_POD, matchSignature, type SymptomKind } from './signatures.ts';
 
@@ -83,10 +84,7 @@ function isError(entry: LogEntry, text: string): boolean {
 }
 
 function timeOf(entry: LogEntry): string | undefined {
-  for (const time of [entry.timestamp, entry.receiveTimestamp]) {
-    if (time !== undefined && !Number.isNaN(Date.parse(time))) return time;
-  }
-  return undefined;
+  return rfc3339(entry.timestamp) ?? rfc3339(entry.receiveTimestamp);
 }
 
 /**

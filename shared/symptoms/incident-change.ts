@@ -17,7 +17,7 @@ import type { Senders } from '../notify/types.ts';
  */
 
 export interface ChangeDeps {
-  store: Pick<IncidentStore, 'transact'>;
+  store: Pick<IncidentStore, 'transactAll'>;
   senders: Senders;
   routing: Routing;
   now: () => Date;
