@@ -67,7 +67,12 @@ function inText(values: readonly string[]): string {
 }
 
 export function workloadSinkFilter(): string {
-  const clauses = routes().map(({ needles, alongside }) =>
+  return filterOf(routes());
+}
+
+/** The filter for a set of rules (the bench also builds the needles-only filter it replaced). */
+export function filterOf(rules: readonly Route[]): string {
+  const clauses = rules.map(({ needles, alongside }) =>
     alongside ? `(\n  (${inText(needles)})\n  AND (${inText(alongside)})\n  )` : inText(needles),
   );
   const metadataServer = [
