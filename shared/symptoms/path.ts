@@ -15,9 +15,9 @@ import { evidenceChanged, evidenceOf, explains } from './evidence.ts';
 import {
   alertKey,
   authFingerprint,
-  countSince,
   DEFAULT_SYMPTOM_OPTIONS,
   isActive,
+  lastedGrace,
   recordAlert,
   recordSymptom,
   type SymptomGroupRecord,
@@ -339,8 +339,7 @@ export function createSymptoms(deps: SymptomDeps) {
       const resolvedAt = link.resolvedAt ?? (await store.current(link.fingerprint))?.resolvedAt;
       if (resolvedAt !== undefined) since = Math.max(since, Date.parse(resolvedAt));
     }
-    const span = Date.parse(record.lastSeen) - since;
-    return span >= options.graceMs && countSince(record, since) >= options.minFailures;
+    return lastedGrace(record, since, options);
   }
 
   /** Opens `wi-auth-failures` for the group (or delivers what its open incident still owes). */
