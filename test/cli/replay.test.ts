@@ -24,6 +24,17 @@ const story = [
 /** A binding is removed, cart's pods fail, the metadata server's error rate alerts, the binding is restored. */
 const bindingStory = join(FIXTURES, 'stories', 'binding-removed-pods-fail.ndjson');
 
+/** Slack and PagerDuty configured, pointing at the fakes. */
+function configured(slackUrl: string, pagerDutyUrl: string): Record<string, string> {
+  return {
+    SLACK_BOT_TOKEN: 'xoxb-test-token-for-replay',
+    SLACK_API_URL: slackUrl,
+    SLACK_CHANNEL: '#platform-alerts',
+    PAGERDUTY_ROUTING_KEY: 'Q'.repeat(32),
+    PAGERDUTY_EVENTS_URL: pagerDutyUrl,
+  };
+}
+
 describe('wi-sentinel replay', () => {
   test('with nothing configured, prints what Slack and PagerDuty would receive', async () => {
     const result = await runCli(['replay', '--snapshot', snapshot], `${story}\n`);
@@ -48,13 +59,11 @@ describe('wi-sentinel replay', () => {
     const slack = await startFakeSlack();
     const pd = await startFakePagerDuty();
     try {
-      const result = await runCli(['replay', '--snapshot', snapshot], `${story}\n`, {
-        SLACK_BOT_TOKEN: 'xoxb-test-token-for-replay',
-        SLACK_API_URL: slack.url,
-        SLACK_CHANNEL: '#platform-alerts',
-        PAGERDUTY_ROUTING_KEY: 'Q'.repeat(32),
-        PAGERDUTY_EVENTS_URL: pd.url,
-      });
+      const result = await runCli(
+        ['replay', '--snapshot', snapshot],
+        `${story}\n`,
+        configured(slack.url, pd.url),
+      );
       assert.equal(result.code, 0, result.stderr);
       assert.doesNotMatch(result.stdout, /\[Slack\]|\[PagerDuty\]/);
       const posts = slack.calls.filter((c) => c.method === 'chat.postMessage' && !c.body.thread_ts);
@@ -103,13 +112,11 @@ describe('wi-sentinel replay', () => {
     const slack = await startFakeSlack();
     const pd = await startFakePagerDuty();
     try {
-      const result = await runCli(['replay', '--snapshot', snapshot, bindingStory], '', {
-        SLACK_BOT_TOKEN: 'xoxb-test-token-for-replay',
-        SLACK_API_URL: slack.url,
-        SLACK_CHANNEL: '#platform-alerts',
-        PAGERDUTY_ROUTING_KEY: 'Q'.repeat(32),
-        PAGERDUTY_EVENTS_URL: pd.url,
-      });
+      const result = await runCli(
+        ['replay', '--snapshot', snapshot, bindingStory],
+        '',
+        configured(slack.url, pd.url),
+      );
       assert.equal(result.code, 0, result.stderr);
       const posts = slack.calls.filter((c) => c.method === 'chat.postMessage' && !c.body.thread_ts);
       const updates = slack.calls.filter((c) => c.method === 'chat.update');
