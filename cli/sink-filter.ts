@@ -1,8 +1,7 @@
 import { parseArgs } from 'node:util';
 import { auditSinkFilter } from '../shared/events/sink-filter.ts';
 import { workloadSinkFilter } from '../shared/symptoms/filter.ts';
-import { UsageError } from './detect.ts';
-import type { Io } from './io.ts';
+import { type Io, UsageError } from './io.ts';
 
 /**
  * Every sink's filter by name: infra/ keeps each in `infra/filters/NAME.filter`. `audit`: the watched
@@ -14,8 +13,6 @@ export const SINK_FILTERS: Record<string, () => string> = {
   audit: () => auditSinkFilter(),
   workload: () => workloadSinkFilter(),
 };
-
-export const SINK_FILTER_USAGE = 'wi-sentinel sink-filter [--sink NAME]';
 
 /**
  * Prints the Logging filter of a Log Router sink (default `audit`; `workload` for the symptom

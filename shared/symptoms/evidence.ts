@@ -15,6 +15,16 @@ const NEVER_EXPLAIN: ReadonlySet<FindingKind> = new Set<FindingKind>([
   ...SYMPTOM_FINDING_KINDS,
 ]);
 
+/**
+ * Breaks after which the metadata server asks IAM for a token and answers its refusal (a pool off
+ * GKE_METADATA bypasses it instead; a NetworkPolicy stops requests before they reach it).
+ */
+const REFUSES_TOKENS: ReadonlySet<FindingKind> = new Set<FindingKind>([
+  'binding-missing',
+  'gsa-missing',
+  'gsa-disabled',
+]);
+
 type GroupLike = Pick<
   SymptomGroupRecord,
   'project' | 'cluster' | 'namespace' | 'ksa' | 'workloadPool' | 'nodePools' | 'workloads' | 'scope'
@@ -38,7 +48,8 @@ function sameCluster(finding: Finding, group: GroupLike): boolean {
  * Whether an (open) incident's finding explains the group's failures: it hits the group's KSA (in
  * the same workload pool, and in the same cluster when the finding names one), or the node pool its
  * pods run on, or the whole cluster; for pods whose KSA is unknown, one of their workloads. The
- * metadata server's own errors are explained by node-pool and cluster incidents of that cluster.
+ * metadata server's own errors (and its error-rate alert) are explained by node-pool and cluster
+ * incidents of that cluster, and by a break that refuses tokens to workloads running there.
  */
 export function explains(finding: Finding, group: GroupLike): boolean {
   if (!isPagingKind(finding.kind) || NEVER_EXPLAIN.has(finding.kind)) return false;
@@ -48,7 +59,13 @@ export function explains(finding: Finding, group: GroupLike): boolean {
   if (group.scope === 'cluster') {
     // An alert that names no pool is explained by any pool of its cluster that stopped serving.
     const anyPool = inCluster && finding.nodePool !== undefined && group.nodePools.length === 0;
-    return clusterWide || onPool || anyPool;
+    // The metadata server answers IAM's refusals as errors too: a break that refuses tokens to
+    // workloads running in the cluster raises its error rate.
+    const refusesHere =
+      REFUSES_TOKENS.has(finding.kind) &&
+      finding.project === group.project &&
+      (finding.workloads ?? []).some((w) => w.cluster === group.cluster.name);
+    return clusterWide || onPool || anyPool || refusesHere;
   }
   if (clusterWide || onPool) return true;
   if (finding.cluster !== undefined && !inCluster) return false;

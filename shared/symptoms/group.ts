@@ -228,3 +228,18 @@ export function countSince(
   if (Date.parse(group.firstSeen) >= since) return group.count;
   return group.buckets.filter((b) => b.start >= since).reduce((sum, b) => sum + b.count, 0);
 }
+
+/**
+ * Whether a group's failures since `since` (its first failure, or the repair of the incident that
+ * explained it) have lasted the grace period, with enough of them: a group nothing explains then
+ * opens `wi-auth-failures`.
+ */
+export function lastedGrace(
+  group: Pick<SymptomGroup, 'buckets' | 'count' | 'firstSeen' | 'lastSeen'>,
+  since: number,
+  options: Pick<SymptomOptions, 'graceMs' | 'minFailures'> = DEFAULT_SYMPTOM_OPTIONS,
+): boolean {
+  return (
+    Date.parse(group.lastSeen) - since >= options.graceMs && countSince(group, since) >= options.minFailures
+  );
+}

@@ -4,7 +4,7 @@ import type { IncidentAttachments } from '../incidents/lifecycle.ts';
 import { authFailureFinding, diagnoseGroup } from './auth-failures.ts';
 import type { Log, Settled, SymptomContext } from './context.ts';
 import { evidenceOf } from './evidence.ts';
-import { authFingerprint, countSince } from './group.ts';
+import { authFingerprint, lastedGrace } from './group.ts';
 import { owes } from './incident-change.ts';
 import { link } from './record.ts';
 
@@ -31,8 +31,7 @@ export async function ready(
     const resolvedAt = link.resolvedAt ?? (await ctx.store.current(link.fingerprint))?.resolvedAt;
     if (resolvedAt !== undefined) since = Math.max(since, Date.parse(resolvedAt));
   }
-  const span = Date.parse(record.lastSeen) - since;
-  return span >= ctx.options.graceMs && countSince(record, since) >= ctx.options.minFailures;
+  return lastedGrace(record, since, ctx.options);
 }
 
 /** Opens `wi-auth-failures` for the group (or delivers what its open incident still owes). */

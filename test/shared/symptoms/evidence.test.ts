@@ -121,8 +121,44 @@ describe('explains: which incidents a symptom group is evidence of', () => {
       true,
     ],
     [
-      'the metadata server’s errors: not a KSA’s binding',
+      'the metadata server’s errors: not a KSA’s binding that hits no workload there',
       { ksas: [{ workloadPool: POOL, namespace: 'checkout', name: 'cart' }] },
+      metadataServer,
+      false,
+    ],
+    [
+      'the metadata server’s errors: a binding whose workloads run in its cluster (it answers their 403s)',
+      {
+        ksas: [{ workloadPool: POOL, namespace: 'checkout', name: 'cart' }],
+        workloads: [{ cluster: 'core-1', namespace: 'checkout', kind: 'Deployment', name: 'cart' }],
+      },
+      metadataServer,
+      true,
+    ],
+    [
+      'the metadata server’s errors: not a binding whose workloads run elsewhere, or in another project',
+      {
+        ksas: [{ workloadPool: POOL, namespace: 'checkout', name: 'cart' }],
+        workloads: [{ cluster: 'edge-1', namespace: 'checkout', kind: 'Deployment', name: 'cart' }],
+      },
+      metadataServer,
+      false,
+    ],
+    [
+      'the metadata server’s errors: not a NetworkPolicy whose workloads run there (requests never reach it)',
+      {
+        kind: 'metadata-egress-blocked',
+        workloads: [{ cluster: 'core-1', namespace: 'checkout', kind: 'Deployment', name: 'cart' }],
+      },
+      metadataServer,
+      false,
+    ],
+    [
+      'the metadata server’s errors: not a cluster of the same name in another project',
+      {
+        project: 'orbit-dev',
+        workloads: [{ cluster: 'core-1', namespace: 'checkout', kind: 'Deployment', name: 'cart' }],
+      },
       metadataServer,
       false,
     ],

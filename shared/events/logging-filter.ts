@@ -1,6 +1,6 @@
 /**
- * A small evaluator of the part of the Logging query language that sink filters here use, so tests
- * can run log entries through a filter as the Log Router would:
+ * A small evaluator of the part of the Logging query language that sink filters here use, so tests,
+ * the symptoms bench and the fakes can run log entries through a filter as the Log Router would:
  * https://cloud.google.com/logging/docs/view/logging-query-language
  *
  * - `AND`, `OR`, `NOT` (upper case) and parentheses; a missing operator between two terms is `AND`;
@@ -9,11 +9,11 @@
  *   regular expression, unanchored), `<`, `<=`, `>`, `>=`; VALUE a quoted string, a bare word, or a
  *   parenthesized list of values joined by OR / AND (`field=("a" OR "b")`); `FIELD:*` is true when
  *   the field exists;
- * - ordering compares severities by level (`severity>=ERROR`: a name or its number; an entry without
- *   a severity is DEFAULT), numbers as numbers, RFC 3339 timestamps as instants; anything else is
+ * - ordering compares severities by level (`severity>=ERROR`: a name or its number), numbers as numbers, RFC 3339 timestamps as instants; anything else is
  *   unordered, so the comparison is false;
  * - FIELD a dotted path into the entry (`protoPayload.methodName`, `labels."k8s-pod/app"`); a
  *   repeated field matches when any element does;
+ * - an entry without a severity has the DEFAULT one, for `=` and for ordering (proto3 JSON omits it);
  * - string comparisons ignore case, regular expressions do not; `!=` and `!~` are the negations of
  *   `=` and `=~` (so they hold for a missing field).
  *
@@ -278,10 +278,14 @@ const ORDERINGS: Record<Ordering, (a: number, b: number) => boolean> = {
 function compare(found: unknown[], op: Operator, value: ValueNode, path: string[] = []): boolean {
   const strings = found.map(scalar).filter((s): s is string => s !== undefined);
   switch (op) {
-    case '=':
-      return matchValue(value, (text) => strings.some((s) => s.toLowerCase() === text.toLowerCase()));
+    case '=': {
+      // An entry written without a severity has the DEFAULT one (proto3 JSON omits it).
+      const texts =
+        path.length === 1 && path[0] === 'severity' && strings.length === 0 ? ['DEFAULT'] : strings;
+      return matchValue(value, (text) => texts.some((s) => s.toLowerCase() === text.toLowerCase()));
+    }
     case '!=':
-      return !compare(found, '=', value);
+      return !compare(found, '=', value, path);
     case ':':
       return matchValue(value, (text) =>
         text === '*' ? found.length > 0 : strings.some((s) => s.toLowerCase().includes(text.toLowerCase())),
