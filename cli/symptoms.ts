@@ -1,16 +1,12 @@
 import { parseArgs } from 'node:util';
+import { ratePerMinute, type SymptomGroupRecord } from '../shared/domain/symptom-group.ts';
 import { decodeText } from '../shared/events/decode.ts';
 import type { Snapshot } from '../shared/inventory/snapshot.ts';
-import { readSnapshotFile } from '../shared/inventory/snapshot-file.ts';
+import { readSnapshotFile } from '../shared/live/snapshot-file.ts';
 import { classifySymptom, type Symptom } from '../shared/symptoms/classify.ts';
-import {
-  DEFAULT_SYMPTOM_OPTIONS,
-  lastedGrace,
-  recordSymptom,
-  type SymptomGroupRecord,
-} from '../shared/symptoms/group.ts';
+import { DEFAULT_SYMPTOM_OPTIONS, lastedGrace, recordSymptom } from '../shared/symptoms/group.ts';
 import { createIdentifier, type Identified } from '../shared/symptoms/identity.ts';
-import { groupKey, ratePerMinute } from '../shared/symptoms/window.ts';
+import { groupKey } from '../shared/symptoms/window.ts';
 import { type Io, readDeliveries, UsageError } from './io.ts';
 
 /**

@@ -102,9 +102,11 @@ describe('wi-sentinel replay', () => {
     );
     // The failure logged after the repair still reaches the resolved incident's message.
     assert.match(result.stdout, /checkout\/cart has failed 9 token requests[\s\S]*09:19:31 UTC last failure/);
+    // Three findings: binding-missing firing, then resolved, and the repair's grant also answers a
+    // gsa-missing incident that might be open for that GSA (resolved, it opens nothing).
     assert.match(
       result.stdout,
-      /replayed 14 deliveries: 2 findings; incidents 1 opened, 0 updated, 1 resolved; \d+ notifications; 0 duplicates, 0 undecodable/,
+      /replayed 14 deliveries: 3 findings; incidents 1 opened, 0 updated, 1 resolved; \d+ notifications; 0 duplicates, 0 undecodable/,
     );
   });
 
