@@ -211,6 +211,9 @@ describe('npm run lint enforces the dependency rule', () => {
     const config = createRequire(import.meta.url)(join(REPO_ROOT, '.dependency-cruiser.cjs')) as {
       forbidden: { name: string }[];
     };
-    assert.deepEqual(config.forbidden.map((rule) => rule.name).sort(), PLANTS.map((p) => p.rule).sort());
+    assert.deepEqual(
+      config.forbidden.map((rule) => rule.name).sort(),
+      [...new Set(PLANTS.map((p) => p.rule))].sort(),
+    );
   });
 });
