@@ -4,10 +4,7 @@ import type { Remediation } from '../shared/domain/finding.ts';
 import type { IncidentStore } from '../shared/incidents/store.ts';
 import type { CheckResult, SelfCheckPorts } from '../shared/reconcile/checks.ts';
 import type { DeploymentPorts } from '../shared/reconcile/deployment-checks.ts';
-import { UsageError } from './detect.ts';
-import type { Io } from './io.ts';
-
-export const DOCTOR_USAGE = 'wi-sentinel doctor [--project P …] [--host P] [--prefix NAME] [--json]';
+import { type Io, UsageError } from './io.ts';
 
 /**
  * What a deployment lacks, checked on demand from a laptop with Application Default Credentials (or

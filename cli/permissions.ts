@@ -1,9 +1,6 @@
 import { parseArgs } from 'node:util';
 import { CUSTOM_ROLES } from '../shared/gcp/permissions.ts';
-import { UsageError } from './detect.ts';
-import type { Io } from './io.ts';
-
-export const PERMISSIONS_USAGE = 'wi-sentinel permissions [--role NAME]';
+import { type Io, UsageError } from './io.ts';
 
 /**
  * Prints the permissions of one of wi-sentinel's custom roles (default `reader`), comma-separated as

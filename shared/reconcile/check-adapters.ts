@@ -1,5 +1,5 @@
 import type { Config } from '../config.ts';
-import { auditSinkFilter, SINK_FILTERS } from '../events/sink-filter.ts';
+import { auditSinkFilter } from '../events/sink-filter.ts';
 import { CLOUD_PLATFORM_SCOPE, type TokenSource, tokenSourceFromConfig } from '../gcp/auth.ts';
 import { createFunctionsPort } from '../gcp/functions.ts';
 import { createGoogleHttp } from '../gcp/http.ts';
@@ -13,6 +13,7 @@ import { createPubSubResourcesPort } from '../gcp/pubsub-resources.ts';
 import type { RetryHooks, RetryPolicy } from '../gcp/retry.ts';
 import { createSchedulerPort } from '../gcp/scheduler.ts';
 import { createSecretMetadataPort } from '../gcp/secrets.ts';
+import { workloadSinkFilter } from '../symptoms/filter.ts';
 import { type SelfCheckPorts, type SelfCheckTarget, sinkNamesOf, topicNameOf } from './checks.ts';
 import type { DeploymentPorts } from './deployment-checks.ts';
 
@@ -156,7 +157,7 @@ export function selfCheckTargetFromConfig(config: Config, identity?: string): Se
     projects,
     filter: auditSinkFilter(),
     ...(workload
-      ? { workload: { sinks: sinkNamesOf(workload, projects), filter: SINK_FILTERS.workload?.() ?? '' } }
+      ? { workload: { sinks: sinkNamesOf(workload, projects), filter: workloadSinkFilter() } }
       : {}),
     ...(identity ? { identity } : {}),
   };

@@ -1,6 +1,7 @@
 import type { Remediation } from '../domain/finding.ts';
 import { ConfigError, LookupError } from '../errors.ts';
 import { WATCHED_METHODS } from '../events/methods.ts';
+import { METADATA_SERVER_CODE_LABEL, METADATA_SERVER_METRIC } from '../events/monitoring.ts';
 import type { LoggingPort, SinkInfo } from '../gcp/logging.ts';
 import type { MetricDescriptorPort } from '../gcp/monitoring.ts';
 import { type PermissionsPort, READ_PERMISSIONS } from '../gcp/permissions.ts';
@@ -8,7 +9,6 @@ import type { TopicIamPort } from '../gcp/pubsub-iam.ts';
 import { DELIVERY_NOTE_INTERVAL_MS } from '../incidents/store.ts';
 import type { IamPolicy } from '../inventory/snapshot.ts';
 import { analyze } from '../pipeline.ts';
-import { METADATA_SERVER_CODE_LABEL, METADATA_SERVER_METRIC } from '../symptoms/monitoring.ts';
 
 /**
  * Watching the watcher: each sweep checks that wi-sentinel can still see what it watches.
@@ -644,7 +644,7 @@ export async function checkMetric(
   };
   const regenerate: Remediation = {
     title:
-      'Name the right metric or label in shared/symptoms/monitoring.ts (METADATA_SERVER_METRIC, METADATA_SERVER_CODE_LABEL), regenerate infra/generated/ and re-apply',
+      'Name the right metric or label in shared/events/monitoring.ts (METADATA_SERVER_METRIC, METADATA_SERVER_CODE_LABEL), regenerate infra/generated/ and re-apply',
     command: 'npx node test/infra/generated.ts && terraform apply',
   };
   if (descriptor === undefined) {

@@ -6,10 +6,12 @@
  * identities' permissions (Resource Manager, asked as each identity through IAM Credentials). Each
  * test breaks one part through the fakes; `env` points wi-sentinel at them.
  */
-import { SINK_FILTERS } from '../../shared/events/sink-filter.ts';
+
+import { METADATA_SERVER_CODE_LABEL, METADATA_SERVER_METRIC } from '../../shared/events/monitoring.ts';
+import { auditSinkFilter } from '../../shared/events/sink-filter.ts';
 import { READ_PERMISSIONS, SELF_CHECK_PERMISSIONS } from '../../shared/gcp/permissions.ts';
 import { deploymentNames } from '../../shared/reconcile/deployment.ts';
-import { METADATA_SERVER_CODE_LABEL, METADATA_SERVER_METRIC } from '../../shared/symptoms/monitoring.ts';
+import { workloadSinkFilter } from '../../shared/symptoms/filter.ts';
 import {
   type FakeCloudFunctions,
   type FakeFunction,
@@ -178,12 +180,12 @@ export async function startDeploymentFakes(): Promise<DeploymentFakes> {
       const destination = `pubsub.googleapis.com/${topicName(NAMES.topics.audit)}`;
       logging.setSink(`projects/${project}/sinks/${NAMES.sinks.audit}`, {
         destination,
-        filter: (SINK_FILTERS.audit as () => string)(),
+        filter: auditSinkFilter(),
         writerIdentity,
       });
       logging.setSink(`projects/${project}/sinks/${NAMES.sinks.workload}`, {
         destination,
-        filter: (SINK_FILTERS.workload as () => string)(),
+        filter: workloadSinkFilter(),
         writerIdentity,
       });
       monitoring.setDescriptors(project, [

@@ -8,9 +8,10 @@ import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { loadConfig } from '../../../shared/config.ts';
 import { ConfigError } from '../../../shared/errors.ts';
-import { auditSinkFilter, SINK_FILTERS } from '../../../shared/events/sink-filter.ts';
+import { auditSinkFilter } from '../../../shared/events/sink-filter.ts';
 import { selfCheckTargetFromConfig } from '../../../shared/reconcile/check-adapters.ts';
 import { parseSinkName, sinkNamesOf, topicNameOf } from '../../../shared/reconcile/checks.ts';
+import { workloadSinkFilter } from '../../../shared/symptoms/filter.ts';
 import { type FakeLogging, startFakeLogging } from '../../fakes/logging.ts';
 import { REPO_ROOT } from '../../support/paths.ts';
 
@@ -52,7 +53,7 @@ describe('self-check configuration', () => {
     });
     assert.deepEqual(selfCheckTargetFromConfig(config).workload, {
       sinks: ['projects/orbit-prod/sinks/wi-sentinel-workload'],
-      filter: (SINK_FILTERS.workload as () => string)(),
+      filter: workloadSinkFilter(),
     });
     assert.equal(
       selfCheckTargetFromConfig(loadConfig({ GOOGLE_CLOUD_PROJECT: 'orbit-ops' })).workload,

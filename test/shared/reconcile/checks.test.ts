@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, beforeEach, describe, it } from 'node:test';
-import { auditSinkFilter, SINK_FILTERS } from '../../../shared/events/sink-filter.ts';
+import { METADATA_SERVER_CODE_LABEL, METADATA_SERVER_METRIC } from '../../../shared/events/monitoring.ts';
+import { auditSinkFilter } from '../../../shared/events/sink-filter.ts';
 import { READ_PERMISSIONS } from '../../../shared/gcp/permissions.ts';
 import { DELIVERY_NOTE_INTERVAL_MS } from '../../../shared/incidents/store.ts';
 import { createSelfCheckPorts } from '../../../shared/reconcile/check-adapters.ts';
@@ -14,7 +15,7 @@ import {
   type SelfCheckTarget,
   selfCheck,
 } from '../../../shared/reconcile/checks.ts';
-import { METADATA_SERVER_CODE_LABEL, METADATA_SERVER_METRIC } from '../../../shared/symptoms/monitoring.ts';
+import { workloadSinkFilter } from '../../../shared/symptoms/filter.ts';
 import { type FakeLogging, type FakeSink, startFakeLogging } from '../../fakes/logging.ts';
 import { type FakeMonitoring, startFakeMonitoring } from '../../fakes/monitoring.ts';
 import { type FakePermissions, startFakePermissions } from '../../fakes/permissions.ts';
@@ -529,7 +530,7 @@ describe('self-checks against fake Logging, Pub/Sub, Resource Manager and Monito
 
   describe('the workload sink, where one is deployed (WI_WORKLOAD_SINK)', () => {
     const WORKLOAD = 'projects/orbit-prod/sinks/wi-sentinel-workload';
-    const workloadFilter = (SINK_FILTERS.workload as () => string)();
+    const workloadFilter = workloadSinkFilter();
     const withWorkload = { ...TARGET, workload: { sinks: [WORKLOAD], filter: workloadFilter } };
 
     it('checked like the audit sink, against the workload filter', async () => {

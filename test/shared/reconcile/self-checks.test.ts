@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
-import { createAlerting } from '../../../shared/alerting.ts';
+import { createAlerting } from '../../../shared/alerting/alerting.ts';
 import type { Finding } from '../../../shared/domain/finding.ts';
+import { METADATA_SERVER_CODE_LABEL, METADATA_SERVER_METRIC } from '../../../shared/events/monitoring.ts';
 import { auditSinkFilter } from '../../../shared/events/sink-filter.ts';
 import { READ_PERMISSIONS } from '../../../shared/gcp/permissions.ts';
 import { createMemoryStore } from '../../../shared/incidents/memory-store.ts';
@@ -16,7 +17,6 @@ import { renderIncidentText } from '../../../shared/notify/terminal.ts';
 import { createSelfCheckPorts } from '../../../shared/reconcile/check-adapters.ts';
 import type { CheckResult, SelfCheckPorts } from '../../../shared/reconcile/checks.ts';
 import { findingsOf, runSelfChecks } from '../../../shared/reconcile/self-checks.ts';
-import { METADATA_SERVER_CODE_LABEL, METADATA_SERVER_METRIC } from '../../../shared/symptoms/monitoring.ts';
 import { type FakeLogging, startFakeLogging } from '../../fakes/logging.ts';
 import { type FakeMonitoring, startFakeMonitoring } from '../../fakes/monitoring.ts';
 import { type FakePagerDuty, startFakePagerDuty } from '../../fakes/pagerduty.ts';
