@@ -5,12 +5,9 @@ import { readSnapshotFile } from '../shared/inventory/snapshot-file.ts';
 import { type ChainReport, type DiagnoseTarget, diagnose } from '../shared/live/diagnose.ts';
 import { renderChainText } from '../shared/live/diagnose-render.ts';
 import { snapshotState } from '../shared/live/snapshot-state.ts';
-import { UsageError } from './detect.ts';
 import type { Io } from './io.ts';
 import { type LiveStateFactory, liveStateOf } from './live.ts';
-
-export const DIAGNOSE_USAGE =
-  'wi-sentinel diagnose NS/KSA --cluster C --location L --project P [--json] [--snapshot FILE]';
+import { UsageError } from './usage.ts';
 
 /** Exit codes: every link holds, a link is broken, bad usage, some link could not be checked. */
 export const EXIT = { healthy: 0, broken: 1, usage: 2, unchecked: 3 } as const;

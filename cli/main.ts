@@ -1,76 +1,66 @@
 import { ConfigError } from '../shared/errors.ts';
-import { DEMO_USAGE, demoCommand } from './demo.ts';
-import { DETECT_USAGE, detectCommand, UsageError } from './detect.ts';
-import { DIAGNOSE_USAGE, diagnoseCommand } from './diagnose.ts';
 import { type Io, processIo } from './io.ts';
-import { RECONCILE_USAGE, reconcileCommand } from './reconcile.ts';
-import { REPLAY_USAGE, replayCommand } from './replay.ts';
-import { SINK_FILTER_USAGE, sinkFilterCommand } from './sink-filter.ts';
-import { SNAPSHOT_USAGE, snapshotCommand } from './snapshot.ts';
-import { STATUS_USAGE, statusCommand } from './status.ts';
-
-const USAGE = `Usage: wi-sentinel COMMAND
-
-Commands:
-  ${DETECT_USAGE}
-      Read audit-log deliveries (NDJSON), print one Finding per line.
-  ${REPLAY_USAGE}
-      The whole pipeline in one process: incidents, Slack and PagerDuty (printed when not configured).
-  ${DEMO_USAGE}
-      A simulated organization and its incidents, end to end, shown here (no Google account needed).
-  ${DIAGNOSE_USAGE}
-      Every link of one KSA's Workload Identity chain, with the repair of each broken one
-      (exit 0 healthy, 1 broken, 2 bad usage, 3 some link could not be checked).
-  ${RECONCILE_USAGE}
-      The sweep: every link of every Workload Identity KSA judged from the whole inventory; drift
-      opens incidents, healthy links resolve them (--dry-run prints one Finding per line, changes nothing).
-  ${SINK_FILTER_USAGE}
-      The Logging filter of a Log Router sink (default audit), as infra/filters/ holds it.
-  ${SNAPSHOT_USAGE}
-      Live state (GKE, IAM, every cluster's Kubernetes API) as a Snapshot on stdout; progress and
-      problems on stderr (exit 1 when problems left it partial).
-  ${STATUS_USAGE}
-      What /wi-status answers, here: open incidents and each cluster, one cluster, one KSA's chain
-      (exit 0 healthy, 1 broken, 2 bad usage, 3 something could not be read).
-`;
+import { type CommandName, USAGE, UsageError } from './usage.ts';
 
 type Command = (args: string[], io: Io) => Promise<number>;
 
-const COMMANDS: Record<string, Command> = {
-  detect: detectCommand,
-  replay: (args, io) => replayCommand(args, io),
-  demo: (args, io) => demoCommand(args, io),
-  diagnose: (args, io) => diagnoseCommand(args, io),
-  reconcile: (args, io) => reconcileCommand(args, io),
-  'sink-filter': sinkFilterCommand,
-  snapshot: (args, io) => snapshotCommand(args, io),
-  status: (args, io) => statusCommand(args, io),
+/**
+ * Each command's module, imported when it runs: a process loads the modules of its own command only
+ * (`detect` needs no Google client, no store, no Slack).
+ */
+const COMMANDS: Record<CommandName, () => Promise<Command>> = {
+  detect: async () => (await import('./detect.ts')).detectCommand,
+  replay: async () => {
+    const { replayCommand } = await import('./replay.ts');
+    return (args, io) => replayCommand(args, io);
+  },
+  demo: async () => {
+    const { demoCommand } = await import('./demo.ts');
+    return (args, io) => demoCommand(args, io);
+  },
+  diagnose: async () => {
+    const { diagnoseCommand } = await import('./diagnose.ts');
+    return (args, io) => diagnoseCommand(args, io);
+  },
+  reconcile: async () => {
+    const { reconcileCommand } = await import('./reconcile.ts');
+    return (args, io) => reconcileCommand(args, io);
+  },
+  'sink-filter': async () => (await import('./sink-filter.ts')).sinkFilterCommand,
+  snapshot: async () => {
+    const { snapshotCommand } = await import('./snapshot.ts');
+    return (args, io) => snapshotCommand(args, io);
+  },
+  status: async () => {
+    const { statusCommand } = await import('./status.ts');
+    return (args, io) => statusCommand(args, io);
+  },
 };
 
 /** Runs one command; returns the exit code (0 ok, 1 failure, 2 bad input or usage). */
-export async function main(argv: string[], io: Io = processIo): Promise<number> {
+export async function main(argv: string[], out: Io = processIo): Promise<number> {
   const [name, ...args] = argv;
   if (name === undefined || name === 'help' || name === '--help' || name === '-h') {
-    io.stdout(USAGE);
+    out.stdout(USAGE);
     return name === undefined ? 2 : 0;
   }
-  const command = COMMANDS[name];
-  if (command === undefined) {
-    io.stderr(`wi-sentinel: unknown command ${JSON.stringify(name)}\n${USAGE}`);
+  const load = Object.hasOwn(COMMANDS, name) ? COMMANDS[name as CommandName] : undefined;
+  if (load === undefined) {
+    out.stderr(`wi-sentinel: unknown command ${JSON.stringify(name)}\n${USAGE}`);
     return 2;
   }
   try {
-    return await command(args, io);
+    return await (await load())(args, out);
   } catch (error) {
     if (error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
-      io.stderr(`wi-sentinel ${name}: ${(error as Error).message}\n${USAGE}`);
+      out.stderr(`wi-sentinel ${name}: ${(error as Error).message}\n${USAGE}`);
       return 2;
     }
     if (error instanceof ConfigError) {
-      io.stderr(`wi-sentinel ${name}: ${error.message}\n`);
+      out.stderr(`wi-sentinel ${name}: ${(error as Error).message}\n`);
       return 2;
     }
-    io.stderr(`wi-sentinel ${name}: ${(error as Error).message}\n`);
+    out.stderr(`wi-sentinel ${name}: ${(error as Error).message}\n`);
     return 1;
   }
 }

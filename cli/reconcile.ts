@@ -6,12 +6,9 @@ import { createLogger } from '../shared/log.ts';
 import { liveInventory } from '../shared/reconcile/live-inventory.ts';
 import { runSweep, type SweptInventory, summaryLine } from '../shared/reconcile/run.ts';
 import { routingFromConfig, sendersFromConfig, storeFromConfig } from '../shared/wiring.ts';
-import { UsageError } from './detect.ts';
 import type { Io } from './io.ts';
 import { type LiveStateFactory, liveStateOf } from './live.ts';
-
-export const RECONCILE_USAGE =
-  'wi-sentinel reconcile [--project P … | --snapshot FILE] [--dry-run] [--verbose]';
+import { UsageError } from './usage.ts';
 
 /**
  * The sweep from the command line. The inventory is `--snapshot FILE`, else live state of the

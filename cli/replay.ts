@@ -6,10 +6,8 @@ import type { Snapshot } from '../shared/inventory/snapshot.ts';
 import { readSnapshotFile } from '../shared/inventory/snapshot-file.ts';
 import { createLogger } from '../shared/log.ts';
 import { routingFromConfig, sendersFromConfig } from '../shared/wiring.ts';
-import { UsageError } from './detect.ts';
 import { type Io, readDeliveries } from './io.ts';
-
-export const REPLAY_USAGE = 'wi-sentinel replay --snapshot FILE [FILE|-]';
+import { UsageError } from './usage.ts';
 
 /**
  * The whole pipeline in one process: each delivery is decoded, judged against the organization as it

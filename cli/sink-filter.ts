@@ -1,9 +1,7 @@
 import { parseArgs } from 'node:util';
 import { SINK_FILTERS } from '../shared/events/sink-filter.ts';
-import { UsageError } from './detect.ts';
 import type { Io } from './io.ts';
-
-export const SINK_FILTER_USAGE = 'wi-sentinel sink-filter [--sink NAME]';
+import { UsageError } from './usage.ts';
 
 /**
  * Prints the Logging filter of a Log Router sink (default `audit`; `workload` for the symptom

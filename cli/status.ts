@@ -12,12 +12,9 @@ import { summarize, summaryDoc } from '../shared/status/summary.ts';
 import { type StatusSymptoms, statusSymptoms } from '../shared/status/symptoms.ts';
 import { helpDoc, incidentsDoc, problemDoc } from '../shared/status/views.ts';
 import { storeFromConfig } from '../shared/wiring.ts';
-import { UsageError } from './detect.ts';
 import type { Io } from './io.ts';
 import { type LiveStateFactory, liveStateOf } from './live.ts';
-
-export const STATUS_USAGE =
-  'wi-sentinel status [--snapshot FILE | --project P …] [--json] [CLUSTER | NS/KSA [--cluster C] | incidents | help]';
+import { UsageError } from './usage.ts';
 
 const COMMAND = 'wi-sentinel status';
 
