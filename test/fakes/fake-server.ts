@@ -52,7 +52,9 @@ export interface FakeFault {
 export interface FakeRequest {
   method: string;
   path: string;
+  /** The query, one value a name (the last); `params` keeps repeated names (`assetTypes=A&assetTypes=B`). */
   query: Record<string, string>;
+  params: URLSearchParams;
   body: unknown;
 }
 
@@ -109,6 +111,7 @@ export async function startFakeServer(options: FakeServerOptions): Promise<FakeS
       method: req.method ?? 'GET',
       path: decodeURIComponent(url.pathname),
       query: Object.fromEntries(url.searchParams),
+      params: url.searchParams,
       body: parseBody(raw),
     };
     const authorized = req.headers.authorization === `Bearer ${options.token}`;
