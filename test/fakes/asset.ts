@@ -7,6 +7,7 @@
  *   // CLOUD_ASSET_API_URL = assets.url; assets.calls records every request
  *   assets.setSnapshot(older)           // the index lags: serve what it saw before the change
  *   assets.setUpdateTime(name, time)    // when the index saw a resource last change
+ *   assets.stripFromClusters(['masterAuth'])  // the index removes some fields it deems sensitive
  *
  * Routes (https://cloud.google.com/asset-inventory/docs/reference/rest/v1/TopLevel):
  * - GET /v1/{scope}:searchAllResources?assetTypes=…&pageSize=…&pageToken=…&readMask=…: projects,
@@ -60,6 +61,10 @@ export interface FakeAssets extends FakeServer {
   setSnapshot(snapshot: Snapshot): void;
   /** When the index saw the resource of this full name last change (RFC 3339). */
   setUpdateTime(name: string, time: string): void;
+  /** Every resource back to the default update time. */
+  clearUpdateTimes(): void;
+  /** Top-level fields left out of clusters' versioned resources from now on ([] restores them). */
+  stripFromClusters(fields: readonly string[]): void;
 }
 
 const MAX_PAGE = 500;
@@ -114,6 +119,7 @@ export async function startFakeAssets(options: FakeAssetsOptions): Promise<FakeA
   const hierarchy = options.hierarchy ?? DEFAULT_HIERARCHY;
   const defaultTime = options.updateTime ?? '2026-01-01T00:00:00Z';
   const updateTimes = new Map<string, string>();
+  let stripped: readonly string[] = [];
 
   const timeOf = (name: string) => updateTimes.get(name) ?? defaultTime;
 
@@ -246,6 +252,7 @@ export async function startFakeAssets(options: FakeAssetsOptions): Promise<FakeA
           ...(options.kubernetes ? { kubernetes: options.kubernetes } : {}),
           ...(options.decorate ? { decorate: options.decorate } : {}),
         });
+        for (const field of stripped) delete resource[field];
         results.push({
           ...common(ASSET_TYPES.cluster, clusterName, cluster.location),
           displayName: cluster.name,
@@ -309,6 +316,12 @@ export async function startFakeAssets(options: FakeAssetsOptions): Promise<FakeA
     },
     setUpdateTime(name: string, time: string) {
       updateTimes.set(name, time);
+    },
+    clearUpdateTimes() {
+      updateTimes.clear();
+    },
+    stripFromClusters(fields: readonly string[]) {
+      stripped = fields;
     },
   });
 }
