@@ -24,9 +24,12 @@ export const COMMAND_USAGE = {
       (exit 0 healthy, 1 broken, 2 bad usage, 3 some link could not be checked).`,
   },
   reconcile: {
-    usage: 'wi-sentinel reconcile [--project P … | --snapshot FILE] [--dry-run] [--verbose]',
-    does: `The sweep: every link of every Workload Identity KSA judged from the whole inventory; drift
-      opens incidents, healthy links resolve them (--dry-run prints one Finding per line, changes nothing).`,
+    usage:
+      'wi-sentinel reconcile [--scope S … | --project P … | --snapshot FILE] [--direct] [--dry-run] [--verbose]',
+    does: `The sweep: every link of every Workload Identity KSA judged from the whole inventory (read
+      through Cloud Asset Inventory over organizations/N, folders/N or projects/P; --direct reads each
+      object); drift opens incidents, healthy links resolve them (--dry-run prints one Finding per
+      line, changes nothing).`,
   },
   'sink-filter': {
     usage: 'wi-sentinel sink-filter [--sink NAME]',

@@ -60,14 +60,14 @@ const envSchema = z.object({
       .optional(),
   ),
   /**
-   * What the sweep covers, comma-separated: `organizations/N`, `folders/N` or `projects/P` (an id or
-   * a number). Cloud Asset Inventory is searched over it; without it, each of WI_PROJECTS is a scope.
+   * What the sweep covers, comma-separated: `organizations/N`, `folders/N` or `projects/P` (a
+   * project id). Cloud Asset Inventory is searched over it; without it, each of WI_PROJECTS is a scope.
    */
   WI_SCOPE: optionalText.pipe(
     z
       .string()
       .regex(
-        /^(organizations\/\d+|folders\/\d+|projects\/([a-z][a-z0-9-]{4,28}[a-z0-9]|\d+))(\s*,\s*(organizations\/\d+|folders\/\d+|projects\/([a-z][a-z0-9-]{4,28}[a-z0-9]|\d+)))*$/,
+        /^(organizations\/\d+|folders\/\d+|projects\/[a-z][a-z0-9-]{4,28}[a-z0-9])(\s*,\s*(organizations\/\d+|folders\/\d+|projects\/[a-z][a-z0-9-]{4,28}[a-z0-9]))*$/,
         'must be organizations/N, folders/N or projects/P, comma-separated',
       )
       .transform((value) => [...new Set(value.split(',').map((scope) => scope.trim()))])

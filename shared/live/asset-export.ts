@@ -82,8 +82,9 @@ export async function exportFromAssets(
   { onProgress = () => {}, concurrency = DEFAULT_CLUSTER_CONCURRENCY }: ExportOptions = {},
 ): Promise<AssetExportResult> {
   const found = await searchAll(assets, scopes);
+  const clusterCount = found.clusters.filter((record) => record.assetType === ASSET_TYPES.cluster).length;
   onProgress(
-    `Cloud Asset Inventory (${scopes.join(', ')}): ${count(found.projects.length, 'project')}, ${count(found.gsas.length, 'service account')}, ${count(found.clusters.length, 'cluster')}, ${count(found.policies.length, 'IAM policy', 'IAM policies')}`,
+    `Cloud Asset Inventory (${scopes.join(', ')}): ${count(found.projects.length, 'project')}, ${count(found.gsas.length, 'service account')}, ${count(clusterCount, 'cluster')} (${count(found.clusters.length - clusterCount, 'node pool')}), ${count(found.policies.length, 'IAM policy', 'IAM policies')}`,
   );
   const readAt = Date.now();
   const problems: ExportProblem[] = [];

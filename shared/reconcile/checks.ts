@@ -22,14 +22,54 @@ import { analyze } from '../pipeline.ts';
  *   last delivery auditEvents noted and longer ago than the grace period; those in which the
  *   pipeline's own analysis finds something (what auditEvents notes) should have arrived. None:
  *   healthy (quiet periods are not outages). Nothing ever delivered: counted from the previous sweep
- *   (when wi-sentinel was already watching), never from before it was installed.
+ *   (when wi-sentinel was already watching), never from before it was installed;
+ * - `asset-inventory`: the sweep read through Cloud Asset Inventory, not object by object (a
+ *   warning: the sweep still judges everything, only slower and nearer IAM's read quotas).
  *
  * A check is `healthy`, `failing` (with a summary naming exactly what is wrong and the commands that
  * repair it) or `unknown` (a transient failure: an open incident stays as it is). A check that cannot
  * read what it checks for lack of permission is failing: a watchdog that cannot look is degraded.
  */
 
-export type CheckName = 'sink' | 'sink-filter' | 'sink-writer' | 'permissions' | 'deliveries';
+export type CheckName =
+  | 'sink'
+  | 'sink-filter'
+  | 'sink-writer'
+  | 'permissions'
+  | 'deliveries'
+  | 'asset-inventory';
+
+/** How loud a failing check is: a watchdog that cannot see pages; a slower sweep warns. */
+export function checkSeverity(check: CheckName): 'error' | 'warning' {
+  return check === 'asset-inventory' ? 'warning' : 'error';
+}
+
+/**
+ * The asset-inventory check, from how the sweep read its inventory: failing (with the command that
+ * enables the index, or the grant that lets wi-sentinel search it) when it fell back to direct
+ * reads, healthy when it read through the index; nothing for an inventory read another way.
+ */
+export function assetInventoryCheck(
+  sweep: {
+    source: string;
+    fallback?: { reason: string; project?: string; remediation: Remediation[] };
+    projects: readonly string[];
+  },
+  project: string | undefined,
+): CheckResult | undefined {
+  const where = sweep.fallback?.project ?? project ?? sweep.projects[0];
+  if (where === undefined) return undefined;
+  if (sweep.fallback) {
+    return failing(
+      'asset-inventory',
+      where,
+      `the sweep read every object directly, not through Cloud Asset Inventory: ${sweep.fallback.reason}`,
+      sweep.fallback.remediation,
+    );
+  }
+  if (sweep.source !== 'asset') return undefined;
+  return healthy('asset-inventory', where, 'the sweep read through Cloud Asset Inventory');
+}
 
 export interface CheckResult {
   check: CheckName;

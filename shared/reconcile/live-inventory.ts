@@ -1,3 +1,4 @@
+import type { Config } from '../config.ts';
 import type { Remediation } from '../domain/finding.ts';
 import type { AssetPort, LiveState, ProjectsPort } from '../gcp/ports.ts';
 import { AssetInventoryError, exportFromAssets, rereadDirectly } from '../live/asset-export.ts';
@@ -30,8 +31,20 @@ export interface AssetInventoryDeps {
 export interface AssetInventoryOptions extends ExportOptions {
   /** The project whose Cloud Asset API wi-sentinel calls (quota, enablement): GOOGLE_CLOUD_PROJECT. */
   consumerProject?: string;
-  /** wi-sentinel's own service account, when known: the grant that repairs a 403 names it. */
-  identity?: string;
+  /** wi-sentinel's own service account, when it can be told: the grant that repairs a 403 names it. */
+  identity?: () => Promise<string | undefined>;
+}
+
+/**
+ * What the sweep covers: WI_SCOPE, else each of WI_PROJECTS (default GOOGLE_CLOUD_PROJECT) as a
+ * project scope.
+ */
+export function scopesOf(
+  config: Pick<Config, 'WI_SCOPE' | 'WI_PROJECTS' | 'GOOGLE_CLOUD_PROJECT'>,
+): string[] {
+  if (config.WI_SCOPE) return config.WI_SCOPE;
+  const projects = config.WI_PROJECTS ?? (config.GOOGLE_CLOUD_PROJECT ? [config.GOOGLE_CLOUD_PROJECT] : []);
+  return projects.map((project) => `projects/${project}`);
 }
 
 /**
@@ -63,20 +76,35 @@ export function assetInventory(
       };
     } catch (error) {
       if (!(error instanceof AssetInventoryError)) throw error;
-      const fallback = fallbackOf(error, scopes, options);
+      const identity = await options.identity?.().catch(() => undefined);
+      const fallback = fallbackOf(error, scopes, options.consumerProject, identity);
       options.onProgress?.(`Cloud Asset Inventory unavailable, reading directly: ${fallback.reason}`);
-      const { projects, problems } = await projectsOf(deps.projects, scopes);
-      const direct = await liveInventory(deps.state, projects, options)();
-      return { ...direct, problems: [...problems, ...direct.problems], fallback };
+      return { ...(await directInventory(deps, scopes, options)()), fallback };
     }
+  };
+}
+
+/**
+ * The scopes read directly, as liveInventory reads projects: a project scope is itself, an
+ * organization's or folder's projects are listed through Resource Manager first.
+ */
+export function directInventory(
+  deps: Pick<AssetInventoryDeps, 'state' | 'projects'>,
+  scopes: readonly string[],
+  options: ExportOptions = {},
+): () => Promise<SweptInventory> {
+  return async () => {
+    const { projects, problems } = await projectsOf(deps.projects, scopes);
+    const direct = await liveInventory(deps.state, projects, options)();
+    return { ...direct, problems: [...problems, ...direct.problems] };
   };
 }
 
 /** Why the index was not used, and what makes it usable. */
 export interface AssetFallback {
   reason: string;
-  /** The project whose Cloud Asset API is not enabled, when that was the answer. */
-  disabledIn?: string;
+  /** Where to repair it: the project whose Cloud Asset API is off, else the one wi-sentinel runs in. */
+  project?: string;
   remediation: Remediation[];
 }
 
@@ -87,15 +115,17 @@ const DISABLED =
 function fallbackOf(
   error: AssetInventoryError,
   scopes: readonly string[],
-  options: AssetInventoryOptions,
+  consumerProject: string | undefined,
+  identity: string | undefined,
 ): AssetFallback {
   const { lookup } = error;
+  const where = consumerProject ? { project: consumerProject } : {};
   const disabled = lookup.status === 403 ? DISABLED.exec(lookup.message) : null;
   if (disabled) {
-    const project = disabled[1] ?? options.consumerProject ?? 'PROJECT';
+    const project = disabled[1] ?? consumerProject ?? 'PROJECT';
     return {
       reason: `the Cloud Asset API is not enabled in project ${project}`,
-      disabledIn: project,
+      project,
       remediation: [
         {
           title: 'Enable the Cloud Asset API where wi-sentinel runs',
@@ -105,16 +135,17 @@ function fallbackOf(
     };
   }
   if (lookup.status === 403 || lookup.status === 401) {
-    const member = options.identity ? `serviceAccount:${options.identity}` : 'serviceAccount:WI_SENTINEL_SA';
+    const member = identity ? `serviceAccount:${identity}` : 'serviceAccount:WI_SENTINEL_SA';
     return {
       reason: `wi-sentinel may not search Cloud Asset Inventory (${lookup.permission ?? 'cloudasset.assets.*'})`,
+      ...where,
       remediation: scopes.map((scope) => ({
         title: `Let wi-sentinel search ${scope} (or re-apply the Terraform module, which grants it)`,
         command: grantCommand(scope, member),
       })),
     };
   }
-  return { reason: lookup.message, remediation: [] };
+  return { reason: lookup.message, ...where, remediation: [] };
 }
 
 function grantCommand(scope: string, member: string): string {

@@ -181,7 +181,7 @@ describe('the sweep through Cloud Asset Inventory (fake Asset Inventory, GKE, IA
   test('a 403 on the search: the grant at the scope that repairs it', async () => {
     fakes.assets.fault({ match: ':search', status: 403 });
     const inventory = await assetInventory(deps(), [ORG, 'projects/orbit-data'], {
-      identity: 'wi-sentinel-reconcile@wi-host.iam.gserviceaccount.com',
+      identity: async () => 'wi-sentinel-reconcile@wi-host.iam.gserviceaccount.com',
     })();
     assert.equal(inventory.source, 'direct');
     assert.match(
