@@ -81,11 +81,10 @@ export async function exportFromAssets(
   scopes: readonly string[],
   { onProgress = () => {}, concurrency = DEFAULT_CLUSTER_CONCURRENCY }: ExportOptions = {},
 ): Promise<AssetExportResult> {
-  const found = await searchAll(assets, scopes);
-  const clusterCount = found.clusters.filter((record) => record.assetType === ASSET_TYPES.cluster).length;
-  onProgress(
-    `Cloud Asset Inventory (${scopes.join(', ')}): ${count(found.projects.length, 'project')}, ${count(found.gsas.length, 'service account')}, ${count(clusterCount, 'cluster')} (${count(found.clusters.length - clusterCount, 'node pool')}), ${count(found.policies.length, 'IAM policy', 'IAM policies')}`,
-  );
+  // The clusters' Kubernetes reads start as soon as projects and clusters are found, while the
+  // longer searches (every GSA, every policy) page on.
+  const search = searchAll(assets, scopes);
+  const [projectRecords, clusterAndPoolRecords] = await Promise.all([search.projects, search.clusters]);
   const readAt = Date.now();
   const problems: ExportProblem[] = [];
   const gsaTimes = new Map<string, number>();
@@ -103,7 +102,7 @@ export async function exportFromAssets(
     }
     return project;
   };
-  for (const record of found.projects) {
+  for (const record of projectRecords) {
     const data = record.resource ?? {};
     const id = text(data.projectId);
     const number = text(data.projectNumber) ?? record.name.split('/').at(-1);
@@ -114,68 +113,14 @@ export async function exportFromAssets(
   }
   const idOf = (segment: string) => ids.get(segment) ?? segment;
 
-  // GSAs, and their emails by unique id (policy results name GSAs by unique id).
-  const emails = new Map<string, string>();
-  const gsas: GsaInfo[] = [];
-  const unreadGsas: { id: string; project: string }[] = [];
-  for (const record of found.gsas) {
-    const [, project = '', last = ''] =
-      /\/projects\/([^/]+)\/serviceAccounts\/([^/]+)$/.exec(record.name) ?? [];
-    const account = record.resource as ServiceAccountResource | undefined;
-    const email = account?.email ?? (last.includes('@') ? last : undefined);
-    if (account === undefined || email === undefined) {
-      // The record lacks the account itself: IAM answers for it by unique id or email.
-      unreadGsas.push({ id: last, project: idOf(project) });
-      continue;
-    }
-    const info = toGsaInfo(account, email, idOf(project));
-    gsas.push(info);
-    if (info.uniqueId) emails.set(info.uniqueId, email);
-    gsaTimes.set(email, timeOf(record));
-  }
   const reportIn =
     (project: string): Report =>
     (what, error) =>
       problems.push(problemOf(project, what, error));
-  await Promise.all(
-    unreadGsas.map(async ({ id, project }) => {
-      try {
-        const info = await state.iam.getServiceAccount(id);
-        if (!info) return;
-        gsas.push(info);
-        if (info.uniqueId) emails.set(info.uniqueId, info.email);
-        gsaTimes.set(info.email, readAt);
-      } catch (error) {
-        reportIn(project)(`service account ${id}`, error);
-      }
-    }),
-  );
-
-  // Policies: on GSAs (by unique id or email) and on projects (by number or id).
-  const gsaPolicies = new Map<string, IamPolicy>();
-  const projectPolicies = new Map<string, IamPolicy>();
-  for (const { resource, assetType, policy } of found.policies) {
-    const last = resource.split('/').at(-1) ?? '';
-    if (assetType === ASSET_TYPES.serviceAccount) gsaPolicies.set(emails.get(last) ?? last, policy);
-    else if (assetType === ASSET_TYPES.project) projectPolicies.set(idOf(last), policy);
-  }
-  for (const gsa of gsas) {
-    const exported: SnapshotGsa = {
-      email: gsa.email,
-      ...(gsa.uniqueId ? { uniqueId: gsa.uniqueId } : {}),
-      disabled: gsa.disabled,
-      // No policy in the index: none is set on the account.
-      iamPolicy: gsaPolicies.get(gsa.email) ?? { bindings: [] },
-    };
-    projectOf(gsa.project).serviceAccounts.push(exported);
-  }
-  for (const project of projects.values())
-    project.iamPolicy = projectPolicies.get(project.projectId) ?? { bindings: [] };
-
   // Clusters, with the node pools the index holds apart (each dated on its own).
   const pools = new Map<string, { record: AssetResource; pool: ReturnType<typeof toNodePool> }[]>();
   const clusterRecords: { key: ClusterKey; record: AssetResource }[] = [];
-  for (const record of found.clusters) {
+  for (const record of clusterAndPoolRecords) {
     const match =
       /\/projects\/([^/]+)\/(?:locations|zones)\/([^/]+)\/clusters\/([^/]+)(?:\/nodePools\/([^/]+))?$/.exec(
         record.name,
@@ -191,7 +136,7 @@ export async function exportFromAssets(
     }
   }
   const clusterSlot = limiter(concurrency);
-  const exported = await Promise.all(
+  const exporting = Promise.all(
     clusterRecords.map(({ key, record }) =>
       clusterSlot(async () => {
         const report = reportIn(key.project);
@@ -214,6 +159,76 @@ export async function exportFromAssets(
       }),
     ),
   );
+  let gsaRecords: AssetResource[];
+  let policies: AssetPolicy[];
+  try {
+    [gsaRecords, policies] = await Promise.all([search.gsas, search.policies]);
+  } catch (error) {
+    // Let the clusters' reads end before the caller reads everything again.
+    await exporting.catch(() => undefined);
+    throw error;
+  }
+  const clusterCount = clusterAndPoolRecords.filter(
+    (record) => record.assetType === ASSET_TYPES.cluster,
+  ).length;
+  onProgress(
+    `Cloud Asset Inventory (${scopes.join(', ')}): ${count(projectRecords.length, 'project')}, ${count(gsaRecords.length, 'service account')}, ${count(clusterCount, 'cluster')} (${count(clusterAndPoolRecords.length - clusterCount, 'node pool')}), ${count(policies.length, 'IAM policy', 'IAM policies')}`,
+  );
+  // GSAs, and their emails by unique id (policy results name GSAs by unique id).
+  const emails = new Map<string, string>();
+  const gsas: GsaInfo[] = [];
+  const unreadGsas: { id: string; project: string }[] = [];
+  for (const record of gsaRecords) {
+    const [, project = '', last = ''] =
+      /\/projects\/([^/]+)\/serviceAccounts\/([^/]+)$/.exec(record.name) ?? [];
+    const account = record.resource as ServiceAccountResource | undefined;
+    const email = account?.email ?? (last.includes('@') ? last : undefined);
+    if (account === undefined || email === undefined) {
+      // The record lacks the account itself: IAM answers for it by unique id or email.
+      unreadGsas.push({ id: last, project: idOf(project) });
+      continue;
+    }
+    const info = toGsaInfo(account, email, idOf(project));
+    gsas.push(info);
+    if (info.uniqueId) emails.set(info.uniqueId, email);
+    gsaTimes.set(email, timeOf(record));
+  }
+  await Promise.all(
+    unreadGsas.map(async ({ id, project }) => {
+      try {
+        const info = await state.iam.getServiceAccount(id);
+        if (!info) return;
+        gsas.push(info);
+        if (info.uniqueId) emails.set(info.uniqueId, info.email);
+        gsaTimes.set(info.email, readAt);
+      } catch (error) {
+        reportIn(project)(`service account ${id}`, error);
+      }
+    }),
+  );
+
+  // Policies: on GSAs (by unique id or email) and on projects (by number or id).
+  const gsaPolicies = new Map<string, IamPolicy>();
+  const projectPolicies = new Map<string, IamPolicy>();
+  for (const { resource, assetType, policy } of policies) {
+    const last = resource.split('/').at(-1) ?? '';
+    if (assetType === ASSET_TYPES.serviceAccount) gsaPolicies.set(emails.get(last) ?? last, policy);
+    else if (assetType === ASSET_TYPES.project) projectPolicies.set(idOf(last), policy);
+  }
+  for (const gsa of gsas) {
+    const exported: SnapshotGsa = {
+      email: gsa.email,
+      ...(gsa.uniqueId ? { uniqueId: gsa.uniqueId } : {}),
+      disabled: gsa.disabled,
+      // No policy in the index: none is set on the account.
+      iamPolicy: gsaPolicies.get(gsa.email) ?? { bindings: [] },
+    };
+    projectOf(gsa.project).serviceAccounts.push(exported);
+  }
+  for (const project of projects.values())
+    project.iamPolicy = projectPolicies.get(project.projectId) ?? { bindings: [] };
+
+  const exported = await exporting;
   for (const done of exported) if (done) projectOf(done.project).clusters.push(done.cluster);
 
   const sorted = [...projects.values()].sort((a, b) => a.projectId.localeCompare(b.projectId));
@@ -227,7 +242,7 @@ export async function exportFromAssets(
     problems,
     projects: sorted.map((project) => project.projectId),
     indexed: { gsas: gsaTimes, clusters: clusterTimes, pools: poolTimes },
-    searches: found.searches,
+    searches: search.count(),
   };
 }
 
@@ -333,59 +348,54 @@ export async function rereadDirectly(
   return { snapshot: { ...snapshot, projects }, problems };
 }
 
-interface Found {
-  projects: AssetResource[];
-  gsas: AssetResource[];
-  clusters: AssetResource[];
-  policies: AssetPolicy[];
-  searches: number;
+interface Searches {
+  projects: Promise<AssetResource[]>;
+  gsas: Promise<AssetResource[]>;
+  /** Clusters and node pools. */
+  clusters: Promise<AssetResource[]>;
+  policies: Promise<AssetPolicy[]>;
+  /** Searches made so far: one per page. */
+  count(): number;
 }
 
-/** The four searches of every scope, at once; records found by two scopes are kept once. */
-async function searchAll(assets: AssetPort, scopes: readonly string[]): Promise<Found> {
-  let searches = 0;
-  const counted = <T>(search: Promise<T[]>) =>
-    search.then((found) => {
-      searches += 1;
-      return found;
-    });
-  try {
-    const perScope = await Promise.all(
+/**
+ * The four searches of every scope, started at once, each awaited when needed; records found by two
+ * scopes are kept once. A failed search rejects as an AssetInventoryError.
+ */
+function searchAll(assets: AssetPort, scopes: readonly string[]): Searches {
+  let pages = 0;
+  const each = <T>(search: (scope: string) => Promise<T[]>, key: (item: T) => string): Promise<T[]> => {
+    const all = Promise.all(
       scopes.map((scope) =>
-        Promise.all([
-          counted(assets.searchResources(scope, [ASSET_TYPES.project])),
-          counted(assets.searchResources(scope, [ASSET_TYPES.serviceAccount])),
-          counted(assets.searchResources(scope, [ASSET_TYPES.cluster, ASSET_TYPES.nodePool])),
-          counted(assets.searchPolicies(scope, [ASSET_TYPES.serviceAccount, ASSET_TYPES.project])),
-        ]),
+        search(scope).then((found) => {
+          pages += 1;
+          return found;
+        }),
       ),
+    ).then(
+      (lists) => [...new Map(lists.flat().map((item) => [key(item), item])).values()],
+      (error: unknown) => {
+        throw error instanceof LookupError ? new AssetInventoryError(error) : error;
+      },
     );
-    const once = <T>(lists: T[][], key: (item: T) => string) => [
-      ...new Map(lists.flat().map((item) => [key(item), item])).values(),
-    ];
-    return {
-      projects: once(
-        perScope.map((s) => s[0]),
-        (r) => r.name,
-      ),
-      gsas: once(
-        perScope.map((s) => s[1]),
-        (r) => r.name,
-      ),
-      clusters: once(
-        perScope.map((s) => s[2]),
-        (r) => r.name,
-      ),
-      policies: once(
-        perScope.map((s) => s[3]),
-        (p) => p.resource,
-      ),
-      searches,
-    };
-  } catch (error) {
-    if (error instanceof LookupError) throw new AssetInventoryError(error);
-    throw error;
-  }
+    // Awaited later, maybe after another search failed: never an unhandled rejection.
+    all.catch(() => undefined);
+    return all;
+  };
+  const byName = (resource: AssetResource) => resource.name;
+  return {
+    projects: each((scope) => assets.searchResources(scope, [ASSET_TYPES.project]), byName),
+    gsas: each((scope) => assets.searchResources(scope, [ASSET_TYPES.serviceAccount]), byName),
+    clusters: each(
+      (scope) => assets.searchResources(scope, [ASSET_TYPES.cluster, ASSET_TYPES.nodePool]),
+      byName,
+    ),
+    policies: each(
+      (scope) => assets.searchPolicies(scope, [ASSET_TYPES.serviceAccount, ASSET_TYPES.project]),
+      (policy) => policy.resource,
+    ),
+    count: () => pages,
+  };
 }
 
 /**
