@@ -133,6 +133,7 @@ locals {
       WI_SINK        = local.audit_sink_name
       WI_AUDIT_TOPIC = local.topics.audit
     },
+    local.scope_env,
     length(var.slack_allowed_users) > 0 ? { SLACK_ALLOWED_USERS = join(",", var.slack_allowed_users) } : {},
     var.slack_allowed_usergroup != null ? { SLACK_ALLOWED_USERGROUP = var.slack_allowed_usergroup } : {},
   )
