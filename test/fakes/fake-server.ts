@@ -61,6 +61,8 @@ export interface FakeRequest {
 export interface FakeAnswer {
   status: number;
   body: unknown;
+  /** `body` already serialized (a fake that serves the same large answer again keeps it). */
+  text?: string;
   headers?: Record<string, string>;
 }
 
@@ -152,7 +154,7 @@ export async function startFakeServer(options: FakeServerOptions): Promise<FakeS
     }
     call.answered = answer.status;
     res.writeHead(answer.status, { 'content-type': 'application/json', ...answer.headers });
-    res.end(JSON.stringify(answer.body));
+    res.end(answer.text ?? JSON.stringify(answer.body));
   }
 
   function matches(fault: FakeFault & { used: number }, target: string): boolean {
