@@ -10,31 +10,13 @@ type Command = (args: string[], io: Io) => Promise<number>;
  */
 const COMMANDS: Record<CommandName, () => Promise<Command>> = {
   detect: async () => (await import('./detect.ts')).detectCommand,
-  replay: async () => {
-    const { replayCommand } = await import('./replay.ts');
-    return (args, io) => replayCommand(args, io);
-  },
-  demo: async () => {
-    const { demoCommand } = await import('./demo.ts');
-    return (args, io) => demoCommand(args, io);
-  },
-  diagnose: async () => {
-    const { diagnoseCommand } = await import('./diagnose.ts');
-    return (args, io) => diagnoseCommand(args, io);
-  },
-  reconcile: async () => {
-    const { reconcileCommand } = await import('./reconcile.ts');
-    return (args, io) => reconcileCommand(args, io);
-  },
+  replay: async () => (await import('./replay.ts')).replayCommand,
+  demo: async () => (await import('./demo.ts')).demoCommand,
+  diagnose: async () => (await import('./diagnose.ts')).diagnoseCommand,
+  reconcile: async () => (await import('./reconcile.ts')).reconcileCommand,
   'sink-filter': async () => (await import('./sink-filter.ts')).sinkFilterCommand,
-  snapshot: async () => {
-    const { snapshotCommand } = await import('./snapshot.ts');
-    return (args, io) => snapshotCommand(args, io);
-  },
-  status: async () => {
-    const { statusCommand } = await import('./status.ts');
-    return (args, io) => statusCommand(args, io);
-  },
+  snapshot: async () => (await import('./snapshot.ts')).snapshotCommand,
+  status: async () => (await import('./status.ts')).statusCommand,
 };
 
 /** Runs one command; returns the exit code (0 ok, 1 failure, 2 bad input or usage). */

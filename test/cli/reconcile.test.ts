@@ -5,7 +5,7 @@ import { after, before, beforeEach, describe, test } from 'node:test';
 import { serviceDisabledBody } from '../fakes/asset.ts';
 import { startFakePagerDuty } from '../fakes/pagerduty.ts';
 import { startFakeSlack } from '../fakes/slack.ts';
-import { findingsOf, runCli } from '../support/cli.ts';
+import { type CliResult, findingsOf, runCli } from '../support/cli.ts';
 import { judge } from '../support/judge.ts';
 import { type LiveFakes, startLiveFakes } from '../support/live-fakes.ts';
 import { FIXTURES } from '../support/paths.ts';
@@ -164,17 +164,19 @@ describe('wi-sentinel reconcile --project, against the fake GKE, IAM, Kubernetes
     fakes.clearCalls();
   });
 
-  test('sweeps live state read directly (--direct): the fixture’s one drift, progress on stderr', async () => {
-    const result = await runCli(
-      ['reconcile', '--project', ORBIT.project, '--direct', '--dry-run'],
-      '',
-      env(),
-    );
+  /** A dry run over orbit-prod that completed, and found the fixture's one drift. */
+  async function sweptOrbit(...flags: string[]): Promise<CliResult> {
+    const result = await runCli(['reconcile', '--project', ORBIT.project, ...flags, '--dry-run'], '', env());
     assert.equal(result.code, 0, result.stderr);
     assert.deepEqual(
       findingsOf(result.stdout).map((f) => f.fingerprint),
       ['key-file-override/orbit-prod/europe-west4/core-1/search/CronJob/indexer'],
     );
+    return result;
+  }
+
+  test('sweeps live state read directly (--direct): the fixture’s one drift, progress on stderr', async () => {
+    const result = await sweptOrbit('--direct');
     assert.match(result.stderr, /^orbit-prod: 3 clusters, 4 service accounts$/m);
     assert.ok(
       fakes.calls().every((call) => call.authorized),
@@ -203,12 +205,7 @@ describe('wi-sentinel reconcile --project, against the fake GKE, IAM, Kubernetes
   });
 
   test('through Cloud Asset Inventory by default: the same verdict, no policy read per GSA', async () => {
-    const result = await runCli(['reconcile', '--project', ORBIT.project, '--dry-run'], '', env());
-    assert.equal(result.code, 0, result.stderr);
-    assert.deepEqual(
-      findingsOf(result.stdout).map((f) => f.fingerprint),
-      ['key-file-override/orbit-prod/europe-west4/core-1/search/CronJob/indexer'],
-    );
+    const result = await sweptOrbit();
     assert.match(
       result.stderr,
       /^Cloud Asset Inventory \(projects\/orbit-prod\): 1 project, 4 service accounts, 3 clusters \(5 node pools\), \d+ IAM polic(y|ies)$/m,
@@ -221,12 +218,7 @@ describe('wi-sentinel reconcile --project, against the fake GKE, IAM, Kubernetes
 
   test('the Asset API not enabled: said on stderr with the command that enables it; read directly, exit 0', async () => {
     fakes.assets.fault({ match: ':search', status: 403, body: serviceDisabledBody('wi-host') });
-    const result = await runCli(['reconcile', '--project', ORBIT.project, '--dry-run'], '', env());
-    assert.equal(result.code, 0, result.stderr);
-    assert.deepEqual(
-      findingsOf(result.stdout).map((f) => f.fingerprint),
-      ['key-file-override/orbit-prod/europe-west4/core-1/search/CronJob/indexer'],
-    );
+    const result = await sweptOrbit();
     assert.match(
       result.stderr,
       /^Cloud Asset Inventory not used: the Cloud Asset API is not enabled in project wi-host; read each object directly$/m,

@@ -30,7 +30,7 @@ import {
   type FakeRoute,
   type FakeServer,
   googleError,
-  startFakeServer,
+  startGoogleFake,
 } from './fake-server.ts';
 import { clusterResource, type FakeGkeOptions, nodePoolResource } from './gke.ts';
 import {
@@ -69,8 +69,8 @@ export interface FakeAssets extends FakeServer {
 
 const MAX_PAGE = 500;
 const DEFAULT_PAGE = 100;
-/** ResourceSearchResult's fields a read mask may name. */
-const RESOURCE_FIELDS = new Set([
+/** What the API returns when the read mask is not given (SearchAllResourcesRequest.read_mask). */
+const DEFAULT_FIELDS = [
   'name',
   'assetType',
   'project',
@@ -80,6 +80,8 @@ const RESOURCE_FIELDS = new Set([
   'description',
   'location',
   'labels',
+  'tags',
+  'effectiveTags',
   'networkTags',
   'kmsKeys',
   'createTime',
@@ -87,30 +89,15 @@ const RESOURCE_FIELDS = new Set([
   'state',
   'additionalAttributes',
   'parentFullResourceName',
+  'parentAssetType',
+];
+/** ResourceSearchResult's fields a read mask may name: the large ones only when named. */
+const RESOURCE_FIELDS = new Set([
+  ...DEFAULT_FIELDS,
   'versionedResources',
   'attachedResources',
   'relationships',
-  'tags',
-  'effectiveTags',
-  'parentAssetType',
 ]);
-/** What the API returns when the read mask is not given. */
-const DEFAULT_FIELDS = [
-  'name',
-  'assetType',
-  'project',
-  'folders',
-  'organization',
-  'displayName',
-  'location',
-  'labels',
-  'createTime',
-  'updateTime',
-  'state',
-  'additionalAttributes',
-  'parentFullResourceName',
-  'parentAssetType',
-];
 
 type Result = Record<string, unknown>;
 
@@ -303,13 +290,7 @@ export async function startFakeAssets(options: FakeAssetsOptions): Promise<FakeA
     return results;
   }
 
-  const server = await startFakeServer({
-    api: 'asset',
-    token: options.token,
-    route,
-    errorBody: googleError,
-    ...(options.latencyMs === undefined ? {} : { latencyMs: options.latencyMs }),
-  });
+  const server = await startGoogleFake('asset', options, route);
   return Object.assign(server, {
     setSnapshot(next: Snapshot) {
       snapshot = next;

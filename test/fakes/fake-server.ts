@@ -196,6 +196,21 @@ function parseBody(raw: string): unknown {
   }
 }
 
+/** A fake of a Google API: Google's error body, the options every Google fake takes. */
+export function startGoogleFake(
+  api: string,
+  options: { token: string; latencyMs?: number },
+  route: FakeServerOptions['route'],
+): Promise<FakeServer> {
+  return startFakeServer({
+    api,
+    token: options.token,
+    route,
+    errorBody: googleError,
+    ...(options.latencyMs === undefined ? {} : { latencyMs: options.latencyMs }),
+  });
+}
+
 /** Google's error body: `{ error: { code, message, status } }`. */
 export function googleError(status: number, message: string): unknown {
   const names: Record<number, string> = {

@@ -19,7 +19,7 @@ import {
   type FakeRoute,
   type FakeServer,
   googleError,
-  startFakeServer,
+  startGoogleFake,
 } from './fake-server.ts';
 
 export interface FakeGkeOptions {
@@ -105,13 +105,7 @@ export async function startFakeGke(options: FakeGkeOptions): Promise<FakeGke> {
     };
   }
 
-  const server = await startFakeServer({
-    api: 'gke',
-    token: options.token,
-    route,
-    errorBody: googleError,
-    ...(options.latencyMs === undefined ? {} : { latencyMs: options.latencyMs }),
-  });
+  const server = await startGoogleFake('gke', options, route);
   return Object.assign(server, {
     setSnapshot(next: Snapshot) {
       snapshot = next;

@@ -22,7 +22,7 @@ import {
   type FakeRoute,
   type FakeServer,
   googleError,
-  startFakeServer,
+  startGoogleFake,
 } from './fake-server.ts';
 import { DEFAULT_HIERARCHY, type Hierarchy, parentOf, projectNumberOf } from './hierarchy.ts';
 
@@ -158,13 +158,7 @@ export async function startFakeIam(options: FakeIamOptions): Promise<FakeIam> {
     };
   }
 
-  const server = await startFakeServer({
-    api: 'iam',
-    token: options.token,
-    route,
-    errorBody: googleError,
-    ...(options.latencyMs === undefined ? {} : { latencyMs: options.latencyMs }),
-  });
+  const server = await startGoogleFake('iam', options, route);
   return Object.assign(server, {
     setSnapshot(next: Snapshot) {
       snapshot = next;
