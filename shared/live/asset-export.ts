@@ -57,8 +57,6 @@ export interface AssetExportResult extends ExportResult {
   /** The projects the scopes hold (active ones), sorted. */
   projects: string[];
   indexed: IndexTimes;
-  /** Searches made: one per page. */
-  searches: number;
 }
 
 /** A search of Cloud Asset Inventory failed: the export cannot rest on it. */
@@ -225,11 +223,10 @@ export async function exportFromAssets(
     };
     projectOf(gsa.project).serviceAccounts.push(exported);
   }
-  for (const project of projects.values())
-    project.iamPolicy = projectPolicies.get(project.projectId) ?? { bindings: [] };
-
   const exported = await exporting;
   for (const done of exported) if (done) projectOf(done.project).clusters.push(done.cluster);
+  for (const project of projects.values())
+    project.iamPolicy = projectPolicies.get(project.projectId) ?? { bindings: [] };
 
   const sorted = [...projects.values()].sort((a, b) => a.projectId.localeCompare(b.projectId));
   for (const project of sorted) {
@@ -242,7 +239,6 @@ export async function exportFromAssets(
     problems,
     projects: sorted.map((project) => project.projectId),
     indexed: { gsas: gsaTimes, clusters: clusterTimes, pools: poolTimes },
-    searches: search.count(),
   };
 }
 
@@ -354,8 +350,6 @@ interface Searches {
   /** Clusters and node pools. */
   clusters: Promise<AssetResource[]>;
   policies: Promise<AssetPolicy[]>;
-  /** Searches made so far: one per page. */
-  count(): number;
 }
 
 /**
@@ -363,16 +357,8 @@ interface Searches {
  * scopes are kept once. A failed search rejects as an AssetInventoryError.
  */
 function searchAll(assets: AssetPort, scopes: readonly string[]): Searches {
-  let pages = 0;
   const each = <T>(search: (scope: string) => Promise<T[]>, key: (item: T) => string): Promise<T[]> => {
-    const all = Promise.all(
-      scopes.map((scope) =>
-        search(scope).then((found) => {
-          pages += 1;
-          return found;
-        }),
-      ),
-    ).then(
+    const all = Promise.all(scopes.map(search)).then(
       (lists) => [...new Map(lists.flat().map((item) => [key(item), item])).values()],
       (error: unknown) => {
         throw error instanceof LookupError ? new AssetInventoryError(error) : error;
@@ -394,7 +380,6 @@ function searchAll(assets: AssetPort, scopes: readonly string[]): Searches {
       (scope) => assets.searchPolicies(scope, [ASSET_TYPES.serviceAccount, ASSET_TYPES.project]),
       (policy) => policy.resource,
     ),
-    count: () => pages,
   };
 }
 
