@@ -244,6 +244,22 @@ describe('the sweep through Cloud Asset Inventory (fake Asset Inventory, GKE, IA
     assert.ok(!(await store.listOpen()).some((i) => i.fingerprint === CART_BINDING));
   });
 
+  test('the GSA cannot be read directly: the incident is left as it is, the problem named', async () => {
+    await openBy([gsaPolicy(ORBIT.cart, [remove(ORBIT.classic('checkout', 'cart'))])]);
+    fakes.iam.fault({ match: `serviceAccounts/${ORBIT.cart}`, status: 403 });
+    const report = await runSweep({
+      inventory: assetInventory(deps(), [ORG]),
+      alerting,
+      store,
+      dryRun: true,
+    });
+    assert.deepEqual(report.resolved, []);
+    assert.deepEqual(report.untouched, [
+      { fingerprint: CART_BINDING, reason: `${ORBIT.cart} could not be read` },
+    ]);
+    assert.match(report.problems[0]?.message ?? '', /^orbit-prod: service account cart@.*403/);
+  });
+
   test('a node pool record newer than the event resolves as it is; an older one waits for GKE', async () => {
     await openBy([nodePool('update', 'highmem', { metadataServer: false })]);
     const pool = `${clusterAssetName('orbit-prod', ORBIT.core)}/nodePools/highmem`;
