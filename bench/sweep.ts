@@ -23,7 +23,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { availableParallelism } from 'node:os';
 import { createInterface } from 'node:readline';
-import { createAlerting } from '../shared/alerting.ts';
+import { createAlerting } from '../shared/alerting/alerting.ts';
 import { loadConfig } from '../shared/config.ts';
 import { createLiveState, scopeReadersFromConfig } from '../shared/gcp/live.ts';
 import { encodeInventory } from '../shared/incidents/inventory-codec.ts';

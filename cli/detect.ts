@@ -1,9 +1,8 @@
 import { parseArgs } from 'node:util';
 import type { Snapshot } from '../shared/inventory/snapshot.ts';
-import { readSnapshotFile } from '../shared/inventory/snapshot-file.ts';
+import { readSnapshotFile } from '../shared/live/snapshot-file.ts';
 import { analyze } from '../shared/pipeline.ts';
-import { type Io, readDeliveries } from './io.ts';
-import { UsageError } from './usage.ts';
+import { type Io, readDeliveries, UsageError } from './io.ts';
 
 /**
  * Reads NDJSON deliveries (LogEntry, Pub/Sub push body or CloudEvent a line) and writes one Finding

@@ -1,14 +1,14 @@
 import { parseArgs } from 'node:util';
-import { createAlerting } from '../shared/alerting.ts';
+import { createAlerting } from '../shared/alerting/alerting.ts';
 import { type Config, loadConfig, PROJECT_ID } from '../shared/config.ts';
-import { readSnapshotFile } from '../shared/inventory/snapshot-file.ts';
+import { readSnapshotFile } from '../shared/live/snapshot-file.ts';
 import { createLogger } from '../shared/log.ts';
 import { assetInventory, directInventory, scopesOf } from '../shared/reconcile/live-inventory.ts';
 import { runSweep, type SweptInventory, summaryLine } from '../shared/reconcile/run.ts';
 import { routingFromConfig, sendersFromConfig, storeFromConfig } from '../shared/wiring.ts';
 import type { Io } from './io.ts';
+import { UsageError } from './io.ts';
 import { type LiveStateFactory, liveStateOf } from './live.ts';
-import { UsageError } from './usage.ts';
 
 /**
  * The sweep from the command line. The inventory is `--snapshot FILE`, else live state of the

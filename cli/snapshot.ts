@@ -3,8 +3,8 @@ import { loadConfig, PROJECT_ID } from '../shared/config.ts';
 import type { Snapshot } from '../shared/inventory/snapshot.ts';
 import { type ExportProblem, exportSnapshot } from '../shared/live/export.ts';
 import type { Io } from './io.ts';
+import { UsageError } from './io.ts';
 import { type LiveStateFactory, liveStateOf } from './live.ts';
-import { UsageError } from './usage.ts';
 
 /**
  * Exports live state as a Snapshot on stdout (indented; one line with `--json`). Progress and

@@ -22,6 +22,7 @@ export function causeOf(source: EventSource): Cause {
     ...(source.operation ? { operationId: source.operation.id } : {}),
     ...(source.callerIp ? { callerIp: source.callerIp } : {}),
     ...(source.userAgent ? { userAgent: source.userAgent } : {}),
+    ...(source.note ? { note: source.note } : {}),
   };
 }
 

@@ -74,6 +74,8 @@ export interface Cause {
   operationId?: string;
   callerIp?: string;
   userAgent?: string;
+  /** What the entry held that was left out, and why (a timestamp that is not an RFC 3339 time). */
+  note?: string;
 }
 
 export interface Remediation {

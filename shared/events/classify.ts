@@ -18,6 +18,7 @@ import type {
 } from './change-event.ts';
 import { type MethodRoute, type WatchedMethod, watchedMethod } from './methods.ts';
 import { type AuditLog, auditDataSchema, bindingDeltaSchema, camel, type LogEntry } from './schemas.ts';
+import { notATime, rfc3339 } from './time.ts';
 
 /**
  * Turns a decoded LogEntry into the ChangeEvent it records, or `ignored` with the reason. Reads
@@ -74,7 +75,8 @@ export function ignoreUnparsed(entry: Record<string, unknown>): string | undefin
   if (status !== undefined && !(isRecord(status) && !hasRenamedKey(status) && (status.code ?? 0) === 0))
     return undefined;
   const watched = watchedOrWhyNot(method, service);
-  return typeof watched === 'string' ? watched : undefined;
+  // The reason names the method and service as they came: made well formed, as the parse would.
+  return typeof watched === 'string' ? watched.toWellFormed() : undefined;
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {
@@ -115,10 +117,13 @@ function sourceOf(entry: LogEntry, payload: AuditLog, method: string): EventSour
   const actor = auth?.principalEmail || stripPrefix(auth?.principalSubject);
   const meta = payload.requestMetadata;
   const op = entry.operation;
+  // Only an RFC 3339 time goes on into causes and messages; anything else is left out, saying so.
+  const time = rfc3339(entry.timestamp);
   return {
     method,
     ...optional('insertId', entry.insertId),
-    ...optional('time', entry.timestamp),
+    ...optional('time', time),
+    ...(entry.timestamp && time === undefined ? { note: notATime('timestamp', entry.timestamp) } : {}),
     ...optional('actor', actor),
     ...optional('callerIp', meta?.callerIp),
     ...optional('userAgent', meta?.callerSuppliedUserAgent),

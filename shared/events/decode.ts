@@ -1,5 +1,6 @@
+import { toWellFormed } from '../domain/well-formed.ts';
 import { formatIssues } from '../inventory/snapshot.ts';
-import { isMonitoringNotification } from '../symptoms/monitoring.ts';
+import { isMonitoringNotification } from './monitoring.ts';
 import {
   AUDIT_EVENT_TYPE,
   cloudEventSchema,
@@ -32,6 +33,9 @@ export type DecodeResult = { ok: true; delivery: Delivery } | { ok: false; error
  * https://cloud.google.com/logging/quotas#log-limits
  */
 export const MAX_DELIVERY_BYTES = 1024 * 1024;
+
+/** The most base64 a delivery's Pub/Sub data may hold: MAX_DELIVERY_BYTES encoded (4/3, padded). */
+export const MAX_DELIVERY_BASE64 = Math.ceil((MAX_DELIVERY_BYTES * 4) / 3) + 4;
 
 /**
  * Nesting deeper than this is not a LogEntry: Cloud Logging keeps payloads as protobuf Structs, and
@@ -134,6 +138,31 @@ function pathTooDeep(value: object, limit: number): string {
   return keys.length > 6 ? `${shown}.…` : shown;
 }
 
+/**
+ * At least how many bytes `value` takes as JSON, counted until `limit` is passed (then more than
+ * `limit`): strings and keys by their length, other values by a few bytes. What arrives already
+ * parsed (an Eventarc audit-log CloudEvent's data) is measured so, without serialising it again.
+ */
+function jsonSizeOver(value: unknown, limit: number): number {
+  let size = 0;
+  const walk = (item: unknown): void => {
+    if (size > limit) return;
+    if (typeof item === 'string') size += item.length + 2;
+    else if (Array.isArray(item)) {
+      size += 2;
+      for (const element of item) walk(element);
+    } else if (typeof item === 'object' && item !== null) {
+      size += 2;
+      for (const key in item) {
+        size += key.length + 4;
+        walk((item as Record<string, unknown>)[key]);
+      }
+    } else size += 5;
+  };
+  walk(value);
+  return size;
+}
+
 function depthError(value: object, what: string): string | undefined {
   if (!nestedDeeper(value, MAX_DEPTH)) return undefined;
   return `${what} is nested deeper than ${MAX_DEPTH} levels (at ${pathTooDeep(value, MAX_DEPTH)})`;
@@ -195,7 +224,8 @@ export function unwrap(value: unknown): Unwrapped | Failure {
 /** The second half: the entry checked against the LogEntry schema. */
 export function parseUnwrapped(unwrapped: Unwrapped | Failure): DecodeResult {
   if (!unwrapped.ok) return unwrapped;
-  const entry = logEntrySchema.safeParse(unwrapped.entry);
+  // A lone surrogate (a JSON escape) would be refused by Firestore and garble Slack and PagerDuty.
+  const entry = logEntrySchema.safeParse(toWellFormed(unwrapped.entry));
   if (!entry.success) return fail(`LogEntry: ${formatIssues(entry.error.issues)}`);
   return { ok: true, delivery: deliveryOf(unwrapped, entry.data) };
 }
@@ -206,7 +236,12 @@ export function parseUnwrapped(unwrapped: Unwrapped | Failure): DecodeResult {
  * relied on, and the quick look checked them to be strings.
  */
 export function unparsedDelivery(unwrapped: Unwrapped): Delivery {
-  return deliveryOf(unwrapped, unwrapped.entry as LogEntry);
+  const { entry } = unwrapped;
+  // The two read made well formed too (a lone surrogate becomes U+FFFD), as parseUnwrapped does all.
+  const named = toWellFormed({ insertId: entry.insertId, logName: entry.logName });
+  const clean =
+    named.insertId === entry.insertId && named.logName === entry.logName ? entry : { ...entry, ...named };
+  return deliveryOf(unwrapped, clean as LogEntry);
 }
 
 function deliveryOf(unwrapped: Unwrapped, entry: LogEntry): Delivery {
@@ -225,6 +260,11 @@ function unwrapCloudEvent(value: Record<string, unknown>): Unwrapped | Failure {
   if (event.data.type === AUDIT_EVENT_TYPE) {
     const data = event.data.data;
     if (!isObject(data)) return fail(`CloudEvent data: expected a LogEntry, got ${describe(data)}`);
+    // The LogEntry comes parsed, not base64 in a message: its size is measured here instead.
+    const size = jsonSizeOver(data, MAX_DELIVERY_BYTES);
+    if (size > MAX_DELIVERY_BYTES) {
+      return fail(`CloudEvent data is more than ${formatBytes(MAX_DELIVERY_BYTES)} as JSON: over the limit`);
+    }
     if (!isLogEntry(data)) return fail(notEntry(data, 'CloudEvent data'));
     return { ok: true, envelope: 'audit-cloudevent', entry: data };
   }
@@ -243,7 +283,7 @@ function unwrapPushBody(value: Record<string, unknown>, envelope: Envelope): Unw
   if (!body.success) return fail(`Pub/Sub message: ${formatIssues(body.error.issues)}`);
   const { data, messageId, publishTime } = body.data.message;
   if (data === undefined || data === '') return fail('Pub/Sub message has no data');
-  if (data.length > (MAX_DELIVERY_BYTES * 4) / 3 + 4) {
+  if (data.length > MAX_DELIVERY_BASE64) {
     return fail(
       `Pub/Sub message data is ${formatBytes(data.length)}, over the ${formatBytes(MAX_DELIVERY_BYTES)} limit`,
     );

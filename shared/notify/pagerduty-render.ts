@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Finding, KsaRef, WorkloadRef } from '../domain/finding.ts';
-import type { Incident } from '../incidents/incident.ts';
-import { evidenceSentence, timelineOf } from '../symptoms/evidence.ts';
+import type { Incident } from '../domain/incident.ts';
+import { evidenceSentence, timelineOf } from './evidence-render.ts';
 import { type Link, linksOf } from './links.ts';
 
 /**

@@ -1,6 +1,6 @@
 import type { Cause, Finding, FindingKind, KsaRef, WorkloadRef } from '../domain/finding.ts';
-import type { Incident, TransitionType } from '../incidents/incident.ts';
-import { evidenceSentence, kindWords, timelineOf } from '../symptoms/evidence.ts';
+import type { Incident, TransitionType } from '../domain/incident.ts';
+import { evidenceSentence, kindWords, timelineOf } from './evidence-render.ts';
 import { linksOf } from './links.ts';
 
 /**

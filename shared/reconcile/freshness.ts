@@ -1,5 +1,5 @@
 import type { Finding, FindingKind } from '../domain/finding.ts';
-import type { Incident } from '../incidents/incident.ts';
+import type { Incident } from '../domain/incident.ts';
 import type { IndexTimes, Reread } from '../live/asset-export.ts';
 
 /**
@@ -8,16 +8,17 @@ import type { IndexTimes, Reread } from '../live/asset-export.ts';
  * still show in it, and resolving on that would close an outage that is still there. So each
  * resolution is checked against what it rests on:
  *
- * - a GSA's state (deleted, disabled): its record's update time must be no older than the event;
- * - a GSA's policy, a project's policy: the index dates no policy, so they are always read again;
+ * - a GSA's state (disabled): its record's update time must be no older than the event;
+ * - a GSA's policy, a project's policy: the index dates no policy, so they are always read again
+ *   (gsa-missing among them: it resolves only when the KSAs it served are bound again, sweep.ts);
  * - GKE's view of a cluster or node pool: the record's update time, likewise.
  *
  * What fails the check is read directly (rereadDirectly) and the sweep judged again. The Kubernetes
  * side is read directly in every sweep, so nothing resting on it alone is read twice. Pure.
  */
 
-/** Kinds resolved by a GSA's state alone (it exists again, it is enabled again). */
-const ON_GSA_STATE: ReadonlySet<FindingKind> = new Set(['gsa-missing', 'gsa-disabled']);
+/** Kinds resolved by a GSA's state alone (it is enabled again). */
+const ON_GSA_STATE: ReadonlySet<FindingKind> = new Set(['gsa-disabled']);
 /** Kinds resolved by GKE's view of the cluster (its workload pool) or of one node pool. */
 const ON_CLUSTER: ReadonlySet<FindingKind> = new Set(['cluster-wi-disabled', 'nodepool-metadata-disabled']);
 /** Kinds a project's own policy can resolve (a broad role gone; a KSA given direct access). */

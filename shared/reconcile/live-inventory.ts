@@ -1,9 +1,8 @@
 import type { Config } from '../config.ts';
-import type { Remediation } from '../domain/finding.ts';
 import type { AssetPort, LiveState, ProjectsPort } from '../gcp/ports.ts';
 import { AssetInventoryError, exportFromAssets, rereadDirectly } from '../live/asset-export.ts';
 import { type ExportOptions, type ExportProblem, exportSnapshot } from '../live/export.ts';
-import type { SweepProblem, SweptInventory } from './run.ts';
+import type { AssetFallback, SweepProblem, SweptInventory } from './run.ts';
 
 /**
  * The sweep's inventory read live: exportSnapshot over the projects, its problems turned into what
@@ -98,14 +97,6 @@ export function directInventory(
     const direct = await liveInventory(deps.state, projects, options)();
     return { ...direct, problems: [...problems, ...direct.problems] };
   };
-}
-
-/** Why the index was not used, and what makes it usable. */
-export interface AssetFallback {
-  reason: string;
-  /** Where to repair it: the project whose Cloud Asset API is off, else the one wi-sentinel runs in. */
-  project?: string;
-  remediation: Remediation[];
 }
 
 /** A 403 saying the API is disabled in the consumer project (Google's SERVICE_DISABLED message). */

@@ -1,11 +1,11 @@
-import type { createAlerting, HandleResult } from '../alerting.ts';
-import type { Finding } from '../domain/finding.ts';
+import type { createAlerting } from '../alerting/alerting.ts';
+import type { HandleResult } from '../alerting/delivery.ts';
+import type { Finding, Remediation } from '../domain/finding.ts';
 import type { IncidentStore } from '../incidents/store.ts';
 import type { Snapshot } from '../inventory/snapshot.ts';
 import type { IndexTimes, Reread } from '../live/asset-export.ts';
 import type { Logger } from '../log.ts';
 import { isEmpty, staleResolutions } from './freshness.ts';
-import type { AssetFallback } from './live-inventory.ts';
 import { blindSpot, settle, sweep, type Unreachable } from './sweep.ts';
 
 /**
@@ -22,6 +22,14 @@ export interface SweepProblem {
   message: string;
   /** What the verdicts must not rest on; absent when the problem blinds none of them. */
   unreadable?: Unreachable;
+}
+
+/** Why Cloud Asset Inventory was not used (live-inventory.ts), and what makes it usable. */
+export interface AssetFallback {
+  reason: string;
+  /** Where to repair it: the project whose Cloud Asset API is off, else the one wi-sentinel runs in. */
+  project?: string;
+  remediation: Remediation[];
 }
 
 export interface SweptInventory {

@@ -1,4 +1,4 @@
-import type { Incident, Silence, SilenceMatchers } from '../incidents/incident.ts';
+import type { Incident, Silence, SilenceMatchers } from '../domain/incident.ts';
 import { ago, type DocLine, type DocSection, MARKS, plural, type StatusDoc, span, utc } from './doc.ts';
 import { incidentDocLine, incidentLine, openIncidents, SEVERITIES, SEVERITY_MARKS } from './summary.ts';
 
@@ -54,7 +54,7 @@ export function describeMatchers(matchers: SilenceMatchers): string {
     .join(',');
 }
 
-export function activeSilences(silences: readonly Silence[], now: Date): Silence[] {
+export function activeSilences<T extends Silence>(silences: readonly T[], now: Date): T[] {
   return silences.filter((s) => Date.parse(s.expiresAt) > now.getTime());
 }
 

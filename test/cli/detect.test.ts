@@ -173,12 +173,14 @@ describe('wi-sentinel detect', () => {
       seen.some((url) => url.endsWith('/cli/detect.ts')),
       'the hook saw the imports',
     );
+    // --snapshot reads its file (shared/live/snapshot-file.ts: node:fs and the Snapshot model only).
     const foreign = seen.filter(
       (url) =>
-        /\/cli\/(?!main|detect|io|usage)[a-z-]+\.ts$/.test(url) ||
-        /\/shared\/(alerting|wiring)\.ts$|\/shared\/(incidents|notify|gcp|live|reconcile|status|slack)\//.test(
+        /\/cli\/(?!main|detect|io)[a-z-]+\.ts$/.test(url) ||
+        /\/shared\/wiring\.ts$|\/shared\/(alerting|incidents|notify|gcp|reconcile|status|slack)\//.test(
           url,
         ) ||
+        (/\/shared\/live\//.test(url) && !url.endsWith('/shared/live/snapshot-file.ts')) ||
         /\/node_modules\/(?!zod\/)/.test(url),
     );
     assert.deepEqual(foreign, []);

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, test } from 'node:test';
-import { createAlerting } from '../../../shared/alerting.ts';
+import { createAlerting } from '../../../shared/alerting/alerting.ts';
 import { detect } from '../../../shared/detect/index.ts';
 import { createMemoryStore } from '../../../shared/incidents/memory-store.ts';
 import type { IncidentStore } from '../../../shared/incidents/store.ts';

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { detect } from '../../../shared/detect/index.ts';
 import type { Finding } from '../../../shared/domain/finding.ts';
-import type { Incident } from '../../../shared/incidents/incident.ts';
+import type { Incident } from '../../../shared/domain/incident.ts';
 import { step } from '../../../shared/incidents/lifecycle.ts';
 import { eventTime, isEmpty, staleResolutions } from '../../../shared/reconcile/freshness.ts';
 import { loadSnapshot, ORBIT } from '../../support/snapshots.ts';
@@ -52,6 +52,13 @@ describe('staleResolutions: what is read directly before a resolution may rest o
       clusters: [],
       projects: [],
     });
+  });
+
+  test('a GSA deleted: its repair is a binding again, so the GSA is always read again', () => {
+    const { open, resolved } = openedAndResolved(gsaLifecycle('delete', { gsa: ORBIT.cart }));
+    assert.deepEqual(staleResolutions(resolved, open, times({ gsas: [[ORBIT.cart, AFTER]] })).gsas, [
+      ORBIT.cart,
+    ]);
   });
 
   test('a node pool: its own record decides, else its cluster’s', () => {
