@@ -1,25 +1,39 @@
-// The sweep: a synthetic organization (50 clusters × 8 node pools in 5 projects, 2,000 GSAs, 20,000
-// KSAs, 60,000 running pods) served by the fake GKE, IAM and Kubernetes APIs with 20 ms added to
-// every call, in a child process (so the peak RSS measured is the sweeper's alone). The sweeper
-// exports it through the real adapters (createLiveState + exportSnapshot, their default bounds) and
-// builds the full impact model: every Workload Identity KSA with its workloads.
+// The sweep, read through Cloud Asset Inventory and read directly, side by side in one run: a
+// synthetic organization (50 clusters × 8 node pools in 5 projects under one organization, 2,000 GSAs,
+// 20,000 KSAs, 60,000 running pods) served by the fake GKE, IAM, Kubernetes and Asset Inventory
+// APIs with 20 ms added to every call, in a child process. Each mode runs in a sweeper process of
+// its own (so each peak RSS is its own): the real adapters read the inventory (assetInventory over
+// the organization, or liveInventory over its projects, their default bounds), runSweep judges
+// every link (a dry run: the whole verdict, nothing applied), then the inventory is encoded as the
+// reconcile function stores it (its peak RSS counts; its time is printed apart). The two modes run
+// twice, alternately, and each keeps its faster run: the machine is shared, and its other load
+// only ever adds. With --x10, the same in Asset Inventory mode, once, over an organization ten
+// times larger (500 clusters, 20,000 GSAs, 200,000 KSAs, 600,000 pods), which takes longer.
 //
-//   npm run bench -- sweep [--latency MS] [--clusters-at-once N] [--gsas-at-once N] [--page-size N] [--uncapped]
+//   npm run bench -- sweep [--x10] [--latency MS] [--uncapped] [--clusters-at-once N]
 //
-// The sweeper runs with V8's old space capped at 128 MB and 2 MB semi-spaces, as in a 256 MB function: V8 sizes its heap
-// from the memory it sees (4 GB on a 24 GB machine, where it collects lazily and the heap grows to
-// twice what is live), so an uncapped run measures the machine, not the sweep; --uncapped shows it.
-// Prints wall time (export, impact), the slowest cluster's span beside the sum of all clusters' spans
-// and the GSA policy phase (from the fakes' records), API calls by kind, CPU time of the sweeper and
-// of the fakes (wall time on a shared machine follows CPU contention), peak RSS; the last line is JSON.
+// Sweepers run with V8's old space capped as a function's memory allows it (half of it: 128 MB of
+// a 256 MB function for today's organization, as before; 512 MB of the reconcile function's 1 GiB
+// for the 10× one) and 2 MB semi-spaces: V8 sizes its heap from the memory it sees (4 GB on a 24 GB
+// machine, where it collects lazily and the heap grows to twice what is live), so an uncapped run
+// measures the machine, not the sweep; --uncapped shows it.
+// For each: API calls by kind (from the fakes' records), wall time, CPU time of the sweeper, peak
+// RSS. The last line is JSON:
+//   {"bench":"sweep","asset":{calls,wallMs,cpuMs,peakRssMB},"direct":{…},"x10":{…,"limitMB":1024}}
 import { type ChildProcess, spawn } from 'node:child_process';
 import { availableParallelism } from 'node:os';
 import { createInterface } from 'node:readline';
-import { createLiveState } from '../shared/gcp/live.ts';
-import { impactOfCluster } from '../shared/inventory/impact.ts';
-import type { Snapshot, SnapshotCluster, SnapshotProject } from '../shared/inventory/snapshot.ts';
-import { exportSnapshot } from '../shared/live/export.ts';
+import { createAlerting } from '../shared/alerting/alerting.ts';
+import { loadConfig } from '../shared/config.ts';
+import { createLiveState, scopeReadersFromConfig } from '../shared/gcp/live.ts';
+import { encodeInventory } from '../shared/incidents/inventory-codec.ts';
+import { createMemoryStore } from '../shared/incidents/memory-store.ts';
+import type { Snapshot, SnapshotProject } from '../shared/inventory/snapshot.ts';
+import { defaultRouting } from '../shared/notify/routing.ts';
+import { assetInventory, liveInventory } from '../shared/reconcile/live-inventory.ts';
+import { runSweep } from '../shared/reconcile/run.ts';
 import type { FakeCall } from '../test/fakes/fake-server.ts';
+import { DEFAULT_HIERARCHY } from '../test/fakes/hierarchy.ts';
 import { startLiveFakes } from '../test/support/live-fakes.ts';
 import { REPO_ROOT, round, say } from './_support.ts';
 
@@ -32,143 +46,221 @@ export const SHAPE = {
   podsPerKsa: 3,
 };
 const DEFAULT_LATENCY_MS = 20;
-/** What a 256 MB function leaves V8's old space: half, the rest for code, buffers and sockets. */
-const FUNCTION_OLD_SPACE_MB = 128;
+/** The reconcile function's memory (infra/locals.tf), which the 10× organization must fit in. */
+const RECONCILE_MB = 1024;
+/** Half a function's memory to V8's old space: the rest is code, buffers, sockets and young space. */
+const OLD_SPACE_MB = { today: 128, x10: RECONCILE_MB / 2 };
 /**
  * V8's young generation sized for a small function: its default semi-spaces (16 MB each) are sized
  * for throughput on big machines; 2 MB cost about 10% more CPU here and save about 30 MB of RSS.
- * Set with NODE_OPTIONS on a function given 256 MB.
+ * Set with NODE_OPTIONS on a function.
  */
-const FUNCTION_SEMI_SPACE_MB = 2;
+const SEMI_SPACE_MB = 2;
 const TOKEN = 'ya29.bench-token';
+const ORGANIZATION = `organizations/${DEFAULT_HIERARCHY.organization}`;
+
+type Mode = 'asset' | 'direct';
+
+interface Row {
+  calls: number;
+  wallMs: number;
+  cpuMs: number;
+  peakRssMB: number;
+}
+
+/** What a sweeper process reports on its last line. */
+interface Swept {
+  mode: Mode;
+  wallMs: number;
+  readMs: number;
+  encodeMs: number;
+  cpuMs: number;
+  peakRssMB: number;
+  clusters: number;
+  gsas: number;
+  ksas: number;
+  pods: number;
+  firing: number;
+  problems: string[];
+  source: string;
+}
 
 export async function run(args: string[]): Promise<void> {
   const latencyMs = Number(optionOf(args, 'latency') ?? DEFAULT_LATENCY_MS);
   if (!Number.isFinite(latencyMs) || latencyMs < 0) throw new Error('--latency must be a number of ms');
-  if (args.includes('--serve-fakes')) return serveFakes(latencyMs);
-  const capped = process.execArgv.some((arg) => arg.startsWith('--max-old-space-size'));
-  if (!capped && !args.includes('--uncapped')) return runCapped(args);
+  const scale = Number(optionOf(args, 'scale') ?? 1);
+  if (args.includes('--serve-fakes')) return serveFakes(latencyMs, scale);
+  const clustersAtOnce = optionOf(args, 'clusters-at-once');
+  if (
+    clustersAtOnce !== undefined &&
+    !(Number.isInteger(Number(clustersAtOnce)) && Number(clustersAtOnce) > 0)
+  )
+    throw new Error('--clusters-at-once must be a positive whole number');
+  const sweeper = optionOf(args, 'sweeper');
+  if (sweeper === 'asset' || sweeper === 'direct') return sweep(sweeper, scale, Number(clustersAtOnce ?? 0));
+  const atOnce = clustersAtOnce ? ['--clusters-at-once', clustersAtOnce] : [];
+  const uncapped = args.includes('--uncapped');
 
-  const numeric = (name: string) => {
-    const value = optionOf(args, name);
-    if (value === undefined) return undefined;
-    const n = Number(value);
-    if (!Number.isInteger(n) || n <= 0) throw new Error(`--${name} must be a positive whole number`);
-    return n;
-  };
-  const clustersAtOnce = numeric('clusters-at-once');
-  const gsasAtOnce = numeric('gsas-at-once');
-  const pageSize = numeric('page-size');
-
-  const fakes = await startFakesChild(latencyMs);
+  const today = await startFakesChild(latencyMs, 1);
+  const rows: Partial<Record<Mode, Row>> = {};
   try {
-    const state = createLiveState({
-      tokens: async () => TOKEN,
-      gkeUrl: fakes.env.GKE_API_URL as string,
-      iamUrl: fakes.env.IAM_API_URL as string,
-      resourceManagerUrl: fakes.env.RESOURCE_MANAGER_API_URL as string,
-      ...(gsasAtOnce ? { concurrency: gsasAtOnce } : {}),
-      ...(pageSize ? { kubePageSize: pageSize } : {}),
-    });
-    const projects = Array.from({ length: SHAPE.projects }, (_, p) => projectId(p));
-
-    const cpuBefore = process.cpuUsage();
-    const started = performance.now();
-    const { snapshot, problems } = await exportSnapshot(state, projects, {
-      ...(clustersAtOnce ? { concurrency: clustersAtOnce } : {}),
-      ...(gsasAtOnce ? { gsaConcurrency: gsasAtOnce } : {}),
-    });
-    const exported = performance.now();
-    const impact = impactModel(snapshot);
-    const done = performance.now();
-    const cpu = process.cpuUsage(cpuBefore);
-
-    const { calls, cpu: fakesCpu } = await fakes.calls();
-    const byKind = countByKind(calls);
-    const spans = clusterSpans(calls, latencyMs);
-    const apiCalls = calls.length;
-    const clusters = snapshot.projects.reduce((n, project) => n + project.clusters.length, 0);
-    const gsas = snapshot.projects.reduce((n, project) => n + project.serviceAccounts.length, 0);
-    const ksas = allClusters(snapshot).reduce((n, cluster) => n + cluster.serviceAccounts.length, 0);
-    const pods = allClusters(snapshot).reduce((n, cluster) => n + cluster.pods.length, 0);
-    const peakRssMB = round(process.resourceUsage().maxRSS / 1024, 1);
-    const wallSeconds = round((done - started) / 1000, 2);
-    const seconds = (ms: number) => `${round(ms / 1000, 2)} s`;
-
     say(
-      `sweep: ${clusters} clusters (${SHAPE.pools} pools each), ${gsas} GSAs, ${ksas} KSAs, ${pods} running pods; ${latencyMs} ms added to every call`,
+      `sweep: ${SHAPE.projects * SHAPE.clustersPerProject} clusters (${SHAPE.pools} pools each), ${SHAPE.projects * SHAPE.gsasPerProject} GSAs, ${SHAPE.projects * SHAPE.clustersPerProject * SHAPE.ksasPerCluster} KSAs, ${SHAPE.projects * SHAPE.clustersPerProject * SHAPE.ksasPerCluster * SHAPE.podsPerKsa} running pods; ${latencyMs} ms added to every call; ${availableParallelism()} cores`,
     );
-    if (problems.length > 0)
-      say(`PROBLEMS: ${problems.length}, first: ${problems[0]?.what}: ${problems[0]?.reason}`);
-    say(
-      `wall: ${wallSeconds} s (export ${seconds(exported - started)}, impact model ${seconds(done - exported)})`,
-    );
-    say(
-      `clusters: slowest ${seconds(spans.slowest)}, sum of all ${seconds(spans.sum)}; GSA policies: ${seconds(spans.gsaPhase)} for ${byKind['iam.getIamPolicy'] ?? 0}`,
-    );
-    say(`impact: ${impact.ksas} Workload Identity KSAs, ${impact.workloads} workloads (${impact.pods} pods)`);
-    say(
-      `API calls: ${apiCalls} (${Object.entries(byKind)
-        .map(([kind, n]) => `${kind} ${n}`)
-        .join(', ')})`,
-    );
-    say(
-      `CPU: sweeper ${seconds((cpu.user + cpu.system) / 1000)}, fakes ${seconds((fakesCpu.user + fakesCpu.system) / 1000)} (whole life) on ${availableParallelism()} cores`,
-    );
-    say(
-      `peak RSS: ${peakRssMB} MB (${capped ? `V8 old space ${FUNCTION_OLD_SPACE_MB} MB, semi-spaces ${FUNCTION_SEMI_SPACE_MB} MB, as in a 256 MB function` : 'uncapped'})`,
-    );
-    say(JSON.stringify({ bench: 'sweep', clusters, gsas, ksas, pods, apiCalls, wallSeconds, peakRssMB }));
+    for (const attempt of [1, 2]) {
+      for (const mode of ['direct', 'asset'] as const) {
+        const row = await measure(today, mode, 1, uncapped ? undefined : OLD_SPACE_MB.today, atOnce, attempt);
+        const best = rows[mode];
+        if (best === undefined || row.wallMs < best.wallMs) rows[mode] = row;
+      }
+    }
   } finally {
-    await fakes.stop();
+    await today.stop();
   }
+  const { asset, direct } = rows as Record<Mode, Row>;
+  say(
+    `asset against direct: ${round(direct.calls / asset.calls, 1)}× fewer calls, wall ${round(asset.wallMs / direct.wallMs, 2)} of direct's (target ≤ 0.33), ${asset.calls} calls (target ≤ 400)`,
+  );
+  let x10: (Row & { limitMB: number }) | undefined;
+  if (args.includes('--x10')) {
+    const large = await startFakesChild(latencyMs, 10);
+    try {
+      say(
+        `x10: ${10 * SHAPE.projects * SHAPE.clustersPerProject} clusters, ${10 * SHAPE.projects * SHAPE.gsasPerProject} GSAs, ${10 * SHAPE.projects * SHAPE.clustersPerProject * SHAPE.ksasPerCluster} KSAs, ${10 * SHAPE.projects * SHAPE.clustersPerProject * SHAPE.ksasPerCluster * SHAPE.podsPerKsa} running pods`,
+      );
+      const row = await measure(large, 'asset', 10, uncapped ? undefined : OLD_SPACE_MB.x10, atOnce, 1);
+      x10 = { ...row, limitMB: RECONCILE_MB };
+      say(`x10 peak RSS ${row.peakRssMB} MB of the reconcile function's ${RECONCILE_MB} MB`);
+    } finally {
+      await large.stop();
+    }
+  }
+  say(JSON.stringify({ bench: 'sweep', asset, direct, ...(x10 ? { x10 } : {}) }));
 }
 
-/** Runs this bench again with the old space a 256 MB function gets; its output is the bench's. */
-async function runCapped(args: string[]): Promise<void> {
+/** One mode against the fakes: a sweeper process, the fakes' records of what it asked. */
+async function measure(
+  fakes: FakesChild,
+  mode: Mode,
+  scale: number,
+  oldSpaceMB: number | undefined,
+  extra: string[],
+  attempt: number,
+): Promise<Row> {
+  await fakes.clear();
+  const swept = await runSweeper(fakes.env, mode, scale, oldSpaceMB, extra);
+  const { calls } = await fakes.calls();
+  const byKind = countByKind(calls);
+  const row = { calls: calls.length, wallMs: swept.wallMs, cpuMs: swept.cpuMs, peakRssMB: swept.peakRssMB };
+  const seconds = (ms: number) => `${round(ms / 1000, 2)} s`;
+  say(
+    `${mode} (run ${attempt}): ${swept.clusters} clusters, ${swept.gsas} GSAs, ${swept.ksas} KSAs, ${swept.pods} pods read (source ${swept.source}); ${swept.firing} broken links`,
+  );
+  if (swept.problems.length > 0) say(`  PROBLEMS: ${swept.problems.length}, first: ${swept.problems[0]}`);
+  say(
+    `  wall ${seconds(swept.wallMs)} (inventory ${seconds(swept.readMs)}; then encoded for the store in ${seconds(swept.encodeMs)}), CPU ${seconds(swept.cpuMs)}, peak RSS ${swept.peakRssMB} MB (${oldSpaceMB ? `old space ${oldSpaceMB} MB, semi-spaces ${SEMI_SPACE_MB} MB` : 'uncapped'})`,
+  );
+  say(
+    `  API calls: ${calls.length} (${Object.entries(byKind)
+      .sort((a, b) => b[1] - a[1])
+      .map(([kind, n]) => `${kind} ${n}`)
+      .join(', ')})`,
+  );
+  return row;
+}
+
+/** Runs one sweeper process; its last line is its report. */
+async function runSweeper(
+  env: Record<string, string>,
+  mode: Mode,
+  scale: number,
+  oldSpaceMB: number | undefined,
+  extra: string[],
+): Promise<Swept> {
+  const flags = oldSpaceMB
+    ? [`--max-old-space-size=${oldSpaceMB}`, `--max-semi-space-size=${SEMI_SPACE_MB}`]
+    : [];
   const child = spawn(
     process.execPath,
-    [
-      `--max-old-space-size=${FUNCTION_OLD_SPACE_MB}`,
-      `--max-semi-space-size=${FUNCTION_SEMI_SPACE_MB}`,
-      'bench/run.ts',
-      'sweep',
-      ...args,
-    ],
-    { cwd: REPO_ROOT, stdio: 'inherit' },
+    [...flags, 'bench/run.ts', 'sweep', '--sweeper', mode, '--scale', String(scale), ...extra],
+    { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, ...env } },
   );
-  const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
-  if (code !== 0) throw new Error(`the sweep exited with ${code}`);
+  let last = '';
+  for await (const line of createInterface({ input: child.stdout as NodeJS.ReadableStream })) last = line;
+  const code = await new Promise<number | null>((resolve) =>
+    child.exitCode === null ? child.once('exit', resolve) : resolve(child.exitCode),
+  );
+  if (code !== 0) throw new Error(`the ${mode} sweeper exited with ${code}`);
+  return JSON.parse(last) as Swept;
 }
 
-/** The full impact model: for every cluster, each WI KSA with the workloads that run as it. */
-export function impactModel(snapshot: Snapshot): { ksas: number; workloads: number; pods: number } {
-  let ksas = 0;
-  let workloads = 0;
-  let pods = 0;
-  for (const cluster of allClusters(snapshot)) {
-    const impact = impactOfCluster(snapshot, cluster);
-    ksas += impact.ksas.length;
-    workloads += impact.workloads.length;
-    pods += impact.workloads.reduce((n, workload) => n + (workload.pods ?? 0), 0);
-  }
-  return { ksas, workloads, pods };
-}
+/** Sweeper side: read the organization in one mode and judge it; print a report line. */
+async function sweep(mode: Mode, scale: number, clustersAtOnce: number): Promise<void> {
+  const config = loadConfig(process.env);
+  const state = createLiveState({
+    tokens: async () => TOKEN,
+    gkeUrl: config.GKE_API_URL,
+    iamUrl: config.IAM_API_URL,
+    resourceManagerUrl: config.RESOURCE_MANAGER_API_URL,
+  });
+  const projects = Array.from({ length: SHAPE.projects * scale }, (_, p) => projectId(p));
+  const options = clustersAtOnce > 0 ? { concurrency: clustersAtOnce } : {};
+  const inventory =
+    mode === 'asset'
+      ? assetInventory({ state, ...scopeReadersFromConfig(config) }, [ORGANIZATION], options)
+      : liveInventory(state, projects, options);
+  const store = createMemoryStore();
+  const alerting = createAlerting({ store, senders: {}, routing: defaultRouting({}), logger: { log() {} } });
 
-function allClusters(snapshot: Snapshot): SnapshotCluster[] {
-  return snapshot.projects.flatMap((project) => project.clusters);
+  const cpuBefore = process.cpuUsage();
+  const started = performance.now();
+  let readMs = 0;
+  const report = await runSweep({
+    inventory: async () => {
+      const read = await inventory();
+      readMs = performance.now() - started;
+      return read;
+    },
+    alerting,
+    store,
+    dryRun: true,
+  });
+  const wallMs = performance.now() - started;
+  const cpu = process.cpuUsage(cpuBefore);
+  // As the reconcile function keeps the inventory (its memory counts in the peak).
+  const encodeStarted = performance.now();
+  await encodeInventory(report.snapshot);
+  const encodeMs = performance.now() - encodeStarted;
+  const clusters = report.snapshot.projects.flatMap((project) => project.clusters);
+  const swept: Swept = {
+    mode,
+    wallMs: round(wallMs),
+    readMs: round(readMs),
+    encodeMs: round(encodeMs),
+    cpuMs: round((cpu.user + cpu.system) / 1000),
+    peakRssMB: round(process.resourceUsage().maxRSS / 1024, 1),
+    clusters: clusters.length,
+    gsas: report.snapshot.projects.reduce((n, project) => n + project.serviceAccounts.length, 0),
+    ksas: clusters.reduce((n, cluster) => n + cluster.serviceAccounts.length, 0),
+    pods: clusters.reduce((n, cluster) => n + cluster.pods.length, 0),
+    firing: report.findings.length,
+    problems: report.problems.map((problem) => problem.message),
+    source: report.source,
+  };
+  say(JSON.stringify(swept));
 }
 
 const projectId = (p: number) => `sweep-org-${p}`;
 
 /**
- * The synthetic organization. Each project has one workload pool; its 10 clusters run the same 400
- * KSAs (20 namespaces × 20 apps, as a fleet deploys one release everywhere), each KSA bound on its
- * own GSA. Most KSAs are annotated, 1 in 20 uses direct principal access (bound, not annotated), 1
- * in 20 uses no Workload Identity. Three pods per KSA, spread over the 8 pools (one on GCE_METADATA).
+ * The synthetic organization, `scale` times today's projects. Each project has one workload pool;
+ * its 10 clusters run the same 400 KSAs (20 namespaces × 20 apps, as a fleet deploys one release
+ * everywhere), each KSA bound on its own GSA. Most KSAs are annotated, 1 in 20 uses direct principal
+ * access (bound, not annotated), 1 in 20 uses no Workload Identity. Three pods per KSA, spread over
+ * the 8 pools (one on GCE_METADATA).
  */
-export function syntheticOrganization(): Snapshot {
-  return { projects: Array.from({ length: SHAPE.projects }, (_, p) => syntheticProject(p)) };
+export function syntheticOrganization(scale = 1): Snapshot {
+  return { projects: Array.from({ length: SHAPE.projects * scale }, (_, p) => syntheticProject(p)) };
 }
 
 function syntheticProject(p: number): SnapshotProject {
@@ -246,19 +338,17 @@ function syntheticProject(p: number): SnapshotProject {
 
 interface FakesChild {
   env: Record<string, string>;
-  calls(): Promise<{ calls: FakeCall[]; cpu: NodeJS.CpuUsage }>;
+  calls(): Promise<{ calls: Pick<FakeCall, 'api' | 'kind'>[] }>;
+  clear(): Promise<void>;
   stop(): Promise<void>;
 }
 
 /** Starts the fakes in a child process (this file with --serve-fakes) and talks to it over stdio. */
-async function startFakesChild(latencyMs: number): Promise<FakesChild> {
+async function startFakesChild(latencyMs: number, scale: number): Promise<FakesChild> {
   const child: ChildProcess = spawn(
     process.execPath,
-    ['bench/run.ts', 'sweep', '--serve-fakes', '--latency', String(latencyMs)],
-    {
-      cwd: REPO_ROOT,
-      stdio: ['pipe', 'pipe', 'inherit'],
-    },
+    ['bench/run.ts', 'sweep', '--serve-fakes', '--latency', String(latencyMs), '--scale', String(scale)],
+    { cwd: REPO_ROOT, stdio: ['pipe', 'pipe', 'inherit'] },
   );
   const lines = createInterface({ input: child.stdout as NodeJS.ReadableStream });
   const waiting: ((line: string) => void)[] = [];
@@ -269,11 +359,15 @@ async function startFakesChild(latencyMs: number): Promise<FakesChild> {
       child.once('exit', (code) => reject(new Error(`the fakes' process exited (${code})`)));
     });
   const ready = JSON.parse(await next()) as { env: Record<string, string> };
+  const ask = async (command: string) => {
+    child.stdin?.write(`${command}\n`);
+    return next();
+  };
   return {
     env: ready.env,
-    async calls() {
-      child.stdin?.write('calls\n');
-      return JSON.parse(await next()) as { calls: FakeCall[]; cpu: NodeJS.CpuUsage };
+    calls: async () => JSON.parse(await ask('calls')) as { calls: Pick<FakeCall, 'api' | 'kind'>[] },
+    clear: async () => {
+      await ask('clear');
     },
     async stop() {
       child.stdin?.end();
@@ -283,17 +377,22 @@ async function startFakesChild(latencyMs: number): Promise<FakesChild> {
 }
 
 /** Child side: serve the synthetic organization until stdin ends; `calls` prints the records. */
-async function serveFakes(latencyMs: number): Promise<void> {
-  const fakes = await startLiveFakes(syntheticOrganization(), { latencyMs, token: TOKEN, memoize: true });
+async function serveFakes(latencyMs: number, scale: number): Promise<void> {
+  const fakes = await startLiveFakes(syntheticOrganization(scale), {
+    latencyMs,
+    token: TOKEN,
+    memoize: true,
+  });
   process.stdout.write(`${JSON.stringify({ env: fakes.env })}\n`);
   const input = createInterface({ input: process.stdin });
   for await (const line of input) {
     if (line.trim() === 'calls') {
-      // Only what the parent measures: query strings and bodies stay here.
-      const calls = fakes
-        .calls()
-        .map(({ api, kind, path, answered, at }) => ({ api, kind, path, answered, at }));
-      process.stdout.write(`${JSON.stringify({ calls, cpu: process.cpuUsage() })}\n`);
+      // Only what the parent counts: paths, query strings and bodies stay here.
+      const calls = fakes.calls().map(({ api, kind }) => ({ api, kind }));
+      process.stdout.write(`${JSON.stringify({ calls })}\n`);
+    } else if (line.trim() === 'clear') {
+      fakes.clearCalls();
+      process.stdout.write('{}\n');
     }
   }
   await fakes.stop();
@@ -303,29 +402,6 @@ function countByKind(calls: readonly Pick<FakeCall, 'kind'>[]): Record<string, n
   const counts: Record<string, number> = {};
   for (const call of calls) counts[call.kind] = (counts[call.kind] ?? 0) + 1;
   return counts;
-}
-
-/** Per cluster, first request to last answer (arrival + latency); the GSA policy phase likewise. */
-function clusterSpans(
-  calls: readonly FakeCall[],
-  latencyMs: number,
-): { slowest: number; sum: number; gsaPhase: number } {
-  const byCluster = new Map<string, { first: number; last: number }>();
-  for (const call of calls) {
-    const cluster = /^\/clusters\/([^/]+\/[^/]+\/[^/]+)\//.exec(call.path)?.[1];
-    if (call.api !== 'kubernetes' || !cluster) continue;
-    const span = byCluster.get(cluster) ?? { first: call.at, last: call.at };
-    span.first = Math.min(span.first, call.at);
-    span.last = Math.max(span.last, call.at);
-    byCluster.set(cluster, span);
-  }
-  const spans = [...byCluster.values()].map((span) => span.last - span.first + latencyMs);
-  const policies = calls.filter((call) => call.kind === 'iam.getIamPolicy').map((call) => call.at);
-  return {
-    slowest: Math.max(0, ...spans),
-    sum: spans.reduce((a, b) => a + b, 0),
-    gsaPhase: policies.length > 0 ? Math.max(...policies) - Math.min(...policies) + latencyMs : 0,
-  };
 }
 
 function optionOf(args: string[], name: string): string | undefined {

@@ -1,13 +1,19 @@
 // Throughput of decode → classify → detect against the floor (base64-decode + JSON.parse of the same
-// deliveries), in one process; and how long importing the auditEvents entry takes (built dist/).
+// deliveries), in one process; then as whole processes (start-up included): `wi-sentinel detect` over
+// 40,000 deliveries in an NDJSON file beside a process that only reads the same file line by line,
+// base64-decodes and JSON.parses each delivery; and how long importing the auditEvents entry takes
+// (built dist/).
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readSnapshotFile } from '../shared/live/snapshot-file.ts';
 import { analyze } from '../shared/pipeline.ts';
 import { build, median, REPO_ROOT, round, say } from './_support.ts';
 
 const TOTAL = 50_000;
+/** Deliveries in the whole-process file. */
+const PROCESS_TOTAL = 40_000;
 const WI_SHARE = 0.05;
 
 interface Delivery {
@@ -36,7 +42,7 @@ function readJsonFiles(dir: string): unknown[] {
     .map((file) => JSON.parse(readFileSync(join(dir, file), 'utf8')));
 }
 
-function corpus() {
+function corpus(total = TOTAL) {
   const snapshot = readSnapshotFile(join(REPO_ROOT, 'test/fixtures/snapshot.json'));
   const own = readJsonFiles(join(REPO_ROOT, 'test/fixtures/events'));
   const changes = own.filter((entry) => {
@@ -44,9 +50,11 @@ function corpus() {
     return analysis.outcome === 'change' && analysis.findings.length > 0;
   });
   const publicDir = join(REPO_ROOT, '../shared/fixtures/public');
-  const publicEntries = readJsonFiles(publicDir).filter((entry) => analyze(entry).outcome === 'ignored');
-  const unrelated =
-    publicEntries.length > 0 ? publicEntries : own.filter((entry) => analyze(entry).outcome === 'ignored');
+  // Judged as delivered (wrapped): a sample that is itself a delivery is not an unrelated entry.
+  const unrelatedOf = (entries: unknown[]) =>
+    entries.filter((entry) => analyze(asDelivery(entry, 0)).outcome === 'ignored');
+  const publicEntries = unrelatedOf(readJsonFiles(publicDir));
+  const unrelated = publicEntries.length > 0 ? publicEntries : unrelatedOf(own);
   say(
     `corpus: ${unrelated.length} unrelated ${publicEntries.length > 0 ? 'public samples' : 'own fixtures (no ../shared/fixtures/public)'}, ${changes.length} WI changes`,
   );
@@ -57,7 +65,7 @@ function corpus() {
   const wrappedUnrelated = unrelated.map(asDelivery);
   const deliveries: Delivery[] = [];
   const every = Math.round(1 / WI_SHARE);
-  for (let i = 0; i < TOTAL; i += 1) {
+  for (let i = 0; i < total; i += 1) {
     const change = i % every === 0;
     const pool = change ? wrappedChanges : wrappedUnrelated;
     deliveries.push(pool[(change ? i / every : i) % pool.length] as Delivery);
@@ -78,6 +86,52 @@ function rate(label: string, deliveries: Delivery[], work: (delivery: Delivery) 
     `${label}: ${Math.round(perSecond).toLocaleString('en')} entries/s (median of 3 × ${deliveries.length.toLocaleString('en')})`,
   );
   return perSecond;
+}
+
+/** The floor as a process: read the NDJSON file, base64-decode and JSON.parse every delivery. */
+const FLOOR_SCRIPT = `
+import { createReadStream } from 'node:fs';
+import { createInterface } from 'node:readline';
+let entries = 0;
+for await (const line of createInterface({ input: createReadStream(process.argv[1], 'utf8'), crlfDelay: Infinity })) {
+  if (line === '') continue;
+  const delivery = JSON.parse(line);
+  JSON.parse(Buffer.from(delivery.data.message.data, 'base64').toString('utf8'));
+  entries += 1;
+}
+if (entries === 0) process.exit(3);
+`;
+
+/** Wall time of one process to its exit, ms; it must exit 0. */
+function processMs(args: string[]): number {
+  const start = process.hrtime.bigint();
+  const run = spawnSync(process.execPath, args, { cwd: REPO_ROOT, encoding: 'utf8', maxBuffer: 64 << 20 });
+  const ms = Number(process.hrtime.bigint() - start) / 1e6;
+  if (run.status !== 0) throw new Error(`${args.join(' ')} exited ${run.status}: ${run.stderr}`);
+  return ms;
+}
+
+/**
+ * `wi-sentinel detect --snapshot` over PROCESS_TOTAL deliveries as a whole process, beside the floor
+ * as a process (median of 3 each, alternated so both see the same machine load).
+ */
+function wholeProcess(): { detectMs: number; floorMs: number } {
+  const { deliveries } = corpus(PROCESS_TOTAL);
+  const dir = mkdtempSync(join(tmpdir(), 'wi-throughput-'));
+  const file = join(dir, 'deliveries.ndjson');
+  try {
+    writeFileSync(file, `${deliveries.map((delivery) => JSON.stringify(delivery)).join('\n')}\n`);
+    const snapshot = join(REPO_ROOT, 'test/fixtures/snapshot.json');
+    const detect: number[] = [];
+    const floor: number[] = [];
+    for (let round = 0; round < 3; round += 1) {
+      detect.push(processMs(['bin/wi-sentinel.js', 'detect', '--snapshot', snapshot, file]));
+      floor.push(processMs(['--input-type=module', '-e', FLOOR_SCRIPT, file]));
+    }
+    return { detectMs: median(detect), floorMs: median(floor) };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 function importMs(): number {
@@ -108,6 +162,10 @@ export async function run(): Promise<void> {
     JSON.parse(Buffer.from(delivery.data.message.data, 'base64').toString('utf8')),
   );
   say(`findings per pass: ${findings / 4}`);
+  const whole = wholeProcess();
+  say(
+    `whole process over ${PROCESS_TOTAL.toLocaleString('en')} deliveries: wi-sentinel detect ${round(whole.detectMs)} ms, floor ${round(whole.floorMs)} ms (median of 3 each)`,
+  );
   const imported = importMs();
   say(`import of the auditEvents entry (dist/functions/index.js): ${round(imported, 1)} ms (median of 5)`);
   say(
@@ -116,6 +174,9 @@ export async function run(): Promise<void> {
       entriesPerSecond: Math.round(ours),
       floorEntriesPerSecond: Math.round(floor),
       ratio: round(floor / ours, 2),
+      processDetectMs: round(whole.detectMs),
+      processFloorMs: round(whole.floorMs),
+      processRatio: round(whole.detectMs / whole.floorMs, 2),
       importMs: round(imported, 1),
     }),
   );

@@ -50,9 +50,12 @@ const COMMANDS: Record<string, Entry> = {
     load: async () => (await import('./doctor.ts')).doctorCommand,
   },
   reconcile: {
-    usage: 'wi-sentinel reconcile [--project P … | --snapshot FILE] [--dry-run] [--verbose]',
-    about: `The sweep: every link of every Workload Identity KSA judged from the whole inventory; drift
-      opens incidents, healthy links resolve them (--dry-run prints one Finding per line, changes nothing).`,
+    usage:
+      'wi-sentinel reconcile [--scope S … | --project P … | --snapshot FILE] [--direct] [--dry-run] [--verbose]',
+    about: `The sweep: every link of every Workload Identity KSA judged from the whole inventory (read
+      through Cloud Asset Inventory over organizations/N, folders/N or projects/P; --direct reads each
+      object); drift opens incidents, healthy links resolve them (--dry-run prints one Finding per
+      line, changes nothing).`,
     load: async () => (await import('./reconcile.ts')).reconcileCommand,
   },
   'sink-filter': {
@@ -89,30 +92,31 @@ ${Object.values(COMMANDS)
   .join('')}`;
 
 /** Runs one command; returns the exit code (0 ok, 1 failure, 2 bad input or usage). */
-export async function main(argv: string[], io: Io = processIo): Promise<number> {
+export async function main(argv: string[], out: Io = processIo): Promise<number> {
   const [name, ...args] = argv;
   if (name === undefined || name === 'help' || name === '--help' || name === '-h') {
-    io.stdout(USAGE);
+    out.stdout(USAGE);
     return name === undefined ? 2 : 0;
   }
-  const entry = COMMANDS[name];
+  // Own names only: `toString` or `constructor` is not a command.
+  const entry = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
   if (entry === undefined) {
-    io.stderr(`wi-sentinel: unknown command ${JSON.stringify(name)}\n${USAGE}`);
+    out.stderr(`wi-sentinel: unknown command ${JSON.stringify(name)}\n${USAGE}`);
     return 2;
   }
   try {
     const command = await entry.load();
-    return await command(args, io);
+    return await command(args, out);
   } catch (error) {
     if (error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
-      io.stderr(`wi-sentinel ${name}: ${(error as Error).message}\n${USAGE}`);
+      out.stderr(`wi-sentinel ${name}: ${(error as Error).message}\n${USAGE}`);
       return 2;
     }
     if (error instanceof ConfigError) {
-      io.stderr(`wi-sentinel ${name}: ${error.message}\n`);
+      out.stderr(`wi-sentinel ${name}: ${(error as Error).message}\n`);
       return 2;
     }
-    io.stderr(`wi-sentinel ${name}: ${(error as Error).message}\n`);
+    out.stderr(`wi-sentinel ${name}: ${(error as Error).message}\n`);
     return 1;
   }
 }

@@ -2,7 +2,7 @@
 // configuration and wiring here, logic in shared/. Loading this file loads no Google client library.
 import { cloudEvent, http } from '@google-cloud/functions-framework';
 import { loadConfig } from '../shared/config.ts';
-import { liveStateFromConfig } from '../shared/gcp/live.ts';
+import { liveStateFromConfig, scopeReadersFromConfig } from '../shared/gcp/live.ts';
 import { lastKnownInventory } from '../shared/incidents/last-known.ts';
 import type { Snapshot } from '../shared/inventory/snapshot.ts';
 import { readSnapshotFile } from '../shared/live/snapshot-file.ts';
@@ -56,26 +56,29 @@ cloudEvent(
   }),
 );
 
-// The scheduled sweep: the simulated organization as it is now, or every watched project read live.
-const projects = config.WI_PROJECTS ?? (config.GOOGLE_CLOUD_PROJECT ? [config.GOOGLE_CLOUD_PROJECT] : []);
+// The scheduled sweep: the simulated organization as it is now, or the watched scope read live
+// through Cloud Asset Inventory (directly when it cannot be used).
 cloudEvent(
   'reconcile',
   lazily(async () => {
-    const [{ createReconcileHandler }, { createAlerting }, { liveInventory }, selfChecks] = await Promise.all(
-      [
+    const [{ createReconcileHandler }, { createAlerting }, { assetInventory, scopesOf }, selfChecks] =
+      await Promise.all([
         import('./reconcile.ts'),
         import('../shared/alerting/alerting.ts'),
         import('../shared/reconcile/live-inventory.ts'),
         import('./self-checks.ts'),
-      ],
-    );
+      ]);
     return createReconcileHandler({
       alerting: createAlerting(alertingDeps),
       store,
       logger,
       inventory: snapshot
-        ? async () => ({ snapshot: snapshot as Snapshot, problems: [] })
-        : liveInventory(live, projects),
+        ? async () => ({ snapshot: snapshot as Snapshot, problems: [], source: 'snapshot' })
+        : assetInventory({ state: live, ...scopeReadersFromConfig(config) }, scopesOf(config), {
+            ...(config.GOOGLE_CLOUD_PROJECT ? { consumerProject: config.GOOGLE_CLOUD_PROJECT } : {}),
+            identity: () => selfChecks.ownIdentity(config),
+          }),
+      ...(config.GOOGLE_CLOUD_PROJECT ? { checkProject: config.GOOGLE_CLOUD_PROJECT } : {}),
       ...(snapshot ? {} : { selfChecks: () => selfChecks.runFromConfig(config, { store, logger }) }),
     });
   }),

@@ -3,7 +3,9 @@ import type { Finding } from '../shared/domain/finding.ts';
 import { StoreError } from '../shared/errors.ts';
 import type { IncidentStore } from '../shared/incidents/store.ts';
 import type { Logger } from '../shared/log.ts';
+import { assetInventoryCheck } from '../shared/reconcile/checks.ts';
 import { type RunSweepOptions, runSweep, type SweptInventory } from '../shared/reconcile/run.ts';
+import { findingsOf } from '../shared/reconcile/self-checks.ts';
 import { type ResolveQuietOptions, resolveQuietSymptoms } from '../shared/symptoms/quiet.ts';
 import { idOf } from './cloud-event.ts';
 
@@ -15,6 +17,8 @@ export interface ReconcileDeps {
   inventory: () => Promise<SweptInventory>;
   /** wi-sentinel's own health as `sentinel-degraded` findings (live only). */
   selfChecks?: () => Promise<Finding[]>;
+  /** The project the asset-inventory check is filed under (wi-sentinel's own, GOOGLE_CLOUD_PROJECT). */
+  checkProject?: string;
   logger: Logger;
   now?: () => Date;
 }
@@ -44,7 +48,10 @@ export function createReconcileHandler(deps: ReconcileDeps) {
         runId,
         logger: deps.logger,
       });
-      const checked = await deps.alerting.applyFindings(degraded, `self-check:${runId}`, log, {
+      // How the sweep read (through Cloud Asset Inventory, or directly for want of it) is a check too.
+      const asset = assetInventoryCheck(report, deps.checkProject);
+      const checks = [...degraded, ...(asset ? findingsOf([asset]) : [])];
+      const checked = await deps.alerting.applyFindings(checks, `self-check:${runId}`, log, {
         quietRepeats: true,
       });
       // Credential failures that stopped: their incidents resolve after the quiet window.

@@ -9,6 +9,9 @@ import {
 } from '../shared/reconcile/check-adapters.ts';
 import { runSelfChecks } from '../shared/reconcile/self-checks.ts';
 
+/** wi-sentinel's own service account, when it can be told: the grants repair commands name. */
+export { ownIdentity };
+
 /** The sweep's self-checks as the environment configures them (sink, topic, projects, identity). */
 export async function runFromConfig(
   config: Config,

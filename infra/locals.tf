@@ -139,6 +139,7 @@ locals {
     },
     # The workload sink too, when there is one.
     var.enable_workload_sink ? { WI_WORKLOAD_SINK = local.sink_names.workload } : {},
+    local.scope_env,
     length(var.slack_allowed_users) > 0 ? { SLACK_ALLOWED_USERS = join(",", var.slack_allowed_users) } : {},
     var.slack_allowed_usergroup != null ? { SLACK_ALLOWED_USERGROUP = var.slack_allowed_usergroup } : {},
   )

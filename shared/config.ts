@@ -55,12 +55,27 @@ const envSchema = z.object({
       .transform((value) => value.split(','))
       .optional(),
   ),
+  /**
+   * What the sweep covers, comma-separated: `organizations/N`, `folders/N` or `projects/P` (a
+   * project id). Cloud Asset Inventory is searched over it; without it, each of WI_PROJECTS is a scope.
+   */
+  WI_SCOPE: optionalText.pipe(
+    z
+      .string()
+      .regex(
+        /^(organizations\/\d+|folders\/\d+|projects\/[a-z][a-z0-9-]{4,28}[a-z0-9])(\s*,\s*(organizations\/\d+|folders\/\d+|projects\/[a-z][a-z0-9-]{4,28}[a-z0-9]))*$/,
+        'must be organizations/N, folders/N or projects/P, comma-separated',
+      )
+      .transform((value) => [...new Set(value.split(',').map((scope) => scope.trim()))])
+      .optional(),
+  ),
   /** Google API base URLs (defaults: Google's; tests point them at fakes). */
   GKE_API_URL: z.url({ message: 'must be a URL' }).default('https://container.googleapis.com'),
   IAM_API_URL: z.url({ message: 'must be a URL' }).default('https://iam.googleapis.com'),
   RESOURCE_MANAGER_API_URL: z
     .url({ message: 'must be a URL' })
     .default('https://cloudresourcemanager.googleapis.com'),
+  CLOUD_ASSET_API_URL: z.url({ message: 'must be a URL' }).default('https://cloudasset.googleapis.com'),
   /** An OAuth access token to use instead of Application Default Credentials (as Terraform's provider). */
   GOOGLE_OAUTH_ACCESS_TOKEN: optionalText,
   /** Slack users (U…, W…) who may silence and unsilence from /wi-status, comma-separated. */

@@ -16,7 +16,7 @@ import type {
   NetworkPolicyChange,
   NodePoolChange,
 } from './change-event.ts';
-import { type MethodRoute, watchedMethod } from './methods.ts';
+import { type MethodRoute, type WatchedMethod, watchedMethod } from './methods.ts';
 import { type AuditLog, auditDataSchema, bindingDeltaSchema, camel, type LogEntry } from './schemas.ts';
 import { notATime, rfc3339 } from './time.ts';
 
@@ -34,20 +34,63 @@ export function classify(entry: LogEntry): Classified {
   const source = sourceOf(entry, payload, method);
   const ignore = (reason: string): Ignored => ({ type: 'ignored', reason, source });
 
-  if (entry.logName?.includes('data_access')) return ignore('Data Access entry: reads change nothing');
+  if (entry.logName?.includes('data_access')) return ignore(DATA_ACCESS);
   const code = payload.status?.code ?? 0;
   if (code !== 0) {
     return ignore(
       `the request failed (code ${code}${payload.status?.message ? `: ${payload.status.message}` : ''})`,
     );
   }
-  const watched = watchedMethod(method);
-  if (watched === undefined) return ignore(`${method} does not change a Workload Identity link`);
-  const service = payload.serviceName;
-  if (watched.serviceName !== undefined && service?.toLowerCase() !== watched.serviceName) {
-    return ignore(`${method} on ${service ?? 'an unnamed service'} does not touch Workload Identity`);
-  }
+  const watched = watchedOrWhyNot(method, payload.serviceName);
+  if (typeof watched === 'string') return ignore(watched);
   return CLASSIFIERS[watched.route](watched.verb, { entry, payload, source, ignore });
+}
+
+const DATA_ACCESS = 'Data Access entry: reads change nothing';
+
+/** The watched method an entry of this method and service records, or why it changes no link. */
+function watchedOrWhyNot(method: string, service: string | undefined): WatchedMethod | string {
+  const watched = watchedMethod(method);
+  if (watched === undefined) return `${method} does not change a Workload Identity link`;
+  if (watched.serviceName !== undefined && service?.toLowerCase() !== watched.serviceName) {
+    return `${method} on ${service ?? 'an unnamed service'} does not touch Workload Identity`;
+  }
+  return watched;
+}
+
+/**
+ * The reason classify gives an entry that changes nothing wi-sentinel watches (Data Access, or a
+ * method or service it does not watch), told from the entry's raw JSON before any schema parse: the
+ * audit sink delivers mostly such entries, and each should cost little more than its JSON.parse.
+ * Undefined whenever the parse and classify must decide: snake_case keys (the schema renames
+ * them), a failed request, a watched method, or a field it reads of another type than the schema's.
+ */
+export function ignoreUnparsed(entry: Record<string, unknown>): string | undefined {
+  const { insertId, logName, protoPayload: payload } = entry;
+  if (hasRenamedKey(entry) || !isStringOrAbsent(insertId) || !isStringOrAbsent(logName)) return undefined;
+  if (!isRecord(payload) || hasRenamedKey(payload)) return undefined;
+  const { methodName: method, serviceName: service, status } = payload;
+  if (typeof method !== 'string' || method === '' || !isStringOrAbsent(service)) return undefined;
+  if (logName?.includes('data_access')) return DATA_ACCESS;
+  if (status !== undefined && !(isRecord(status) && !hasRenamedKey(status) && (status.code ?? 0) === 0))
+    return undefined;
+  const watched = watchedOrWhyNot(method, service);
+  // The reason names the method and service as they came: made well formed, as the parse would.
+  return typeof watched === 'string' ? watched.toWellFormed() : undefined;
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function isStringOrAbsent(value: unknown): value is string | undefined {
+  return value === undefined || typeof value === 'string';
+}
+
+/** Keys the schema's camel() would rename (see schemas.ts): those entries take the full parse. */
+function hasRenamedKey(value: Record<string, unknown>): boolean {
+  for (const key in value) if (key.includes('_') || key === 'callerIP') return true;
+  return false;
 }
 
 interface Context {

@@ -61,7 +61,7 @@ function decodeBase64(data: string): Buffer | undefined {
 /** The top-level keys that mark a LogEntry (camelCase as Logging writes it, snake_case as some exporters do). */
 const ENTRY_KEYS = ['protoPayload', 'logName', 'insertId', 'proto_payload', 'log_name', 'insert_id'];
 
-function fail(error: string): DecodeResult {
+function fail(error: string): { ok: false; error: string } {
   return { ok: false, error };
 }
 
@@ -168,8 +168,32 @@ function depthError(value: object, what: string): string | undefined {
   return `${what} is nested deeper than ${MAX_DEPTH} levels (at ${pathTooDeep(value, MAX_DEPTH)})`;
 }
 
+/**
+ * A delivery unwrapped down to its LogEntry's JSON, not yet checked against the LogEntry schema: what
+ * the pipeline looks at cheaply before paying for the parse (most entries are irrelevant).
+ */
+export interface Unwrapped {
+  ok: true;
+  envelope: Envelope;
+  entry: Record<string, unknown>;
+  messageId?: string;
+  publishTime?: string;
+}
+
+type Failure = { ok: false; error: string };
+
 /** Decodes one delivery given as text (an NDJSON line, an HTTP body). */
 export function decodeText(text: string): DecodeResult {
+  return parseUnwrapped(unwrapText(text));
+}
+
+/** Decodes one delivery already parsed from JSON. */
+export function decode(value: unknown): DecodeResult {
+  return parseUnwrapped(unwrap(value));
+}
+
+/** decodeText's first half: the envelope opened, the entry's JSON found, depth and size checked. */
+export function unwrapText(text: string): Unwrapped | Failure {
   if (text.length > MAX_DELIVERY_BYTES) {
     return fail(`delivery is ${formatBytes(text.length)}, over the ${formatBytes(MAX_DELIVERY_BYTES)} limit`);
   }
@@ -179,17 +203,17 @@ export function decodeText(text: string): DecodeResult {
   } catch (error) {
     return fail(`not JSON: ${detail(error)}`);
   }
-  return decode(value);
+  return unwrap(value);
 }
 
-/** Decodes one delivery already parsed from JSON. */
-export function decode(value: unknown): DecodeResult {
+/** decode's first half. */
+export function unwrap(value: unknown): Unwrapped | Failure {
   if (!isObject(value)) return fail(`expected a JSON object, got ${describe(value)}`);
   const deep = depthError(value, 'delivery');
   if (deep !== undefined) return fail(deep);
-  if ('specversion' in value) return decodeCloudEvent(value);
-  if ('message' in value) return decodePushBody(value, 'pubsub-push');
-  if (isLogEntry(value)) return parseEntry(value, 'log-entry');
+  if ('specversion' in value) return unwrapCloudEvent(value);
+  if ('message' in value) return unwrapPushBody(value, 'pubsub-push');
+  if (isLogEntry(value)) return { ok: true, envelope: 'log-entry', entry: value };
   if (isAssetFeedMessage(value)) return fail(ASSET_FEED);
   if (isMonitoringNotification(value)) return fail(MONITORING);
   return fail(
@@ -197,7 +221,40 @@ export function decode(value: unknown): DecodeResult {
   );
 }
 
-function decodeCloudEvent(value: Record<string, unknown>): DecodeResult {
+/** The second half: the entry checked against the LogEntry schema. */
+export function parseUnwrapped(unwrapped: Unwrapped | Failure): DecodeResult {
+  if (!unwrapped.ok) return unwrapped;
+  // A lone surrogate (a JSON escape) would be refused by Firestore and garble Slack and PagerDuty.
+  const entry = logEntrySchema.safeParse(toWellFormed(unwrapped.entry));
+  if (!entry.success) return fail(`LogEntry: ${formatIssues(entry.error.issues)}`);
+  return { ok: true, delivery: deliveryOf(unwrapped, entry.data) };
+}
+
+/**
+ * The delivery of an entry the pipeline ignores before any schema parse (an unwatched method): its
+ * fields as they came. Only the ones read of an ignored delivery (`insertId`, `logName`) are
+ * relied on, and the quick look checked them to be strings.
+ */
+export function unparsedDelivery(unwrapped: Unwrapped): Delivery {
+  const { entry } = unwrapped;
+  // The two read made well formed too (a lone surrogate becomes U+FFFD), as parseUnwrapped does all.
+  const named = toWellFormed({ insertId: entry.insertId, logName: entry.logName });
+  const clean =
+    named.insertId === entry.insertId && named.logName === entry.logName ? entry : { ...entry, ...named };
+  return deliveryOf(unwrapped, clean as LogEntry);
+}
+
+function deliveryOf(unwrapped: Unwrapped, entry: LogEntry): Delivery {
+  const { envelope, messageId, publishTime } = unwrapped;
+  return {
+    envelope,
+    entry,
+    ...(messageId === undefined ? {} : { messageId }),
+    ...(publishTime === undefined ? {} : { publishTime }),
+  };
+}
+
+function unwrapCloudEvent(value: Record<string, unknown>): Unwrapped | Failure {
   const event = cloudEventSchema.safeParse(value);
   if (!event.success) return fail(`CloudEvent: ${formatIssues(event.error.issues)}`);
   if (event.data.type === AUDIT_EVENT_TYPE) {
@@ -209,7 +266,7 @@ function decodeCloudEvent(value: Record<string, unknown>): DecodeResult {
       return fail(`CloudEvent data is more than ${formatBytes(MAX_DELIVERY_BYTES)} as JSON: over the limit`);
     }
     if (!isLogEntry(data)) return fail(notEntry(data, 'CloudEvent data'));
-    return parseEntry(data, 'audit-cloudevent');
+    return { ok: true, envelope: 'audit-cloudevent', entry: data };
   }
   if (event.data.type !== PUBSUB_EVENT_TYPE) {
     return fail(
@@ -218,10 +275,10 @@ function decodeCloudEvent(value: Record<string, unknown>): DecodeResult {
   }
   if (!isObject(event.data.data))
     return fail(`CloudEvent data: expected an object, got ${describe(event.data.data)}`);
-  return decodePushBody(event.data.data, 'cloudevent');
+  return unwrapPushBody(event.data.data, 'cloudevent');
 }
 
-function decodePushBody(value: Record<string, unknown>, envelope: Envelope): DecodeResult {
+function unwrapPushBody(value: Record<string, unknown>, envelope: Envelope): Unwrapped | Failure {
   const body = pushBodySchema.safeParse(value);
   if (!body.success) return fail(`Pub/Sub message: ${formatIssues(body.error.issues)}`);
   const { data, messageId, publishTime } = body.data.message;
@@ -245,15 +302,12 @@ function decodePushBody(value: Record<string, unknown>, envelope: Envelope): Dec
   const deep = depthError(entry, 'Pub/Sub message data');
   if (deep !== undefined) return fail(deep);
   if (!isLogEntry(entry)) return fail(notEntry(entry, 'Pub/Sub message data'));
-  const result = parseEntry(entry, envelope);
-  if (!result.ok) return result;
   return {
     ok: true,
-    delivery: {
-      ...result.delivery,
-      ...(messageId === undefined ? {} : { messageId }),
-      ...(publishTime === undefined ? {} : { publishTime }),
-    },
+    envelope,
+    entry,
+    ...(messageId === undefined ? {} : { messageId }),
+    ...(publishTime === undefined ? {} : { publishTime }),
   };
 }
 
@@ -261,13 +315,6 @@ function notEntry(value: Record<string, unknown>, what: string): string {
   if (isAssetFeedMessage(value)) return `${what} is ${ASSET_FEED}`;
   if (isMonitoringNotification(value)) return `${what} is ${MONITORING}`;
   return `${what} is not a LogEntry: none of protoPayload, logName, insertId`;
-}
-
-function parseEntry(value: Record<string, unknown>, envelope: Envelope): DecodeResult {
-  // A lone surrogate (a JSON escape) would be refused by Firestore and garble Slack and PagerDuty.
-  const entry = logEntrySchema.safeParse(toWellFormed(value));
-  if (!entry.success) return fail(`LogEntry: ${formatIssues(entry.error.issues)}`);
-  return { ok: true, delivery: { envelope, entry: entry.data } };
 }
 
 function formatBytes(bytes: number): string {

@@ -140,7 +140,7 @@ export function toGkeCluster(project: string, cluster: Cluster): GkeCluster {
   };
 }
 
-function toNodePool(pool: protos.google.container.v1.INodePool): SnapshotNodePool {
+export function toNodePool(pool: protos.google.container.v1.INodePool): SnapshotNodePool {
   const mode = pool.config?.workloadMetadataConfig?.mode;
   // The client decodes enums to their names (a number only for a value it does not know).
   const name = mode === null || mode === undefined ? undefined : String(mode);

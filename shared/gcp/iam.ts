@@ -18,7 +18,7 @@ export interface IamAdapterOptions {
 }
 
 /** The ServiceAccount resource, as IAM returns it (fields we read). */
-interface ServiceAccountResource {
+export interface ServiceAccountResource {
   email?: string;
   projectId?: string;
   uniqueId?: string;

@@ -1,17 +1,21 @@
 import type { Config } from '../config.ts';
+import { createAssetPort } from './asset.ts';
 import { type TokenSource, tokenSourceFromConfig } from './auth.ts';
 import { createGkePort } from './gke.ts';
 import { createGoogleHttp } from './http.ts';
 import { createIamPort } from './iam.ts';
 import { createKubePort } from './kube.ts';
 import {
+  type AssetPort,
   type ClusterKey,
   clusterPath,
   type GkePort,
   type IamPort,
   type KubePort,
   type LiveState,
+  type ProjectsPort,
 } from './ports.ts';
+import { createProjectsPort } from './projects.ts';
 import type { RetryHooks, RetryPolicy } from './retry.ts';
 
 /**
@@ -93,6 +97,21 @@ export function liveStateFromConfig(config: Config, overrides: Partial<LiveState
     resourceManagerUrl: config.RESOURCE_MANAGER_API_URL,
     ...overrides,
   });
+}
+
+/**
+ * What the sweep reads a scope through beside live state: Cloud Asset Inventory's searches, and
+ * Resource Manager's project lists for a scope read directly. Not cached: the sweep reads each once.
+ */
+export function scopeReadersFromConfig(
+  config: Config,
+  overrides: Pick<LiveStateOptions, 'retry' | 'hooks' | 'timeoutMs'> = {},
+): { assets: AssetPort; projects: ProjectsPort } {
+  const http = createGoogleHttp({ tokens: tokenSourceFromConfig(config), ...overrides });
+  return {
+    assets: createAssetPort({ http, assetUrl: config.CLOUD_ASSET_API_URL }),
+    projects: createProjectsPort({ http, resourceManagerUrl: config.RESOURCE_MANAGER_API_URL }),
+  };
 }
 
 /** Any LiveState, with a TTL cache per read and bounded concurrency. */

@@ -35,14 +35,31 @@ export const SELF_CHECK_PERMISSIONS = [
 /** What the self-check that the sink may still publish reads on the audit topic (pubsub-iam.ts). */
 export const TOPIC_POLICY_PERMISSIONS = ['pubsub.topics.getIamPolicy'] as const;
 
+/** What the sweep searches through Cloud Asset Inventory over the watched scope (asset.ts). */
+export const INVENTORY_PERMISSIONS = [
+  'cloudasset.assets.searchAllIamPolicies',
+  'cloudasset.assets.searchAllResources',
+] as const;
+
 /**
- * The custom roles infra/iam.tf creates, by name, each holding exactly these permissions
+ * What reading a folder or an organization directly needs besides (projects.ts lists what is below
+ * it), when the index cannot be used: infra/asset.tf adds these at folder and organization scope.
+ */
+export const SCOPE_LIST_PERMISSIONS = [
+  'resourcemanager.folders.list',
+  'resourcemanager.projects.list',
+] as const;
+
+/**
+ * The custom roles infra/iam.tf and infra/asset.tf create, by name, each holding exactly these permissions
  * (infra/generated/roles.json is generated from this; `wi-sentinel permissions --role NAME` prints one).
  */
 export const CUSTOM_ROLES = {
   reader: READ_PERMISSIONS,
   self_check: SELF_CHECK_PERMISSIONS,
   topic_policy: TOPIC_POLICY_PERMISSIONS,
+  inventory: INVENTORY_PERMISSIONS,
+  scope_list: SCOPE_LIST_PERMISSIONS,
 } as const satisfies Record<string, readonly string[]>;
 
 /**

@@ -90,6 +90,48 @@ export interface KubePort {
   listNamespaces(cluster: GkeCluster): Promise<{ name: string; labels: Record<string, string> }[]>;
 }
 
+/**
+ * What Cloud Asset Inventory's search index holds of a scope (`organizations/N`, `folders/N`,
+ * `projects/P`): a few paged searches over a whole organization, where direct reads take one call
+ * per GSA. Its data lags live state by minutes (see shared/live/asset-export.ts): callers that
+ * resolve on it must know how old each record is.
+ * https://cloud.google.com/asset-inventory/docs/reference/rest/v1/TopLevel/searchAllResources
+ */
+export interface AssetPort {
+  /** Every resource of these asset types in the scope, with its resource as its own API gives it. */
+  searchResources(scope: string, assetTypes: readonly string[]): Promise<AssetResource[]>;
+  /** Every IAM policy set on a resource of these types in the scope, whole (no query narrows it). */
+  searchPolicies(scope: string, assetTypes: readonly string[]): Promise<AssetPolicy[]>;
+}
+
+export interface AssetResource {
+  /** The full resource name: `//container.googleapis.com/projects/P/locations/L/clusters/C`. */
+  name: string;
+  assetType: string;
+  /** `projects/NUMBER`, when the resource belongs to a project. */
+  project?: string;
+  /** When the resource last changed, as far as the index knows (RFC 3339). */
+  updateTime?: string;
+  state?: string;
+  /** The resource in its API's own JSON (versionedResources; v1 when several are given). */
+  resource?: Record<string, unknown>;
+}
+
+export interface AssetPolicy {
+  /** The full name of the resource the policy is set on. */
+  resource: string;
+  assetType: string;
+  /** `projects/NUMBER`, when the resource belongs to a project. */
+  project?: string;
+  policy: IamPolicy;
+}
+
+/** Resource Manager: the projects below an organization or folder, for direct reads of a scope. */
+export interface ProjectsPort {
+  /** Project ids of every active project below `organizations/N` or `folders/N`, at any depth. */
+  projectsUnder(parent: string): Promise<string[]>;
+}
+
 /** Everything live state is read through. */
 export interface LiveState {
   gke: GkePort;

@@ -78,12 +78,15 @@ interface ProjectContext {
   problem: (problem: ExportProblem) => void;
 }
 
+/** Says a failed read of `what` in a project, as an ExportProblem. */
+export type Report = (what: string, error: unknown) => void;
+
 async function exportProject(
   state: LiveState,
   project: string,
   context: ProjectContext,
 ): Promise<SnapshotProject> {
-  const report = (what: string, error: unknown) => context.problem(problemOf(project, what, error));
+  const report: Report = (what, error) => context.problem(problemOf(project, what, error));
   const [clusters, gsas, policy] = await Promise.all([
     state.gke.listClusters(project).catch((error: unknown): GkeCluster[] => {
       report('clusters', error);
@@ -123,11 +126,15 @@ async function exportProject(
   };
 }
 
-async function exportCluster(
+/**
+ * One cluster of the Snapshot: GKE's view of it with every KSA, running pod, NetworkPolicy and
+ * namespace its Kubernetes API gives (four reads in parallel). A failed read leaves it `incomplete`.
+ */
+export async function exportCluster(
   state: LiveState,
   cluster: GkeCluster,
-  context: ProjectContext,
-  report: (what: string, error: unknown) => void,
+  context: Pick<ProjectContext, 'onProgress'>,
+  report: Report,
 ): Promise<SnapshotCluster> {
   const name = `${cluster.location}/${cluster.name}`;
   const failures: string[] = [];
@@ -165,11 +172,8 @@ async function exportCluster(
   };
 }
 
-async function exportGsa(
-  state: LiveState,
-  gsa: GsaInfo,
-  report: (what: string, error: unknown) => void,
-): Promise<SnapshotGsa> {
+/** One GSA of the Snapshot with the policy on it; a policy not read leaves it `incomplete`. */
+export async function exportGsa(state: LiveState, gsa: GsaInfo, report: Report): Promise<SnapshotGsa> {
   const base = {
     email: gsa.email,
     ...(gsa.uniqueId ? { uniqueId: gsa.uniqueId } : {}),
@@ -184,7 +188,7 @@ async function exportGsa(
   }
 }
 
-function problemOf(project: string, what: string, error: unknown): ExportProblem {
+export function problemOf(project: string, what: string, error: unknown): ExportProblem {
   return {
     project,
     what,
@@ -194,10 +198,10 @@ function problemOf(project: string, what: string, error: unknown): ExportProblem
   };
 }
 
-function reasonOf(error: unknown): string {
+export function reasonOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
-function count(n: number, one: string, many = `${one}s`): string {
+export function count(n: number, one: string, many = `${one}s`): string {
   return `${n} ${n === 1 ? one : many}`;
 }

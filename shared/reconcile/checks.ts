@@ -29,6 +29,8 @@ import { analyze } from '../pipeline.ts';
  * - `metric`: the metric of the metadata-server alert policy exists in each watched project, with the
  *   label its condition reads: Monitoring accepts a PromQL condition on a metric that does not exist,
  *   and that condition never fires.
+ * - `asset-inventory`: the sweep read through Cloud Asset Inventory, not object by object (a
+ *   warning: the sweep still judges everything, only slower and nearer IAM's read quotas).
  *
  * `wi-sentinel doctor` runs these same checks, and the deployment's own (deployment-checks.ts), as a
  * person from a laptop (`lookingAs: 'operator'`): then a read the person may not make is a check that
@@ -46,11 +48,44 @@ export type CheckName =
   | 'permissions'
   | 'deliveries'
   | 'metric'
+  | 'asset-inventory'
   // wi-sentinel doctor's (deployment-checks.ts):
   | 'topics'
   | 'function'
   | 'scheduler'
   | 'secrets';
+
+/** How loud a failing check is: a watchdog that cannot see pages; a slower sweep warns. */
+export function checkSeverity(check: CheckName): 'error' | 'warning' {
+  return check === 'asset-inventory' ? 'warning' : 'error';
+}
+
+/**
+ * The asset-inventory check, from how the sweep read its inventory: failing (with the command that
+ * enables the index, or the grant that lets wi-sentinel search it) when it fell back to direct
+ * reads, healthy when it read through the index; nothing for an inventory read another way.
+ */
+export function assetInventoryCheck(
+  sweep: {
+    source: string;
+    fallback?: { reason: string; project?: string; remediation: Remediation[] };
+    projects: readonly string[];
+  },
+  project: string | undefined,
+): CheckResult | undefined {
+  const where = sweep.fallback?.project ?? project ?? sweep.projects[0];
+  if (where === undefined) return undefined;
+  if (sweep.fallback) {
+    return failing(
+      'asset-inventory',
+      where,
+      `the sweep read every object directly, not through Cloud Asset Inventory: ${sweep.fallback.reason}`,
+      sweep.fallback.remediation,
+    );
+  }
+  if (sweep.source !== 'asset') return undefined;
+  return healthy('asset-inventory', where, 'the sweep read through Cloud Asset Inventory');
+}
 
 export interface CheckResult {
   check: CheckName;

@@ -1,9 +1,11 @@
 import type { createAlerting } from '../alerting/alerting.ts';
 import type { HandleResult } from '../alerting/delivery.ts';
-import type { Finding } from '../domain/finding.ts';
+import type { Finding, Remediation } from '../domain/finding.ts';
 import type { IncidentStore } from '../incidents/store.ts';
 import type { Snapshot } from '../inventory/snapshot.ts';
+import type { IndexTimes, Reread } from '../live/asset-export.ts';
 import type { Logger } from '../log.ts';
+import { isEmpty, staleResolutions } from './freshness.ts';
 import { blindSpot, settle, sweep, type Unreachable } from './sweep.ts';
 
 /**
@@ -22,11 +24,30 @@ export interface SweepProblem {
   unreadable?: Unreachable;
 }
 
+/** Why Cloud Asset Inventory was not used (live-inventory.ts), and what makes it usable. */
+export interface AssetFallback {
+  reason: string;
+  /** Where to repair it: the project whose Cloud Asset API is off, else the one wi-sentinel runs in. */
+  project?: string;
+  remediation: Remediation[];
+}
+
 export interface SweptInventory {
   snapshot: Snapshot;
   problems: readonly SweepProblem[];
   /** The projects swept (default: those the snapshot holds). */
   projects?: readonly string[];
+  /** Where it was read: Cloud Asset Inventory (`asset`), each object directly (`direct`), a file. */
+  source?: 'asset' | 'direct' | 'snapshot';
+  /** Cloud Asset Inventory could not be used and direct reads were: why, and what enables it. */
+  fallback?: AssetFallback;
+  /** From Cloud Asset Inventory: when its index saw each object change (the freshness rule). */
+  indexed?: IndexTimes;
+  /** From Cloud Asset Inventory: the inventory with these objects read directly instead. */
+  reread?: (
+    targets: Reread,
+    snapshot: Snapshot,
+  ) => Promise<{ snapshot: Snapshot; problems: readonly SweepProblem[] }>;
 }
 
 type Alerting = Pick<ReturnType<typeof createAlerting>, 'applyFindings'>;
@@ -68,6 +89,12 @@ export interface SweepReport {
   /** One per open incident found healthy. */
   resolved: Finding[];
   problems: SweepProblem[];
+  /** Where the inventory was read (see SweptInventory.source). */
+  source: NonNullable<SweptInventory['source']>;
+  /** Set when Cloud Asset Inventory could not be used: said once per run. */
+  fallback?: AssetFallback;
+  /** What was read directly because the index was older than the incident it would resolve. */
+  reread?: Reread;
   untouched: { fingerprint: string; reason: string }[];
   incidents: HandleResult['incidents'];
   /** Failures a retry can cure (a notification, a store write): the run should be retried. */
@@ -85,12 +112,44 @@ export async function runSweep(options: RunSweepOptions): Promise<SweepReport> {
   const inventory = await options.inventory();
   const problems = [...inventory.problems];
   const projects = [...(inventory.projects ?? inventory.snapshot.projects.map((p) => p.projectId))];
-  const scope = { projects, unreachable: mergeUnreadable(problems), snapshot: inventory.snapshot, at };
+  let snapshot = inventory.snapshot;
+  const scopeOf = () => ({ projects, unreachable: mergeUnreadable(problems), snapshot, at });
+  let scope = scopeOf();
+  if (inventory.fallback) {
+    log(
+      'WARNING',
+      `Cloud Asset Inventory not used: ${inventory.fallback.reason}; read each object directly`,
+      {
+        remediation: inventory.fallback.remediation,
+      },
+    );
+  }
   for (const problem of problems) log('WARNING', `sweep could not read: ${problem.message}`);
 
-  const firing = sweep(inventory.snapshot, scope);
+  let firing = sweep(snapshot, scope);
   const open = await options.store.listOpen();
-  const verdict = settle(firing, open, scope);
+  let verdict = settle(firing, open, scope);
+  // The freshness rule: no incident resolves on an index record older than its event.
+  let reread: Reread | undefined;
+  if (inventory.indexed && inventory.reread) {
+    const stale = staleResolutions(verdict, open, inventory.indexed);
+    if (!isEmpty(stale)) {
+      const fresh = await inventory.reread(stale, snapshot);
+      reread = stale;
+      snapshot = fresh.snapshot;
+      for (const problem of fresh.problems) {
+        problems.push(problem);
+        log('WARNING', `sweep could not read: ${problem.message}`);
+      }
+      log(
+        'INFO',
+        `read directly before resolving on Cloud Asset Inventory: ${describeReread(stale)} (the index may be older than the events that opened their incidents)`,
+      );
+      scope = scopeOf();
+      firing = sweep(snapshot, scope);
+      verdict = settle(firing, open, scope);
+    }
+  }
   const resolved = verdict.filter((finding) => finding.status === 'resolved');
   const judged = new Set(verdict.map((finding) => finding.fingerprint));
   const untouched = open
@@ -130,15 +189,26 @@ export async function runSweep(options: RunSweepOptions): Promise<SweepReport> {
     sweptAt: at.toISOString(),
     projects,
     dryRun: options.dryRun === true,
-    snapshot: inventory.snapshot,
+    snapshot,
     findings: firing,
     resolved,
     problems,
+    source: inventory.source ?? 'snapshot',
+    ...(inventory.fallback ? { fallback: inventory.fallback } : {}),
+    ...(reread ? { reread } : {}),
     untouched,
     incidents: applied.incidents,
     retryable: applied.retryable,
     counts,
   };
+}
+
+function describeReread({ gsas, clusters, projects }: Reread): string {
+  return [
+    ...gsas,
+    ...clusters.map((cluster) => `cluster ${cluster.project}/${cluster.location}/${cluster.name}`),
+    ...projects.map((project) => `the IAM policy of ${project}`),
+  ].join(', ');
 }
 
 /** Every problem's blind spots, together. */

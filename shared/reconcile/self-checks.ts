@@ -1,7 +1,13 @@
 import { type Finding, fingerprint } from '../domain/finding.ts';
 import type { IncidentStore } from '../incidents/store.ts';
 import type { Logger } from '../log.ts';
-import { type CheckResult, type SelfCheckPorts, type SelfCheckTarget, selfCheck } from './checks.ts';
+import {
+  type CheckResult,
+  checkSeverity,
+  type SelfCheckPorts,
+  type SelfCheckTarget,
+  selfCheck,
+} from './checks.ts';
 
 /**
  * The sweep's self-checks as findings of kind `sentinel-degraded`, one fingerprint per check and
@@ -20,8 +26,6 @@ export interface SelfCheckOptions {
   graceMs?: number;
   logger?: Logger;
 }
-
-export const SELF_CHECK_SEVERITY = 'error';
 
 export async function runSelfChecks(ports: SelfCheckPorts, options: SelfCheckOptions): Promise<Finding[]> {
   const now = (options.now ?? (() => new Date()))();
@@ -67,7 +71,7 @@ export function findingsOf(results: readonly CheckResult[]): Finding[] {
     const failing = group.filter((r) => r.status === 'failing');
     const base = {
       kind: 'sentinel-degraded' as const,
-      severity: SELF_CHECK_SEVERITY,
+      severity: checkSeverity(first.check),
       fingerprint: key,
       project: first.project,
       ksas: [],

@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { findingsOf, runCli } from '../support/cli.ts';
-import { FIXTURES } from '../support/paths.ts';
+import { FIXTURES, REPO_ROOT } from '../support/paths.ts';
 
 const snapshot = join(FIXTURES, 'snapshot.json');
 
@@ -146,5 +147,42 @@ describe('wi-sentinel detect', () => {
     assert.equal(bad.code, 2);
     assert.equal(bad.stderr.trim().split('\n').length, 1, 'one error for one broken document');
     assert.match(bad.stderr, /^document: not JSON/);
+  });
+
+  test('detect loads its own modules only: no other command, store, sender or client library', () => {
+    const script = `
+      import { registerHooks } from 'node:module';
+      const seen = [];
+      registerHooks({ resolve(specifier, context, next) { const r = next(specifier, context); seen.push(r.url); return r; } });
+      const { main } = await import(${JSON.stringify(join(REPO_ROOT, 'cli/main.ts'))});
+      const io = { stdout() {}, stderr() {}, stdin: process.stdin };
+      const code = await main(['detect', '--snapshot', ${JSON.stringify(snapshot)}, '/dev/null'], io);
+      console.log(JSON.stringify({ code, seen }));
+    `;
+    const run = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
+      cwd: REPO_ROOT,
+      encoding: 'utf8',
+    });
+    assert.equal(run.status, 0, run.stderr);
+    const { code, seen } = JSON.parse(run.stdout.trim().split('\n').at(-1) ?? '{}') as {
+      code: number;
+      seen: string[];
+    };
+    assert.equal(code, 0);
+    assert.ok(
+      seen.some((url) => url.endsWith('/cli/detect.ts')),
+      'the hook saw the imports',
+    );
+    // --snapshot reads its file (shared/live/snapshot-file.ts: node:fs and the Snapshot model only).
+    const foreign = seen.filter(
+      (url) =>
+        /\/cli\/(?!main|detect|io)[a-z-]+\.ts$/.test(url) ||
+        /\/shared\/wiring\.ts$|\/shared\/(alerting|incidents|notify|gcp|reconcile|status|slack)\//.test(
+          url,
+        ) ||
+        (/\/shared\/live\//.test(url) && !url.endsWith('/shared/live/snapshot-file.ts')) ||
+        /\/node_modules\/(?!zod\/)/.test(url),
+    );
+    assert.deepEqual(foreign, []);
   });
 });

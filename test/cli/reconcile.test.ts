@@ -2,9 +2,10 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, beforeEach, describe, test } from 'node:test';
+import { serviceDisabledBody } from '../fakes/asset.ts';
 import { startFakePagerDuty } from '../fakes/pagerduty.ts';
 import { startFakeSlack } from '../fakes/slack.ts';
-import { findingsOf, runCli } from '../support/cli.ts';
+import { type CliResult, findingsOf, runCli } from '../support/cli.ts';
 import { judge } from '../support/judge.ts';
 import { type LiveFakes, startLiveFakes } from '../support/live-fakes.ts';
 import { FIXTURES } from '../support/paths.ts';
@@ -150,7 +151,7 @@ describe('wi-sentinel reconcile', () => {
   });
 });
 
-describe('wi-sentinel reconcile --project, against the fake GKE, IAM and Kubernetes APIs', () => {
+describe('wi-sentinel reconcile --project, against the fake GKE, IAM, Kubernetes and Asset Inventory APIs', () => {
   let fakes: LiveFakes;
   const env = () => ({ ...CLEAN, ...fakes.env });
 
@@ -163,13 +164,19 @@ describe('wi-sentinel reconcile --project, against the fake GKE, IAM and Kuberne
     fakes.clearCalls();
   });
 
-  test('sweeps live state: the fixture’s one drift, progress on stderr', async () => {
-    const result = await runCli(['reconcile', '--project', ORBIT.project, '--dry-run'], '', env());
+  /** A dry run over orbit-prod that completed, and found the fixture's one drift. */
+  async function sweptOrbit(...flags: string[]): Promise<CliResult> {
+    const result = await runCli(['reconcile', '--project', ORBIT.project, ...flags, '--dry-run'], '', env());
     assert.equal(result.code, 0, result.stderr);
     assert.deepEqual(
       findingsOf(result.stdout).map((f) => f.fingerprint),
       ['key-file-override/orbit-prod/europe-west4/core-1/search/CronJob/indexer'],
     );
+    return result;
+  }
+
+  test('sweeps live state read directly (--direct): the fixture’s one drift, progress on stderr', async () => {
+    const result = await sweptOrbit('--direct');
     assert.match(result.stderr, /^orbit-prod: 3 clusters, 4 service accounts$/m);
     assert.ok(
       fakes.calls().every((call) => call.authorized),
@@ -180,7 +187,11 @@ describe('wi-sentinel reconcile --project, against the fake GKE, IAM and Kuberne
   test('a cluster and a GSA it may not read: named on stderr, the rest swept, exit 1', async () => {
     fakes.kubernetes.fault({ match: '/clusters/orbit-prod/europe-west4/core-1/api/v1/pods', status: 403 });
     fakes.iam.fault({ match: `${ORBIT.cart}:getIamPolicy`, status: 403 });
-    const result = await runCli(['reconcile', '--project', ORBIT.project, '--dry-run'], '', env());
+    const result = await runCli(
+      ['reconcile', '--project', ORBIT.project, '--direct', '--dry-run'],
+      '',
+      env(),
+    );
     assert.equal(result.code, 1, result.stderr);
     // core-1 holds the key file and cart@'s policy reads as empty: neither is judged.
     assert.deepEqual(findingsOf(result.stdout), []);
@@ -191,5 +202,31 @@ describe('wi-sentinel reconcile --project, against the fake GKE, IAM and Kuberne
     );
     assert.match(result.stderr, /; 2 problems, 0 open incidents left unjudged$/m);
     assert.doesNotMatch(`${result.stdout}${result.stderr}`, new RegExp(fakes.token.replace(/\./g, '\\.')));
+  });
+
+  test('through Cloud Asset Inventory by default: the same verdict, no policy read per GSA', async () => {
+    const result = await sweptOrbit();
+    assert.match(
+      result.stderr,
+      /^Cloud Asset Inventory \(projects\/orbit-prod\): 1 project, 4 service accounts, 3 clusters \(5 node pools\), \d+ IAM polic(y|ies)$/m,
+    );
+    const kinds = fakes.countByKind();
+    assert.equal(kinds['iam.getIamPolicy'], undefined);
+    assert.ok((kinds['asset.searchAllResources'] ?? 0) > 0);
+    assert.doesNotMatch(result.stderr, /Cloud Asset Inventory not used/);
+  });
+
+  test('the Asset API not enabled: said on stderr with the command that enables it; read directly, exit 0', async () => {
+    fakes.assets.fault({ match: ':search', status: 403, body: serviceDisabledBody('wi-host') });
+    const result = await sweptOrbit();
+    assert.match(
+      result.stderr,
+      /^Cloud Asset Inventory not used: the Cloud Asset API is not enabled in project wi-host; read each object directly$/m,
+    );
+    assert.match(
+      result.stderr,
+      /^ {4}gcloud services enable cloudasset\.googleapis\.com --project=wi-host$/m,
+    );
+    assert.equal(fakes.countByKind()['iam.getIamPolicy'], 4);
   });
 });

@@ -54,7 +54,9 @@ export interface FakeFault {
 export interface FakeRequest {
   method: string;
   path: string;
+  /** The query, one value a name (the last); `params` keeps repeated names (`assetTypes=A&assetTypes=B`). */
   query: Record<string, string>;
+  params: URLSearchParams;
   body: unknown;
   /** Who called (see FakeCall.caller); undefined without an accepted token. */
   caller?: string | undefined;
@@ -63,6 +65,8 @@ export interface FakeRequest {
 export interface FakeAnswer {
   status: number;
   body: unknown;
+  /** `body` already serialized (a fake that serves the same large answer again keeps it). */
+  text?: string;
   headers?: Record<string, string>;
 }
 
@@ -125,6 +129,7 @@ export async function startFakeServer(options: FakeServerOptions): Promise<FakeS
       method: req.method ?? 'GET',
       path: decodeURIComponent(url.pathname),
       query: Object.fromEntries(url.searchParams),
+      params: url.searchParams,
       body: parseBody(raw),
       caller,
     };
@@ -167,7 +172,7 @@ export async function startFakeServer(options: FakeServerOptions): Promise<FakeS
     }
     call.answered = answer.status;
     res.writeHead(answer.status, { 'content-type': 'application/json', ...answer.headers });
-    res.end(JSON.stringify(answer.body));
+    res.end(answer.text ?? JSON.stringify(answer.body));
   }
 
   function matches(fault: FakeFault & { used: number }, target: string): boolean {
@@ -224,6 +229,21 @@ export function unknownMethod(api: string, request: { method: string; path: stri
       body: googleError(404, `no such method: ${request.method} ${request.path}`),
     }),
   };
+}
+
+/** A fake of a Google API: Google's error body, the options every Google fake takes. */
+export function startGoogleFake(
+  api: string,
+  options: { token: string; latencyMs?: number },
+  route: FakeServerOptions['route'],
+): Promise<FakeServer> {
+  return startFakeServer({
+    api,
+    token: options.token,
+    route,
+    errorBody: googleError,
+    ...(options.latencyMs === undefined ? {} : { latencyMs: options.latencyMs }),
+  });
 }
 
 /** Google's error body: `{ error: { code, message, status } }`. */

@@ -19,7 +19,7 @@ import {
   type FakeRoute,
   type FakeServer,
   googleError,
-  startFakeServer,
+  startGoogleFake,
   unknownMethod,
 } from './fake-server.ts';
 
@@ -54,40 +54,8 @@ const MODE = ['MODE_UNSPECIFIED', 'GCE_METADATA', 'GKE_METADATA'];
 export async function startFakeGke(options: FakeGkeOptions): Promise<FakeGke> {
   let snapshot = options.snapshot;
 
-  function resource(
-    project: string,
-    cluster: SnapshotCluster,
-    numericEnums: boolean,
-  ): Record<string, unknown> {
-    const enumOf = (names: string[], name: string) =>
-      numericEnums ? Math.max(0, names.indexOf(name)) : name;
-    const status = typeof cluster.status === 'string' ? cluster.status : 'RUNNING';
-    const value: Record<string, unknown> = {
-      name: cluster.name,
-      location: cluster.location,
-      // Zonal clusters carry their zone too (deprecated field, still served).
-      zone: cluster.location,
-      status: enumOf(STATUS, status),
-      selfLink: `https://container.googleapis.com/v1/projects/${project}/locations/${cluster.location}/clusters/${cluster.name}`,
-      nodePools: cluster.nodePools.map((pool) => ({
-        name: pool.name,
-        config: {
-          machineType: 'e2-standard-4',
-          ...(pool.workloadMetadataMode
-            ? { workloadMetadataConfig: { mode: enumOf(MODE, pool.workloadMetadataMode) } }
-            : {}),
-        },
-        status: enumOf(STATUS, 'RUNNING'),
-      })),
-      ...(cluster.workloadPool ? { workloadIdentityConfig: { workloadPool: cluster.workloadPool } } : {}),
-      ...(options.kubernetes ? { endpoint: options.kubernetes.endpoint(project, cluster) } : {}),
-      ...(options.kubernetes?.caPem
-        ? { masterAuth: { clusterCaCertificate: Buffer.from(options.kubernetes.caPem).toString('base64') } }
-        : {}),
-    };
-    options.decorate?.(value, cluster, project);
-    return value;
-  }
+  const resource = (project: string, cluster: SnapshotCluster, numericEnums: boolean) =>
+    clusterResource(project, cluster, options, numericEnums);
 
   function route(request: FakeRequest): FakeRoute {
     const numericEnums = (request.query.$alt ?? '').includes('enum-encoding=int');
@@ -132,18 +100,61 @@ export async function startFakeGke(options: FakeGkeOptions): Promise<FakeGke> {
     return unknownMethod('gke', request);
   }
 
-  const server = await startFakeServer({
-    api: 'gke',
-    token: options.token,
-    route,
-    errorBody: googleError,
-    ...(options.latencyMs === undefined ? {} : { latencyMs: options.latencyMs }),
-  });
+  const server = await startGoogleFake('gke', options, route);
   return Object.assign(server, {
     setSnapshot(next: Snapshot) {
       snapshot = next;
     },
   });
+}
+
+/**
+ * A cluster as GKE's v1 REST API gives it (enum names, or numbers for `enum-encoding=int`), the
+ * Kubernetes fake as its endpoint. Cloud Asset Inventory serves the same JSON as the cluster's
+ * versioned resource (see asset.ts).
+ */
+export function clusterResource(
+  project: string,
+  cluster: SnapshotCluster,
+  options: Pick<FakeGkeOptions, 'kubernetes' | 'decorate'> = {},
+  numericEnums = false,
+): Record<string, unknown> {
+  const enumOf = (names: string[], name: string) => (numericEnums ? Math.max(0, names.indexOf(name)) : name);
+  const status = typeof cluster.status === 'string' ? cluster.status : 'RUNNING';
+  const value: Record<string, unknown> = {
+    name: cluster.name,
+    location: cluster.location,
+    // Zonal clusters carry their zone too (deprecated field, still served).
+    zone: cluster.location,
+    status: enumOf(STATUS, status),
+    selfLink: `https://container.googleapis.com/v1/projects/${project}/locations/${cluster.location}/clusters/${cluster.name}`,
+    nodePools: cluster.nodePools.map((pool) => nodePoolResource(pool, numericEnums)),
+    ...(cluster.workloadPool ? { workloadIdentityConfig: { workloadPool: cluster.workloadPool } } : {}),
+    ...(options.kubernetes ? { endpoint: options.kubernetes.endpoint(project, cluster) } : {}),
+    ...(options.kubernetes?.caPem
+      ? { masterAuth: { clusterCaCertificate: Buffer.from(options.kubernetes.caPem).toString('base64') } }
+      : {}),
+  };
+  options.decorate?.(value, cluster, project);
+  return value;
+}
+
+/** A node pool as GKE's v1 REST API gives it. */
+export function nodePoolResource(
+  pool: SnapshotCluster['nodePools'][number],
+  numericEnums = false,
+): Record<string, unknown> {
+  const enumOf = (names: string[], name: string) => (numericEnums ? Math.max(0, names.indexOf(name)) : name);
+  return {
+    name: pool.name,
+    config: {
+      machineType: 'e2-standard-4',
+      ...(pool.workloadMetadataMode
+        ? { workloadMetadataConfig: { mode: enumOf(MODE, pool.workloadMetadataMode) } }
+        : {}),
+    },
+    status: enumOf(STATUS, 'RUNNING'),
+  };
 }
 
 function denied(project: string): FakeAnswer {

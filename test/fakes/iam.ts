@@ -12,6 +12,8 @@
  * - GET  /v1/projects/P/serviceAccounts?pageSize=N&pageToken=T: `{ accounts, nextPageToken }`
  *   (pageSize up to 100, or `maxPageSize`; deleted GSAs are not listed).
  * - POST /v3/projects/P:getIamPolicy (Resource Manager): the project's policy.
+ * - GET  /v3/projects?parent=X, GET /v3/folders?parent=X (Resource Manager): the direct children of
+ *   an organization or folder in the hierarchy (hierarchy.ts), paged (up to 1000, or `maxPageSize`).
  */
 import type { Snapshot, SnapshotGsa, SnapshotProject } from '../../shared/inventory/snapshot.ts';
 import {
@@ -20,9 +22,10 @@ import {
   type FakeRoute,
   type FakeServer,
   googleError,
-  startFakeServer,
+  startGoogleFake,
   unknownMethod,
 } from './fake-server.ts';
+import { DEFAULT_HIERARCHY, type Hierarchy, parentOf, projectNumberOf } from './hierarchy.ts';
 
 export interface FakeIamOptions {
   snapshot: Snapshot;
@@ -30,6 +33,7 @@ export interface FakeIamOptions {
   latencyMs?: number;
   /** Caps serviceAccounts.list pages (IAM's own cap is 100), to make tests page. */
   maxPageSize?: number;
+  hierarchy?: Hierarchy;
 }
 
 export interface FakeIam extends FakeServer {
@@ -103,6 +107,11 @@ export async function startFakeIam(options: FakeIamOptions): Promise<FakeIam> {
         },
       };
     }
+    const children = /^\/v3\/(projects|folders)$/.exec(path);
+    if (method === 'GET' && children) {
+      const kind = children[1] as 'projects' | 'folders';
+      return { kind: `resourcemanager.${kind}.list`, answer: () => childrenOf(kind, query) };
+    }
     const projectPolicy = /^\/v3\/projects\/([^/]+):getIamPolicy$/.exec(path);
     if (method === 'POST' && projectPolicy) {
       const projectId = projectPolicy[1] ?? '';
@@ -118,13 +127,36 @@ export async function startFakeIam(options: FakeIamOptions): Promise<FakeIam> {
     return unknownMethod('iam', request);
   }
 
-  const server = await startFakeServer({
-    api: 'iam',
-    token: options.token,
-    route,
-    errorBody: googleError,
-    ...(options.latencyMs === undefined ? {} : { latencyMs: options.latencyMs }),
-  });
+  function childrenOf(kind: 'projects' | 'folders', query: Record<string, string>): FakeAnswer {
+    const hierarchy = options.hierarchy ?? DEFAULT_HIERARCHY;
+    const parent = query.parent ?? '';
+    if (!/^(organizations|folders)\/\d+$/.test(parent))
+      return { status: 400, body: googleError(400, `Invalid parent: ${JSON.stringify(parent)}`) };
+    const all =
+      kind === 'projects'
+        ? snapshot.projects
+            .filter((project) => parentOf(hierarchy, project.projectId) === parent)
+            .map((project) => ({
+              name: `projects/${projectNumberOf(project)}`,
+              parent,
+              projectId: project.projectId,
+              state: 'ACTIVE',
+            }))
+        : Object.entries(hierarchy.folders ?? {})
+            .filter(([, above]) => above === parent)
+            .map(([id]) => ({ name: `folders/${id}`, parent, state: 'ACTIVE' }));
+    const size = Math.min(Number(query.pageSize) || 1000, 1000, options.maxPageSize ?? 1000);
+    const from = query.pageToken ? Number(Buffer.from(query.pageToken, 'base64url').toString()) : 0;
+    const page = all.slice(from, from + size);
+    const next =
+      from + size < all.length ? Buffer.from(String(from + size)).toString('base64url') : undefined;
+    return {
+      status: 200,
+      body: { ...(page.length > 0 ? { [kind]: page } : {}), ...(next ? { nextPageToken: next } : {}) },
+    };
+  }
+
+  const server = await startGoogleFake('iam', options, route);
   return Object.assign(server, {
     setSnapshot(next: Snapshot) {
       snapshot = next;
@@ -141,7 +173,8 @@ function indexOf(snapshot: Snapshot): Map<string, { project: SnapshotProject; gs
   return index;
 }
 
-function accountResource(project: SnapshotProject, gsa: SnapshotGsa) {
+/** A ServiceAccount as IAM v1 gives it (Cloud Asset Inventory serves the same as its resource). */
+export function accountResource(project: SnapshotProject, gsa: SnapshotGsa) {
   const uniqueId = gsa.uniqueId ?? numericId(gsa.email);
   return {
     name: `projects/${project.projectId}/serviceAccounts/${gsa.email}`,
@@ -160,8 +193,16 @@ function policyResource(policy: SnapshotGsa['iamPolicy']) {
   return {
     version: conditional ? 3 : 1,
     etag: 'BwXhqDvMWdg=',
-    ...(policy.bindings.length > 0 ? { bindings: policy.bindings } : {}),
+    ...(policy.bindings.length > 0 ? { bindings: policyBindings(policy.bindings) } : {}),
   };
+}
+
+/** Bindings as Google writes them: proto3 JSON leaves out an empty `members`. */
+export function policyBindings(bindings: SnapshotGsa['iamPolicy']['bindings']): unknown[] {
+  return bindings.map(({ members, ...binding }) => ({
+    ...binding,
+    ...(members.length > 0 ? { members } : {}),
+  }));
 }
 
 /** A stable 21-digit id, as IAM's uniqueIds look. */

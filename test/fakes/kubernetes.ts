@@ -86,6 +86,7 @@ export async function startFakeKubernetes(options: FakeKubernetesOptions): Promi
   let snapshot = options.snapshot;
   const tls = testCertificates();
   if (options.memoize) built ??= new WeakMap();
+  const served = new WeakMap<Snapshot, Map<string, FakeAnswer>>();
 
   function clusterOf(project: string, location: string, name: string): SnapshotCluster | undefined {
     return snapshot.projects
@@ -128,7 +129,25 @@ export async function startFakeKubernetes(options: FakeKubernetesOptions): Promi
         answer: () => status(404, 'NotFound', 'the server could not find the requested resource'),
       };
     if ('error' in listing) return { kind: listing.kind, answer: () => listing.error };
-    return { kind: listing.kind, answer: () => page(listing, request.query) };
+    return { kind: listing.kind, answer: () => pageOnce(listing, request) };
+  }
+
+  /** A page, serialized once per organization served when memoizing (benchmarks read the same pages again). */
+  function pageOnce(listing: Listing, request: FakeRequest): FakeAnswer {
+    if (!options.memoize) return page(listing, request.query);
+    let pages = served.get(snapshot);
+    if (pages === undefined) {
+      pages = new Map();
+      served.set(snapshot, pages);
+    }
+    const key = `${request.path}?${request.params}`;
+    let answer = pages.get(key);
+    if (answer === undefined) {
+      const built = page(listing, request.query);
+      answer = built.status === 200 ? { ...built, text: JSON.stringify(built.body) } : built;
+      if (built.status === 200) pages.set(key, answer);
+    }
+    return answer;
   }
 
   function listingOf(

@@ -9,6 +9,7 @@ import { createMemoryStore } from '../../shared/incidents/memory-store.ts';
 import type { IncidentStore } from '../../shared/incidents/store.ts';
 import { parseSnapshot, type Snapshot } from '../../shared/inventory/snapshot.ts';
 import { createLogger } from '../../shared/log.ts';
+import type { SweptInventory } from '../../shared/reconcile/run.ts';
 import { findingsOf } from '../../shared/reconcile/self-checks.ts';
 import { DEFAULT_SYMPTOM_OPTIONS } from '../../shared/symptoms/group.ts';
 import { failureDelivery, harness, TEXT } from '../shared/symptoms/support.ts';
@@ -37,11 +38,13 @@ describe('reconcile: the scheduled sweep', () => {
   let lines: string[];
   let current: Snapshot;
   let degraded: Finding[];
+  let read: Pick<SweptInventory, 'source' | 'fallback'>;
 
   beforeEach(() => {
     store = createMemoryStore();
     lines = [];
     degraded = [];
+    read = {};
   });
 
   const reconcile = (now = () => new Date('2026-11-29T11:00:00Z')) => {
@@ -54,8 +57,9 @@ describe('reconcile: the scheduled sweep', () => {
         logger,
       }),
       store,
-      inventory: async () => ({ snapshot: current, problems: [] }),
+      inventory: async () => ({ snapshot: current, problems: [], ...read }),
       selfChecks: async () => degraded,
+      checkProject: 'wi-host',
       logger,
       now,
     });
@@ -105,6 +109,41 @@ describe('reconcile: the scheduled sweep', () => {
     ]);
     await reconcile(() => new Date('2026-11-29T11:10:00Z'))(tick('run-2'));
     assert.deepEqual(actions(fakes.pd), ['trigger', 'resolve']);
+  });
+
+  test('a sweep that could not read through Cloud Asset Inventory: a warning with the command that enables it', async () => {
+    current = organization('healthy');
+    read = {
+      source: 'direct',
+      fallback: {
+        reason: 'the Cloud Asset API is not enabled in project wi-host',
+        project: 'wi-host',
+        remediation: [
+          {
+            title: 'Enable it',
+            command: 'gcloud services enable cloudasset.googleapis.com --project=wi-host',
+          },
+        ],
+      },
+    };
+    await reconcile()(tick('run-1'));
+    const [open] = await store.listOpen();
+    assert.equal(open?.fingerprint, 'sentinel-degraded/wi-host/asset-inventory');
+    assert.equal(open?.severity, 'warning');
+    assert.match(
+      open?.finding.summary ?? '',
+      /read every object directly, not through Cloud Asset Inventory/,
+    );
+    assert.deepEqual(
+      open?.finding.remediation?.map((r) => r.command),
+      ['gcloud services enable cloudasset.googleapis.com --project=wi-host'],
+    );
+    // A warning is told, never paged.
+    assert.equal(posts(fakes.slack).length, 1);
+    assert.deepEqual(actions(fakes.pd), []);
+    read = { source: 'asset' };
+    await reconcile(() => new Date('2026-11-29T11:10:00Z'))(tick('run-2'));
+    assert.deepEqual(await store.listOpen(), []);
   });
 
   test('a sweep that cannot tell PagerDuty fails for a retry, and the retry tells only what is owed', async () => {

@@ -175,7 +175,12 @@ describe('infra/ Terraform module', () => {
       const permissions = generated[reference?.parts[1] as string];
       assert.ok(Array.isArray(permissions) && permissions.length > 0, id(role));
       for (const permission of permissions) {
-        assert.match(permission, /\.(get|list|getIamPolicy)$/, `${id(role)}: ${permission} is not a read`);
+        // Cloud Asset Inventory's searches read too (https://cloud.google.com/asset-inventory/docs/access-control).
+        assert.match(
+          permission,
+          /\.(get|list|getIamPolicy|searchAllResources|searchAllIamPolicies)$/,
+          `${id(role)}: ${permission} is not a read`,
+        );
       }
     }
     assert.deepEqual(generated.reader, [...READ_PERMISSIONS]);

@@ -69,6 +69,7 @@ describe('infra/ wiring matches the code', () => {
     assert.ok(known.size >= 15, `only ${known.size} variables found in shared/config.ts`);
     const wired = [
       ...assignedNames(module.locals.get('common_env')),
+      ...assignedNames(module.locals.get('scope_env')),
       ...assignedNames(module.locals.get('routes_env')),
       ...quotedNames(module.locals.get('secrets')),
     ];
@@ -84,6 +85,8 @@ describe('infra/ wiring matches the code', () => {
       WI_FIRESTORE_DATABASE: 'wi-sentinel',
       // join(",", local.watched_projects): no spaces.
       WI_PROJECTS: 'acme-prod,acme-staging',
+      // scope_env (asset.tf), at organization scope.
+      WI_SCOPE: 'organizations/433637338589',
       SLACK_CHANNEL: '#platform-alerts',
       WI_COMMANDS_TOPIC: 'wi-sentinel-commands',
       WI_SINK: 'wi-sentinel-audit',
@@ -99,6 +102,7 @@ describe('infra/ wiring matches the code', () => {
     const config = loadConfig(env);
     assert.deepEqual(config.WI_PROJECTS, ['acme-prod', 'acme-staging']);
     assert.deepEqual(config.WI_WORKLOAD_SINK, ['wi-sentinel-workload']);
+    assert.deepEqual(config.WI_SCOPE, ['organizations/433637338589']);
     assert.equal(config.WI_STATE, 'firestore');
   });
 

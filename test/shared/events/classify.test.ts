@@ -3,10 +3,10 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import type { ChangeEvent, Classified, EventSource } from '../../../shared/events/change-event.ts';
-import { classify } from '../../../shared/events/classify.ts';
+import { classify, ignoreUnparsed } from '../../../shared/events/classify.ts';
 import { decode } from '../../../shared/events/decode.ts';
 import type { LogEntry } from '../../../shared/events/schemas.ts';
-import { FIXTURES } from '../../support/paths.ts';
+import { FIXTURES, sharedFixturesDir } from '../../support/paths.ts';
 
 const DIR = join(FIXTURES, 'events');
 
@@ -881,5 +881,86 @@ describe('classify: odd entries', () => {
         }
       }
     }
+  });
+});
+
+describe('ignoreUnparsed: the quick look before the schema parse', () => {
+  /** Every entry the repository and (when present) the shared corpora hold, as raw JSON. */
+  function corpus(): Record<string, unknown>[] {
+    const dirs = [DIR, join(FIXTURES, 'drift'), join(FIXTURES, 'symptoms')];
+    const shared = sharedFixturesDir();
+    if (shared) dirs.push(join(shared, 'public'), join(shared, 'wi-events'));
+    const entries: Record<string, unknown>[] = [];
+    for (const dir of dirs) {
+      for (const file of readdirSync(dir, { recursive: true, encoding: 'utf8' })) {
+        if (!file.endsWith('.json')) continue;
+        const value: unknown = JSON.parse(readFileSync(join(dir, file), 'utf8'));
+        for (const item of Array.isArray(value) ? value : [value]) {
+          if (typeof item === 'object' && item !== null) entries.push(item as Record<string, unknown>);
+        }
+      }
+    }
+    return entries;
+  }
+
+  it('gives, for every entry it decides, the reason classify gives after the parse', () => {
+    let decided = 0;
+    for (const value of corpus()) {
+      const reason = ignoreUnparsed(value);
+      if (reason === undefined) continue;
+      decided += 1;
+      const decoded = decode(value);
+      assert.ok(decoded.ok, `${JSON.stringify(value).slice(0, 80)} does not decode`);
+      const classified = classify(decoded.delivery.entry);
+      assert.equal(classified.type, 'ignored');
+      assert.equal((classified as { reason: string }).reason, reason);
+    }
+    assert.ok(decided >= 2, `only ${decided} entries decided without the parse`);
+  });
+
+  it('leaves every watched change to the parse and classify', () => {
+    for (const name of ['gsa-binding-removed', 'nodepool-gce-metadata', 'ksa-annotation-removed']) {
+      assert.equal(ignoreUnparsed(raw(name)), undefined, name);
+    }
+  });
+
+  it('decides an unwatched method, Data Access and an unwatched service at once', () => {
+    const entry = raw('gsa-binding-removed');
+    const payload = entry.protoPayload as Record<string, unknown>;
+    assert.equal(
+      ignoreUnparsed({ ...entry, protoPayload: { ...payload, methodName: 'storage.objects.create' } }),
+      'storage.objects.create does not change a Workload Identity link',
+    );
+    assert.equal(
+      ignoreUnparsed({ ...entry, logName: 'projects/p/logs/cloudaudit.googleapis.com%2Fdata_access' }),
+      'Data Access entry: reads change nothing',
+    );
+    assert.equal(
+      ignoreUnparsed({
+        ...entry,
+        protoPayload: { ...payload, methodName: 'SetIamPolicy', serviceName: 'storage.googleapis.com' },
+      }),
+      'SetIamPolicy on storage.googleapis.com does not touch Workload Identity',
+    );
+  });
+
+  it('leaves to the parse what the schema renames or would refuse, and failed requests', () => {
+    const entry = raw('gsa-binding-removed');
+    const payload = entry.protoPayload as Record<string, unknown>;
+    const other = { ...payload, methodName: 'storage.objects.create' };
+    const cases: Record<string, unknown>[] = [
+      { ...entry, protoPayload: other, insert_id: 'x' },
+      { ...entry, protoPayload: { ...other, method_name: 'x' } },
+      { ...entry, protoPayload: other, logName: 42 },
+      { ...entry, protoPayload: other, insertId: 7 },
+      { ...entry, protoPayload: { ...other, serviceName: 3 } },
+      { ...entry, protoPayload: { ...other, status: { code: 7 } } },
+      { ...entry, protoPayload: { ...other, status: 'failed' } },
+      { ...entry, protoPayload: { ...other, methodName: '' } },
+      { ...entry, protoPayload: [] },
+      { ...entry, protoPayload: undefined },
+    ];
+    for (const value of cases)
+      assert.equal(ignoreUnparsed(value), undefined, JSON.stringify(value).slice(0, 120));
   });
 });

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { classify } from '../../../shared/events/classify.ts';
 import { type DecodeResult, type Delivery, decode, decodeText } from '../../../shared/events/decode.ts';
+import { analyze } from '../../../shared/pipeline.ts';
 import { FIXTURES } from '../../support/paths.ts';
 
 const DIR = join(FIXTURES, 'events');
@@ -146,6 +147,23 @@ describe('decode: envelopes', () => {
     assert.match(text, /lone\\ud800/);
     const delivery = delivered(decode(JSON.parse(text)));
     assert.equal(delivery.entry.insertId, 'lone\uFFFD');
+  });
+
+  it('an entry ignored before the parse (an unwatched method): what is read of it is well formed too', () => {
+    const analysis = analyze(
+      JSON.stringify({
+        insertId: 'lone\ud800',
+        logName: 'projects/p/logs/cloudaudit.googleapis.com%2Factivity\udc00',
+        protoPayload: { methodName: 'storage.objects.\ud800create', serviceName: 'storage.googleapis.com' },
+      }),
+    );
+    assert.equal(analysis.outcome, 'ignored');
+    assert.equal(analysis.delivery.entry.insertId, 'lone\uFFFD');
+    assert.equal(
+      analysis.delivery.entry.logName,
+      'projects/p/logs/cloudaudit.googleapis.com%2Factivity\uFFFD',
+    );
+    assert.match(analysis.reason, /^storage\.objects\.\uFFFDcreate does not change/);
   });
 
   it('decodes the same envelopes given as text (an NDJSON line, an HTTP body)', () => {
