@@ -1,6 +1,7 @@
 locals {
   apis = [
     "artifactregistry.googleapis.com", # wi-sentinel's image repository, where Cloud Build pushes
+    "cloudasset.googleapis.com",       # the sweep's searches of the watched scope (asset.tf)
     "cloudbuild.googleapis.com",       # builds the functions from source
     "cloudfunctions.googleapis.com",
     "cloudresourcemanager.googleapis.com", # project IAM policy reads

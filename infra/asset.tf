@@ -4,25 +4,14 @@
 # the sweep reads every object directly, and its asset-inventory self-check says so.
 
 locals {
-  # generated/roles.json, from shared/gcp/permissions.ts. Reading an organization or folder
-  # directly (when the index cannot be used) lists its projects.
-  asset_search_permissions = local.roles.inventory
-  project_list_permissions = var.scope == "project" ? [] : local.roles.scope_list
   # What the sweep covers (WI_SCOPE): the folder or the organization; at project scope, WI_PROJECTS.
   scope_env = var.scope == "project" ? {} : {
     WI_SCOPE = var.scope == "folder" ? "folders/${var.folder_id}" : "organizations/${var.organization_id}"
   }
 }
 
-# The API is called from wi-sentinel's own project: its quota, its enablement.
-resource "google_project_service" "asset" {
-  count = var.enable_apis ? 1 : 0
-
-  project = var.project_id
-  service = "cloudasset.googleapis.com"
-  # Other workloads of the project may use it: destroying wi-sentinel leaves it on.
-  disable_on_destroy = false
-}
+# The API is enabled with the others (apis.tf): it is called from wi-sentinel's own project, on its
+# quota.
 
 resource "google_project_iam_custom_role" "inventory_reader" {
   for_each = toset(var.scope == "project" ? local.watched_projects : [])
@@ -31,7 +20,9 @@ resource "google_project_iam_custom_role" "inventory_reader" {
   role_id     = "${local.role_prefix}_inventory_reader"
   title       = "wi-sentinel inventory reader"
   description = "Searches Cloud Asset Inventory for the sweep: projects, service accounts, clusters, node pools and IAM policies."
-  permissions = local.asset_search_permissions
+  permissions = local.roles.inventory
+
+  depends_on = [google_project_service.api]
 }
 
 resource "google_organization_iam_custom_role" "inventory_reader" {
@@ -41,7 +32,10 @@ resource "google_organization_iam_custom_role" "inventory_reader" {
   role_id     = "${local.role_prefix}_inventory_reader"
   title       = "wi-sentinel inventory reader"
   description = "Searches Cloud Asset Inventory for the sweep, and lists the projects below a folder or the organization."
-  permissions = concat(local.asset_search_permissions, local.project_list_permissions)
+  # Reading an organization or folder directly (when the index cannot be used) lists its projects.
+  permissions = concat(local.roles.inventory, local.roles.scope_list)
+
+  depends_on = [google_project_service.api]
 }
 
 # reconcile: search Cloud Asset Inventory over each watched project (the sweep's inventory).

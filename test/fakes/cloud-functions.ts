@@ -16,7 +16,7 @@ import {
   type FakeRoute,
   type FakeServer,
   googleError,
-  startFakeServer,
+  startGoogleFake,
   unknownMethod,
 } from './fake-server.ts';
 
@@ -106,12 +106,7 @@ export async function startFakeCloudFunctions(options: { token: string }): Promi
     };
   }
 
-  const server = await startFakeServer({
-    api: 'cloudfunctions',
-    token: options.token,
-    route,
-    errorBody: googleError,
-  });
+  const server = await startGoogleFake('cloudfunctions', options, route);
   base = server.url;
   return Object.assign(server, {
     setFunction(project: string, fn: FakeFunction) {

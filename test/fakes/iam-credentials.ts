@@ -12,7 +12,7 @@ import {
   type FakeRoute,
   type FakeServer,
   googleError,
-  startFakeServer,
+  startGoogleFake,
   unknownMethod,
 } from './fake-server.ts';
 
@@ -60,12 +60,7 @@ export async function startFakeIamCredentials(options: {
     return unknownMethod('iamcredentials', request);
   }
 
-  const server = await startFakeServer({
-    api: 'iamcredentials',
-    token: options.token,
-    route,
-    errorBody: googleError,
-  });
+  const server = await startGoogleFake('iamcredentials', options, route);
   return Object.assign(server, {
     allow(identity: string, yes: boolean) {
       if (yes) allowed.add(identity);

@@ -18,7 +18,7 @@ import {
   type FakeServer,
   googleError,
   putOrDelete,
-  startFakeServer,
+  startGoogleFake,
   unknownMethod,
 } from './fake-server.ts';
 
@@ -99,12 +99,7 @@ export async function startFakeLogging(options: FakeLoggingOptions): Promise<Fak
     return { status: 200, body: page.length > 0 ? { entries: page } : {} };
   }
 
-  const server = await startFakeServer({
-    api: 'logging',
-    token: options.token,
-    route,
-    errorBody: googleError,
-  });
+  const server = await startGoogleFake('logging', options, route);
   return Object.assign(server, {
     setSink(name: string, sink: FakeSink | undefined) {
       putOrDelete(sinks, name, sink);

@@ -12,7 +12,7 @@ import {
   type FakeServer,
   googleError,
   putOrDelete,
-  startFakeServer,
+  startGoogleFake,
   unknownMethod,
 } from './fake-server.ts';
 
@@ -69,12 +69,7 @@ export async function startFakeMonitoring(options: {
     return unknownMethod('monitoring', request);
   }
 
-  const server = await startFakeServer({
-    api: 'monitoring',
-    token: options.token,
-    route,
-    errorBody: googleError,
-  });
+  const server = await startGoogleFake('monitoring', options, route);
   return Object.assign(server, {
     setDescriptors(project: string, metrics: FakeMetric[] | undefined) {
       putOrDelete(projects, project, metrics);

@@ -21,7 +21,7 @@ import {
   type FakeServer,
   googleError,
   putOrDelete,
-  startFakeServer,
+  startGoogleFake,
   unknownMethod,
 } from './fake-server.ts';
 
@@ -96,12 +96,7 @@ export async function startFakePubsubIam(options: FakePubsubIamOptions): Promise
     return unknownMethod('pubsub', request);
   }
 
-  const server = await startFakeServer({
-    api: 'pubsub',
-    token: options.token,
-    route,
-    errorBody: googleError,
-  });
+  const server = await startGoogleFake('pubsub', options, route);
   return Object.assign(server, {
     setTopic(name: string, policy: IamPolicy | undefined) {
       putOrDelete(topics, name, policy);

@@ -9,7 +9,7 @@ import {
   type FakeServer,
   googleError,
   putOrDelete,
-  startFakeServer,
+  startGoogleFake,
   unknownMethod,
 } from './fake-server.ts';
 
@@ -50,12 +50,7 @@ export async function startFakeScheduler(options: {
     return unknownMethod('cloudscheduler', request);
   }
 
-  const server = await startFakeServer({
-    api: 'cloudscheduler',
-    token: options.token,
-    route,
-    errorBody: googleError,
-  });
+  const server = await startGoogleFake('cloudscheduler', options, route);
   return Object.assign(server, {
     setJob(name: string, job: FakeJob | undefined) {
       putOrDelete(jobs, name, job);
