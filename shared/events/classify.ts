@@ -17,7 +17,14 @@ import type {
   NodePoolChange,
 } from './change-event.ts';
 import { type MethodRoute, watchedMethod } from './methods.ts';
-import { type AuditLog, auditDataSchema, bindingDeltaSchema, camel, type LogEntry } from './schemas.ts';
+import {
+  type AuditLog,
+  auditDataSchema,
+  bindingDeltaSchema,
+  camel,
+  delegationSchema,
+  type LogEntry,
+} from './schemas.ts';
 
 /**
  * Turns a decoded LogEntry into the ChangeEvent it records, or `ignored` with the reason. Reads
@@ -73,15 +80,29 @@ function sourceOf(entry: LogEntry, payload: AuditLog, method: string): EventSour
   const actor = auth?.principalEmail || stripPrefix(auth?.principalSubject);
   const meta = payload.requestMetadata;
   const op = entry.operation;
+  const delegation = delegationOf(auth?.serviceAccountDelegationInfo);
   return {
     method,
     ...optional('insertId', entry.insertId),
     ...optional('time', entry.timestamp),
     ...optional('actor', actor),
+    ...(delegation.length > 0 ? { delegation } : {}),
     ...optional('callerIp', meta?.callerIp),
     ...optional('userAgent', meta?.callerSuppliedUserAgent),
     ...(op?.id ? { operation: { id: op.id, first: op.first === true, last: op.last === true } } : {}),
   };
+}
+
+/** The delegation chain's principals, the original first; links that name nobody are skipped. */
+function delegationOf(items: readonly unknown[] | undefined): string[] {
+  const chain: string[] = [];
+  for (const item of items ?? []) {
+    const parsed = delegationSchema.safeParse(item);
+    if (!parsed.success) continue;
+    const who = parsed.data.firstPartyPrincipal?.principalEmail || parsed.data.principalSubject;
+    if (who) chain.push(who);
+  }
+  return chain;
 }
 
 function stripPrefix(subject: string | undefined): string | undefined {
