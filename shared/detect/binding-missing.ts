@@ -94,10 +94,7 @@ function fromPolicy(event: GsaPolicyChange, snapshot: Snapshot | undefined): Fin
       });
     }
   }
-  const findings: Finding[] = [];
-  const replaced = rewriteOf(deltas);
-  // What the role holds after the change: an authoritative resource's repair lists it whole.
-  const roleMembers = after?.bindings.filter((b) => b.role === WI_USER_ROLE).flatMap((b) => b.members) ?? [];
+  const judged: { member: string; subject: WorkloadSubject; firing: boolean; inventoried: boolean }[] = [];
   for (const { member, subject, added } of touched.values()) {
     const name = subject.name ?? '*';
     // A name of `*` matches only a namespace-wide member, so the same check serves both forms.
@@ -115,30 +112,38 @@ function fromPolicy(event: GsaPolicyChange, snapshot: Snapshot | undefined): Fin
       !ksaInPool(snapshot, { ...subject, name: subject.name })
     )
       continue;
-    const impact = inventoried ? impactOfSubject(snapshot, subject, event.gsa) : undefined;
-    findings.push(
-      makeFinding({
-        kind: 'binding-missing',
-        status: firing ? 'firing' : 'resolved',
-        severity: outageSeverity(impact),
-        key: [event.project, event.gsa, subject.workloadPool, subject.namespace, name],
-        project: event.project,
-        gsa: event.gsa,
-        ksas:
-          impact?.ksas ??
-          (subject.name ? [{ workloadPool: subject.workloadPool, namespace: subject.namespace, name }] : []),
-        ...(impact ? { workloads: impact.workloads } : {}),
-        source: event.source,
-        ...(firing && replaced ? { replaced } : {}),
-        summary: firing
-          ? `${ksaName(subject)} can no longer act as ${event.gsa}: roles/iam.workloadIdentityUser removed${by(event.source)}${describeImpact(impact)}`
-          : `${ksaName(subject)} may act as ${event.gsa} again: binding restored${by(event.source)}`,
-        remediation: [addBinding(event.gsa, member), showPolicy(event.gsa)],
-        repair: { member, roleMembers },
-      }),
-    );
+    judged.push({ member, subject, firing, inventoried });
   }
-  return findings;
+  const replaced = rewriteOf(deltas);
+  // What the role must hold again: what the change left, and every member whose loss broke a KSA (an
+  // authoritative resource's repair lists the role's members whole).
+  const roleMembers = [
+    ...(after?.bindings.filter((b) => b.role === WI_USER_ROLE).flatMap((b) => b.members) ?? []),
+    ...judged.filter((j) => j.firing).map((j) => j.member),
+  ];
+  return judged.map(({ member, subject, firing, inventoried }) => {
+    const name = subject.name ?? '*';
+    const impact = inventoried && snapshot ? impactOfSubject(snapshot, subject, event.gsa) : undefined;
+    return makeFinding({
+      kind: 'binding-missing',
+      status: firing ? 'firing' : 'resolved',
+      severity: outageSeverity(impact),
+      key: [event.project, event.gsa, subject.workloadPool, subject.namespace, name],
+      project: event.project,
+      gsa: event.gsa,
+      ksas:
+        impact?.ksas ??
+        (subject.name ? [{ workloadPool: subject.workloadPool, namespace: subject.namespace, name }] : []),
+      ...(impact ? { workloads: impact.workloads } : {}),
+      source: event.source,
+      ...(firing && replaced ? { replaced } : {}),
+      summary: firing
+        ? `${ksaName(subject)} can no longer act as ${event.gsa}: roles/iam.workloadIdentityUser removed${by(event.source)}${describeImpact(impact)}`
+        : `${ksaName(subject)} may act as ${event.gsa} again: binding restored${by(event.source)}`,
+      remediation: [addBinding(event.gsa, member), showPolicy(event.gsa)],
+      repair: { member, roleMembers },
+    });
+  });
 }
 
 /**

@@ -78,7 +78,11 @@ export function inToolWords(finding: Finding, facts: RepairFacts = {}): ToolRepa
     const durable = links.map((link) => durableFix(link, via, writer, members));
     return { remediation: [...today, ...durable] };
   }
-  const words = links.map((link) => inFamily(family, link, writer, members, via));
+  // A module (or blueprint) made the change: that is where the configuration to change lives.
+  const where = via.module ? ` (the change came through ${via.module}: change it there)` : '';
+  const words = links
+    .map((link) => inFamily(family, link, writer, members, via))
+    .map((step) => ({ ...step, title: `${step.title}${where}` }));
   const warning = warningOf(finding, via, writer);
   return {
     remediation: [...words, ...today.map(asNow)],
@@ -122,7 +126,10 @@ function durableFix(link: Link, via: Attribution, writer: PolicyWriter, members:
     (link.link === 'annotation' || link.link === 'egress' || link.link === 'key-file')
   ) {
     const step = kubernetesObject(link);
-    return { ...step, title: `Durable fix, in the manifest ${via.label} applies: ${lowerFirst(step.title)}` };
+    return {
+      ...step,
+      title: `Durable fix, in the manifest it was applied from (${via.label}): ${lowerFirst(step.title)}`,
+    };
   }
   const step = terraform(link, writer, members);
   return { ...step, title: `Durable fix, in Terraform: ${lowerFirst(step.title)}` };
@@ -266,9 +273,9 @@ const MEMBER_RESOURCE = {
  * Crossplane's managed resources likewise poll and correct drift: a fix by hand lasts minutes.
  */
 function reapplied(via: Attribution): string {
-  if (via.tool === 'config-connector') return 'Config Connector reconciles it back within about 10 minutes';
-  if (via.tool === 'crossplane') return 'Crossplane reconciles it back at its next poll';
-  return `the next ${applyCommand(via)} undoes it`;
+  if (via.tool === 'config-connector') return "Config Connector's next reconcile (about every 10 minutes)";
+  if (via.tool === 'crossplane') return "Crossplane's next reconcile";
+  return `the next ${applyCommand(via)}`;
 }
 
 /**
@@ -287,7 +294,7 @@ function warningOf(finding: Finding, via: Attribution, writer: PolicyWriter): st
       replaced.scope === 'role'
         ? `replaced the whole member list of ${replaced.role} on ${finding.gsa} (${replaced.removed} removed, ${replaced.added} added)`
         : `set the whole policy of ${finding.gsa} (${replaced.removed} removed, ${replaced.added} added across ${replaced.roles} roles)`;
-    return `An authoritative resource looks at work: the request ${what}, as ${resource} does. A gcloud fix will be undone: ${reapplied(via)}. Put the member into that ${resource} (step 1); a ${MEMBER_RESOURCE[family]} beside it would be removed again.`;
+    return `This looks like an authoritative resource at work: the request ${what}, as ${resource} does. A gcloud fix will be undone by ${reapplied(via)}. Put the member into that ${resource} (step 1); a ${MEMBER_RESOURCE[family]} beside it would be removed again.`;
   }
   const managed = ['nodepool-metadata-disabled', 'cluster-wi-disabled', 'gsa-disabled', 'annotation-missing'];
   if (!managed.includes(finding.kind)) return undefined;

@@ -208,9 +208,9 @@ function configConnector(agent: string): Attribution | undefined {
   };
 }
 
-/** `terraform-provider-google/6.12.0` or `-beta`, as `terraform-provider-google 6.12.0`. */
+/** `terraform-provider-google/6.12.0` (or `-beta`, or another provider), as `terraform-provider-google 6.12.0`. */
 function providerOf(agent: string): string | undefined {
-  const match = /\b(terraform-provider-google(?:-beta)?)\/(\S+)/.exec(agent);
+  const match = /\b(terraform-provider-[\w-]+)\/(\S+)/.exec(agent);
   return match ? `${match[1]} ${match[2]}` : undefined;
 }
 
@@ -241,7 +241,7 @@ function terraform(agent: string): Attribution | undefined {
   const extras = (match[2] ?? '')
     .trim()
     .split(/\s+/)
-    .filter((token) => token !== '' && !/^terraform-provider-google(?:-beta)?\//.test(token));
+    .filter((token) => token !== '' && !/^terraform-provider-[\w-]+\//.test(token));
   const crossplane = extras.find((token) => /^upbound-provider-gcp\//.test(token));
   const tofu = extras.find((token) => /^OpenTofu\//i.test(token));
   const module = extras.filter((token) => token !== crossplane && token !== tofu).at(-1);

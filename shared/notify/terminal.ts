@@ -1,3 +1,4 @@
+import { describeActor } from '../domain/attribution.ts';
 import type { Incident } from '../incidents/incident.ts';
 import type { Delivery, DeliveryTransition, PagerDutySender, SlackSender } from './types.ts';
 
@@ -26,7 +27,7 @@ export function renderIncidentText(incident: Incident, transition: DeliveryTrans
   lines.push(`   ${transition === 'updated' && latest ? `${latest.summary} — ` : ''}${f.summary}`);
   if (f.cause)
     lines.push(
-      `   who:   ${[f.cause.actor ?? 'unknown actor', f.cause.time, f.cause.method].filter(Boolean).join(' · ')}`,
+      `   who:   ${[describeActor(f.cause), f.cause.time, f.cause.method].filter(Boolean).join(' · ')}`,
     );
   const hits = [
     ...f.ksas.map((k) => `KSA ${k.namespace}/${k.name}`),
@@ -39,8 +40,15 @@ export function renderIncidentText(incident: Incident, transition: DeliveryTrans
     lines.push(`   ${index === 0 ? 'hits: ' : '      '} ${hit}`);
   }
   if (hits.length > MAX_LIST) lines.push(`          … and ${hits.length - MAX_LIST} more`);
+  if (f.remediationWarning) lines.push(`   ⚠️    ${f.remediationWarning}`);
   for (const [index, step] of (f.remediation ?? []).entries()) {
     const [first = '', ...rest] = step.command.split('\n');
+    // Shell commands get a prompt; configuration (HCL, YAML, TypeScript) is shown under its title.
+    if (step.language && step.language !== 'shell') {
+      lines.push(`   ${index === 0 ? 'fix:  ' : '      '} # ${step.title}`);
+      for (const line of [first, ...rest]) lines.push(`           ${line}`);
+      continue;
+    }
     lines.push(`   ${index === 0 ? 'fix:  ' : '      '} $ ${first}`);
     for (const line of rest) lines.push(`           ${line}`);
   }
