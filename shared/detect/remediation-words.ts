@@ -294,7 +294,9 @@ function warningOf(finding: Finding, via: Attribution, writer: PolicyWriter): st
       replaced.scope === 'role'
         ? `replaced the whole member list of ${replaced.role} on ${finding.gsa} (${replaced.removed} removed, ${replaced.added} added)`
         : `set the whole policy of ${finding.gsa} (${replaced.removed} removed, ${replaced.added} added across ${replaced.roles} roles)`;
-    return `This looks like an authoritative resource at work: the request ${what}, as ${resource} does. A gcloud fix will be undone by ${reapplied(via)}. Put the member into that ${resource} (step 1); a ${MEMBER_RESOURCE[family]} beside it would be removed again.`;
+    const into =
+      replaced.scope === 'role' ? `into that ${resource}` : `into the policy that ${resource} sets`;
+    return `This looks like an authoritative resource at work: the request ${what}, as ${resource} does. A gcloud fix will be undone by ${reapplied(via)}. Put the member ${into} (step 1); a ${MEMBER_RESOURCE[family]} beside it would be removed again.`;
   }
   const managed = ['nodepool-metadata-disabled', 'cluster-wi-disabled', 'gsa-disabled', 'annotation-missing'];
   if (!managed.includes(finding.kind)) return undefined;

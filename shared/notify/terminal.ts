@@ -20,7 +20,7 @@ export function renderIncidentText(incident: Incident, transition: DeliveryTrans
   if (transition === 'resolved') {
     lines.push(`   ${incident.resolution?.summary ?? 'resolved'}`);
     const who = incident.resolution?.cause;
-    if (who?.actor) lines.push(`   by:    ${who.actor} · ${who.time ?? ''} · ${who.method}`);
+    if (who?.actor) lines.push(`   who:   ${describeActor(who)} · ${who.time ?? ''} · ${who.method}`);
     return lines.join('\n');
   }
   const latest = incident.transitions.at(-1);
