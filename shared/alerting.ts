@@ -7,6 +7,7 @@ import type { Delivery } from './events/decode.ts';
 import type { LiveState } from './gcp/ports.ts';
 import type { Incident, TransitionType } from './incidents/incident.ts';
 import { type StepOptions, step } from './incidents/lifecycle.ts';
+import { planFor } from './incidents/plans.ts';
 import type { IncidentStore } from './incidents/store.ts';
 import { applyChange } from './inventory/apply.ts';
 import type { Snapshot } from './inventory/snapshot.ts';
@@ -170,6 +171,11 @@ export function createAlerting(deps: AlertingDeps) {
     const silences = findings.length > 0 ? await store.listSilences() : [];
     // Symptoms already seen become the evidence of the incidents these findings open.
     if (symptoms) options = await symptoms.withEvidence(findings, options);
+    // Declared plans (stored beside the silences) and the routing file's standing ones.
+    options = {
+      ...options,
+      planOf: (finding) => planFor(finding, silences, deps.routing.plans ?? [], now()),
+    };
     // This delivery's identity in claims: another delivery of the same entry is another claimant.
     const token = randomUUID();
     for (const finding of findings) {

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { describeActor } from '../domain/attribution.ts';
 import type { Finding, KsaRef, WorkloadRef } from '../domain/finding.ts';
 import type { Incident } from '../incidents/incident.ts';
+import { breachWords } from '../incidents/plans.ts';
 import { evidenceSentence, timelineOf } from '../symptoms/evidence.ts';
 import { type Link, linksOf } from './links.ts';
 
@@ -112,7 +113,10 @@ export function toPagerDutyEvent(
     event_action: 'trigger',
     dedup_key,
     payload: {
-      summary: cut(oneLine(finding.summary) || `${finding.kind} in ${finding.project}`, MAX_SUMMARY),
+      summary: cut(
+        `${breached(incident)}${oneLine(finding.summary) || `${finding.kind} in ${finding.project}`}`,
+        MAX_SUMMARY,
+      ),
       source: cut(source, FIELD_LIMIT),
       severity: incident.severity,
       ...(timestamp ? { timestamp } : {}),
@@ -127,6 +131,11 @@ export function toPagerDutyEvent(
     links: linksOf(finding).filter((link) => link.href.length <= LINK_LIMIT),
     client: CLIENT,
   };
+}
+
+/** A planned change that pages after all says why first: "planned change, but pods are failing since …: ". */
+function breached(incident: Incident): string {
+  return incident.planned?.breach ? `${breachWords(incident.planned.breach)}: ` : '';
 }
 
 export interface Location {
@@ -227,6 +236,16 @@ function detailsOf(incident: Incident): Record<string, unknown> {
       ...(step.language ? { language: step.language } : {}),
     }));
     if (steps.length > REMEDIATION_LIMIT) details.remediation_count = steps.length;
+  }
+  if (incident.planned) {
+    const { id, reason, author, until, breach } = incident.planned;
+    details.planned = {
+      id,
+      reason: cut(reason, TEXT_LIMIT),
+      author: cut(author, FIELD_LIMIT),
+      ...(until ? { until } : {}),
+      ...(breach ? { breach: { ...breach, words: breachWords(breach) } } : {}),
+    };
   }
   Object.assign(details, symptomDetails(incident));
   details.fingerprint = cut(incident.fingerprint, TEXT_LIMIT);

@@ -1,6 +1,7 @@
 import { delegationWords, describeActor } from '../domain/attribution.ts';
 import type { Cause, Finding, FindingKind, KsaRef, WorkloadRef } from '../domain/finding.ts';
 import type { Incident, TransitionType } from '../incidents/incident.ts';
+import { breachWords, pagesNobody } from '../incidents/plans.ts';
 import { evidenceSentence, kindWords, timelineOf } from '../symptoms/evidence.ts';
 import { linksOf } from './links.ts';
 
@@ -189,10 +190,33 @@ function podsOf(workloads: readonly WorkloadRef[]): number {
   return workloads.reduce((sum, w) => sum + (w.pods ?? 0), 0);
 }
 
+/** A planned change that breaks nothing running yet: told, not paged. */
+export const PLANNED_MARK = '🗓️';
+
 function stateOf(incident: Incident): { mark: string; word: string } {
-  return incident.status === 'resolved'
-    ? { mark: RESOLVED_MARK, word: 'Resolved' }
-    : { mark: FIRING_MARK, word: 'Firing' };
+  if (incident.status === 'resolved') return { mark: RESOLVED_MARK, word: 'Resolved' };
+  if (pagesNobody(incident)) return { mark: PLANNED_MARK, word: 'Planned' };
+  return { mark: FIRING_MARK, word: 'Firing' };
+}
+
+/**
+ * What the plan says: its reason and author, and that nobody is paged; once breached, why it pages
+ * after all ("planned change, but pods are failing since …").
+ */
+function plannedText(incident: Incident): string | undefined {
+  const plan = incident.planned;
+  if (plan === undefined) return undefined;
+  const declared = `${fit(plan.reason, 300)} (declared by ${fit(plan.author, 100)}${plan.until ? `, until ${when(plan.until)}` : ''})`;
+  if (plan.breach === undefined) {
+    return incident.status === 'resolved'
+      ? `${PLANNED_MARK} *Planned change*: ${declared}`
+      : `${PLANNED_MARK} *Planned change*: ${declared}. Nobody is paged unless its pods fail.`;
+  }
+  const why =
+    plan.breach.why === 'failures'
+      ? `Planned change, but pods are failing since ${when(plan.breach.since ?? plan.breach.at)}`
+      : 'Planned change, but a change no plan covers broke the same link';
+  return `🚨 *${why}*: paged. The plan: ${declared}`;
 }
 
 function titleOf(kind: FindingKind): string {
@@ -430,6 +454,8 @@ export function toSlackMessage(incident: Incident): SlackMessage {
     : '';
   // Slack refuses an empty text: an empty summary says what kind of break it is instead.
   blocks.push(section(`${fit(f.summary.trim() || titleOf(incident.kind), BUDGET.summary)}${who}`));
+  const planned = plannedText(incident);
+  if (planned) blocks.push(section(planned));
   // What workloads feel and why, first: evidence, the diagnosis, what explains it. Each is dropped,
   // least useful first, should the whole not fit Slack's total (only with lists at their limits).
   const optional = [...explainedBlocks(incident), ...diagnosisBlocks(incident), ...evidenceBlocks(incident)];
@@ -453,6 +479,10 @@ function fallbackText(incident: Incident): string {
   const { mark, word } = stateOf(incident);
   const head = `${mark} ${word}: ${incident.severity.toUpperCase()} ${titleOf(incident.kind)} in ${f.project}`;
   const lines = [head];
+  const plan = incident.planned;
+  if (plan?.breach) lines.push(`${breachWords(plan.breach)}: paged.`);
+  else if (plan && incident.status === 'open')
+    lines.push(`Planned: ${shorten(plan.reason, 300)} (not paged).`);
   if (incident.status === 'resolved') {
     const r = incident.resolution;
     const by = r?.cause?.actor ? ` (by ${shorten(r.cause.actor, 200)})` : '';

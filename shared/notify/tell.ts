@@ -1,7 +1,7 @@
 import type { Incident, Silence } from '../incidents/incident.ts';
 import type { IncidentStore } from '../incidents/store.ts';
 import { CLAIM_TTL_MS, claimDestinations, deliver, settleClaims } from './deliver.ts';
-import { destinationKey, type Routing, route } from './routing.ts';
+import { destinationKey, type Routing, routeIncident } from './routing.ts';
 import type { Senders } from './types.ts';
 
 /**
@@ -52,7 +52,7 @@ export async function changeAndTell<T>(
     if (incident === undefined) return { result: { result, mine: [], busy: [] } };
     const claims = claimDestinations(
       incident,
-      route(incident.finding, deps.routing),
+      routeIncident(incident, deps.routing),
       token,
       at,
       deps.claimTtlMs ?? CLAIM_TTL_MS,
@@ -66,7 +66,7 @@ export async function changeAndTell<T>(
   const told: Told<T> = { result, busy, sent: [], permanent: [], retryable: [] };
   if (incident === undefined) return told;
   if (mine.length === 0) return { ...told, incident };
-  const claimed = route(incident.finding, deps.routing).filter((d) => mine.includes(destinationKey(d)));
+  const claimed = routeIncident(incident, deps.routing).filter((d) => mine.includes(destinationKey(d)));
   const report = await deliver(incident, claimed, deps.senders, { silences, now: at });
   const stored = await deps.store.transact(fingerprint, (current) => {
     if (current?.id !== incident.id) return { result: incident };

@@ -1,5 +1,6 @@
 import { describeActor } from '../domain/attribution.ts';
 import type { Incident } from '../incidents/incident.ts';
+import { breachWords } from '../incidents/plans.ts';
 import type { Delivery, DeliveryTransition, PagerDutySender, SlackSender } from './types.ts';
 
 /**
@@ -28,6 +29,11 @@ export function renderIncidentText(incident: Incident, transition: DeliveryTrans
   if (f.cause)
     lines.push(
       `   who:   ${[describeActor(f.cause), f.cause.time, f.cause.method].filter(Boolean).join(' · ')}`,
+    );
+  const plan = incident.planned;
+  if (plan)
+    lines.push(
+      `   plan:  ${plan.reason} (${plan.author})${plan.breach ? ` · ${breachWords(plan.breach)}: paged` : ' · not paged'}`,
     );
   const hits = [
     ...f.ksas.map((k) => `KSA ${k.namespace}/${k.name}`),

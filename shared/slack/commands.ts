@@ -4,7 +4,7 @@ import { silenceMatches } from '../incidents/silences.ts';
 import type { IncidentStore } from '../incidents/store.ts';
 import { MARKS, type StatusDoc } from '../status/doc.ts';
 import { openIncidents } from '../status/summary.ts';
-import { problemDoc, silencedDoc, unsilencedDoc } from '../status/views.ts';
+import { plannedDoc, problemDoc, silencedDoc, unsilencedDoc } from '../status/views.ts';
 import type { DeferredCommand, DeferredTask } from './deferred.ts';
 import type { Decision } from './permission.ts';
 
@@ -36,6 +36,11 @@ export function silenceIdOf(commandId: string): string {
   return `s-${createHash('sha256').update(commandId).digest('hex').slice(0, 10)}`;
 }
 
+/** Deterministic per command, as silences are: `p-` tells a plan from a silence in lists. */
+export function planIdOf(commandId: string): string {
+  return `p-${createHash('sha256').update(commandId).digest('hex').slice(0, 10)}`;
+}
+
 export function authorOf(command: DeferredCommand): string {
   const { userId, userName } = command.slack;
   return userName ? `@${userName} (${userId})` : userId;
@@ -47,7 +52,7 @@ export function silenceRunners({
 }: {
   store: IncidentStore;
   permission: (userId: string) => Promise<Decision>;
-}): Pick<Runners, 'silence' | 'unsilence'> {
+}): Pick<Runners, 'silence' | 'unsilence' | 'plan'> {
   const refuse = async (context: CommandContext): Promise<StatusDoc | undefined> => {
     const decision = await permission(context.command.slack.userId);
     return decision.allowed ? undefined : problemDoc('You may not silence or unsilence', decision.why, '⛔');
@@ -87,6 +92,30 @@ export function silenceRunners({
       await store.saveSilence(silence);
       return silencedDoc(
         silence,
+        open.filter((i) => silenceMatches(matchers, i.finding)),
+        context.now,
+      );
+    },
+    async plan(task, context) {
+      const refused = await refuse(context);
+      if (refused) return refused;
+      // The schema's optional fields may be present as undefined; a stored plan holds only values.
+      const matchers = Object.fromEntries(
+        Object.entries(task.matchers).filter(([, value]) => value !== undefined),
+      ) as SilenceMatchers;
+      const plan: Silence = {
+        id: planIdOf(context.command.id),
+        matchers,
+        createdAt: context.command.requestedAt,
+        expiresAt: new Date(Date.parse(context.command.requestedAt) + task.durationMs).toISOString(),
+        author: authorOf(context.command),
+        reason: task.reason,
+        effect: 'plan',
+      };
+      await store.saveSilence(plan);
+      const open = openIncidents(await store.listOpen());
+      return plannedDoc(
+        plan,
         open.filter((i) => silenceMatches(matchers, i.finding)),
         context.now,
       );

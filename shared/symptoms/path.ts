@@ -2,7 +2,13 @@ import { type Finding, isPagingKind, SYMPTOM_FINDING_KINDS } from '../domain/fin
 import { decode } from '../events/decode.ts';
 import type { LiveState } from '../gcp/ports.ts';
 import type { Incident, IncidentRef, SymptomEvidence, TransitionType } from '../incidents/incident.ts';
-import { type IncidentAttachments, LIMITS, mergeEvidence, type StepOptions } from '../incidents/lifecycle.ts';
+import {
+  breachPlan,
+  type IncidentAttachments,
+  LIMITS,
+  mergeEvidence,
+  type StepOptions,
+} from '../incidents/lifecycle.ts';
 import type { IncidentStore } from '../incidents/store.ts';
 import type { Snapshot } from '../inventory/snapshot.ts';
 import { snapshotState } from '../live/snapshot-state.ts';
@@ -428,14 +434,20 @@ export function createSymptoms(deps: SymptomDeps) {
     return changed;
   }
 
-  /** The incident with fresh evidence; `seq` moves so every destination is owed the edit. */
+  /**
+   * The incident with fresh evidence; `seq` moves so every destination is owed the edit. Pods failing
+   * for a planned change breach the plan: that is news, and it pages.
+   */
   function refreshed(incident: Incident, evidence: readonly SymptomEvidence[], at: Date): Incident {
-    return {
-      ...incident,
-      evidence: mergeEvidence(incident.evidence, evidence, options.maxEvidence),
-      evidenceAt: at.toISOString(),
-      seq: incident.seq + 1,
-    };
+    return breachPlan(
+      {
+        ...incident,
+        evidence: mergeEvidence(incident.evidence, evidence, options.maxEvidence),
+        evidenceAt: at.toISOString(),
+        seq: incident.seq + 1,
+      },
+      at,
+    );
   }
 
   /** The symptom incident says which incidents explain it (news: a transition, a thread reply). */

@@ -6,6 +6,7 @@ import type { IncidentStore } from '../../../shared/incidents/store.ts';
 import type { Snapshot } from '../../../shared/inventory/snapshot.ts';
 import { readSnapshotFile } from '../../../shared/inventory/snapshot-file.ts';
 import { createLogger } from '../../../shared/log.ts';
+import type { Routing } from '../../../shared/notify/routing.ts';
 import type { SymptomOptions } from '../../../shared/symptoms/group.ts';
 import type { FakePagerDuty } from '../../fakes/pagerduty.ts';
 import type { FakeSlack } from '../../fakes/slack.ts';
@@ -107,7 +108,8 @@ export function harness(
   {
     store = createMemoryStore(),
     options = {},
-  }: { store?: IncidentStore; options?: Partial<SymptomOptions> } = {},
+    routing = fakes.routing,
+  }: { store?: IncidentStore; options?: Partial<SymptomOptions>; routing?: Routing } = {},
 ) {
   const lines: string[] = [];
   const logger = createLogger((line) => lines.push(line));
@@ -116,7 +118,7 @@ export function harness(
   const alerting = createAlerting({
     store,
     senders: fakes.senders(logger),
-    routing: fakes.routing,
+    routing,
     logger,
     now: time.now,
     inventory: { current: () => snapshot, update: (next) => (snapshot = next) },
