@@ -119,8 +119,12 @@ function fromPrincipal(actor: string | undefined, agent: string): Attribution | 
       person: false,
     };
   }
-  // Kubernetes' own components (GKE's control plane, controllers): `system:…` but not a workload's KSA.
-  if (actor.startsWith('system:') && !actor.startsWith('system:serviceaccount:')) {
+  // Kubernetes' own components (GKE's control plane, the controllers in kube-system): `system:…`, but
+  // not a workload's KSA.
+  const component =
+    actor.startsWith('system:serviceaccount:kube-system:') ||
+    (actor.startsWith('system:') && !actor.startsWith('system:serviceaccount:'));
+  if (component) {
     const component = agent ? kubernetesClient(agent)?.version : undefined;
     return {
       tool: 'kubernetes',
