@@ -1,6 +1,7 @@
 import type { ClusterRef, Remediation } from '../domain/finding.ts';
 import { METADATA_IP, METADATA_PORTS } from '../inventory/network-policy.ts';
 import { KEY_FILE_VARIABLE, WI_ANNOTATION, WI_USER_ROLE } from '../inventory/snapshot.ts';
+import { metadataEgressManifest } from './remediation.ts';
 
 /**
  * The repairs of remediation.ts in the words of the tools that keep infrastructure as code:
@@ -26,6 +27,9 @@ export type Link =
 export type PolicyWriter = 'member' | 'role' | 'policy';
 
 const serviceAccountId = (project: string, gsa: string) => `projects/${project}/serviceAccounts/${gsa}`;
+
+/** A GSA's account id: its email's local part. */
+const accountIdOf = (gsa: string) => gsa.split('@')[0] ?? gsa;
 
 /** A valid Terraform/Pulumi/Kubernetes name from the link's parts. */
 export function resourceName(separator: '_' | '-', ...parts: string[]): string {
@@ -153,7 +157,7 @@ export function terraform(
         ].join('\n'),
       );
     case 'gsa': {
-      const accountId = link.gsa.split('@')[0] ?? link.gsa;
+      const accountId = accountIdOf(link.gsa);
       return repair(
         link.disabled
           ? `Keep the google_service_account enabled (disabled = false)`
@@ -250,21 +254,6 @@ export function ksaManifest(namespace: string, ksa: string, gsa: string): string
   ]);
 }
 
-/** A NetworkPolicy that only adds: egress to the metadata server for every pod of the namespace. */
-export function metadataEgressManifest(namespace: string): string {
-  return manifest('networking.k8s.io/v1', 'NetworkPolicy', 'allow-gke-metadata-server', namespace, [
-    'spec:',
-    '  podSelector: {}',
-    '  policyTypes: ["Egress"]',
-    '  egress:',
-    '  - to:',
-    '    - ipBlock:',
-    `        cidr: ${METADATA_IP}/32`,
-    '    ports:',
-    ...METADATA_PORTS.flatMap((port) => ['    - protocol: TCP', `      port: ${port}`]),
-  ]);
-}
-
 /** Kubernetes objects in a manifest for kubectl, when the tool does not manage them. */
 function kubectlManifest(title: string, text: string): Remediation {
   return { title, command: text, tool: 'kubectl', language: 'yaml' };
@@ -356,7 +345,7 @@ export function configConnector(
         ),
       );
     case 'gsa': {
-      const accountId = link.gsa.split('@')[0] ?? link.gsa;
+      const accountId = accountIdOf(link.gsa);
       return repair(
         link.disabled ? 'Keep the IAMServiceAccount enabled' : 'Keep the IAMServiceAccount in the manifests',
         manifest('iam.cnrm.cloud.google.com/v1beta1', 'IAMServiceAccount', accountId, namespace, [
@@ -467,7 +456,7 @@ export function crossplane(
         ]),
       );
     case 'gsa': {
-      const accountId = link.gsa.split('@')[0] ?? link.gsa;
+      const accountId = accountIdOf(link.gsa);
       return repair(
         link.disabled ? 'Keep the ServiceAccount enabled' : 'Keep the ServiceAccount managed resource',
         manifest('cloudplatform.gcp.upbound.io/v1beta1', 'ServiceAccount', accountId, undefined, [
@@ -569,7 +558,7 @@ export function pulumi(link: Link, writer: PolicyWriter = 'member', roleMembers:
         ].join('\n'),
       );
     case 'gsa': {
-      const accountId = link.gsa.split('@')[0] ?? link.gsa;
+      const accountId = accountIdOf(link.gsa);
       return repair(
         link.disabled
           ? 'Keep the gcp.serviceaccount.Account enabled'

@@ -25,16 +25,6 @@ export const TOOLS = [
 
 export type Tool = (typeof TOOLS)[number];
 
-/** Tools that keep a desired state and apply it again: a hand-made fix is undone unless it changes. */
-export const DECLARATIVE_TOOLS: readonly Tool[] = [
-  'terraform',
-  'opentofu',
-  'pulumi',
-  'config-connector',
-  'crossplane',
-  'deployment-manager',
-];
-
 export interface Attribution {
   tool: Tool;
   /** For people: "Terraform or OpenTofu 1.9.8 (terraform-provider-google 6.12.0)". */

@@ -46,6 +46,30 @@ export function authorOf(command: DeferredCommand): string {
   return userName ? `@${userName} (${userId})` : userId;
 }
 
+/** The schema's optional fields may be present as undefined; a stored silence holds only values. */
+function valuesOf(matchers: Record<string, string | undefined>): SilenceMatchers {
+  return Object.fromEntries(Object.entries(matchers).filter(([, value]) => value !== undefined));
+}
+
+/** A silence (or, with `effect`, a plan) from the command that asks for it, expiring after its duration. */
+function holdOf(
+  context: CommandContext,
+  matchers: SilenceMatchers,
+  { durationMs, reason }: { durationMs: number; reason: string },
+  effect?: 'plan',
+): Silence {
+  const { id, requestedAt } = context.command;
+  return {
+    id: effect === 'plan' ? planIdOf(id) : silenceIdOf(id),
+    matchers,
+    createdAt: requestedAt,
+    expiresAt: new Date(Date.parse(requestedAt) + durationMs).toISOString(),
+    author: authorOf(context.command),
+    reason,
+    ...(effect ? { effect } : {}),
+  };
+}
+
 export function silenceRunners({
   store,
   permission,
@@ -76,19 +100,9 @@ export function silenceRunners({
       } else if ('fingerprint' in task.target) {
         matchers = { fingerprint: task.target.fingerprint };
       } else {
-        // The schema's optional fields may be present as undefined; a stored silence holds only values.
-        matchers = Object.fromEntries(
-          Object.entries(task.target.matchers).filter(([, value]) => value !== undefined),
-        ) as SilenceMatchers;
+        matchers = valuesOf(task.target.matchers);
       }
-      const silence: Silence = {
-        id: silenceIdOf(context.command.id),
-        matchers,
-        createdAt: context.command.requestedAt,
-        expiresAt: new Date(Date.parse(context.command.requestedAt) + task.durationMs).toISOString(),
-        author: authorOf(context.command),
-        reason: task.reason,
-      };
+      const silence = holdOf(context, matchers, task);
       await store.saveSilence(silence);
       return silencedDoc(
         silence,
@@ -99,24 +113,12 @@ export function silenceRunners({
     async plan(task, context) {
       const refused = await refuse(context);
       if (refused) return refused;
-      // The schema's optional fields may be present as undefined; a stored plan holds only values.
-      const matchers = Object.fromEntries(
-        Object.entries(task.matchers).filter(([, value]) => value !== undefined),
-      ) as SilenceMatchers;
-      const plan: Silence = {
-        id: planIdOf(context.command.id),
-        matchers,
-        createdAt: context.command.requestedAt,
-        expiresAt: new Date(Date.parse(context.command.requestedAt) + task.durationMs).toISOString(),
-        author: authorOf(context.command),
-        reason: task.reason,
-        effect: 'plan',
-      };
+      const plan = holdOf(context, valuesOf(task.matchers), task, 'plan');
       await store.saveSilence(plan);
       const open = openIncidents(await store.listOpen());
       return plannedDoc(
         plan,
-        open.filter((i) => silenceMatches(matchers, i.finding)),
+        open.filter((i) => silenceMatches(plan.matchers, i.finding)),
         context.now,
       );
     },
