@@ -28,3 +28,17 @@ export function round(value: number, digits = 0): number {
 export function say(line: string): void {
   process.stdout.write(`${line}\n`);
 }
+
+/** The nearest-rank percentile of sorted values. */
+export function percentile(sorted: readonly number[], p: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] as number;
+}
+
+/** `--name VALUE` or `--name=VALUE` among a bench's arguments. */
+export function option(args: readonly string[], name: string): string | undefined {
+  const index = args.findIndex((arg) => arg === `--${name}` || arg.startsWith(`--${name}=`));
+  if (index === -1) return undefined;
+  const arg = args[index] as string;
+  return arg.includes('=') ? arg.slice(arg.indexOf('=') + 1) : args[index + 1];
+}

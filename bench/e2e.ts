@@ -11,15 +11,15 @@
 // push path, not a Java Firestore emulator competing for the same cores (firestore runs it too).
 // Each delivery breaks a link of its own (a new GSA and KSA), so each one opens an incident and
 // posts once; no WI_SNAPSHOT, as a deployment without a simulated organization runs.
-import { readFileSync, writeFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type FakePagerDuty, startFakePagerDuty } from '../test/fakes/pagerduty.ts';
 import { type FakeSlack, startFakeSlack } from '../test/fakes/slack.ts';
 import { type Emulator, startFirestoreEmulator, startPubSubEmulator } from '../test/support/emulators.ts';
+import { memoryMB, resetPeak } from '../test/support/memory.ts';
 import { FIRESTORE_PROJECT, type Pipeline, startPipeline } from '../test/support/pipeline.ts';
 import { sinkMessage } from '../test/support/pubsub.ts';
 import { bindingEntry, linkOf } from '../test/support/wi-stream.ts';
-import { build, round, say } from './_support.ts';
+import { build, percentile, round, say } from './_support.ts';
 
 const RATES = [20, 100];
 const DEFAULT_SECONDS = 30;
@@ -50,28 +50,6 @@ function options(args: string[]): Options {
   const state = value('state') ?? 'memory';
   if (state !== 'memory' && state !== 'firestore') throw new Error('--state must be memory or firestore');
   return { seconds, state };
-}
-
-/** The nearest-rank percentile. */
-function percentile(sorted: number[], p: number): number {
-  if (sorted.length === 0) return Number.NaN;
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] as number;
-}
-
-/** The process's peak resident set (VmHWM), MB; writing 5 to clear_refs resets it (Linux ≥ 4.0). */
-function peakRssMB(pid: number): number {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const kb = Number(/^VmHWM:\s+(\d+) kB/m.exec(status)?.[1]);
-  return kb / 1024;
-}
-
-function resetPeak(pid: number): boolean {
-  try {
-    writeFileSync(`/proc/${pid}/clear_refs`, '5');
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /** The link a post is about: each delivery breaks `team-N/app-I`, and the post's text names it. */
@@ -160,7 +138,7 @@ async function runRate(
     .filter(([index]) => posts.at.has(index))
     .map(([index, at]) => (posts.at.get(index) as number) - at)
     .sort((a, b) => a - b);
-  const peak = peakRssMB(pipeline.fn.pid);
+  const peak = memoryMB(pipeline.fn.pid, 'VmHWM');
   const result: RateResult = {
     rate,
     published: total,

@@ -1,17 +1,24 @@
 // The symptom path: 100,000 container-log deliveries (99% noise: application logs, access logs,
-// unrelated 403s, other tracebacks; 1% credential failures in the wording of each library), each
-// wrapped as Eventarc delivers a Pub/Sub message, through prescreen → decode → classify → resolve →
-// window. Beside it, the same deliveries through the full decode of every entry, and the floor
-// (base64 + JSON.parse), so the cost of decoding noise is visible.
+// unrelated 403s, other tracebacks, and 5% of it look-alikes: other clouds' metadata services,
+// sidecar access logs, other providers' invalid_grant; 1% credential failures in the wording of each
+// library and era), each wrapped as Eventarc delivers a Pub/Sub message, through prescreen → decode →
+// classify → resolve → window. Beside it, the same deliveries through the full decode of every entry,
+// and the floor (base64 + JSON.parse), so the cost of decoding noise is visible. Then the workload
+// sink's selectivity: the share of the noise and of the failures its filter routes, beside the
+// needles-only filter it replaced and a severity floor.
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { WindowState } from '../shared/domain/symptom-group.ts';
 import { decode } from '../shared/events/decode.ts';
+import { compileFilter } from '../shared/events/logging-filter.ts';
 import type { Snapshot } from '../shared/inventory/snapshot.ts';
-import { readSnapshotFile } from '../shared/inventory/snapshot-file.ts';
+import { readSnapshotFile } from '../shared/live/snapshot-file.ts';
 import { classifySymptom } from '../shared/symptoms/classify.ts';
+import { filterOf, workloadSinkFilter } from '../shared/symptoms/filter.ts';
 import { worthDecoding } from '../shared/symptoms/prescreen.ts';
 import { resolvePod } from '../shared/symptoms/resolve.ts';
-import { emptyWindow, observe, type WindowState } from '../shared/symptoms/window.ts';
+import { NEEDLES } from '../shared/symptoms/signatures.ts';
+import { emptyWindow, observe } from '../shared/symptoms/window.ts';
 import { median, REPO_ROOT, round, say } from './_support.ts';
 
 const TOTAL = 100_000;
@@ -20,6 +27,8 @@ const SYMPTOM_SHARE = 0.01;
  * large deliveries would measure the garbage collector, which no function instance meets). */
 const DISTINCT_NOISE = 5_000;
 const DISTINCT_SYMPTOMS = 1_000;
+/** The share of the noise that looks like a failure (the noise samples of test/fixtures/symptoms). */
+const LOOK_ALIKE_SHARE = 0.05;
 
 interface Delivery {
   specversion: string;
@@ -205,27 +214,56 @@ function noiseEntry(i: number, next: () => number): Record<string, unknown> {
   };
 }
 
-/** The real-wording samples (test/fixtures/symptoms/match), each made a distinct entry: a crash loop. */
-function symptomEntries(): Record<string, unknown>[] {
-  const dir = join(REPO_ROOT, 'test/fixtures/symptoms/match');
-  const samples = readdirSync(dir, { recursive: true, encoding: 'utf8' })
+function samples(side: 'match' | 'noise'): Record<string, unknown>[] {
+  const dir = join(REPO_ROOT, 'test/fixtures/symptoms', side);
+  return readdirSync(dir, { recursive: true, encoding: 'utf8' })
     .filter((file) => file.endsWith('.json'))
     .sort()
     .map((file) => JSON.parse(readFileSync(join(dir, file), 'utf8')) as Record<string, unknown>);
-  return Array.from({ length: DISTINCT_SYMPTOMS }, (_, i) => {
-    const entry = structuredClone(samples[i % samples.length] as Record<string, unknown>);
-    const time = new Date(Date.parse('2026-11-28T10:02:00Z') + i * 1_000).toISOString();
-    entry.insertId = `s${i.toString(36)}`;
+}
+
+/** Samples made distinct entries (an insert id and a time of their own): a crash loop, a noisy neighbour. */
+function distinct(from: Record<string, unknown>[], count: number, prefix: string, start: string) {
+  return Array.from({ length: count }, (_, i) => {
+    const entry = structuredClone(from[i % from.length] as Record<string, unknown>);
+    const time = new Date(Date.parse(start) + i * 1_000).toISOString();
+    entry.insertId = `${prefix}${i.toString(36)}`;
     entry.timestamp = time;
     entry.receiveTimestamp = time;
     return entry;
   });
 }
 
-function corpus(): Delivery[] {
+/** The real-wording samples (test/fixtures/symptoms/match), each made a distinct entry. */
+function symptomEntries(): Record<string, unknown>[] {
+  return distinct(samples('match'), DISTINCT_SYMPTOMS, 's', '2026-11-28T10:02:00Z');
+}
+
+/** Application noise, a few in twenty of them look-alikes (test/fixtures/symptoms/noise). */
+function noiseEntries(): Record<string, unknown>[] {
   const next = random(42);
-  const noise = Array.from({ length: DISTINCT_NOISE }, (_, i) => asDelivery(noiseEntry(i, next), i));
-  const symptoms = symptomEntries().map((entry, i) => asDelivery(entry, DISTINCT_NOISE + i));
+  const every = Math.round(1 / LOOK_ALIKE_SHARE);
+  const lookAlikes = distinct(
+    samples('noise'),
+    Math.ceil(DISTINCT_NOISE / every),
+    'l',
+    '2026-11-28T10:00:00Z',
+  );
+  return Array.from({ length: DISTINCT_NOISE }, (_, i) =>
+    i % every === every - 1
+      ? (lookAlikes[Math.floor(i / every)] as Record<string, unknown>)
+      : noiseEntry(i, next),
+  );
+}
+
+let noiseCorpus: Record<string, unknown>[] = [];
+let symptomCorpus: Record<string, unknown>[] = [];
+
+function corpus(): Delivery[] {
+  noiseCorpus = noiseEntries();
+  symptomCorpus = symptomEntries();
+  const noise = noiseCorpus.map((entry, i) => asDelivery(entry, i));
+  const symptoms = symptomCorpus.map((entry, i) => asDelivery(entry, DISTINCT_NOISE + i));
   const every = Math.round(1 / SYMPTOM_SHARE);
   const deliveries: Delivery[] = [];
   for (let i = 0; i < TOTAL; i += 1) {
@@ -326,6 +364,7 @@ export async function run(): Promise<void> {
   say(
     `peak RSS: ${before} MB once loaded, ${withCorpus} MB with the corpus built, ${peak} MB after the symptom path, ${peakRssMB()} MB after the comparison passes`,
   );
+  const sink = selectivity();
   say(
     JSON.stringify({
       bench: 'symptoms',
@@ -333,6 +372,39 @@ export async function run(): Promise<void> {
       peakRssMB: peak,
       fullDecodeEntriesPerSecond: Math.round(full),
       floorEntriesPerSecond: Math.round(floor),
+      sinkRoutedNoisePercent: sink.noisePercent,
+      sinkRoutedFailuresPercent: sink.failuresPercent,
+      sinkFilterChars: sink.chars,
     }),
   );
+}
+
+/**
+ * What the workload sink's filter routes, as the Log Router would evaluate it (shared/events/
+ * logging-filter.ts): the share of the noise (what routing costs) beside the share of the failures
+ * (what it must never lose), for the filter infra/ deploys, the needles-only filter it replaced, and
+ * the same filter with a severity floor.
+ */
+function selectivity(): { noisePercent: number; failuresPercent: number; chars: number } {
+  const filter = workloadSinkFilter();
+  const variants: [string, string][] = [
+    ['sink filter (needles, broad ones beside an alongside term)', filter],
+    ['every needle alone (the filter before)', filterOf([{ needles: [...NEEDLES] }])],
+    ['with a severity floor (>= WARNING)', `(${filter})\nAND severity>=WARNING`],
+  ];
+  const share = (passes: (entry: unknown) => boolean, entries: Record<string, unknown>[]) =>
+    entries.filter((entry) => passes(entry)).length;
+  let chosen = { noisePercent: 0, failuresPercent: 0, chars: filter.length };
+  for (const [label, text] of variants) {
+    const passes = compileFilter(text);
+    const noise = share(passes, noiseCorpus);
+    const failures = share(passes, symptomCorpus);
+    const noisePercent = round((noise / noiseCorpus.length) * 100, 2);
+    const failuresPercent = round((failures / symptomCorpus.length) * 100, 1);
+    say(
+      `${label}, ${text.length.toLocaleString('en')} characters: routes ${noisePercent}% of the noise (${noise} of ${noiseCorpus.length.toLocaleString('en')}) and ${failuresPercent}% of the failures (${failures} of ${symptomCorpus.length.toLocaleString('en')})`,
+    );
+    if (text === filter) chosen = { noisePercent, failuresPercent, chars: filter.length };
+  }
+  return chosen;
 }

@@ -3,7 +3,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { readSnapshotFile } from '../shared/inventory/snapshot-file.ts';
+import { readSnapshotFile } from '../shared/live/snapshot-file.ts';
 import { analyze } from '../shared/pipeline.ts';
 import { build, median, REPO_ROOT, round, say } from './_support.ts';
 

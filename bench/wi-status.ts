@@ -18,7 +18,7 @@ import { type FunctionServer, startFunction } from '../test/support/function-ser
 import { FIXTURES } from '../test/support/paths.ts';
 import { pubSubClient, pushEndpoint } from '../test/support/pubsub.ts';
 import { headerOf, postSigned, slashCommandBody } from '../test/support/slash-command.ts';
-import { build, round, say } from './_support.ts';
+import { build, percentile, round, say } from './_support.ts';
 
 const SECRET = 'bench-wi-status-signing-secret-4d3c';
 const PROJECT = 'demo-wi-status-bench';
@@ -57,11 +57,6 @@ function options(args: string[]): { seconds: number; rate: number } {
   const rate = Number(value('rate') ?? 20);
   if (!(seconds > 0) || !(rate > 0)) throw new Error('--seconds and --rate must be positive numbers');
   return { seconds, rate };
-}
-
-function percentile(sorted: number[], p: number): number {
-  if (sorted.length === 0) return Number.NaN;
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] as number;
 }
 
 interface Sample {

@@ -16,8 +16,6 @@ import { demoOrganization, PROJECT } from './demo/organization.ts';
 import { demoStory } from './demo/story.ts';
 import type { Io } from './io.ts';
 
-export const DEMO_USAGE = 'wi-sentinel demo [--fast] [--verbose]';
-
 /**
  * The embedded default: a simulated organization and a story of how Workload Identity breaks and is
  * repaired, delivered as Eventarc Pub/Sub CloudEvents to the real auditEvents function served by

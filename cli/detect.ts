@@ -1,10 +1,8 @@
 import { parseArgs } from 'node:util';
 import type { Snapshot } from '../shared/inventory/snapshot.ts';
-import { readSnapshotFile } from '../shared/inventory/snapshot-file.ts';
+import { readSnapshotFile } from '../shared/live/snapshot-file.ts';
 import { analyze } from '../shared/pipeline.ts';
-import { type Io, readDeliveries } from './io.ts';
-
-export const DETECT_USAGE = 'wi-sentinel detect [--snapshot FILE] [FILE|-]';
+import { type Io, readDeliveries, UsageError } from './io.ts';
 
 /**
  * Reads NDJSON deliveries (LogEntry, Pub/Sub push body or CloudEvent a line) and writes one Finding
@@ -33,5 +31,3 @@ export async function detectCommand(args: string[], io: Io): Promise<number> {
   }
   return bad > 0 ? 2 : 0;
 }
-
-export class UsageError extends Error {}

@@ -1,16 +1,14 @@
 import { parseArgs } from 'node:util';
+import type { ChainReport } from '../shared/chain/report.ts';
 import { loadConfig, PROJECT_ID } from '../shared/config.ts';
 import type { LiveState } from '../shared/gcp/ports.ts';
-import { readSnapshotFile } from '../shared/inventory/snapshot-file.ts';
-import { type ChainReport, type DiagnoseTarget, diagnose } from '../shared/live/diagnose.ts';
+import { type DiagnoseTarget, diagnose } from '../shared/live/diagnose.ts';
 import { renderChainText } from '../shared/live/diagnose-render.ts';
+import { readSnapshotFile } from '../shared/live/snapshot-file.ts';
 import { snapshotState } from '../shared/live/snapshot-state.ts';
-import { UsageError } from './detect.ts';
 import type { Io } from './io.ts';
+import { UsageError } from './io.ts';
 import { type LiveStateFactory, liveStateOf } from './live.ts';
-
-export const DIAGNOSE_USAGE =
-  'wi-sentinel diagnose NS/KSA --cluster C --location L --project P [--json] [--snapshot FILE]';
 
 /** Exit codes: every link holds, a link is broken, bad usage, some link could not be checked. */
 export const EXIT = { healthy: 0, broken: 1, usage: 2, unchecked: 3 } as const;

@@ -13,9 +13,14 @@ export const processIo: Io = {
   stdin: process.stdin,
 };
 
+/** Bad usage or input the command cannot take: the CLI prints it with the usage and exits 2. */
+export class UsageError extends Error {}
+
 /** One delivery of the input, with where it stands (`line 3`, or `item 2` of a JSON array). */
 export interface InputItem {
   where: string;
+  /** The line number, or the item's number in a JSON array (1 for a single document). */
+  index: number;
   text: string;
 }
 
@@ -33,7 +38,7 @@ export async function* readDeliveries(file: string | undefined, io: Io): AsyncGe
     number += 1;
     if (document) document.push(text);
     else if (number === 1 && startsDocument(text)) document = [text];
-    else yield { where: `line ${number}`, text };
+    else yield { where: `line ${number}`, index: number, text };
   }
   if (document === undefined) return;
   let value: unknown;
@@ -43,15 +48,20 @@ export async function* readDeliveries(file: string | undefined, io: Io): AsyncGe
     // NDJSON whose first line is broken (other lines stand alone): go on line by line. Otherwise it
     // is one broken document, reported once.
     if (document.slice(1).some(isJsonObject)) {
-      for (const [index, text] of document.entries()) yield { where: `line ${index + 1}`, text };
+      for (const [index, text] of document.entries())
+        yield { where: `line ${index + 1}`, index: index + 1, text };
     } else {
-      yield { where: 'document', text: document.join('\n') };
+      yield { where: 'document', index: 1, text: document.join('\n') };
     }
     return;
   }
   const items = Array.isArray(value) ? value : [value];
   for (const [index, item] of items.entries()) {
-    yield { where: Array.isArray(value) ? `item ${index + 1}` : 'document', text: JSON.stringify(item) };
+    yield {
+      where: Array.isArray(value) ? `item ${index + 1}` : 'document',
+      index: index + 1,
+      text: JSON.stringify(item),
+    };
   }
 }
 

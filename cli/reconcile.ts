@@ -1,17 +1,14 @@
 import { parseArgs } from 'node:util';
-import { createAlerting } from '../shared/alerting.ts';
+import { createAlerting } from '../shared/alerting/alerting.ts';
 import { type Config, loadConfig, PROJECT_ID } from '../shared/config.ts';
-import { readSnapshotFile } from '../shared/inventory/snapshot-file.ts';
+import { readSnapshotFile } from '../shared/live/snapshot-file.ts';
 import { createLogger } from '../shared/log.ts';
 import { liveInventory } from '../shared/reconcile/live-inventory.ts';
 import { runSweep, type SweptInventory, summaryLine } from '../shared/reconcile/run.ts';
 import { routingFromConfig, sendersFromConfig, storeFromConfig } from '../shared/wiring.ts';
-import { UsageError } from './detect.ts';
 import type { Io } from './io.ts';
+import { UsageError } from './io.ts';
 import { type LiveStateFactory, liveStateOf } from './live.ts';
-
-export const RECONCILE_USAGE =
-  'wi-sentinel reconcile [--project P … | --snapshot FILE] [--dry-run] [--verbose]';
 
 /**
  * The sweep from the command line. The inventory is `--snapshot FILE`, else live state of the

@@ -1,20 +1,25 @@
 import { parseArgs } from 'node:util';
-import { createAlerting, type HandleResult, RetryableDeliveryError } from '../shared/alerting.ts';
+import { createAlerting } from '../shared/alerting/alerting.ts';
+import { type HandleResult, RetryableDeliveryError } from '../shared/alerting/delivery.ts';
 import { loadConfig } from '../shared/config.ts';
+import { decodeText } from '../shared/events/decode.ts';
+import { decodeMonitoringNotification } from '../shared/events/monitoring.ts';
 import { createMemoryStore } from '../shared/incidents/memory-store.ts';
 import type { Snapshot } from '../shared/inventory/snapshot.ts';
-import { readSnapshotFile } from '../shared/inventory/snapshot-file.ts';
+import { readSnapshotFile } from '../shared/live/snapshot-file.ts';
 import { createLogger } from '../shared/log.ts';
+import { entryJsonOf } from '../shared/symptoms/prescreen.ts';
 import { routingFromConfig, sendersFromConfig } from '../shared/wiring.ts';
-import { UsageError } from './detect.ts';
-import { type Io, readDeliveries } from './io.ts';
-
-export const REPLAY_USAGE = 'wi-sentinel replay --snapshot FILE [FILE|-]';
+import { type Io, readDeliveries, UsageError } from './io.ts';
 
 /**
  * The whole pipeline in one process: each delivery is decoded, judged against the organization as it
  * stands (the snapshot, evolved by every change replayed before it), turned into incidents in a memory
  * store and notified to the configured Slack / PagerDuty, or printed here when none is configured.
+ * Container logs and Monitoring notifications take the symptom path, as in auditEvents: grouped per
+ * KSA, attached as evidence to the incidents that explain them, or opening wi-auth-failures. The clock
+ * is the story's (each delivery's own time), so windows, grace periods and the once-a-minute evidence
+ * refresh behave as they would have live.
  */
 export async function replayCommand(
   args: string[],
@@ -33,7 +38,10 @@ export async function replayCommand(
   let snapshot: Snapshot = readSnapshotFile(values.snapshot);
   const print = (text: string) => io.stdout(text);
   const logger = values.verbose ? createLogger((line) => io.stderr(`${line}\n`)) : { log() {} };
+  let clock: Date | undefined;
   const alerting = createAlerting({
+    now: () => clock ?? new Date(),
+    symptoms: {},
     store: createMemoryStore(),
     senders: sendersFromConfig(config, { terminal: print, logger }),
     routing: routingFromConfig(config, env, true),
@@ -53,6 +61,9 @@ export async function replayCommand(
   for await (const { where, text } of readDeliveries(positionals[0], io)) {
     if (text.trim() === '') continue;
     totals.lines += 1;
+    const at = timeOf(text);
+    // Never backwards: an entry logged late does not rewind what already happened.
+    if (at !== undefined && (clock === undefined || at > clock)) clock = at;
     let result: HandleResult;
     try {
       result = await alerting.handle(text);
@@ -76,4 +87,28 @@ export async function replayCommand(
     `\nreplayed ${totals.lines} deliveries: ${totals.findings} findings; incidents ${totals.opened} opened, ${totals.updated} updated, ${totals.resolved} resolved; ${totals.sent} notifications; ${totals.duplicates} duplicates, ${totals.invalid} undecodable\n`,
   );
   return totals.invalid > 0 ? 2 : 0;
+}
+
+/** When a delivery happened: its log entry's time, or when a Monitoring incident opened or closed. */
+function timeOf(text: string): Date | undefined {
+  const decoded = decodeText(text);
+  let time: string | undefined;
+  if (decoded.ok) {
+    time = decoded.delivery.entry.timestamp ?? decoded.delivery.entry.receiveTimestamp;
+  } else {
+    const value = parse(text);
+    const inner = entryJsonOf(value);
+    const notification = decodeMonitoringNotification(inner === undefined ? value : parse(inner));
+    if (notification.type === 'alert') time = notification.alert.endedAt ?? notification.alert.startedAt;
+  }
+  const at = time === undefined ? Number.NaN : Date.parse(time);
+  return Number.isNaN(at) ? undefined : new Date(at);
+}
+
+function parse(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
 }

@@ -1,9 +1,18 @@
 import { parseArgs } from 'node:util';
-import { SINK_FILTERS } from '../shared/events/sink-filter.ts';
-import { UsageError } from './detect.ts';
-import type { Io } from './io.ts';
+import { auditSinkFilter } from '../shared/events/sink-filter.ts';
+import { workloadSinkFilter } from '../shared/symptoms/filter.ts';
+import { type Io, UsageError } from './io.ts';
 
-export const SINK_FILTER_USAGE = 'wi-sentinel sink-filter [--sink NAME]';
+/**
+ * Every sink's filter by name: infra/ keeps each in `infra/filters/NAME.filter`. `audit`: the watched
+ * methods (shared/events/sink-filter.ts); `workload`: container log entries carrying a
+ * credential-failure signature, and the gke-metadata-server pods' errors (shared/symptoms/filter.ts),
+ * delivered to the audit topic too. Named here, where both are printed: events/ sits below symptoms/.
+ */
+export const SINK_FILTERS: Record<string, () => string> = {
+  audit: () => auditSinkFilter(),
+  workload: () => workloadSinkFilter(),
+};
 
 /**
  * Prints the Logging filter of a Log Router sink (default `audit`; `workload` for the symptom

@@ -2,11 +2,9 @@ import { parseArgs } from 'node:util';
 import { loadConfig, PROJECT_ID } from '../shared/config.ts';
 import type { Snapshot } from '../shared/inventory/snapshot.ts';
 import { type ExportProblem, exportSnapshot } from '../shared/live/export.ts';
-import { UsageError } from './detect.ts';
 import type { Io } from './io.ts';
+import { UsageError } from './io.ts';
 import { type LiveStateFactory, liveStateOf } from './live.ts';
-
-export const SNAPSHOT_USAGE = 'wi-sentinel snapshot [--project P …] [--json] [--concurrency N]';
 
 /**
  * Exports live state as a Snapshot on stdout (indented; one line with `--json`). Progress and

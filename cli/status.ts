@@ -1,8 +1,8 @@
 import { type Config, loadConfig, PROJECT_ID } from '../shared/config.ts';
+import type { Incident, Silence } from '../shared/domain/incident.ts';
 import type { LiveState } from '../shared/gcp/ports.ts';
-import type { Incident, Silence } from '../shared/incidents/incident.ts';
 import type { Snapshot } from '../shared/inventory/snapshot.ts';
-import { readSnapshotFile } from '../shared/inventory/snapshot-file.ts';
+import { readSnapshotFile } from '../shared/live/snapshot-file.ts';
 import { snapshotState } from '../shared/live/snapshot-state.ts';
 import { parseCommandText } from '../shared/slack/command.ts';
 import { checkKsa } from '../shared/slack/ksa-check.ts';
@@ -12,12 +12,9 @@ import { summarize, summaryDoc } from '../shared/status/summary.ts';
 import { type StatusSymptoms, statusSymptoms } from '../shared/status/symptoms.ts';
 import { helpDoc, incidentsDoc, problemDoc } from '../shared/status/views.ts';
 import { storeFromConfig } from '../shared/wiring.ts';
-import { UsageError } from './detect.ts';
 import type { Io } from './io.ts';
+import { UsageError } from './io.ts';
 import { type LiveStateFactory, liveStateOf } from './live.ts';
-
-export const STATUS_USAGE =
-  'wi-sentinel status [--snapshot FILE | --project P …] [--json] [CLUSTER | NS/KSA [--cluster C] | incidents | help]';
 
 const COMMAND = 'wi-sentinel status';
 

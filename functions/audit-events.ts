@@ -1,4 +1,5 @@
-import { type AlertingDeps, createAlerting, RetryableDeliveryError } from '../shared/alerting.ts';
+import { type AlertingDeps, createAlerting } from '../shared/alerting/alerting.ts';
+import { RetryableDeliveryError } from '../shared/alerting/delivery.ts';
 import type { FindingSeverity } from '../shared/domain/finding.ts';
 import { StoreError } from '../shared/errors.ts';
 import type { Logger, Severity } from '../shared/log.ts';
@@ -22,16 +23,26 @@ export function createAuditEventsHandler(deps: AlertingDeps & { logger: Logger }
     const eventId = idOf(event);
     try {
       const result = await alerting.handle(event, { eventId });
-      for (const finding of result.findings) {
-        const severity = finding.status === 'firing' ? LOG_SEVERITY[finding.severity] : 'INFO';
-        deps.logger.log(severity, finding.summary, { eventId, finding });
-      }
-      // A change that breaks or repairs nothing is acknowledged with its reason too, as every other
-      // delivery is (undecodable, ignored, duplicate): otherwise it leaves no trace at all.
-      if (result.outcome === 'handled' && result.findings.length === 0) {
+      // One line per delivery, with counts: a change that touches thousands of links is one line
+      // and a bounded number of incidents, plus a line for each firing finding (what pages).
+      const firing = result.findings.filter((finding) => finding.status === 'firing');
+      const transitions = { opened: 0, updated: 0, resolved: 0 };
+      for (const { transition } of result.incidents) if (transition) transitions[transition] += 1;
+      if (result.outcome === 'handled') {
         // The symptom path says what it did (a failure counted, evidence refreshed).
-        const what = result.reason ?? 'the change breaks or repairs no Workload Identity link';
-        deps.logger.log('DEBUG', `acknowledged: ${what}`, { eventId });
+        const what =
+          result.reason ??
+          (result.findings.length === 0
+            ? 'the change breaks or repairs no Workload Identity link'
+            : `${firing.length} firing, ${result.findings.length - firing.length} resolved`);
+        deps.logger.log('INFO', `delivery handled: ${what}`, {
+          eventId,
+          findings: { firing: firing.length, resolved: result.findings.length - firing.length },
+          incidents: transitions,
+        });
+      }
+      for (const finding of firing) {
+        deps.logger.log(LOG_SEVERITY[finding.severity], finding.summary, { eventId, finding });
       }
     } catch (error) {
       if (error instanceof RetryableDeliveryError || (error instanceof StoreError && error.retryable)) {

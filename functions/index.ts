@@ -3,18 +3,31 @@
 import { cloudEvent, http } from '@google-cloud/functions-framework';
 import { loadConfig } from '../shared/config.ts';
 import { liveStateFromConfig } from '../shared/gcp/live.ts';
-import { lastKnownInventory } from '../shared/inventory/last-known.ts';
+import { lastKnownInventory } from '../shared/incidents/last-known.ts';
 import type { Snapshot } from '../shared/inventory/snapshot.ts';
-import { readSnapshotFile } from '../shared/inventory/snapshot-file.ts';
+import { readSnapshotFile } from '../shared/live/snapshot-file.ts';
 import { snapshotState } from '../shared/live/snapshot-state.ts';
 import { createLogger } from '../shared/log.ts';
+import { MAX_BODY_BYTES } from '../shared/slack/verify.ts';
 import { routingFromConfig, sendersFromConfig, storeFromConfig } from '../shared/wiring.ts';
 import { createAuditEventsHandler } from './audit-events.ts';
+import { EVENT_BOUNDS, installBodyGate, servedTarget } from './body-gate.ts';
 import { lazily } from './lazy.ts';
 
 // A bad environment, routing file or snapshot stops start-up here, with a message naming what is wrong.
 const config = loadConfig();
 const logger = createLogger();
+
+// Every body is bounded before functions-framework's parsers would read it (body-gate.ts): wiStatus
+// gets the raw bytes of at most one slash command, the event functions a Pub/Sub message's worth.
+const target = servedTarget(process.argv, process.env);
+if (target !== undefined) {
+  installBodyGate(
+    target === 'wiStatus' ? { kind: 'raw', maxBytes: MAX_BODY_BYTES, readTimeoutMs: 10_000 } : EVENT_BOUNDS,
+    logger,
+    target,
+  );
+}
 let snapshot: Snapshot | undefined = config.WI_SNAPSHOT ? readSnapshotFile(config.WI_SNAPSHOT) : undefined;
 
 // One store and one live state per instance: their clients and caches are shared by the functions.
@@ -51,7 +64,7 @@ cloudEvent(
     const [{ createReconcileHandler }, { createAlerting }, { liveInventory }, selfChecks] = await Promise.all(
       [
         import('./reconcile.ts'),
-        import('../shared/alerting.ts'),
+        import('../shared/alerting/alerting.ts'),
         import('../shared/reconcile/live-inventory.ts'),
         import('./self-checks.ts'),
       ],

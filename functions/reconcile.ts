@@ -1,10 +1,10 @@
-import { RetryableDeliveryError } from '../shared/alerting.ts';
+import { RetryableDeliveryError } from '../shared/alerting/delivery.ts';
 import type { Finding } from '../shared/domain/finding.ts';
 import { StoreError } from '../shared/errors.ts';
 import type { IncidentStore } from '../shared/incidents/store.ts';
 import type { Logger } from '../shared/log.ts';
 import { type RunSweepOptions, runSweep, type SweptInventory } from '../shared/reconcile/run.ts';
-import { type ResolveQuietOptions, resolveQuietSymptoms } from '../shared/symptoms/path.ts';
+import { type ResolveQuietOptions, resolveQuietSymptoms } from '../shared/symptoms/quiet.ts';
 import { idOf } from './cloud-event.ts';
 
 export interface ReconcileDeps {

@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import type { Request, Response } from '@google-cloud/functions-framework';
 import type { Config } from '../shared/config.ts';
 import { tokenSourceFromConfig } from '../shared/gcp/auth.ts';
@@ -15,7 +14,7 @@ import { type DeferredCommand, type DeferredTask, encodeCommand } from '../share
 import { decideLocally, type SilencePolicy } from '../shared/slack/permission.ts';
 import { createCommandPublisher, type PublishCommand } from '../shared/slack/publish.ts';
 import { describeResponseUrl, isAllowedResponseUrl } from '../shared/slack/respond.ts';
-import { MAX_BODY_BYTES, verifySlackRequest } from '../shared/slack/verify.ts';
+import { MAX_BODY_BYTES, rememberUntil, requestIdOf, verifySlackRequest } from '../shared/slack/verify.ts';
 import { toSlackDoc } from '../shared/status/blocks.ts';
 import { clusterDetail, clusterDoc, clusterNotFoundDoc, findClusters } from '../shared/status/cluster.ts';
 import type { StatusDoc } from '../shared/status/doc.ts';
@@ -43,7 +42,6 @@ export interface WiStatusDeps {
   responseOrigins?: readonly string[];
   logger: Logger;
   now?: () => Date;
-  newId?: () => string;
   /** How long stored state may take before the answer says it is unavailable (Slack waits 3 s in all). */
   stateBudgetMs?: number;
 }
@@ -54,7 +52,6 @@ const REJECTED: Answer = { status: 401, body: 'invalid request' };
 
 export function createWiStatusHandler(deps: WiStatusDeps) {
   const now = deps.now ?? (() => new Date());
-  const newId = deps.newId ?? randomUUID;
   const budget = deps.stateBudgetMs ?? 2_000;
   let warnedUnconfigured = false;
 
@@ -73,17 +70,22 @@ export function createWiStatusHandler(deps: WiStatusDeps) {
       reject('body-too-large', req);
       return { status: 413, body: 'request too large' };
     }
+    const timestamp = header(req, 'x-slack-request-timestamp');
+    const signature = header(req, 'x-slack-signature');
     const verified = verifySlackRequest(
       deps.signingSecret,
-      {
-        timestamp: header(req, 'x-slack-request-timestamp'),
-        signature: header(req, 'x-slack-signature'),
-        rawBody,
-      },
+      { timestamp, signature, rawBody },
       now().getTime(),
     );
-    if (!verified.ok) {
-      reject(verified.reason, req);
+    if (!verified.ok || timestamp === undefined || signature === undefined) {
+      reject(verified.ok ? 'missing-signature' : verified.reason, req);
+      return REJECTED;
+    }
+    // Verified means signed by Slack within the window, not sent once: the same request again
+    // (a replay) is refused as any other rejection is.
+    const requestId = requestIdOf(signature);
+    if (!(await firstTime(requestId, timestamp))) {
+      reject('replayed', req);
       return REJECTED;
     }
     const request = readSlackRequest(rawBody, header(req, 'content-type'));
@@ -102,7 +104,7 @@ export function createWiStatusHandler(deps: WiStatusDeps) {
     const command = request.command;
     const parsed = parseCommandText(command.text);
     const started = Date.now();
-    const doc = await reply(command, parsed);
+    const doc = await reply(command, parsed, requestId);
     deps.logger.log('INFO', `wiStatus: answered ${parsed.request.kind}`, {
       subcommand: parsed.request.kind,
       visibility: parsed.visibility,
@@ -163,9 +165,24 @@ export function createWiStatusHandler(deps: WiStatusDeps) {
     });
   }
 
+  /**
+   * Whether this request is taken for the first time (remembered in the store for as long as its
+   * signature could verify). A store that does not answer in time does not block the command: what
+   * acts is deferred under the request's own id, and wiCommands runs each id once.
+   */
+  async function firstTime(requestId: string, timestamp: string): Promise<boolean> {
+    const taken = await within('the request store', () =>
+      deps.store.rememberRequest(`slack-request/${requestId}`, rememberUntil(timestamp).toISOString()),
+    );
+    if (taken.ok) return taken.value;
+    deps.logger.log('WARNING', `wiStatus: replay protection unavailable for this request: ${taken.why}`);
+    return true;
+  }
+
   async function reply(
     command: SlashCommand,
     { request, visibility }: ParsedText,
+    requestId: string,
   ): Promise<{ doc: StatusDoc; deferred?: boolean }> {
     switch (request.kind) {
       case 'help':
@@ -233,6 +250,7 @@ export function createWiStatusHandler(deps: WiStatusDeps) {
         return defer(
           command,
           visibility,
+          requestId,
           {
             kind: 'ksa',
             namespace: request.namespace,
@@ -248,6 +266,7 @@ export function createWiStatusHandler(deps: WiStatusDeps) {
         return defer(
           command,
           visibility,
+          requestId,
           { kind: 'silence', target: request.target, durationMs: request.durationMs, reason: request.reason },
           `Silencing for ${request.duration}`,
         );
@@ -259,6 +278,7 @@ export function createWiStatusHandler(deps: WiStatusDeps) {
         return defer(
           command,
           visibility,
+          requestId,
           {
             kind: 'plan',
             matchers: request.matchers,
@@ -275,6 +295,7 @@ export function createWiStatusHandler(deps: WiStatusDeps) {
         return defer(
           command,
           visibility,
+          requestId,
           { kind: 'unsilence', id: request.id },
           `Ending silence ${request.id}`,
         );
@@ -285,6 +306,7 @@ export function createWiStatusHandler(deps: WiStatusDeps) {
   async function defer(
     command: SlashCommand,
     visibility: ParsedText['visibility'],
+    requestId: string,
     task: DeferredTask,
     doing: string,
   ): Promise<{ doc: StatusDoc; deferred: boolean }> {
@@ -299,7 +321,8 @@ export function createWiStatusHandler(deps: WiStatusDeps) {
     }
     const deferred: DeferredCommand = {
       v: 1,
-      id: newId(),
+      // The request's own id: a command is run once per request, however often it is sent.
+      id: `r-${requestId}`,
       requestedAt: now().toISOString(),
       task,
       slack: {

@@ -12,10 +12,10 @@ resource "google_firestore_database" "state" {
   depends_on = [google_project_service.api]
 }
 
-# Processed-entry markers, operation records and symptom groups carry `expireAt`: TTL policies delete them, so
+# Processed-entry markers, operation records, symptom groups and remembered requests carry `expireAt`: TTL policies delete them, so
 # the database does not grow with every audit entry (shared/incidents/firestore-store.ts).
 resource "google_firestore_field" "ttl" {
-  for_each = toset(["entries", "operations", "symptoms"])
+  for_each = toset(["entries", "operations", "symptoms", "requests"])
 
   project    = var.project_id
   database   = google_firestore_database.state.name

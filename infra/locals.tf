@@ -122,6 +122,8 @@ locals {
   # Configuration every function reads (shared/config.ts); secrets are mounted separately.
   common_env = merge(
     {
+      # functions-framework and express answer without stack traces or file paths only in production.
+      NODE_ENV              = "production"
       WI_STATE              = "firestore"
       GOOGLE_CLOUD_PROJECT  = var.project_id
       WI_FIRESTORE_DATABASE = google_firestore_database.state.name

@@ -1,6 +1,6 @@
 # The metadata-server error rate (kubernetes.io/node/metadata_server/request_count, non-2xx above 1%
 # of requests over 5 minutes, per cluster) as a Cloud Monitoring alert policy whose Pub/Sub channel
-# publishes to the audit topic: auditEvents decodes the notifications (shared/symptoms/monitoring.ts)
+# publishes to the audit topic: auditEvents decodes the notifications (shared/events/monitoring.ts)
 # and opens, then resolves, one incident per cluster. Monitoring evaluates every minute and keeps the
 # incident's state itself, so no function queries metrics and no Monitoring client is loaded.
 

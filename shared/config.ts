@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { CHANNEL_PROBLEM, isRoutingKey, isSlackChannel, ROUTING_KEY_PROBLEM } from './domain/route-forms.ts';
 import { ConfigError } from './errors.ts';
 
 /**
@@ -22,14 +23,9 @@ const envSchema = z.object({
       .optional(),
   ),
   SLACK_SIGNING_SECRET: optionalText,
-  SLACK_CHANNEL: optionalText,
+  SLACK_CHANNEL: optionalText.pipe(z.string().refine(isSlackChannel, CHANNEL_PROBLEM).optional()),
   SLACK_API_URL: z.url({ message: 'must be a URL' }).default('https://slack.com/api/'),
-  PAGERDUTY_ROUTING_KEY: optionalText.pipe(
-    z
-      .string()
-      .regex(/^[A-Za-z0-9]{32}$/, 'must be a 32-character Events API v2 routing key')
-      .optional(),
-  ),
+  PAGERDUTY_ROUTING_KEY: optionalText.pipe(z.string().refine(isRoutingKey, ROUTING_KEY_PROBLEM).optional()),
   PAGERDUTY_EVENTS_URL: z
     .url({ message: 'must be a URL' })
     .default('https://events.pagerduty.com/v2/enqueue'),
@@ -138,6 +134,11 @@ const envSchema = z.object({
     )
     .default('wi-sentinel-audit'),
   /** Cloud Logging and Pub/Sub API base URLs, for the self-checks (defaults: Google's; tests point them at fakes). */
+  /**
+   * Read by functions-framework and express rather than by wi-sentinel: `production` (as deployed)
+   * keeps stack traces and file paths out of their answers.
+   */
+  NODE_ENV: optionalText,
   LOGGING_API_URL: z.url({ message: 'must be a URL' }).default('https://logging.googleapis.com'),
   PUBSUB_API_URL: z.url({ message: 'must be a URL' }).default('https://pubsub.googleapis.com'),
 });

@@ -1,17 +1,12 @@
+import { judgeKsa, namesKsa } from '../chain/judge.ts';
+import { annotate, getCredentials, restartWorkloads } from '../chain/remediation.ts';
+import { snapshotFacts } from '../chain/snapshot-facts.ts';
 import type { Finding, Remediation } from '../domain/finding.ts';
 import { findCluster, gsaOf, impactOfSubject, workloadsOf } from '../inventory/impact.ts';
-import { parseWorkloadMember } from '../inventory/members.ts';
-import {
-  type Snapshot,
-  type SnapshotCluster,
-  type SnapshotPod,
-  WI_ANNOTATION,
-  WI_USER_ROLE,
-} from '../inventory/snapshot.ts';
+import { type Snapshot, type SnapshotCluster, WI_ANNOTATION } from '../inventory/snapshot.ts';
 import { by, describeImpact, makeFinding, outageSeverity, PAST_TENSE } from './build.ts';
 import type { Detector } from './detector.ts';
-import { annotate, getCredentials, restartWorkloads } from './remediation.ts';
-import { FOUND_BY_SWEEP, wiClusters } from './scan-support.ts';
+import { FOUND_BY_SWEEP, targetOf, wiClusters } from './scan-support.ts';
 
 /**
  * The KSA no longer names its GSA (annotation removed, or the KSA deleted): its pods fall back to
@@ -99,8 +94,8 @@ export const annotationMissing: Detector = {
 };
 
 /**
- * The sweep's view: a KSA that some GSA's policy binds by name (classic or principal:// member) but
- * that is not annotated, so its pods never act as that GSA. Two exceptions, both deliberate:
+ * The sweep's view: link 3 of a KSA's chain broken while some GSA's policy binds it by name (classic
+ * or principal:// member), so its pods never act as that GSA. As the chain judges it:
  * - a namespace-wide principalSet names no KSA in particular: its unannotated KSAs are not reported;
  * - a KSA that holds roles itself on an inventoried project (a principal:// or principalSet:// member
  *   of the project's policy) uses direct resource access, which needs no annotation: its leftover
@@ -110,30 +105,21 @@ export const annotationMissing: Detector = {
  */
 function scanAnnotations(snapshot: Snapshot): Finding[] {
   const findings: Finding[] = [];
-  const binders = bindersByKsa(snapshot);
-  const direct = directPrincipals(snapshot);
   for (const { project, cluster } of wiClusters(snapshot)) {
     const pool = cluster.workloadPool ?? '';
     const ref = { location: cluster.location, name: cluster.name };
-    const podsByKsa = new Map<string, SnapshotPod[]>();
-    for (const pod of cluster.pods) {
-      const id = `${pod.namespace}/${pod.serviceAccountName}`;
-      podsByKsa.set(id, [...(podsByKsa.get(id) ?? []), pod]);
-    }
     const judge = (namespace: string, name: string, deleted: boolean) => {
-      const gsas = binders.get(`${pool}/${namespace}/${name}`);
-      if (
-        gsas === undefined ||
-        direct.has(`${pool}/${namespace}/${name}`) ||
-        direct.has(`${pool}/${namespace}/*`)
-      )
-        return;
+      const facts = snapshotFacts(snapshot, targetOf(project, cluster, { namespace, name }));
+      if (judgeKsa(facts).status !== 'broken' || facts.gsa.via !== 'search' || !facts.gsa.search.ok) return;
+      // Only a GSA that names it tells that it expects to act as a GSA: not a namespace-wide member,
+      // nor roles granted to it directly (a deleted KSA so granted is no GSA's outage either).
+      const gsas = facts.gsa.search.value.filter((b) => namesKsa(b.member)).map((b) => b.gsa.email);
+      const direct = facts.gsa.directGrants.ok ? facts.gsa.directGrants.value : [];
+      if (gsas.length === 0 || direct.length > 0) return;
       const subject = { workloadPool: pool, namespace, name };
       // The annotation lives on this cluster's KSA: only its pods here are hit.
-      const impact = {
-        ksas: [subject],
-        workloads: workloadsOf(cluster, podsByKsa.get(`${namespace}/${name}`) ?? []),
-      };
+      const pods = facts.pods?.ok ? facts.pods.value : [];
+      const impact = { ksas: [subject], workloads: workloadsOf(cluster, pods) };
       const [gsa = '', ...others] = [...gsas].sort();
       const alternatives = others.length > 0 ? ` (also bound on ${others.join(', ')})` : '';
       findings.push(
@@ -173,39 +159,6 @@ function scanAnnotations(snapshot: Snapshot): Finding[] {
     }
   }
   return findings;
-}
-
-/** The GSAs (not deleted) whose policy binds each KSA by name, keyed `pool/namespace/name`. */
-function bindersByKsa(snapshot: Snapshot): Map<string, Set<string>> {
-  const binders = new Map<string, Set<string>>();
-  for (const gsa of snapshot.projects.flatMap((p) => p.serviceAccounts)) {
-    if (gsa.deleted) continue;
-    for (const binding of gsa.iamPolicy.bindings) {
-      if (binding.role !== WI_USER_ROLE) continue;
-      for (const member of binding.members) {
-        const subject = parseWorkloadMember(member);
-        if (subject?.name === undefined) continue;
-        const key = `${subject.workloadPool}/${subject.namespace}/${subject.name}`;
-        binders.set(key, (binders.get(key) ?? new Set()).add(gsa.email));
-      }
-    }
-  }
-  return binders;
-}
-
-/** KSAs (`pool/ns/name`) and namespaces (`pool/ns/*`) granted roles directly on an inventoried project. */
-function directPrincipals(snapshot: Snapshot): Set<string> {
-  const direct = new Set<string>();
-  for (const project of snapshot.projects) {
-    for (const binding of project.iamPolicy?.bindings ?? []) {
-      for (const member of binding.members) {
-        if (!member.startsWith('principal')) continue;
-        const subject = parseWorkloadMember(member);
-        if (subject) direct.add(`${subject.workloadPool}/${subject.namespace}/${subject.name ?? '*'}`);
-      }
-    }
-  }
-  return direct;
 }
 
 function recreate(namespace: string, name: string, gsa: string): Remediation {

@@ -1,3 +1,6 @@
+import { judgeBinding } from '../chain/judge.ts';
+import { addBinding, showPolicy } from '../chain/remediation.ts';
+import { snapshotFacts } from '../chain/snapshot-facts.ts';
 import type { Finding, PolicyRewrite } from '../domain/finding.ts';
 import type { BindingDelta, GsaPolicyChange, KsaChange } from '../events/change-event.ts';
 import { applyDeltas } from '../inventory/apply.ts';
@@ -20,8 +23,7 @@ import {
 import { type IamPolicy, type Snapshot, WI_USER_ROLE } from '../inventory/snapshot.ts';
 import { by, describeImpact, ksaName, makeFinding, outageSeverity } from './build.ts';
 import type { Detector } from './detector.ts';
-import { addBinding, showPolicy } from './remediation.ts';
-import { annotatedUsers, FOUND_BY_SWEEP, gsaProjectOf } from './scan-support.ts';
+import { annotatedUsers, FOUND_BY_SWEEP, gsaProjectOf, targetOf } from './scan-support.ts';
 
 /** The GSA's policy no longer lets the KSA act as it (role roles/iam.workloadIdentityUser). */
 export const bindingMissing: Detector = {
@@ -37,21 +39,22 @@ export const bindingMissing: Detector = {
 };
 
 /**
- * Every annotated KSA whose GSA's policy does not bind it, in any member form. The fingerprint has no
- * cluster (the binding is per workload pool), so a KSA annotated alike in several clusters of its pool
- * is one finding. A GSA the inventory does not hold, or holds as deleted, is gsa-missing's to tell.
+ * Every annotated KSA whose GSA's policy does not bind it, in any member form: link 5 of its chain
+ * broken. The fingerprint has no cluster (the binding is per workload pool), so a KSA annotated alike
+ * in several clusters of its pool is one finding. A GSA the inventory does not hold, or holds as
+ * deleted, is gsa-missing's to tell.
  */
 function scanBindings(snapshot: Snapshot): Finding[] {
   const findings: Finding[] = [];
   const seen = new Set<string>();
   for (const [email, users] of annotatedUsers(snapshot)) {
-    const gsa = findGsa(snapshot, email);
-    if (gsa === undefined || gsa.deleted) continue;
     for (const { project, cluster, ksa } of users) {
       const pool = cluster.workloadPool ?? '';
-      const id = `${pool}/${ksa.namespace}/${ksa.name}`;
-      if (seen.has(`${email} ${id}`) || policyBinds(gsa.iamPolicy, pool, ksa.namespace, ksa.name)) continue;
-      seen.add(`${email} ${id}`);
+      const id = `${email} ${pool}/${ksa.namespace}/${ksa.name}`;
+      if (seen.has(id)) continue;
+      const facts = snapshotFacts(snapshot, targetOf(project, cluster, ksa));
+      if (judgeBinding(facts).status !== 'broken') continue;
+      seen.add(id);
       const subject = { workloadPool: pool, namespace: ksa.namespace, name: ksa.name };
       const impact = impactOfSubject(snapshot, subject);
       const owner = gsaProjectOf(snapshot, email, project.projectId) ?? project.projectId;

@@ -1,3 +1,4 @@
+import { inToolWords, type RepairFacts } from '../chain/remediation-words.ts';
 import { attribute } from '../domain/attribution.ts';
 import {
   type Cause,
@@ -14,7 +15,6 @@ import {
 } from '../domain/finding.ts';
 import type { EventSource } from '../events/change-event.ts';
 import type { Impact } from '../inventory/impact.ts';
-import { inToolWords, type RepairFacts } from './remediation-words.ts';
 
 export function causeOf(source: EventSource, replaced?: PolicyRewrite): Cause {
   const via = attribute(source);
@@ -29,6 +29,7 @@ export function causeOf(source: EventSource, replaced?: PolicyRewrite): Cause {
     ...(source.delegation && source.delegation.length > 0 ? { delegation: source.delegation } : {}),
     ...(via ? { via } : {}),
     ...(replaced ? { replaced } : {}),
+    ...(source.note ? { note: source.note } : {}),
   };
 }
 

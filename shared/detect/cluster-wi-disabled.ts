@@ -1,9 +1,11 @@
+import { poolOf } from '../chain/facts.ts';
+import { judgeCluster } from '../chain/judge.ts';
+import { enableClusterWi } from '../chain/remediation.ts';
 import type { Finding } from '../domain/finding.ts';
-import { boundSubjects, findCluster, gsaOf, impactOfCluster } from '../inventory/impact.ts';
+import { boundByName, findCluster, gsaOf, impactOfCluster } from '../inventory/impact.ts';
 import type { Snapshot, SnapshotCluster } from '../inventory/snapshot.ts';
 import { by, describeImpact, makeFinding, outageSeverity } from './build.ts';
 import type { Detector } from './detector.ts';
-import { enableClusterWi } from './remediation.ts';
 import { FOUND_BY_SWEEP } from './scan-support.ts';
 
 /** The cluster left its workload pool: every WI workload in it loses its GSA at once. */
@@ -55,11 +57,16 @@ export const clusterWiDisabled: Detector = {
     const findings: Finding[] = [];
     for (const project of snapshot.projects) {
       for (const cluster of project.clusters) {
-        if (cluster.workloadPool) continue;
-        const pool = `${project.projectId}.svc.id.goog`;
+        const ref = { location: cluster.location, name: cluster.name };
+        const pool = poolOf(project.projectId, cluster);
+        const facts = {
+          target: { project: project.projectId, cluster: ref },
+          cluster: known(cluster),
+          workloadPool: pool,
+        };
+        if (judgeCluster(facts).kind !== 'cluster-wi-disabled') continue;
         const expecting = expectingWi(snapshot, cluster, pool);
         if (expecting.length === 0) continue;
-        const ref = { location: cluster.location, name: cluster.name };
         const impact = impactOfCluster(snapshot, cluster, pool);
         findings.push(
           makeFinding({
@@ -83,16 +90,11 @@ export const clusterWiDisabled: Detector = {
 
 /** `namespace/name` of the cluster's KSAs that are annotated, or bound by name in `pool`. */
 function expectingWi(snapshot: Snapshot, cluster: SnapshotCluster, pool: string): string[] {
-  const named = new Set(
-    snapshot.projects
-      .flatMap((p) => p.serviceAccounts)
-      .filter((gsa) => !gsa.deleted)
-      .flatMap((gsa) => boundSubjects(gsa.iamPolicy))
-      .filter((subject) => subject.workloadPool === pool && subject.name !== undefined)
-      .map((subject) => `${subject.namespace}/${subject.name}`),
-  );
   return cluster.serviceAccounts
-    .map((ksa) => ({ ksa, id: `${ksa.namespace}/${ksa.name}` }))
-    .filter(({ ksa, id }) => gsaOf(ksa) !== undefined || named.has(id))
-    .map(({ id }) => id);
+    .filter((ksa) => gsaOf(ksa) !== undefined || boundByName(snapshot, pool, ksa.namespace, ksa.name))
+    .map((ksa) => `${ksa.namespace}/${ksa.name}`);
+}
+
+function known<T>(value: T): { ok: true; value: T } {
+  return { ok: true, value };
 }

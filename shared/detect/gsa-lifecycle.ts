@@ -1,11 +1,14 @@
+import type { GsaFacts } from '../chain/facts.ts';
+import { gsaState } from '../chain/judge.ts';
+import { addBinding, enableGsa, recreateGsa, undeleteGsa } from '../chain/remediation.ts';
+import { gsaInfoOf } from '../chain/snapshot-facts.ts';
 import type { Finding, FindingKind, Remediation } from '../domain/finding.ts';
-import type { GsaLifecycleChange } from '../events/change-event.ts';
-import { findGsa, impactOfGsa, isWorkloadIdentityGsa } from '../inventory/impact.ts';
+import type { GsaLifecycleChange, GsaPolicyChange } from '../events/change-event.ts';
+import { findGsa, impactOfGsa, isWorkloadIdentityGsa, unboundKsas } from '../inventory/impact.ts';
 import { classicMember, projectOfEmail } from '../inventory/members.ts';
-import type { Snapshot, SnapshotGsa } from '../inventory/snapshot.ts';
+import { type Snapshot, WI_USER_ROLE } from '../inventory/snapshot.ts';
 import { by, describeImpact, makeFinding, outageSeverity } from './build.ts';
 import type { Detector } from './detector.ts';
-import { addBinding, enableGsa, recreateGsa, undeleteGsa } from './remediation.ts';
 import { annotatedUsers, FOUND_BY_SWEEP, ownerOf } from './scan-support.ts';
 
 /**
@@ -18,12 +21,10 @@ interface LifecycleKind {
   breaks: GsaLifecycleChange['action'];
   repairs: GsaLifecycleChange['action'][];
   what: string;
-  /**
-   * For the sweep: how the GSA an annotation names is broken, as a phrase, or undefined when it is
-   * not broken this way. `inventoried`: its project's service accounts are in the inventory, so
-   * absence means it does not exist.
-   */
-  brokenState: (gsa: SnapshotGsa | undefined, inventoried: boolean) => string | undefined;
+  /** For the sweep: the state of link 4 (chain/judge.ts gsaState) this kind tells of. */
+  state: 'missing' | 'disabled';
+  /** How the GSA is broken, as a phrase. */
+  brokenState: (info: GsaFacts | undefined) => string;
   remediation: (
     project: string,
     gsa: string,
@@ -84,16 +85,20 @@ function lifecycleDetector(spec: LifecycleKind): Detector {
       const findings: Finding[] = [];
       const held = snapshot.projects
         .flatMap((p) => p.serviceAccounts)
-        .filter((gsa) => spec.brokenState(gsa, true) && isWorkloadIdentityGsa(snapshot, gsa.email))
+        .filter(
+          (gsa) =>
+            gsaState(gsaInfoOf(snapshot, gsa.email)) === spec.state &&
+            isWorkloadIdentityGsa(snapshot, gsa.email),
+        )
         .map((gsa) => gsa.email);
       for (const email of new Set([...annotatedUsers(snapshot).keys(), ...held])) {
         const gsa = findGsa(snapshot, email);
-        const owner = projectOfEmail(email) ?? ownerOf(snapshot, email)?.projectId;
-        // A GSA of a project outside the inventory (or of no known project) may well exist: no verdict.
-        if (owner === undefined) continue;
-        const inventoried = snapshot.projects.some((p) => p.projectId === owner);
-        const state = spec.brokenState(gsa, inventoried);
-        if (state === undefined) continue;
+        // A GSA of a project outside the inventory (or of no known project) may well exist: it is
+        // unknown, no verdict; so is one the export could not read.
+        const info = gsaInfoOf(snapshot, email);
+        if (gsaState(info) !== spec.state || !info.ok) continue;
+        const owner = projectOfEmail(email) ?? ownerOf(snapshot, email)?.projectId ?? '';
+        const state = spec.brokenState(info.value);
         const impact = impactOfGsa(snapshot, email);
         findings.push(
           makeFinding({
@@ -115,14 +120,14 @@ function lifecycleDetector(spec: LifecycleKind): Detector {
   };
 }
 
-export const gsaMissing = lifecycleDetector({
+const deletion = lifecycleDetector({
   kind: 'gsa-missing',
   title: 'A Workload Identity GSA was deleted',
   breaks: 'delete',
-  repairs: ['undelete', 'create'],
+  repairs: ['undelete'],
   what: 'deleted',
-  brokenState: (gsa, inventoried) =>
-    gsa?.deleted ? 'is deleted' : gsa === undefined && inventoried ? 'does not exist' : undefined,
+  state: 'missing',
+  brokenState: (gsa) => (gsa?.deleted ? 'is deleted' : 'does not exist'),
   remediation(project, gsa, uniqueId, snapshot) {
     // Without the unique id it cannot be undeleted: recreate it (then grant its bindings again).
     const steps = [uniqueId ? undeleteGsa(project, uniqueId) : recreateGsa(project, gsa)];
@@ -135,12 +140,94 @@ export const gsaMissing = lifecycleDetector({
   },
 });
 
+/**
+ * gsa-missing is repaired only by what gives the KSAs their tokens back: an undelete (the same
+ * unique id, the same principal), or their bindings on the GSA again. A GSA created anew under the
+ * same email is another principal with an empty policy: the incident stays open and moves on to
+ * what is still broken (those bindings), in the same thread. Verification checks both against live
+ * state (shared/live/verify.ts).
+ */
+export const gsaMissing: Detector = {
+  ...deletion,
+  detect(event, snapshot) {
+    if (event.type === 'gsa-lifecycle' && event.action === 'create') return recreated(event, snapshot);
+    if (event.type === 'gsa-policy') return boundAgain(event, snapshot);
+    return deletion.detect(event, snapshot);
+  },
+};
+
+/** A GSA created under the email KSAs are annotated with: they stay without a token until bound. */
+function recreated(event: GsaLifecycleChange, snapshot: Snapshot | undefined): Finding[] {
+  const gsa = event.gsa;
+  if (gsa === undefined || snapshot === undefined) return [];
+  const impact = impactOfGsa(snapshot, gsa);
+  if (impact.ksas.length === 0) return [];
+  const id = event.gsaUniqueId ? ` (unique id ${event.gsaUniqueId})` : '';
+  return [
+    makeFinding({
+      kind: 'gsa-missing',
+      key: [event.project, gsa],
+      project: event.project,
+      gsa,
+      source: event.source,
+      status: 'firing',
+      severity: outageSeverity(impact),
+      ksas: impact.ksas,
+      workloads: impact.workloads,
+      summary: `${gsa} was re-created${by(event.source)}${id} without its bindings: a new principal, so the KSAs annotated with it still get no token${describeImpact(impact)}`,
+      remediation: impact.ksas.map((ksa) =>
+        addBinding(gsa, classicMember(ksa.workloadPool, ksa.namespace, ksa.name)),
+      ),
+    }),
+  ];
+}
+
+/**
+ * Workload Identity bindings granted on a GSA whose annotated KSAs the inventory shows without a
+ * token through it: the GSA is deleted or absent there, another principal now holds its email (the
+ * unique id differs), or its policy does not bind them all. That may repair a gsa-missing incident:
+ * resolved only when live state shows every one of those KSAs bound (verify.ts).
+ */
+function boundAgain(event: GsaPolicyChange, snapshot: Snapshot | undefined): Finding[] {
+  if (snapshot === undefined) return [];
+  const grants =
+    event.deltas.length === 0
+      ? event.policy !== undefined
+      : event.deltas.some((d) => d.action === 'ADD' && d.role === WI_USER_ROLE);
+  if (!grants) return [];
+  const impact = impactOfGsa(snapshot, event.gsa);
+  if (impact.ksas.length === 0) return [];
+  const known = findGsa(snapshot, event.gsa);
+  const unserved =
+    known === undefined ||
+    known.deleted === true ||
+    (event.gsaUniqueId !== undefined &&
+      known.uniqueId !== undefined &&
+      event.gsaUniqueId !== known.uniqueId) ||
+    unboundKsas(known.iamPolicy, impact.ksas).length > 0;
+  if (!unserved) return [];
+  return [
+    makeFinding({
+      kind: 'gsa-missing',
+      key: [event.project, event.gsa],
+      project: event.project,
+      gsa: event.gsa,
+      source: event.source,
+      status: 'resolved',
+      severity: 'critical',
+      ksas: impact.ksas,
+      summary: `the KSAs annotated with ${event.gsa} may act as it again${by(event.source)}`,
+    }),
+  ];
+}
+
 export const gsaDisabled = lifecycleDetector({
   kind: 'gsa-disabled',
   title: 'A Workload Identity GSA was disabled',
   breaks: 'disable',
   repairs: ['enable'],
   what: 'disabled',
-  brokenState: (gsa) => (gsa?.disabled && !gsa.deleted ? 'is disabled' : undefined),
+  state: 'disabled',
+  brokenState: () => 'is disabled',
   remediation: (_project, gsa) => [enableGsa(gsa)],
 });

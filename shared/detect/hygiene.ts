@@ -1,3 +1,4 @@
+import { removeProjectRole } from '../chain/remediation.ts';
 import type { Finding } from '../domain/finding.ts';
 import type { GsaPolicyChange, KsaChange, ProjectPolicyChange } from '../events/change-event.ts';
 import {
@@ -12,7 +13,6 @@ import { parseWorkloadMember, projectOfEmail } from '../inventory/members.ts';
 import { type Snapshot, WI_ANNOTATION, WI_USER_ROLE } from '../inventory/snapshot.ts';
 import { by, ksaName, makeFinding } from './build.ts';
 import type { Detector } from './detector.ts';
-import { removeProjectRole } from './remediation.ts';
 import { annotatedUsers, FOUND_BY_SWEEP, plural } from './scan-support.ts';
 
 /** Least-privilege and drift warnings the troubleshooting guide recommends; never paged. */

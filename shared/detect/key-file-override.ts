@@ -1,9 +1,10 @@
+import { setsKeyFile } from '../chain/judge.ts';
+import { getCredentials, unsetKeyFile } from '../chain/remediation.ts';
 import type { Finding, WorkloadRef } from '../domain/finding.ts';
 import { usesWorkloadIdentity, workloadsOf } from '../inventory/impact.ts';
 import { KEY_FILE_VARIABLE } from '../inventory/snapshot.ts';
 import { makeFinding } from './build.ts';
 import type { Detector } from './detector.ts';
-import { getCredentials, unsetKeyFile } from './remediation.ts';
 import { FOUND_BY_SWEEP } from './scan-support.ts';
 
 /**
@@ -27,8 +28,7 @@ export const keyFileOverride: Detector = {
             .map((k) => `${k.namespace}/${k.name}`),
         );
         const pods = cluster.pods.filter(
-          (pod) =>
-            pod.env.includes(KEY_FILE_VARIABLE) && wiKsas.has(`${pod.namespace}/${pod.serviceAccountName}`),
+          (pod) => setsKeyFile(pod) && wiKsas.has(`${pod.namespace}/${pod.serviceAccountName}`),
         );
         // workloadsOf splits a workload by node pool; the fingerprint names the workload, so one finding each.
         const byWorkload = new Map<string, WorkloadRef[]>();

@@ -1,3 +1,4 @@
+import { allowMetadataEgress, getCredentials } from '../chain/remediation.ts';
 import type { Finding } from '../domain/finding.ts';
 import type { NetworkPolicyChange } from '../events/change-event.ts';
 import { findCluster, type Impact, impactOfPolicies } from '../inventory/impact.ts';
@@ -5,7 +6,6 @@ import { judgeMetadataEgress, restrictsEgress } from '../inventory/network-polic
 import type { NetworkPolicy } from '../inventory/network-policy-schema.ts';
 import { by, describeImpact, makeFinding, outageSeverity, PAST_TENSE } from './build.ts';
 import type { Detector } from './detector.ts';
-import { allowMetadataEgress, getCredentials } from './remediation.ts';
 import { FOUND_BY_SWEEP, wiClusters } from './scan-support.ts';
 
 /**

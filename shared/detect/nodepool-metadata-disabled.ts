@@ -1,10 +1,11 @@
+import { runsGkeMetadata } from '../chain/judge.ts';
+import { poolBackToGkeMetadata } from '../chain/remediation.ts';
 import type { ClusterRef, Finding } from '../domain/finding.ts';
 import type { ClusterChange, EventSource, NodePoolChange } from '../events/change-event.ts';
 import { findCluster, type Impact, impactOfNodePool } from '../inventory/impact.ts';
 import type { Snapshot, SnapshotCluster } from '../inventory/snapshot.ts';
 import { by, describeImpact, makeFinding, outageSeverity } from './build.ts';
 import type { Detector } from './detector.ts';
-import { poolBackToGkeMetadata } from './remediation.ts';
 import { FOUND_BY_SWEEP, wiClusters } from './scan-support.ts';
 
 /**
@@ -25,7 +26,7 @@ export const nodepoolMetadataDisabled: Detector = {
   scan(snapshot) {
     return wiClusters(snapshot).flatMap(({ project, cluster }) =>
       cluster.nodePools
-        .filter((pool) => pool.workloadMetadataMode !== 'GKE_METADATA')
+        .filter((pool) => !runsGkeMetadata(pool))
         .map((pool) =>
           firing(
             { project: project.projectId },
@@ -44,7 +45,7 @@ function fromNodePool(event: NodePoolChange, snapshot: Snapshot | undefined): Fi
   if (cluster !== undefined && !cluster.workloadPool) return [];
   if (event.action === 'delete') {
     const known = cluster?.nodePools.find((pool) => pool.name === event.nodePool);
-    if (known?.workloadMetadataMode === 'GKE_METADATA') return [];
+    if (known && runsGkeMetadata(known)) return [];
     return [resolved(event, event.nodePool, `node pool ${event.nodePool} was deleted${by(event.source)}`)];
   }
   if (event.metadataServer === undefined) return [];
@@ -88,7 +89,7 @@ function fromCluster(event: ClusterChange, snapshot: Snapshot | undefined): Find
   }
   const cluster = findCluster(snapshot, event.project, event.cluster);
   if (snapshot === undefined || cluster === undefined) return [];
-  const unserved = cluster.nodePools.filter((pool) => pool.workloadMetadataMode !== 'GKE_METADATA');
+  const unserved = cluster.nodePools.filter((pool) => !runsGkeMetadata(pool));
   // Turning WI on leaves existing pools as they were: those not on GKE_METADATA are broken from now on.
   if (event.action === 'update' && typeof event.workloadPool === 'string' && !cluster.workloadPool) {
     const joined: SnapshotCluster = { ...cluster, workloadPool: event.workloadPool };

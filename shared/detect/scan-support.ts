@@ -1,3 +1,4 @@
+import type { ChainTarget } from '../chain/facts.ts';
 import { findGsa, gsaOf } from '../inventory/impact.ts';
 import { projectOfEmail } from '../inventory/members.ts';
 import type { Snapshot, SnapshotCluster, SnapshotKsa, SnapshotProject } from '../inventory/snapshot.ts';
@@ -50,6 +51,20 @@ export function ownerOf(snapshot: Snapshot, email: string): SnapshotProject | un
  */
 export function gsaProjectOf(snapshot: Snapshot, email: string, fallback?: string): string | undefined {
   return projectOfEmail(email) ?? ownerOf(snapshot, email)?.projectId ?? fallback;
+}
+
+/** The chain target of a KSA (or of pods running as a KSA name) in a cluster of the inventory. */
+export function targetOf(
+  project: SnapshotProject,
+  cluster: SnapshotCluster,
+  ksa: { namespace: string; name: string },
+): ChainTarget {
+  return {
+    project: project.projectId,
+    cluster: { location: cluster.location, name: cluster.name },
+    namespace: ksa.namespace,
+    name: ksa.name,
+  };
 }
 
 export function plural(count: number, word: string): string {

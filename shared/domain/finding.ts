@@ -96,6 +96,8 @@ export interface PolicyRewrite {
   added: number;
   /** Roles whose members changed. */
   roles: number;
+  /** What the entry held that was left out, and why (a timestamp that is not an RFC 3339 time). */
+  note?: string;
 }
 
 export interface Remediation {

@@ -16,6 +16,8 @@ export interface EventSource {
   userAgent?: string;
   /** GKE long-running operations log a `first` entry (request, actor) and a `last` one (outcome). */
   operation?: { id: string; first: boolean; last: boolean };
+  /** What was left out of the entry and why (a timestamp that is not an RFC 3339 time). */
+  note?: string;
 }
 
 export interface BindingDelta {

@@ -25,6 +25,7 @@ import {
   delegationSchema,
   type LogEntry,
 } from './schemas.ts';
+import { notATime, rfc3339 } from './time.ts';
 
 /**
  * Turns a decoded LogEntry into the ChangeEvent it records, or `ignored` with the reason. Reads
@@ -81,10 +82,13 @@ function sourceOf(entry: LogEntry, payload: AuditLog, method: string): EventSour
   const meta = payload.requestMetadata;
   const op = entry.operation;
   const delegation = delegationOf(auth?.serviceAccountDelegationInfo);
+  // Only an RFC 3339 time goes on into causes and messages; anything else is left out, saying so.
+  const time = rfc3339(entry.timestamp);
   return {
     method,
     ...optional('insertId', entry.insertId),
-    ...optional('time', entry.timestamp),
+    ...optional('time', time),
+    ...(entry.timestamp && time === undefined ? { note: notATime('timestamp', entry.timestamp) } : {}),
     ...optional('actor', actor),
     ...(delegation.length > 0 ? { delegation } : {}),
     ...optional('callerIp', meta?.callerIp),

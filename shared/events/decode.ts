@@ -1,5 +1,6 @@
+import { toWellFormed } from '../domain/well-formed.ts';
 import { formatIssues } from '../inventory/snapshot.ts';
-import { isMonitoringNotification } from '../symptoms/monitoring.ts';
+import { isMonitoringNotification } from './monitoring.ts';
 import {
   AUDIT_EVENT_TYPE,
   cloudEventSchema,
@@ -32,6 +33,9 @@ export type DecodeResult = { ok: true; delivery: Delivery } | { ok: false; error
  * https://cloud.google.com/logging/quotas#log-limits
  */
 export const MAX_DELIVERY_BYTES = 1024 * 1024;
+
+/** The most base64 a delivery's Pub/Sub data may hold: MAX_DELIVERY_BYTES encoded (4/3, padded). */
+export const MAX_DELIVERY_BASE64 = Math.ceil((MAX_DELIVERY_BYTES * 4) / 3) + 4;
 
 /**
  * Nesting deeper than this is not a LogEntry: Cloud Logging keeps payloads as protobuf Structs, and
@@ -134,6 +138,31 @@ function pathTooDeep(value: object, limit: number): string {
   return keys.length > 6 ? `${shown}.…` : shown;
 }
 
+/**
+ * At least how many bytes `value` takes as JSON, counted until `limit` is passed (then more than
+ * `limit`): strings and keys by their length, other values by a few bytes. What arrives already
+ * parsed (an Eventarc audit-log CloudEvent's data) is measured so, without serialising it again.
+ */
+function jsonSizeOver(value: unknown, limit: number): number {
+  let size = 0;
+  const walk = (item: unknown): void => {
+    if (size > limit) return;
+    if (typeof item === 'string') size += item.length + 2;
+    else if (Array.isArray(item)) {
+      size += 2;
+      for (const element of item) walk(element);
+    } else if (typeof item === 'object' && item !== null) {
+      size += 2;
+      for (const key in item) {
+        size += key.length + 4;
+        walk((item as Record<string, unknown>)[key]);
+      }
+    } else size += 5;
+  };
+  walk(value);
+  return size;
+}
+
 function depthError(value: object, what: string): string | undefined {
   if (!nestedDeeper(value, MAX_DEPTH)) return undefined;
   return `${what} is nested deeper than ${MAX_DEPTH} levels (at ${pathTooDeep(value, MAX_DEPTH)})`;
@@ -174,6 +203,11 @@ function decodeCloudEvent(value: Record<string, unknown>): DecodeResult {
   if (event.data.type === AUDIT_EVENT_TYPE) {
     const data = event.data.data;
     if (!isObject(data)) return fail(`CloudEvent data: expected a LogEntry, got ${describe(data)}`);
+    // The LogEntry comes parsed, not base64 in a message: its size is measured here instead.
+    const size = jsonSizeOver(data, MAX_DELIVERY_BYTES);
+    if (size > MAX_DELIVERY_BYTES) {
+      return fail(`CloudEvent data is more than ${formatBytes(MAX_DELIVERY_BYTES)} as JSON: over the limit`);
+    }
     if (!isLogEntry(data)) return fail(notEntry(data, 'CloudEvent data'));
     return parseEntry(data, 'audit-cloudevent');
   }
@@ -192,7 +226,7 @@ function decodePushBody(value: Record<string, unknown>, envelope: Envelope): Dec
   if (!body.success) return fail(`Pub/Sub message: ${formatIssues(body.error.issues)}`);
   const { data, messageId, publishTime } = body.data.message;
   if (data === undefined || data === '') return fail('Pub/Sub message has no data');
-  if (data.length > (MAX_DELIVERY_BYTES * 4) / 3 + 4) {
+  if (data.length > MAX_DELIVERY_BASE64) {
     return fail(
       `Pub/Sub message data is ${formatBytes(data.length)}, over the ${formatBytes(MAX_DELIVERY_BYTES)} limit`,
     );
@@ -230,7 +264,8 @@ function notEntry(value: Record<string, unknown>, what: string): string {
 }
 
 function parseEntry(value: Record<string, unknown>, envelope: Envelope): DecodeResult {
-  const entry = logEntrySchema.safeParse(value);
+  // A lone surrogate (a JSON escape) would be refused by Firestore and garble Slack and PagerDuty.
+  const entry = logEntrySchema.safeParse(toWellFormed(value));
   if (!entry.success) return fail(`LogEntry: ${formatIssues(entry.error.issues)}`);
   return { ok: true, delivery: { envelope, entry: entry.data } };
 }

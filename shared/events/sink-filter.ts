@@ -1,4 +1,3 @@
-import { workloadSinkFilter } from '../symptoms/filter.ts';
 import { WATCHED_METHODS, type WatchedMethod } from './methods.ts';
 
 /**
@@ -49,13 +48,3 @@ function methodClauses(methods: readonly WatchedMethod[]): string[] {
 export function auditSinkFilter(methods: readonly WatchedMethod[] = WATCHED_METHODS): string {
   return `${ADMIN_ACTIVITY}\nAND (\n  ${methodClauses(methods).join('\n  OR ')}\n)`;
 }
-
-/**
- * Every sink's filter by name: infra/ keeps each in `infra/filters/NAME.filter`. `workload`: container
- * log entries carrying a credential-failure signature, and the gke-metadata-server pods' errors
- * (shared/symptoms/filter.ts); it delivers to the audit topic too.
- */
-export const SINK_FILTERS: Record<string, () => string> = {
-  audit: () => auditSinkFilter(),
-  workload: () => workloadSinkFilter(),
-};

@@ -1,14 +1,16 @@
 import { createHash, randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type {
   CollectionReference,
   DocumentData,
   DocumentReference,
   Firestore,
   Settings,
+  Transaction,
 } from '@google-cloud/firestore';
+import type { Incident, OperationRecord, Silence } from '../domain/incident.ts';
+import type { SymptomGroupRecord } from '../domain/symptom-group.ts';
 import { ConfigError, StoreError } from '../errors.ts';
-import type { SymptomGroupRecord } from '../symptoms/group.ts';
-import type { Incident, OperationRecord, Silence } from './incident.ts';
 import { chunksOf, decodeInventory, encodeInventory, INVENTORY_ENCODING } from './inventory-codec.ts';
 import {
   DELIVERY_NOTE_INTERVAL_MS,
@@ -20,12 +22,15 @@ import {
   byKey,
   byOpening,
   bySilenceCreation,
+  checkFingerprints,
   checkNext,
   checkSymptomGroup,
   createKeyedLock,
+  oneOfAll,
   supersedes,
   timeOf,
   toPlain,
+  withEvery,
 } from './store-support.ts';
 
 /**
@@ -38,6 +43,8 @@ import {
  * - `entries/{id}`: `{ key, processedAt, expireAt }` processed markers, expiring after 7 days.
  * - `operations/{id}`: `{ id, event (JSON text), recordedAt, expireAt }`, expiring after a day.
  * - `silences/{id}`: the Silence as it is.
+ * - `requests/{id}`: `{ expireAt }`, a signed request already taken (replay protection), expiring
+ *   once its signature is too old to be accepted anyway.
  * - `inventory/current`: the manifest of the last-known inventory (InventoryManifest): its
  *   generation, sweep metadata, and how to read and check its chunks.
  * - `inventory-chunks/{generation}-{index}`: `{ generation, index, data (bytes), writtenAt }`, the
@@ -92,6 +99,7 @@ export const OPERATION_TTL_MS = 24 * 60 * 60 * 1000;
 const DEFAULT_TIMEOUT_MS = 15_000;
 /** Contention between instances aborts transactions; the client's default is 5 attempts. */
 const TRANSACTION_ATTEMPTS = 10;
+const ABORTED = 10;
 /** The project the emulator serves when none is given ("demo-" projects never reach Google). */
 const EMULATOR_PROJECT = 'demo-wi-sentinel';
 
@@ -119,6 +127,7 @@ const TRANSIENT = new Set(['UNAVAILABLE', 'DEADLINE_EXCEEDED', 'ABORTED', 'RESOU
 /** Socket failures that surface without a gRPC status. */
 const TRANSIENT_SOCKET = new Set(['ECONNRESET', 'ECONNREFUSED', 'ETIMEDOUT', 'EPIPE', 'EAI_AGAIN']);
 const NOT_FOUND = 5;
+const ALREADY_EXISTS = 6;
 
 /**
  * Bytes per inventory chunk: under Firestore's 1 MiB document limit with room for the other fields
@@ -218,54 +227,64 @@ export function createFirestoreStore(options: FirestoreStoreOptions = {}): Fires
     }
   };
 
-  return {
-    transact(fingerprint, change) {
-      // One transaction per fingerprint at a time within this instance: they would only abort each
-      // other. Across instances Firestore's transaction keeps the read-modify-write atomic.
-      return withLock(fingerprint, () => {
-        const changeErrors = new Set<unknown>();
-        return call(
-          'transact',
-          async () => {
-            const [incidents, fingerprints] = await Promise.all([
-              collection('incidents'),
-              collection('fingerprints'),
-            ]);
-            return (await db()).runTransaction(
-              async (transaction) => {
-                const pointerRef = fingerprints.doc(documentId(fingerprint));
-                const pointer = await transaction.get(pointerRef);
-                const currentId = pointer.get('current') as string | undefined;
-                const currentRef = currentId === undefined ? undefined : incidents.doc(documentId(currentId));
-                const currentDoc = currentRef === undefined ? undefined : await transaction.get(currentRef);
-                const current = currentDoc?.exists ? (currentDoc.data() as IncidentDoc).incident : undefined;
-                let outcome: ReturnType<typeof change>;
-                try {
-                  // May run again when Firestore retries the transaction: `change` must be pure.
-                  outcome = change(current);
-                } catch (error) {
-                  changeErrors.add(error);
-                  throw error;
-                }
-                if (outcome.next !== undefined) {
-                  const next = checkNext(fingerprint, outcome.next);
-                  transaction.set(incidents.doc(documentId(next.id)), incidentDoc(next, true));
-                  if (next.id !== currentId) {
-                    transaction.set(pointerRef, { fingerprint, current: next.id });
-                    if (currentRef !== undefined && currentDoc?.exists) {
-                      transaction.update(currentRef, { current: false, open: false });
-                    }
-                  }
-                }
-                return outcome.result;
-              },
-              { maxAttempts: TRANSACTION_ATTEMPTS },
+  const transactAll: IncidentStore['transactAll'] = async (fingerprints, change) => {
+    checkFingerprints(fingerprints);
+    // One transaction per fingerprint at a time within this instance: they would only abort each
+    // other. Across instances Firestore's transaction keeps the read-modify-write atomic.
+    return withEvery(withLock, fingerprints, () => {
+      const changeErrors = new Set<unknown>();
+      return call(
+        'transact',
+        async () => {
+          const [incidents, pointers] = await Promise.all([
+            collection('incidents'),
+            collection('fingerprints'),
+          ]);
+          return runTransaction(await db(), async (transaction) => {
+            const pointerRefs = fingerprints.map((fingerprint) => pointers.doc(documentId(fingerprint)));
+            const read = pointerRefs.length > 0 ? await transaction.getAll(...pointerRefs) : [];
+            const currentIds = read.map((pointer) => pointer.get('current') as string | undefined);
+            const currentRefs = currentIds.map((id) =>
+              id === undefined ? undefined : incidents.doc(documentId(id)),
             );
-          },
-          (error) => changeErrors.has(error),
-        );
-      });
-    },
+            const toRead = currentRefs.filter((ref) => ref !== undefined);
+            const docs = toRead.length > 0 ? await transaction.getAll(...toRead) : [];
+            const byPath = new Map(docs.map((doc) => [doc.ref.path, doc]));
+            const currentDocs = currentRefs.map((ref) =>
+              ref === undefined ? undefined : byPath.get(ref.path),
+            );
+            const current = currentDocs.map((doc) =>
+              doc?.exists ? (doc.data() as IncidentDoc).incident : undefined,
+            );
+            // May run again when Firestore retries the transaction: `change` must be pure.
+            const outcome = noting(changeErrors, () => change(current));
+            // Every one is checked before any is written: all or nothing.
+            const next = fingerprints.map((fingerprint, i) => {
+              const incident = outcome.next?.[i];
+              return incident === undefined ? undefined : checkNext(fingerprint, incident);
+            });
+            for (const [i, fingerprint] of fingerprints.entries()) {
+              const incident = next[i];
+              if (incident === undefined) continue;
+              transaction.set(incidents.doc(documentId(incident.id)), incidentDoc(incident, true));
+              if (incident.id === currentIds[i]) continue;
+              transaction.set(pointerRefs[i] as DocumentReference, { fingerprint, current: incident.id });
+              const replaced = currentRefs[i];
+              if (replaced !== undefined && currentDocs[i]?.exists) {
+                transaction.update(replaced, { current: false, open: false });
+              }
+            }
+            return outcome.result;
+          });
+        },
+        (error) => changeErrors.has(error),
+      );
+    });
+  };
+
+  return {
+    transact: (fingerprint, change) => transactAll([fingerprint], oneOfAll(change)),
+    transactAll,
 
     current(fingerprint) {
       return call('current', async () => {
@@ -328,6 +347,27 @@ export function createFirestoreStore(options: FirestoreStoreOptions = {}): Fires
       });
     },
 
+    async rememberRequest(key, expireAt) {
+      const until = new Date(timeOf('expireAt', expireAt));
+      return call('rememberRequest', async () => {
+        const ref = (await collection('requests')).doc(documentId(key));
+        try {
+          // One write in the usual case: create fails when the document exists.
+          await ref.create({ expireAt: until });
+          return true;
+        } catch (error) {
+          if ((error as { code?: unknown }).code !== ALREADY_EXISTS) throw error;
+        }
+        // Known: still remembered, unless its expiry passed (TTL deletes within a day of it).
+        return runTransaction(await db(), async (transaction) => {
+          const stored = (await transaction.get(ref)).get('expireAt') as { toMillis(): number } | undefined;
+          if (stored !== undefined && stored.toMillis() > now()) return false;
+          transaction.set(ref, { expireAt: until });
+          return true;
+        });
+      });
+    },
+
     listSilences() {
       return call('listSilences', async () => {
         const snapshot = await (await collection('silences')).get();
@@ -383,15 +423,12 @@ export function createFirestoreStore(options: FirestoreStoreOptions = {}): Fires
       };
       const pointer = inventory.doc('current');
       const replaced = await call('saveInventory (switch)', async () =>
-        (await db()).runTransaction(
-          async (transaction) => {
-            const current = (await transaction.get(pointer)).data() as InventoryManifest | undefined;
-            if (!supersedes(current?.sweptAt, sweptAt)) return { switched: false, previous: current };
-            transaction.set(pointer, manifest);
-            return { switched: true, previous: current };
-          },
-          { maxAttempts: TRANSACTION_ATTEMPTS },
-        ),
+        runTransaction(await db(), async (transaction) => {
+          const current = (await transaction.get(pointer)).data() as InventoryManifest | undefined;
+          if (!supersedes(current?.sweptAt, sweptAt)) return { switched: false, previous: current };
+          transaction.set(pointer, manifest);
+          return { switched: true, previous: current };
+        }),
       );
       // What no manifest names any more goes: the generation replaced (or this one, when a later sweep
       // was stored first), and generations whose writer died before switching. A failure here only
@@ -458,14 +495,11 @@ export function createFirestoreStore(options: FirestoreStoreOptions = {}): Fires
         const ms = timeOf('delivery', at);
         if (deliveryWritten !== undefined && ms - deliveryWritten < DELIVERY_NOTE_INTERVAL_MS) return;
         const ref = (await collection('sentinel')).doc('deliveries');
-        await (await db()).runTransaction(
-          async (transaction) => {
-            const stored = (await transaction.get(ref)).get('lastAt') as string | undefined;
-            // Instances note in any order: the note only moves forward.
-            if (stored === undefined || timeOf('delivery', stored) < ms) transaction.set(ref, { lastAt: at });
-          },
-          { maxAttempts: TRANSACTION_ATTEMPTS },
-        );
+        await runTransaction(await db(), async (transaction) => {
+          const stored = (await transaction.get(ref)).get('lastAt') as string | undefined;
+          // Instances note in any order: the note only moves forward.
+          if (stored === undefined || timeOf('delivery', stored) < ms) transaction.set(ref, { lastAt: at });
+        });
         deliveryWritten = ms;
       });
     },
@@ -485,22 +519,13 @@ export function createFirestoreStore(options: FirestoreStoreOptions = {}): Fires
           'transactSymptomGroup',
           async () => {
             const ref = (await collection('symptoms')).doc(documentId(key));
-            return (await db()).runTransaction(
-              async (transaction) => {
-                const doc = await transaction.get(ref);
-                const current = doc.exists ? (doc.data() as SymptomDoc).group : undefined;
-                let outcome: ReturnType<typeof change>;
-                try {
-                  outcome = change(current);
-                } catch (error) {
-                  changeErrors.add(error);
-                  throw error;
-                }
-                if (outcome.next !== undefined) transaction.set(ref, symptomDoc(key, outcome.next));
-                return outcome.result;
-              },
-              { maxAttempts: TRANSACTION_ATTEMPTS },
-            );
+            return runTransaction(await db(), async (transaction) => {
+              const doc = await transaction.get(ref);
+              const current = doc.exists ? (doc.data() as SymptomDoc).group : undefined;
+              const outcome = noting(changeErrors, () => change(current));
+              if (outcome.next !== undefined) transaction.set(ref, symptomDoc(key, outcome.next));
+              return outcome.result;
+            });
           },
           (error) => changeErrors.has(error),
         );
@@ -533,6 +558,36 @@ export function createFirestoreStore(options: FirestoreStoreOptions = {}): Fires
       }
     },
   };
+}
+
+/**
+ * A transaction, retried here on contention (ABORTED) only. The client would retry it by itself
+ * on UNKNOWN, INTERNAL and more as well, with backoff, until our deadline took it for "no answer":
+ * a write Firestore refuses (the emulator answers UNKNOWN to text that is not UTF-8) must fail with
+ * its own status, so it is classified by it, permanent or retryable.
+ */
+export async function runTransaction<T>(
+  firestore: Firestore,
+  update: (transaction: Transaction) => Promise<T>,
+): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await firestore.runTransaction(update, { maxAttempts: 1 });
+    } catch (error) {
+      if ((error as { code?: unknown }).code !== ABORTED || attempt >= TRANSACTION_ATTEMPTS) throw error;
+      await sleep(Math.min(1_000, 25 * 2 ** attempt) * (0.5 + Math.random()));
+    }
+  }
+}
+
+/** Runs a caller's change, noting what it throws: that error is the caller's, not a store failure. */
+function noting<T>(errors: Set<unknown>, run: () => T): T {
+  try {
+    return run();
+  } catch (error) {
+    errors.add(error);
+    throw error;
+  }
 }
 
 function chunkId(generation: string, index: number): string {

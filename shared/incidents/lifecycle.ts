@@ -1,14 +1,14 @@
 import { createHash } from 'node:crypto';
 import type { Finding, FindingSeverity, KsaRef, WorkloadRef } from '../domain/finding.ts';
-import type {
-  Incident,
-  IncidentDiagnosis,
-  PlannedChange,
-  SymptomEvidence,
-  Transition,
-  TransitionType,
-} from './incident.ts';
-import { breachWords } from './plans.ts';
+import {
+  breachWords,
+  type Incident,
+  type IncidentDiagnosis,
+  type PlannedChange,
+  type SymptomEvidence,
+  type Transition,
+  type TransitionType,
+} from '../domain/incident.ts';
 
 /**
  * The incident lifecycle by fingerprint, pure: open on the first firing finding; update (no new
@@ -146,7 +146,13 @@ function stepIncident(
   if (added === undefined && options.quietRepeats) return {};
   const severity =
     SEVERITY_RANK[finding.severity] > SEVERITY_RANK[current.severity] ? finding.severity : current.severity;
-  const summary = added ?? `the same change again${finding.cause?.actor ? ` by ${finding.cause.actor}` : ''}`;
+  // Another kind of change to the same link (a deleted GSA re-created) says what it is itself.
+  const another = finding.cause !== undefined && finding.cause.method !== current.finding.cause?.method;
+  const summary =
+    added ??
+    (another
+      ? finding.summary
+      : `the same change again${finding.cause?.actor ? ` by ${finding.cause.actor}` : ''}`);
   const transition = { ...transitionOf(current.seq + 1, 'updated', at, finding), summary };
   // A change the plan does not cover, on a planned incident's link: it pages after all.
   const unplanned =

@@ -1,16 +1,19 @@
-import type { SymptomGroupRecord } from '../symptoms/group.ts';
-import type { Incident, OperationRecord, Silence } from './incident.ts';
+import type { Incident, OperationRecord, Silence } from '../domain/incident.ts';
+import type { SymptomGroupRecord } from '../domain/symptom-group.ts';
 import type { IncidentStore, InventoryMeta } from './store.ts';
 import {
   byKey,
   byOpening,
   bySilenceCreation,
+  checkFingerprints,
   checkNext,
   checkSymptomGroup,
   createKeyedLock,
+  oneOfAll,
   supersedes,
   timeOf,
   toPlain,
+  withEvery,
 } from './store-support.ts';
 
 export interface MemoryStoreOptions {
@@ -20,6 +23,8 @@ export interface MemoryStoreOptions {
   maxOperations?: number;
   /** Symptom groups kept; those active the shortest are forgotten first (Firestore expires them). */
   maxSymptomGroups?: number;
+  /** Remembered requests kept past their expiry before they are swept out. */
+  maxRequests?: number;
 }
 
 /**
@@ -31,6 +36,7 @@ export function createMemoryStore({
   maxEntries = 100_000,
   maxOperations = 10_000,
   maxSymptomGroups = 10_000,
+  maxRequests = 10_000,
 }: MemoryStoreOptions = {}): IncidentStore {
   const incidents = new Map<string, Incident>();
   /** fingerprint → id of its current incident */
@@ -38,6 +44,8 @@ export function createMemoryStore({
   const entries = new Set<string>();
   const operations = new Map<string, OperationRecord>();
   const silences = new Map<string, Silence>();
+  /** Remembered request → when it may be forgotten (ms). */
+  const requests = new Map<string, number>();
   const symptoms = new Map<string, SymptomGroupRecord>();
   const withLock = createKeyedLock();
   const withGroupLock = createKeyedLock();
@@ -50,19 +58,30 @@ export function createMemoryStore({
     return id === undefined ? undefined : incidents.get(id);
   };
 
-  return {
-    transact(fingerprint, change) {
-      return withLock(fingerprint, async () => {
-        const stored = currentOf(fingerprint);
-        const { next, result } = change(stored === undefined ? undefined : toPlain(stored));
-        if (next !== undefined) {
-          const plain = checkNext(fingerprint, next);
-          incidents.set(plain.id, plain);
-          pointers.set(fingerprint, plain.id);
-        }
-        return result;
+  const transactAll: IncidentStore['transactAll'] = async (fingerprints, change) => {
+    checkFingerprints(fingerprints);
+    return withEvery(withLock, fingerprints, async () => {
+      const stored = fingerprints.map((fingerprint) => {
+        const incident = currentOf(fingerprint);
+        return incident === undefined ? undefined : toPlain(incident);
       });
-    },
+      const { next = [], result } = change(stored);
+      // Every one is checked before any is kept: all or nothing, as in Firestore.
+      const kept = fingerprints.flatMap((fingerprint, i) => {
+        const incident = next[i];
+        return incident === undefined ? [] : [[fingerprint, checkNext(fingerprint, incident)] as const];
+      });
+      for (const [fingerprint, plain] of kept) {
+        incidents.set(plain.id, plain);
+        pointers.set(fingerprint, plain.id);
+      }
+      return result;
+    });
+  };
+
+  return {
+    transact: (fingerprint, change) => transactAll([fingerprint], oneOfAll(change)),
+    transactAll,
     async current(fingerprint) {
       const stored = currentOf(fingerprint);
       return stored === undefined ? undefined : toPlain(stored);
@@ -91,6 +110,18 @@ export function createMemoryStore({
     async operation(id) {
       const record = operations.get(id);
       return record === undefined ? undefined : toPlain(record);
+    },
+    async rememberRequest(key, expireAt) {
+      const until = timeOf('expireAt', expireAt);
+      const now = Date.now();
+      const known = requests.get(key);
+      if (known !== undefined && known > now) return false;
+      requests.set(key, until);
+      // Expired ones go first; live ones are never forgotten (that would let a replay through).
+      if (requests.size > maxRequests) {
+        for (const [stored, at] of requests) if (at <= now) requests.delete(stored);
+      }
+      return true;
     },
     async listSilences() {
       return [...silences.values()].map(toPlain).sort(bySilenceCreation);

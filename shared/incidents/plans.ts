@@ -1,5 +1,5 @@
 import type { Finding } from '../domain/finding.ts';
-import type { Incident, PlannedChange, Silence, SilenceMatchers } from './incident.ts';
+import type { PlannedChange, Silence, SilenceMatchers } from '../domain/incident.ts';
 import { silenceMatches } from './silences.ts';
 
 /**
@@ -79,21 +79,4 @@ export function withinHours(hours: PlanHours, at: Date): boolean {
 export function minutesOf(clock: string): number {
   const [h = 0, m = 0] = clock.split(':').map(Number);
   return h * 60 + m;
-}
-
-/** Whether the incident's destinations page: not while a plan holds it back. */
-export function pagesNobody(incident: Pick<Incident, 'planned'>): boolean {
-  return incident.planned !== undefined && incident.planned.breach === undefined;
-}
-
-/** "planned change, but pods are failing since 2026-11-10 09:11 UTC", for transitions, pages, logs. */
-export function breachWords(breach: NonNullable<PlannedChange['breach']>): string {
-  return breach.why === 'failures'
-    ? `planned change, but pods are failing since ${utcWords(breach.since ?? breach.at)}`
-    : 'planned change, but a change no plan covers broke the same link';
-}
-
-function utcWords(iso: string): string {
-  const ms = Date.parse(iso);
-  return Number.isNaN(ms) ? iso : `${new Date(ms).toISOString().slice(0, 16).replace('T', ' ')} UTC`;
 }

@@ -1,5 +1,5 @@
 import { type Finding, scopeOf } from '../domain/finding.ts';
-import type { Silence, SilenceMatchers } from './incident.ts';
+import type { Silence, SilenceMatchers } from '../domain/incident.ts';
 
 /**
  * Silences hold incidents back from people (recorded, not sent) until they expire. Every matcher

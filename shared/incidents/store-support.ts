@@ -1,6 +1,8 @@
+import type { Incident, Silence } from '../domain/incident.ts';
+import type { SymptomGroupRecord } from '../domain/symptom-group.ts';
+import { illFormedPath } from '../domain/well-formed.ts';
 import { StoreError } from '../errors.ts';
-import type { SymptomGroupRecord } from '../symptoms/group.ts';
-import type { Incident, Silence } from './incident.ts';
+import { MAX_FINGERPRINTS_AT_ONCE } from './store.ts';
 
 /**
  * What every store implementation shares: the same checks on what `transact` may store and the same
@@ -27,6 +29,7 @@ export function checkNext(fingerprint: string, next: Incident): Incident {
       { retryable: false },
     );
   }
+  checkText(`incident ${next.id}`, next);
   const json = JSON.stringify(next);
   const bytes = Buffer.byteLength(json, 'utf8');
   if (bytes > MAX_INCIDENT_BYTES) {
@@ -40,10 +43,54 @@ export function checkNext(fingerprint: string, next: Incident): Incident {
 }
 
 /**
+ * Firestore stores strings as UTF-8 and refuses a lone surrogate (INVALID_ARGUMENT; the emulator
+ * answers UNKNOWN, which its transaction retries until our deadline). Input is made well formed
+ * where it is decoded; what still is not is refused here, permanently, saying where.
+ */
+function checkText(what: string, value: unknown): void {
+  const at = illFormedPath(value);
+  if (at === undefined) return;
+  throw new StoreError(`${what}: ${at} is not well-formed text (a lone UTF-16 surrogate)`, {
+    retryable: false,
+    status: 'INVALID_ARGUMENT',
+  });
+}
+
+/** Refuses what `transactAll` cannot take: the same fingerprint twice, or more than a transaction holds. */
+export function checkFingerprints(fingerprints: readonly string[]): void {
+  if (new Set(fingerprints).size !== fingerprints.length) {
+    throw new StoreError('transactAll: a fingerprint is given twice', { retryable: false });
+  }
+  if (fingerprints.length > MAX_FINGERPRINTS_AT_ONCE) {
+    throw new StoreError(
+      `transactAll: ${fingerprints.length} fingerprints, over the ${MAX_FINGERPRINTS_AT_ONCE} one transaction takes`,
+      { retryable: false },
+    );
+  }
+}
+
+/** `transact` as `transactAll` of one fingerprint: the one way both stores change incidents. */
+export function oneOfAll<T>(
+  change: (current: Incident | undefined) => { next?: Incident; result: T },
+): (current: (Incident | undefined)[]) => { next?: (Incident | undefined)[]; result: T } {
+  return ([current]) => {
+    const { next, result } = change(current);
+    return { ...(next === undefined ? {} : { next: [next] }), result };
+  };
+}
+
+/**
  * Runs callbacks one at a time per key, in call order, across awaits: what `transact` needs to be
  * atomic per fingerprint within one process. Keys with nothing queued hold no memory.
  */
-export function createKeyedLock(): <T>(key: string, run: () => Promise<T>) => Promise<T> {
+export type KeyedLock = <T>(key: string, run: () => Promise<T>) => Promise<T>;
+
+/** Holds the locks of every key (taken in sorted order, so two callers never wait on each other). */
+export function withEvery<T>(lock: KeyedLock, keys: readonly string[], run: () => Promise<T>): Promise<T> {
+  return [...keys].sort().reduceRight<() => Promise<T>>((inner, key) => () => lock(key, inner), run)();
+}
+
+export function createKeyedLock(): KeyedLock {
   const tails = new Map<string, Promise<void>>();
   return async (key, run) => {
     const previous = tails.get(key);
@@ -96,6 +143,7 @@ export function checkSymptomGroup(key: string, next: SymptomGroupRecord): Sympto
     throw new StoreError(`symptom group ${next.key} stored under the key ${key}`, { retryable: false });
   }
   timeOf('activeUntil', next.activeUntil);
+  checkText(`symptom group ${key}`, next);
   const json = JSON.stringify(next);
   const bytes = Buffer.byteLength(json, 'utf8');
   if (bytes > MAX_SYMPTOM_GROUP_BYTES) {

@@ -1,6 +1,6 @@
+import type { Incident, OperationRecord, Silence } from '../domain/incident.ts';
+import type { SymptomGroupRecord } from '../domain/symptom-group.ts';
 import type { Snapshot } from '../inventory/snapshot.ts';
-import type { SymptomGroupRecord } from '../symptoms/group.ts';
-import type { Incident, OperationRecord, Silence } from './incident.ts';
 
 /** What a sweep says about the inventory it saves. */
 export interface InventoryMeta {
@@ -31,6 +31,17 @@ export interface IncidentStore {
     fingerprint: string,
     change: (current: Incident | undefined) => { next?: Incident; result: T },
   ): Promise<T>;
+  /**
+   * `transact` for several fingerprints at once, all or nothing, in one round of the store (one
+   * Firestore transaction): what one delivery changes is one write, however many incidents it
+   * touches. `change` gets the current incident of each fingerprint, in order, and may return a
+   * `next` for each (undefined: unchanged). Fingerprints must be distinct, at most
+   * MAX_FINGERPRINTS_AT_ONCE.
+   */
+  transactAll<T>(
+    fingerprints: readonly string[],
+    change: (current: (Incident | undefined)[]) => { next?: (Incident | undefined)[]; result: T },
+  ): Promise<T>;
   current(fingerprint: string): Promise<Incident | undefined>;
   listOpen(): Promise<Incident[]>;
   /** Whether every effect of the log entry (state and deliveries) is done. */
@@ -38,6 +49,12 @@ export interface IncidentStore {
   markProcessed(entryKey: string): Promise<void>;
   rememberOperation(record: OperationRecord): Promise<void>;
   operation(id: string): Promise<OperationRecord | undefined>;
+  /**
+   * Remembers `key` until `expireAt` (ISO 8601), atomically across instances: true the first time,
+   * false while it is remembered. What a signed request is recognised by when it comes again
+   * (replay protection); a store may forget it any time after `expireAt`.
+   */
+  rememberRequest(key: string, expireAt: string): Promise<boolean>;
   listSilences(): Promise<Silence[]>;
   saveSilence(silence: Silence): Promise<void>;
   deleteSilence(id: string): Promise<boolean>;
@@ -75,6 +92,13 @@ export interface IncidentStore {
    */
   listSymptomGroups(options?: { activeAt?: string }): Promise<SymptomGroupRecord[]>;
 }
+
+/**
+ * The most fingerprints one `transactAll` may change: each costs up to three writes (the incident,
+ * its pointer, the incident it replaces) and Firestore takes 500 in a transaction.
+ * https://firebase.google.com/docs/firestore/quotas#writes_and_transactions
+ */
+export const MAX_FINGERPRINTS_AT_ONCE = 100;
 
 /** How long a symptom group is kept once inactive: its incident links outlive the quiet window. */
 export const SYMPTOM_RETENTION_MS = 24 * 60 * 60 * 1000;

@@ -1,5 +1,5 @@
 import type { KsaRef, WorkloadRef } from '../domain/finding.ts';
-import { memberCovers, parseWorkloadMember, type WorkloadSubject } from './members.ts';
+import { directSubject, memberCovers, parseWorkloadMember, type WorkloadSubject } from './members.ts';
 import { judgeMetadataEgress } from './network-policy.ts';
 import type { NetworkPolicy } from './network-policy-schema.ts';
 import {
@@ -16,8 +16,9 @@ import {
 
 /**
  * Impact fan-out: which Workload Identity KSAs and running workloads a broken link hits. A KSA uses
- * WI when it is annotated with a GSA or some GSA's policy binds it (direct principal access needs no
- * annotation). The workload pool is per project, so a member names the KSA in every cluster of it.
+ * WI when it is annotated with a GSA, some GSA's policy binds it, or a project grants its principal
+ * roles directly (direct resource access needs no annotation). The workload pool is per project, so a
+ * member names the KSA in every cluster of it.
  */
 export interface Impact {
   ksas: KsaRef[];
@@ -33,8 +34,13 @@ interface Index {
   clustersByPool: Map<string, ClusterInProject[]>;
   gsas: Map<string, { project: SnapshotProject; gsa: SnapshotGsa }>;
   gsasByUniqueId: Map<string, SnapshotGsa>;
-  /** Every WI subject bound on some GSA of the snapshot, as `boundKey`s (a namespace-wide one with name `*`). */
-  bound: Set<string>;
+  /**
+   * The GSAs (not deleted: IAM answers 404 for a deleted one's policy) whose workloadIdentityUser
+   * members name each subject, by `boundKey` (a namespace-wide member with name `*`), in inventory order.
+   */
+  binders: Map<string, SnapshotGsa[]>;
+  /** Roles the inventoried projects grant each subject directly, by `boundKey`. */
+  direct: Map<string, string[]>;
 }
 
 const indexes = new WeakMap<Snapshot, Index>();
@@ -42,7 +48,19 @@ const indexes = new WeakMap<Snapshot, Index>();
 function indexOf(snapshot: Snapshot): Index {
   let index = indexes.get(snapshot);
   if (index) return index;
-  index = { clustersByPool: new Map(), gsas: new Map(), gsasByUniqueId: new Map(), bound: new Set() };
+  index = {
+    clustersByPool: new Map(),
+    gsas: new Map(),
+    gsasByUniqueId: new Map(),
+    binders: new Map(),
+    direct: new Map(),
+  };
+  const add = <T>(map: Map<string, T[]>, subject: WorkloadSubject, value: T) => {
+    const key = boundKey(subject.workloadPool, subject.namespace, subject.name ?? '*');
+    const list = map.get(key) ?? [];
+    if (!list.includes(value)) list.push(value);
+    map.set(key, list);
+  };
   for (const project of snapshot.projects) {
     for (const cluster of project.clusters) {
       if (!cluster.workloadPool) continue;
@@ -53,8 +71,13 @@ function indexOf(snapshot: Snapshot): Index {
     for (const gsa of project.serviceAccounts) {
       index.gsas.set(gsa.email, { project, gsa });
       if (gsa.uniqueId) index.gsasByUniqueId.set(gsa.uniqueId, gsa);
-      for (const subject of boundSubjects(gsa.iamPolicy)) {
-        index.bound.add(boundKey(subject.workloadPool, subject.namespace, subject.name ?? '*'));
+      if (gsa.deleted) continue;
+      for (const subject of boundSubjects(gsa.iamPolicy)) add(index.binders, subject, gsa);
+    }
+    for (const binding of project.iamPolicy?.bindings ?? []) {
+      for (const member of binding.members) {
+        const subject = directSubject(member);
+        if (subject) add(index.direct, subject, binding.role);
       }
     }
   }
@@ -78,14 +101,94 @@ export function boundSubjects(policy: IamPolicy | undefined): WorkloadSubject[] 
   return subjects;
 }
 
+/** The members of `roles/iam.workloadIdentityUser` that let KSA `namespace/name` of `workloadPool` act as the GSA. */
+export function bindingMembers(
+  policy: IamPolicy | undefined,
+  workloadPool: string,
+  namespace: string,
+  name: string,
+): string[] {
+  const members: string[] = [];
+  for (const binding of policy?.bindings ?? []) {
+    if (binding.role !== WI_USER_ROLE) continue;
+    for (const member of binding.members) {
+      const subject = parseWorkloadMember(member);
+      if (subject && memberCovers(subject, workloadPool, namespace, name)) members.push(member);
+    }
+  }
+  return members;
+}
+
 /** Whether the policy lets KSA `namespace/name` of `workloadPool` act as the GSA, in any member form. */
 export function policyBinds(
   policy: IamPolicy | undefined,
   workloadPool: string,
   namespace: string,
   name: string,
-) {
-  return boundSubjects(policy).some((subject) => memberCovers(subject, workloadPool, namespace, name));
+): boolean {
+  return bindingMembers(policy, workloadPool, namespace, name).length > 0;
+}
+
+/**
+ * Roles a project's policy grants to the KSA's own principal (direct resource access: no GSA), in
+ * the principal forms IAM takes there (see directSubject).
+ */
+export function directGrantRoles(
+  policy: IamPolicy | undefined,
+  workloadPool: string,
+  namespace: string,
+  name: string,
+): string[] {
+  return (policy?.bindings ?? [])
+    .filter((binding) =>
+      binding.members.some((member) => {
+        const subject = directSubject(member);
+        return subject !== undefined && memberCovers(subject, workloadPool, namespace, name);
+      }),
+    )
+    .map((binding) => binding.role);
+}
+
+/** The GSAs of the inventory (not deleted) whose policy lets the KSA act as them, by name or namespace-wide. */
+export function bindersOf(
+  snapshot: Snapshot,
+  workloadPool: string,
+  namespace: string,
+  name: string,
+): SnapshotGsa[] {
+  const { binders } = indexOf(snapshot);
+  const named = binders.get(boundKey(workloadPool, namespace, name)) ?? [];
+  const wide = binders.get(boundKey(workloadPool, namespace, '*')) ?? [];
+  return wide.length === 0 ? named : [...new Set([...named, ...wide])];
+}
+
+/** Whether some GSA of the inventory (not deleted) binds the KSA by name (classic or principal://). */
+export function boundByName(
+  snapshot: Snapshot,
+  workloadPool: string,
+  namespace: string,
+  name: string,
+): boolean {
+  return (indexOf(snapshot).binders.get(boundKey(workloadPool, namespace, name))?.length ?? 0) > 0;
+}
+
+/** Roles the inventoried projects grant the KSA's own principal, by name or namespace-wide. */
+export function directRolesOf(
+  snapshot: Snapshot,
+  workloadPool: string,
+  namespace: string,
+  name: string,
+): string[] {
+  const { direct } = indexOf(snapshot);
+  return [
+    ...(direct.get(boundKey(workloadPool, namespace, name)) ?? []),
+    ...(direct.get(boundKey(workloadPool, namespace, '*')) ?? []),
+  ];
+}
+
+/** The KSAs the policy does not let act as its GSA (all of them without a policy: the GSA is gone). */
+export function unboundKsas(policy: IamPolicy | undefined, ksas: readonly KsaRef[]): KsaRef[] {
+  return ksas.filter((ksa) => !policyBinds(policy, ksa.workloadPool, ksa.namespace, ksa.name));
 }
 
 export function findProject(snapshot: Snapshot | undefined, projectId: string): SnapshotProject | undefined {
@@ -117,7 +220,10 @@ export function gsaOf(ksa: SnapshotKsa): string | undefined {
   return ksa.annotations[WI_ANNOTATION] || undefined;
 }
 
-/** Whether the KSA uses Workload Identity: annotated, or bound on some GSA of the snapshot. */
+/**
+ * Whether the KSA uses Workload Identity: annotated, bound on some GSA of the snapshot, or granted
+ * roles directly by an inventoried project.
+ */
 export function usesWorkloadIdentity(
   snapshot: Snapshot,
   cluster: SnapshotCluster,
@@ -126,9 +232,11 @@ export function usesWorkloadIdentity(
   if (!cluster.workloadPool) return false;
   if (gsaOf(ksa) !== undefined) return true;
   const pool = cluster.workloadPool;
-  // A lookup, not a scan: the sweep asks this for every KSA of the organization.
-  const { bound } = indexOf(snapshot);
-  return bound.has(boundKey(pool, ksa.namespace, ksa.name)) || bound.has(boundKey(pool, ksa.namespace, '*'));
+  // Lookups, not scans: the sweep asks this for every KSA of the organization.
+  return (
+    bindersOf(snapshot, pool, ksa.namespace, ksa.name).length > 0 ||
+    directRolesOf(snapshot, pool, ksa.namespace, ksa.name).length > 0
+  );
 }
 
 /** Whether the KSA object exists in some cluster of its workload pool. */

@@ -33,6 +33,15 @@ export function parseWorkloadMember(member: string): WorkloadSubject | undefined
   return undefined;
 }
 
+/**
+ * The workload a member of a project's (or resource's) own policy grants roles to directly: direct
+ * resource access, no GSA involved. IAM names a workload there by `principal://` or `principalSet://`
+ * only, never by the `serviceAccount:POOL[ns/ksa]` form.
+ */
+export function directSubject(member: string): WorkloadSubject | undefined {
+  return member.startsWith('principal') ? parseWorkloadMember(member) : undefined;
+}
+
 /** Whether the member grants to the KSA `namespace/name` of `workloadPool`. */
 export function memberCovers(
   subject: WorkloadSubject,

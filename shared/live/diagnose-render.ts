@@ -1,13 +1,7 @@
-import type { ChainReport, LinkStatus } from './diagnose.ts';
+import { LINK_MARKS } from '../chain/link.ts';
+import type { ChainReport } from '../chain/report.ts';
 
 /** The terminal form of a ChainReport: pure, a line per link, repairs indented under each broken one. */
-
-export const STATUS_MARKS: Record<LinkStatus, string> = {
-  ok: '✓',
-  broken: '✗',
-  unknown: '?',
-  'not-applicable': '–',
-};
 
 export function renderChainText(report: ChainReport): string {
   const { target } = report;
@@ -16,7 +10,7 @@ export function renderChainText(report: ChainReport): string {
   ];
   for (const link of report.links) {
     const kind = link.status === 'broken' && link.kind ? ` [${link.kind}]` : '';
-    lines.push(`${STATUS_MARKS[link.status]} ${link.link}. ${link.name}: ${link.detail}${kind}`);
+    lines.push(`${LINK_MARKS[link.status]} ${link.link}. ${link.name}: ${link.detail}${kind}`);
     if (link.status !== 'broken') continue;
     for (const step of link.repair) {
       lines.push(`    ${step.title}:`);

@@ -1,3 +1,4 @@
+import { clusterUnread, gsaUnread } from '../chain/snapshot-facts.ts';
 import { LookupError } from '../errors.ts';
 import type { GkeCluster, GsaInfo, LiveState } from '../gcp/ports.ts';
 import { findCluster, findProject } from '../inventory/impact.ts';
@@ -8,6 +9,9 @@ import type { Snapshot, SnapshotCluster, SnapshotGsa, SnapshotProject } from '..
  * interfaces as the Google and Kubernetes adapters, so verification, impact and diagnose run
  * unchanged on a simulated organization. `current` is read on every call: the snapshot evolves as
  * events are applied to it. Missing objects answer as the APIs do: `undefined`, or a 404 LookupError.
+ * What the snapshot does not know answers as a read that failed, never as absent: the Kubernetes
+ * objects of a cluster an export left `incomplete`, a GSA left incomplete or of a project it does
+ * not cover (the chain's snapshot facts take them so too: shared/chain/snapshot-facts.ts).
  */
 export function snapshotState(current: () => Snapshot | undefined): LiveState {
   const clusterOf = (cluster: GkeCluster): SnapshotCluster => {
@@ -15,10 +19,15 @@ export function snapshotState(current: () => Snapshot | undefined): LiveState {
     if (found === undefined) {
       throw notFound('kubernetes', `cluster ${cluster.project}/${cluster.location}/${cluster.name}`);
     }
+    const unread = clusterUnread(cluster.project, found);
+    if (unread !== undefined) throw new LookupError(unread, { api: 'kubernetes', retryable: false });
     return found;
   };
   const gsaOf = (email: string): { project: SnapshotProject; gsa: SnapshotGsa } | undefined => {
-    for (const project of current()?.projects ?? []) {
+    const snapshot = current();
+    const unread = snapshot && gsaUnread(snapshot, email);
+    if (unread) throw new LookupError(unread, { api: 'iam', retryable: false });
+    for (const project of snapshot?.projects ?? []) {
       const gsa = project.serviceAccounts.find((candidate) => candidate.email === email);
       if (gsa && !gsa.deleted) return { project, gsa };
     }

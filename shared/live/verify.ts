@@ -1,3 +1,4 @@
+import { gsaState, runsGkeMetadata } from '../chain/judge.ts';
 import { withImpact } from '../detect/build.ts';
 import type { Finding, FindingKind } from '../domain/finding.ts';
 import { LookupError } from '../errors.ts';
@@ -11,6 +12,7 @@ import {
   impactOfPolicies,
   impactOfSubject,
   policyBinds,
+  unboundKsas,
   workloadsOf,
 } from '../inventory/impact.ts';
 import { poolProject } from '../inventory/members.ts';
@@ -191,7 +193,7 @@ const CHECKERS: Partial<Record<FindingKind, Checker>> = {
       };
     }
     const mode = found.workloadMetadataMode ?? 'unset';
-    const broken = mode !== 'GKE_METADATA';
+    const broken = !runsGkeMetadata(found);
     return {
       broken,
       reason: broken
@@ -248,15 +250,27 @@ const CHECKERS: Partial<Record<FindingKind, Checker>> = {
     };
   },
 
+  /**
+   * Repaired when the KSAs it served may act as it again: undeleted (the same principal), or bound
+   * again. A GSA that merely exists again under the email (re-created: a new principal, an empty
+   * policy) leaves them without a token, so it is still broken.
+   */
   'gsa-missing': async ([project = '', gsa = ''], state, finding, options) => {
-    const [info, clusters] = await Promise.all([
-      state.iam.getServiceAccount(gsa),
-      clustersUsing(state, project, finding),
-    ]);
+    const impact = async () => gsaImpact(state, await clustersUsing(state, project, finding), gsa, options);
+    const info = await state.iam.getServiceAccount(gsa);
+    if (gsaState({ ok: true, value: info }) === 'missing')
+      return { broken: true, reason: `${gsa} does not exist`, impact };
+    // No KSA named (an undelete's resolution: the same principal, whole again): existing is enough.
+    if (finding.ksas.length === 0) return { broken: false, reason: `${gsa} exists now`, impact };
+    const unbound = unboundKsas(await policyOrGone(state, gsa), finding.ksas);
+    const names = unbound.map((ksa) => `${ksa.namespace}/${ksa.name}`);
     return {
-      broken: info === undefined,
-      reason: info === undefined ? `${gsa} does not exist` : `${gsa} exists now`,
-      impact: () => gsaImpact(state, clusters, gsa, options),
+      broken: unbound.length > 0,
+      reason:
+        unbound.length > 0
+          ? `${gsa} exists, but its policy does not let ${names.slice(0, 5).join(', ')}${names.length > 5 ? ` and ${names.length - 5} more` : ''} act as it`
+          : `${gsa} exists and lets every KSA it served act as it`,
+      impact,
     };
   },
 
@@ -265,7 +279,7 @@ const CHECKERS: Partial<Record<FindingKind, Checker>> = {
       state.iam.getServiceAccount(gsa),
       clustersUsing(state, project, finding),
     ]);
-    const broken = info === undefined || info.disabled;
+    const broken = gsaState({ ok: true, value: info }) !== 'ok';
     return {
       broken,
       reason:

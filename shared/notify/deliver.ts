@@ -1,4 +1,4 @@
-import type { Incident, NotificationState, Silence } from '../incidents/incident.ts';
+import type { Incident, NotificationState, Silence } from '../domain/incident.ts';
 import { activeSilence } from '../incidents/silences.ts';
 import { NotifyError } from './errors.ts';
 import { destinationKey } from './routing.ts';
@@ -125,6 +125,7 @@ export async function deliver(
             incident,
             transition,
             ...(state.slack ? { slack: state.slack } : {}),
+            ...(state.unconfirmedPostAt ? { unconfirmedPostSince: state.unconfirmedPostAt } : {}),
           });
         } else {
           if (!senders.pagerduty)
@@ -139,6 +140,13 @@ export async function deliver(
           report.notifications[key] = { ...state, seq: incident.seq, error: error.message };
           report.permanent.push(error);
         } else {
+          // A post that may stand without our knowing: the retry looks for it before posting again.
+          if (error instanceof NotifyError && error.unconfirmed && state.slack === undefined) {
+            report.notifications[key] = {
+              ...state,
+              unconfirmedPostAt: state.unconfirmedPostAt ?? now.toISOString(),
+            };
+          }
           report.retryable.push(error as Error);
         }
       }

@@ -11,14 +11,25 @@ export class NotifyError extends SentinelError {
   readonly integration: Integration;
   readonly status: number | undefined;
   readonly retryable: boolean;
+  /**
+   * A post that may have been made although its answer never came (a timeout, a connection lost
+   * after the request was sent): the next attempt looks for it before posting again.
+   */
+  readonly unconfirmed: boolean;
   constructor(
     integration: Integration,
     message: string,
-    { status, retryable, cause }: { status?: number; retryable: boolean; cause?: unknown },
+    {
+      status,
+      retryable,
+      cause,
+      unconfirmed = false,
+    }: { status?: number; retryable: boolean; cause?: unknown; unconfirmed?: boolean },
   ) {
     super('notify', `${integration}: ${message}`, cause === undefined ? undefined : { cause });
     this.integration = integration;
     this.status = status;
     this.retryable = retryable;
+    this.unconfirmed = unconfirmed;
   }
 }

@@ -1,9 +1,8 @@
 import { createHash } from 'node:crypto';
 import { describeActor } from '../domain/attribution.ts';
 import type { Finding, KsaRef, WorkloadRef } from '../domain/finding.ts';
-import type { Incident } from '../incidents/incident.ts';
-import { breachWords } from '../incidents/plans.ts';
-import { evidenceSentence, timelineOf } from '../symptoms/evidence.ts';
+import { breachWords, type Incident } from '../domain/incident.ts';
+import { evidenceSentence, timelineOf } from './evidence-render.ts';
 import { type Link, linksOf } from './links.ts';
 
 /**

@@ -2,9 +2,10 @@ import { createHash } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { z } from 'zod';
 import { type Finding, type FindingSeverity, isPagingKind, scopeOf } from '../domain/finding.ts';
+import { type Incident, pagesNobody } from '../domain/incident.ts';
+import { CHANNEL_PROBLEM, isRoutingKey, isSlackChannel, ROUTING_KEY_PROBLEM } from '../domain/route-forms.ts';
 import { ConfigError } from '../errors.ts';
-import type { Incident } from '../incidents/incident.ts';
-import { type PlanRule, pagesNobody, WEEKDAYS } from '../incidents/plans.ts';
+import { type PlanRule, WEEKDAYS } from '../incidents/plans.ts';
 import { globMatch } from '../incidents/silences.ts';
 import { formatIssues } from '../inventory/snapshot.ts';
 import type { Destination } from './types.ts';
@@ -48,7 +49,12 @@ const routeSchema = z
         severity: oneOrMany(z.enum(SEVERITIES)).optional(),
       })
       .default({}),
-    slack: z.union([z.string().min(1), z.strictObject({ channel: z.string().min(1) })]).optional(),
+    slack: z
+      .union([
+        z.string().refine(isSlackChannel, CHANNEL_PROBLEM),
+        z.strictObject({ channel: z.string().refine(isSlackChannel, CHANNEL_PROBLEM) }),
+      ])
+      .optional(),
     pagerduty: z
       .strictObject({
         /** The name of an environment variable that holds the routing key (keys are secrets). */
@@ -170,10 +176,15 @@ export function parseRouting(
       });
     }
     if (route.pagerduty !== undefined) {
-      const key = env[route.pagerduty.routingKeyEnv];
+      const name = route.pagerduty.routingKeyEnv;
+      const key = env[name]?.trim();
       if (!key) {
+        throw new ConfigError(`${file}: routes.${index}.pagerduty.routingKeyEnv: ${name} is not set`);
+      }
+      // Checked as PAGERDUTY_ROUTING_KEY is: a typo would only show as PagerDuty's 400, a page lost.
+      if (!isRoutingKey(key)) {
         throw new ConfigError(
-          `${file}: routes.${index}.pagerduty.routingKeyEnv: ${route.pagerduty.routingKeyEnv} is not set`,
+          `${file}: routes.${index}.pagerduty.routingKeyEnv: ${name} ${ROUTING_KEY_PROBLEM}`,
         );
       }
       destinations.push({ type: 'pagerduty', routingKey: key });

@@ -1,8 +1,7 @@
 import { delegationWords, describeActor } from '../domain/attribution.ts';
 import type { Cause, Finding, FindingKind, KsaRef, WorkloadRef } from '../domain/finding.ts';
-import type { Incident, TransitionType } from '../incidents/incident.ts';
-import { breachWords, pagesNobody } from '../incidents/plans.ts';
-import { evidenceSentence, kindWords, timelineOf } from '../symptoms/evidence.ts';
+import { breachWords, type Incident, pagesNobody, type TransitionType } from '../domain/incident.ts';
+import { evidenceSentence, kindWords, timelineOf } from './evidence-render.ts';
 import { linksOf } from './links.ts';
 
 /**

@@ -18,6 +18,16 @@ import type { Delivery, SlackSender } from './types.ts';
  * not end within `deadlineMs` of its start (30 s with the defaults), whatever mix of calls (an edit
  * and a thread reply are two), 5xx, timeouts and Retry-After waits it meets; what does not fit
  * becomes a retryable NotifyError, and Pub/Sub redelivers later.
+ *
+ * Lost answers. A post whose answer never comes (a timeout, a connection dropped after the request
+ * went out) may have been made all the same, and posting again would show the incident twice, with
+ * later edits going to one copy only. So every top-level post carries message metadata naming the
+ * incident (`wi_sentinel_incident`), and before a post is sent again after such a failure (here, or
+ * in the delivery Pub/Sub brings back, told by NotifyError.unconfirmed) the channel's recent history
+ * is searched for it (`conversations.history` with `include_all_metadata`); one found is adopted.
+ * That needs the `channels:history` / `groups:history` scopes and the bot in the channel, and
+ * `channels:read` / `groups:read` to find a channel given by name; without them the post is sent
+ * again, as before, and the log says why.
  */
 export interface SlackSenderOptions {
   /** The bot token (xoxb-…). Never logged, never in an error. */
@@ -59,6 +69,26 @@ const TRANSIENT_PLATFORM_ERRORS = new Set([
   'fatal_error',
   'request_timeout',
 ]);
+
+/**
+ * The metadata event type of every top-level post (letters, digits and underscores):
+ * https://docs.slack.dev/messaging/message-metadata
+ */
+export const INCIDENT_METADATA_TYPE = 'wi_sentinel_incident';
+
+/** How far before a lost post the history is searched: clocks and Slack's own timestamps differ. */
+const HISTORY_MARGIN_MS = 120_000;
+/** Slack channel IDs (public C…, private G…, direct D…); anything else is a name. */
+const CHANNEL_ID = /^[CGD][A-Z0-9]{2,}$/;
+/** Network failures that mean the request never reached Slack: nothing can have been posted. */
+const NEVER_SENT = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH']);
+
+/** A failure after which Slack may hold the post all the same: a timeout, a connection lost mid-way. */
+export function isUnconfirmed(failure: SlackFailure): boolean {
+  if (failure.code === 'timeout') return true;
+  if (failure.code === 'network') return true;
+  return failure.code.startsWith('network:') && !NEVER_SENT.has(failure.code.slice('network:'.length));
+}
 
 /** chat.update's answers for a message that is gone or no longer ours to edit: post a new one. */
 const MESSAGE_GONE = new Set(['message_not_found', 'cant_update_message', 'edit_window_closed']);
@@ -119,7 +149,10 @@ export function isRetryableStatus(status: number): boolean {
 type CallResult =
   | { ok: true; result: WebAPICallResult }
   | { ok: false; failure: SlackFailure; error: unknown; attempts: number };
-type Method = 'chat.postMessage' | 'chat.update';
+type Method = 'chat.postMessage' | 'chat.update' | 'conversations.history' | 'conversations.list';
+type Standing = { channel: string; ts: string };
+/** Run before a retry: a result stands for the call (the lost post found), nothing lets it retry. */
+type BeforeRetry = (failure: SlackFailure) => Promise<Standing | undefined>;
 /** One send's time: no request starts after the first unless it can end by `deadline`. */
 type Budget = { deadline: number; first: boolean };
 
@@ -134,6 +167,8 @@ export function createSlackSender({
 }: SlackSenderOptions): SlackSender {
   const redact = (text: string) => (token ? text.split(token).join('[redacted]') : text);
   let client: Promise<WebClient> | undefined;
+  /** Channel name → ID, from posts' answers and conversations.list: history takes IDs only. */
+  const channelIds = new Map<string, string>();
 
   // Loaded on the first send, so a cold start for an event that alerts nobody loads no Slack code.
   function clientOf(): Promise<WebClient> {
@@ -156,7 +191,12 @@ export function createSlackSender({
     return client;
   }
 
-  async function call(method: Method, args: Record<string, unknown>, budget: Budget): Promise<CallResult> {
+  async function call(
+    method: Method,
+    args: Record<string, unknown>,
+    budget: Budget,
+    beforeRetry?: BeforeRetry,
+  ): Promise<CallResult> {
     const web = await clientOf();
     for (let attempt = 1; ; attempt++) {
       if (!budget.first && Date.now() + timeoutMs > budget.deadline) {
@@ -178,6 +218,8 @@ export function createSlackSender({
         if (!failure.retryable || attempt > retries || Date.now() + wait + timeoutMs > budget.deadline) {
           return { ok: false, failure, error, attempts: attempt };
         }
+        const found = await beforeRetry?.(failure);
+        if (found) return { ok: true, result: { ok: true, ...found } };
         logger?.log(
           'WARNING',
           `slack: ${method} failed (${describe(failure)}), retrying in ${Math.round(wait)} ms`,
@@ -193,7 +235,11 @@ export function createSlackSender({
     }
   }
 
-  function fail(method: Method, outcome: Extract<CallResult, { ok: false }>): NotifyError {
+  function fail(
+    method: Method,
+    outcome: Extract<CallResult, { ok: false }>,
+    unconfirmed = false,
+  ): NotifyError {
     const { failure, attempts } = outcome;
     const tries = attempts > 1 ? ` after ${attempts} attempts` : '';
     const wait =
@@ -206,9 +252,104 @@ export function createSlackSender({
         : `${method} failed${tries}: ${describe(failure)}${wait}`;
     return new NotifyError('slack', redact(message), {
       retryable: failure.retryable,
+      unconfirmed,
       ...(failure.status !== undefined ? { status: failure.status } : {}),
       ...(outcome.error !== undefined ? { cause: outcome.error } : {}),
     });
+  }
+
+  /** Says why a lost post cannot be looked for, and that it is posted again. */
+  function cannotLook(incident: string, code: string) {
+    logger?.log(
+      'WARNING',
+      `slack: cannot look for the incident's post whose answer was lost (${code}); posting it again, ` +
+        'so the channel may show it twice: give the app channels:history, groups:history, channels:read ' +
+        'and groups:read, and invite the bot to the channel',
+      { incident, code },
+    );
+  }
+
+  /** The channel's ID: as given, from an earlier answer, or looked up by name (conversations.list). */
+  async function channelIdOf(channel: string, budget: Budget, incident: string) {
+    if (CHANNEL_ID.test(channel)) return channel;
+    const name = channel.replace(/^#/, '');
+    let cursor: string | undefined;
+    for (let page = 0; page < 10 && !channelIds.has(name); page++) {
+      const listed = await call(
+        'conversations.list',
+        {
+          types: 'public_channel,private_channel',
+          exclude_archived: true,
+          limit: 1000,
+          ...(cursor ? { cursor } : {}),
+        },
+        budget,
+      );
+      if (!listed.ok) {
+        if (listed.failure.retryable) throw fail('conversations.list', listed, true);
+        cannotLook(incident, listed.failure.code);
+        return undefined;
+      }
+      const { channels, response_metadata } = listed.result as {
+        channels?: { id?: unknown; name?: unknown }[];
+        response_metadata?: { next_cursor?: unknown };
+      };
+      for (const c of channels ?? [])
+        if (typeof c.id === 'string' && typeof c.name === 'string') channelIds.set(c.name, c.id);
+      cursor = typeof response_metadata?.next_cursor === 'string' ? response_metadata.next_cursor : undefined;
+      if (!cursor) break;
+    }
+    const id = channelIds.get(name);
+    if (id === undefined) cannotLook(incident, 'channel_not_listed');
+    return id;
+  }
+
+  /**
+   * The incident's top-level post made since `sinceMs`, found by its metadata in the channel's
+   * recent history; undefined when it is not there, or cannot be looked for (said in the log). A
+   * failure a retry can cure is thrown: posting blind could show the incident twice.
+   */
+  async function findPosted(
+    channel: string,
+    incident: string,
+    sinceMs: number,
+    budget: Budget,
+  ): Promise<Standing | undefined> {
+    const id = await channelIdOf(channel, budget, incident);
+    if (id === undefined) return undefined;
+    const history = await call(
+      'conversations.history',
+      {
+        channel: id,
+        oldest: ((sinceMs - HISTORY_MARGIN_MS) / 1000).toFixed(6),
+        include_all_metadata: true,
+        limit: 100,
+      },
+      budget,
+    );
+    if (!history.ok) {
+      if (history.failure.retryable) throw fail('conversations.history', history, true);
+      cannotLook(incident, history.failure.code);
+      return undefined;
+    }
+    const messages = ((history.result as { messages?: unknown }).messages ?? []) as {
+      ts?: unknown;
+      thread_ts?: unknown;
+      metadata?: { event_type?: unknown; event_payload?: { incident_id?: unknown } };
+    }[];
+    const found = messages.find(
+      (m) =>
+        typeof m.ts === 'string' &&
+        (m.thread_ts === undefined || m.thread_ts === m.ts) &&
+        m.metadata?.event_type === INCIDENT_METADATA_TYPE &&
+        m.metadata.event_payload?.incident_id === incident,
+    );
+    if (found === undefined) return undefined;
+    logger?.log('NOTICE', 'slack: the post whose answer was lost stands; adopted, not posted again', {
+      incident,
+      channel: id,
+    });
+    return { channel: id, ts: found.ts as string };
   }
 
   function tsOf(method: Method, result: WebAPICallResult): { channel: string | undefined; ts: string } {
@@ -218,25 +359,65 @@ export function createSlackSender({
     return { channel: typeof channel === 'string' ? channel : undefined, ts };
   }
 
-  async function post(channel: string, message: { text: string; blocks: unknown[] }, budget: Budget) {
+  async function post(
+    channel: string,
+    incident: string,
+    message: { text: string; blocks: unknown[] },
+    budget: Budget,
+  ) {
+    const sentAt = Date.now();
+    // Whether an attempt may have posted that no look through the history has ruled out since.
+    let unsure = false;
     const outcome = await call(
       'chat.postMessage',
-      { channel, text: message.text, blocks: message.blocks, unfurl_links: false, unfurl_media: false },
+      {
+        channel,
+        text: message.text,
+        blocks: message.blocks,
+        unfurl_links: false,
+        unfurl_media: false,
+        metadata: { event_type: INCIDENT_METADATA_TYPE, event_payload: { incident_id: incident } },
+      },
       budget,
+      // Before posting again after a failure that may have posted, look for the post.
+      async (failure) => {
+        if (!isUnconfirmed(failure)) return undefined;
+        unsure = true;
+        const found = await findPosted(channel, incident, sentAt, budget).catch((error: unknown) => {
+          const why = error instanceof Error ? error.message.replace(/^slack: /, '') : String(error);
+          throw new NotifyError(
+            'slack',
+            `chat.postMessage ${describe(failure)}, and the post it may have made could not be looked for: ${why}`,
+            {
+              retryable: true,
+              unconfirmed: true,
+              cause: error,
+            },
+          );
+        });
+        unsure = false;
+        return found;
+      },
     );
-    if (!outcome.ok) throw fail('chat.postMessage', outcome);
+    if (!outcome.ok) throw fail('chat.postMessage', outcome, unsure || isUnconfirmed(outcome.failure));
     const { channel: id, ts } = tsOf('chat.postMessage', outcome.result);
     // Slack answers with the channel's ID; chat.update takes only IDs, so the ID is what is kept.
+    if (id !== undefined && !CHANNEL_ID.test(channel)) channelIds.set(channel.replace(/^#/, ''), id);
     return { channel: id ?? channel, ts };
   }
 
   return {
     async send(channel: string, delivery: Delivery) {
       const message = toSlackMessage(delivery.incident);
+      const incident = delivery.incident.id;
       await clientOf();
       const budget: Budget = { deadline: Date.now() + deadlineMs, first: true };
-      const standing = delivery.slack;
-      if (!standing) return post(channel, message, budget);
+      let standing = delivery.slack;
+      // An earlier delivery's post lost its answer: it may stand, to be edited rather than repeated.
+      if (!standing && delivery.unconfirmedPostSince !== undefined) {
+        standing = await findPosted(channel, incident, Date.parse(delivery.unconfirmedPostSince), budget);
+      }
+      if (!standing) return post(channel, incident, message, budget);
 
       const updated = await call(
         'chat.update',
@@ -254,7 +435,7 @@ export function createSlackSender({
             code: updated.failure.code,
           },
         );
-        return post(channel, message, budget);
+        return post(channel, incident, message, budget);
       }
       if (delivery.transition === 'updated' || delivery.transition === 'resolved') {
         const reply = toSlackThreadReply(delivery.incident, delivery.transition);

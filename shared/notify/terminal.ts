@@ -1,6 +1,6 @@
 import { describeActor } from '../domain/attribution.ts';
-import type { Incident } from '../incidents/incident.ts';
-import { breachWords } from '../incidents/plans.ts';
+import { breachWords, type Incident } from '../domain/incident.ts';
+import { evidenceSentence, kindWords, timelineOf } from './evidence-render.ts';
 import type { Delivery, DeliveryTransition, PagerDutySender, SlackSender } from './types.ts';
 
 /**
@@ -22,7 +22,7 @@ export function renderIncidentText(incident: Incident, transition: DeliveryTrans
     lines.push(`   ${incident.resolution?.summary ?? 'resolved'}`);
     const who = incident.resolution?.cause;
     if (who?.actor) lines.push(`   who:   ${describeActor(who)} · ${who.time ?? ''} · ${who.method}`);
-    return lines.join('\n');
+    return [...lines, ...evidenceLines(incident)].join('\n');
   }
   const latest = incident.transitions.at(-1);
   lines.push(`   ${transition === 'updated' && latest ? `${latest.summary} — ` : ''}${f.summary}`);
@@ -58,7 +58,27 @@ export function renderIncidentText(incident: Incident, transition: DeliveryTrans
     lines.push(`   ${index === 0 ? 'fix:  ' : '      '} $ ${first}`);
     for (const line of rest) lines.push(`           ${line}`);
   }
-  return lines.join('\n');
+  return [...lines, ...evidenceLines(incident)].join('\n');
+}
+
+/** `HH:MM:SS UTC`: a story's times read at a glance (the evidence's own are RFC 3339). */
+function clock(iso: string): string {
+  return `${iso.slice(11, 19)} UTC`;
+}
+
+/** What workloads feel (as Slack's message shows it): one sentence per group, then the timeline. */
+function evidenceLines(incident: Incident): string[] {
+  const evidence = incident.evidence ?? [];
+  const lines = evidence
+    .slice(0, MAX_LIST)
+    .map(
+      (e, index) =>
+        `   ${index === 0 ? 'feel: ' : '      '} ${evidenceSentence(incident, e, clock)}${e.alert ? '' : ` — ${kindWords(e.kinds)}`}`,
+    );
+  for (const [index, t] of timelineOf(incident).entries()) {
+    lines.push(`   ${index === 0 ? 'when: ' : '      '} ${clock(t.at)} ${t.label}: ${t.text}`);
+  }
+  return lines;
 }
 
 export function createTerminalSlack(write: (text: string) => void): SlackSender {

@@ -1,4 +1,4 @@
-import type { Incident, TransitionType } from '../incidents/incident.ts';
+import type { Incident, TransitionType } from '../domain/incident.ts';
 
 /** Where an incident is told: a Slack channel, a PagerDuty service (by its Events API v2 routing key). */
 export type Destination = { type: 'slack'; channel: string } | { type: 'pagerduty'; routingKey: string };
@@ -16,6 +16,11 @@ export interface Delivery {
   transition: DeliveryTransition;
   /** The Slack message already standing for the incident in this destination, if any. */
   slack?: { channel: string; ts: string };
+  /**
+   * When a top-level post for the incident went out here without an answer (ISO 8601): Slack may
+   * hold it, so it is looked for in the channel's history before anything is posted again.
+   */
+  unconfirmedPostSince?: string;
 }
 
 export interface SlackSender {

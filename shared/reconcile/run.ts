@@ -1,4 +1,5 @@
-import type { createAlerting, HandleResult } from '../alerting.ts';
+import type { createAlerting } from '../alerting/alerting.ts';
+import type { HandleResult } from '../alerting/delivery.ts';
 import type { Finding } from '../domain/finding.ts';
 import type { IncidentStore } from '../incidents/store.ts';
 import type { Snapshot } from '../inventory/snapshot.ts';

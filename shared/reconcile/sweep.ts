@@ -1,8 +1,10 @@
+import { gsaState } from '../chain/judge.ts';
+import { gsaInfoOf } from '../chain/snapshot-facts.ts';
 import { DETECTORS, scanAll } from '../detect/index.ts';
 import type { Finding, FindingKind } from '../domain/finding.ts';
+import type { Incident } from '../domain/incident.ts';
 import type { ClusterKey } from '../gcp/ports.ts';
-import type { Incident } from '../incidents/incident.ts';
-import { clustersInPool, findGsa, policyBinds } from '../inventory/impact.ts';
+import { clustersInPool, findGsa, policyBinds, unboundKsas } from '../inventory/impact.ts';
 import { poolProject, projectOfEmail } from '../inventory/members.ts';
 import type { Snapshot } from '../inventory/snapshot.ts';
 
@@ -59,7 +61,7 @@ export function settle(
   const fires = new Set(firing.map((finding) => finding.fingerprint));
   const resolved = open
     .filter((incident) => incident.status === 'open' && !fires.has(incident.fingerprint))
-    .filter((incident) => canJudge(incident.finding, view))
+    .filter((incident) => canJudge(incident.finding, view) && !brokenStill(incident.finding, view))
     .map((incident) => resolution(incident, scope.at));
   return [...firing, ...resolved];
 }
@@ -169,6 +171,18 @@ function restsOnUnread(finding: Finding, view: View): boolean {
   return POOL_WIDE.includes(finding.kind) && finding.ksas.some((k) => view.blindPools.has(k.workloadPool));
 }
 
+/**
+ * An open incident no scan fires whose link the inventory still shows broken: a GSA back under the
+ * email of a deleted one but not serving the KSAs the incident names. Re-created, it is another
+ * principal with an empty policy, which the scans cannot tell from one never bound (they report its
+ * KSAs as binding-missing): the incident stays open until they are bound again.
+ */
+function brokenStill(finding: Finding, view: View): boolean {
+  if (finding.kind !== 'gsa-missing' || finding.gsa === undefined) return false;
+  const gsa = findGsa(view.snapshot, finding.gsa);
+  return gsa !== undefined && !gsa.deleted && unboundKsas(gsa.iamPolicy, finding.ksas).length > 0;
+}
+
 function canJudge(finding: Finding, view: View): boolean {
   return blindReason(finding, view) === undefined;
 }
@@ -214,9 +228,13 @@ function repairedVisibly(finding: Finding, view: View): boolean {
   const gsa = findGsa(view.snapshot, finding.gsa);
   switch (finding.kind) {
     case 'gsa-missing':
-      return gsa !== undefined && !gsa.deleted;
+      return (
+        ['ok', 'disabled'].includes(gsaState(gsaInfoOf(view.snapshot, finding.gsa))) &&
+        gsa !== undefined &&
+        unboundKsas(gsa.iamPolicy, finding.ksas).length === 0
+      );
     case 'gsa-disabled':
-      return gsa !== undefined && !gsa.deleted && !gsa.disabled;
+      return gsaState(gsaInfoOf(view.snapshot, finding.gsa)) === 'ok';
     case 'binding-missing': {
       const [pool, namespace, name] = finding.fingerprint.split('/').slice(-3);
       if (gsa === undefined || gsa.deleted || !pool || !namespace || !name) return false;

@@ -1,5 +1,5 @@
 import { FINDING_KINDS } from '../domain/finding.ts';
-import type { SilenceMatchers } from '../incidents/incident.ts';
+import type { SilenceMatchers } from '../domain/incident.ts';
 
 /**
  * A `/wi-status` invocation: the form Slack posts (https://docs.slack.dev/interactivity/implementing-slash-commands),

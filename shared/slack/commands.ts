@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { Silence, SilenceMatchers } from '../incidents/incident.ts';
+import type { Silence, SilenceMatchers } from '../domain/incident.ts';
 import { silenceMatches } from '../incidents/silences.ts';
 import type { IncidentStore } from '../incidents/store.ts';
 import { MARKS, type StatusDoc } from '../status/doc.ts';

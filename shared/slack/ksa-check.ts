@@ -1,7 +1,8 @@
+import type { ChainReport } from '../chain/report.ts';
 import { LookupError } from '../errors.ts';
 import { type ClusterKey, clusterPath, type LiveState } from '../gcp/ports.ts';
 import type { Snapshot } from '../inventory/snapshot.ts';
-import { type ChainReport, diagnose } from '../live/diagnose.ts';
+import { diagnose } from '../live/diagnose.ts';
 import { findClusters } from '../status/cluster.ts';
 import { diagnoseDoc } from '../status/diagnose-doc.ts';
 import { MARKS, type StatusDoc } from '../status/doc.ts';

@@ -1,4 +1,4 @@
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 
 /**
  * Slack's request signature (https://docs.slack.dev/authentication/verifying-requests-from-slack):
@@ -60,6 +60,23 @@ export function verifySlackRequest(
   return given.length === expected.length && timingSafeEqual(given, expected)
     ? { ok: true }
     : { ok: false, reason: 'bad-signature' };
+}
+
+/**
+ * What names one signed request whatever becomes of it: a digest of its signature, which covers its
+ * timestamp and every byte of its body. The same request sent again (a replay, a retry) has the
+ * same id; the signature itself is never stored or logged.
+ */
+export function requestIdOf(signature: string): string {
+  return createHash('sha256').update(signature).digest('hex').slice(0, 32);
+}
+
+/**
+ * How long a request's signature must be remembered: while its timestamp is still within the
+ * window, plus a minute for clocks that disagree between instances.
+ */
+export function rememberUntil(timestamp: string): Date {
+  return new Date((Number(timestamp) + MAX_CLOCK_SKEW_SECONDS + 60) * 1000);
 }
 
 function signatureBytes(secret: string, timestamp: string, body: Uint8Array): Buffer {

@@ -1,9 +1,11 @@
+import { runsGkeMetadata } from '../chain/judge.ts';
+import { LINK_LABELS } from '../chain/link.ts';
+import type { Incident } from '../domain/incident.ts';
+import type { SymptomCount } from '../domain/symptom-group.ts';
 import { clusterPath } from '../gcp/ports.ts';
-import type { Incident } from '../incidents/incident.ts';
 import { usesWorkloadIdentity } from '../inventory/impact.ts';
 import type { Snapshot, SnapshotCluster, SnapshotProject } from '../inventory/snapshot.ts';
-import type { SymptomCount } from '../symptoms/window.ts';
-import { chainState, inventoryChain, type KsaChain, LINK_LABELS } from './chain.ts';
+import { chainState, inventoryChain, type KsaChain } from './chain.ts';
 import { type DocLine, type DocSection, MARKS, plural, type StatusDoc } from './doc.ts';
 import {
   type IncidentLine,
@@ -101,7 +103,7 @@ export function clusterDetail(
     pools: cluster.nodePools.map((pool) => ({
       name: pool.name,
       mode: pool.workloadMetadataMode ?? 'unset',
-      healthy: !cluster.workloadPool || pool.workloadMetadataMode === 'GKE_METADATA',
+      healthy: !cluster.workloadPool || runsGkeMetadata(pool),
       wiPods: wiPods.filter((pod) => pod.nodePool === pool.name).length,
     })),
     // Broken first, then failing, so a phone shows what matters on the first screen.
@@ -239,8 +241,13 @@ function ksaLines(chain: KsaChain, detail: ClusterDetail): DocLine[] {
       text: ` → ${chain.gsa ?? 'no GSA'} · ${plural(chain.pods, 'pod')}`,
     },
   ];
-  for (const link of chain.links.filter((l) => l.state === 'broken'))
-    lines.push({ indent: true, mark: MARKS.broken, lead: LINK_LABELS[link.link], text: `: ${link.detail}` });
+  for (const link of chain.links.filter((l) => l.status === 'broken'))
+    lines.push({
+      indent: true,
+      mark: MARKS.broken,
+      lead: LINK_LABELS[link.link - 1] ?? link.name,
+      text: `: ${link.brief ?? link.detail}`,
+    });
   if (symptoms && count) lines.push(ksaSymptomLine(count, symptoms));
   return lines;
 }

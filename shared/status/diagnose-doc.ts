@@ -1,25 +1,18 @@
-import type { ChainReport, LinkStatus } from '../live/diagnose.ts';
+import { chainStateOf, LINK_MARKS } from '../chain/link.ts';
+import type { ChainReport } from '../chain/report.ts';
 import { type DocLine, type DocSection, MARKS, plural, type StatusDoc, utc } from './doc.ts';
 import { ksaSymptomLine, ksaSymptoms, type StatusSymptoms } from './symptoms.ts';
 
 /**
- * `/wi-status NAMESPACE/KSA`: the chain check of diagnose (shared/live/diagnose.ts), one section per
+ * `/wi-status NAMESPACE/KSA`: the chain check of diagnose (shared/chain/report.ts), one section per
  * cluster checked, a line per link, and under each broken link the commands that repair it. Pure.
  */
-
-const LINK_MARKS: Record<LinkStatus, string> = {
-  ok: MARKS.ok,
-  broken: MARKS.broken,
-  unknown: MARKS.unknown,
-  'not-applicable': '–',
-};
 
 /** Repair steps shown per broken link; the rest are counted (the CLI's `diagnose` shows them all). */
 const MAX_REPAIRS = 3;
 
-function state(report: ChainReport): 'broken' | 'unknown' | 'ok' {
-  if (report.links.some((l) => l.status === 'broken')) return 'broken';
-  return report.links.some((l) => l.status === 'unknown') ? 'unknown' : 'ok';
+function state(report: ChainReport) {
+  return chainStateOf(report.links);
 }
 
 function reportSection(report: ChainReport, symptoms: StatusSymptoms | undefined): DocSection {

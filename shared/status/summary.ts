@@ -1,6 +1,7 @@
+import { runsGkeMetadata } from '../chain/judge.ts';
 import type { FindingSeverity } from '../domain/finding.ts';
+import type { Incident } from '../domain/incident.ts';
 import { clusterPath } from '../gcp/ports.ts';
-import type { Incident } from '../incidents/incident.ts';
 import { usesWorkloadIdentity } from '../inventory/impact.ts';
 import type { Snapshot, SnapshotCluster } from '../inventory/snapshot.ts';
 import { chainState, inventoryChain } from './chain.ts';
@@ -106,7 +107,7 @@ export function summarize(
         pools: cluster.nodePools.map((pool) => ({
           name: pool.name,
           mode: pool.workloadMetadataMode ?? 'unset',
-          healthy: !cluster.workloadPool || pool.workloadMetadataMode === 'GKE_METADATA',
+          healthy: !cluster.workloadPool || runsGkeMetadata(pool),
         })),
         wiKsas: wi.length,
         brokenKsas: wi.filter(
@@ -146,7 +147,7 @@ function isBreak(incident: Incident): boolean {
 }
 
 /** Open incidents, most severe first, then oldest first. */
-export function openIncidents(incidents: readonly Incident[]): Incident[] {
+export function openIncidents<T extends Incident>(incidents: readonly T[]): T[] {
   return incidents
     .filter((incident) => incident.status === 'open')
     .sort(

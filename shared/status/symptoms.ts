@@ -5,7 +5,7 @@ import {
   type SymptomGroup,
   symptomCounts,
   type WindowOptions,
-} from '../symptoms/window.ts';
+} from '../domain/symptom-group.ts';
 import { ago, type DocLine, MARKS, plural, span, utc } from './doc.ts';
 
 /**

@@ -1,4 +1,4 @@
-import type { Incident, Silence, SilenceMatchers } from '../incidents/incident.ts';
+import type { Incident, Silence, SilenceMatchers } from '../domain/incident.ts';
 import { ago, type DocLine, type DocSection, MARKS, plural, type StatusDoc, span, utc } from './doc.ts';
 import { incidentDocLine, incidentLine, openIncidents, SEVERITIES, SEVERITY_MARKS } from './summary.ts';
 
@@ -63,12 +63,12 @@ export function describeMatchers(matchers: SilenceMatchers): string {
 }
 
 /** Silences in force (plans are listed apart, see activePlans). */
-export function activeSilences(silences: readonly Silence[], now: Date): Silence[] {
+export function activeSilences<T extends Silence>(silences: readonly T[], now: Date): T[] {
   return silences.filter((s) => s.effect !== 'plan' && Date.parse(s.expiresAt) > now.getTime());
 }
 
 /** Planned changes in force: declared with `plan`, stored beside the silences. */
-export function activePlans(silences: readonly Silence[], now: Date): Silence[] {
+export function activePlans<T extends Silence>(silences: readonly T[], now: Date): T[] {
   return silences.filter((s) => s.effect === 'plan' && Date.parse(s.expiresAt) > now.getTime());
 }
 

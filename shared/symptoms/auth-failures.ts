@@ -1,10 +1,15 @@
-import { enableClusterWi, getCredentials, poolBackToGkeMetadata } from '../detect/remediation.ts';
+import { modeLabel, runsGkeMetadata } from '../chain/judge.ts';
+import { LINK_NAMES } from '../chain/link.ts';
+import { enableClusterWi, getCredentials, poolBackToGkeMetadata } from '../chain/remediation.ts';
+import type { ChainReport } from '../chain/report.ts';
 import type { Finding, Remediation, WorkloadRef } from '../domain/finding.ts';
+import type { Incident, IncidentDiagnosis } from '../domain/incident.ts';
+import type { SymptomGroupRecord } from '../domain/symptom-group.ts';
 import type { LiveState } from '../gcp/ports.ts';
-import type { Incident, IncidentDiagnosis } from '../incidents/incident.ts';
-import { type ChainReport, couldNotCheck, diagnose, LINK_NAMES } from '../live/diagnose.ts';
-import { duration, kindWords, poolOf } from './evidence.ts';
-import { authFingerprint, isActive, type SymptomGroupRecord, type SymptomOptions } from './group.ts';
+import { couldNotCheck, diagnose } from '../live/diagnose.ts';
+import { duration, kindWords } from '../notify/evidence-render.ts';
+import { poolOf } from './evidence.ts';
+import { authFingerprint, isActive, type SymptomOptions } from './group.ts';
 
 /**
  * `wi-auth-failures`: credential failures that no open incident explains still reach someone, with
@@ -115,7 +120,7 @@ async function diagnoseCluster(
     group.nodePools.length > 0
       ? found.nodePools.filter((p) => group.nodePools.includes(p.name))
       : found.nodePools;
-  const off = pools.filter((p) => p.workloadMetadataMode !== 'GKE_METADATA');
+  const off = pools.filter((p) => !runsGkeMetadata(p));
   if (off.length === 0) {
     links.push({
       link: 2,
@@ -128,9 +133,7 @@ async function diagnoseCluster(
       link: 2,
       name: name(2),
       status: 'broken',
-      detail: off
-        .map((p) => `${p.name} is on ${p.workloadMetadataMode ?? 'no mode (GCE_METADATA)'}`)
-        .join(', '),
+      detail: off.map((p) => `${p.name} is on ${modeLabel(p.workloadMetadataMode)}`).join(', '),
       kind: 'nodepool-metadata-disabled',
     });
     for (const p of off) repairs.push(poolBackToGkeMetadata(project, cluster, p.name));

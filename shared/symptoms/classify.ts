@@ -1,7 +1,8 @@
 import type { ClusterRef } from '../domain/finding.ts';
 import type { LogEntry } from '../events/schemas.ts';
+import { rfc3339 } from '../events/time.ts';
 import { sample } from './redact.ts';
-import { type Library, METADATA_SERVER_POD, matchSignature, type SymptomKind } from './signatures.ts';
+import { type Library, METADATA_SERVER_POD, matchSymptom, type SymptomKind } from './signatures.ts';
 
 /**
  * A workload's credential failure, read from one container log entry. The entry names the pod, not
@@ -11,7 +12,7 @@ import { type Library, METADATA_SERVER_POD, matchSignature, type SymptomKind } f
 export interface Symptom {
   kind: SymptomKind;
   library: Library;
-  /** The signature id that matched (`library/kind`), or `gke-metadata-server/pod` for its own errors. */
+  /** The signature id that matched (`library/kind`), or `gke-metadata-server/pod` for its own lines. */
   signature: string;
   project: string;
   cluster: ClusterRef;
@@ -30,6 +31,8 @@ export interface Symptom {
 export type SymptomResult = { type: 'symptom'; symptom: Symptom } | { type: 'ignored'; reason: string };
 
 const CONTAINER = 'k8s_container';
+/** What the metadata server's own lines are recognised by: where they run. */
+export const METADATA_SERVER_SIGNATURE = 'gke-metadata-server/pod';
 const REQUIRED_LABELS = [
   'project_id',
   'location',
@@ -83,10 +86,7 @@ function isError(entry: LogEntry, text: string): boolean {
 }
 
 function timeOf(entry: LogEntry): string | undefined {
-  for (const time of [entry.timestamp, entry.receiveTimestamp]) {
-    if (time !== undefined && !Number.isNaN(Date.parse(time))) return time;
-  }
-  return undefined;
+  return rfc3339(entry.timestamp) ?? rfc3339(entry.receiveTimestamp);
 }
 
 /**
@@ -108,11 +108,18 @@ export function classifySymptom(entry: LogEntry): SymptomResult {
   const fromMetadataServer =
     labels.namespace_name === METADATA_SERVER_POD.namespace &&
     labels.container_name === METADATA_SERVER_POD.container;
-  const signature = fromMetadataServer ? undefined : matchSignature(text);
-  if (fromMetadataServer) {
-    if (!isError(entry, text)) return { type: 'ignored', reason: 'gke-metadata-server line below ERROR' };
-  } else if (signature === undefined) {
-    return { type: 'ignored', reason: 'no credential-failure signature' };
+  const match = matchSymptom(text);
+  // The metadata server's pods: every error of theirs, and a refusal they quote at any severity.
+  const origin: { library: Library; signature: string } | undefined = fromMetadataServer
+    ? match !== undefined || isError(entry, text)
+      ? { library: 'gke-metadata-server', signature: METADATA_SERVER_SIGNATURE }
+      : undefined
+    : match && { library: match.signature.library, signature: match.signature.id };
+  if (origin === undefined) {
+    const reason = fromMetadataServer
+      ? 'gke-metadata-server line below ERROR'
+      : 'no credential-failure signature';
+    return { type: 'ignored', reason };
   }
   const missing = REQUIRED_LABELS.filter((label) => !labels[label]);
   if (missing.length > 0) {
@@ -124,16 +131,15 @@ export function classifySymptom(entry: LogEntry): SymptomResult {
   return {
     type: 'symptom',
     symptom: {
-      kind: signature?.kind ?? 'metadata-server-error',
-      library: signature?.library ?? 'gke-metadata-server',
-      signature: signature?.id ?? 'gke-metadata-server/pod',
+      kind: match?.kind ?? 'metadata-server-error',
+      ...origin,
       project: labels.project_id as string,
       cluster: { location: labels.location as string, name: labels.cluster_name as string },
       namespace: labels.namespace_name as string,
       pod: labels.pod_name as string,
       container: labels.container_name as string,
       ...(node ? { node } : {}),
-      message: sample(text, signature?.pattern),
+      message: sample(text, match?.signature.pattern),
       time,
       ...(entry.insertId ? { insertId: entry.insertId } : {}),
     },

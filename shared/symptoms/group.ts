@@ -1,8 +1,16 @@
 import type { ClusterRef } from '../domain/finding.ts';
+import {
+  DEFAULT_WINDOW,
+  type GroupScope,
+  type SymptomGroup,
+  type SymptomGroupRecord,
+  type SymptomLink,
+  type WindowOptions,
+} from '../domain/symptom-group.ts';
+import type { MetadataServerAlert } from '../events/monitoring.ts';
 import type { Symptom } from './classify.ts';
-import type { MetadataServerAlert } from './monitoring.ts';
 import type { PodIdentity } from './resolve.ts';
-import { applySymptom, DEFAULT_WINDOW, type SymptomGroup, type WindowOptions } from './window.ts';
+import { applySymptom } from './window.ts';
 
 /**
  * A symptom group as the store keeps it: the window's aggregate (window.ts) plus what the symptom
@@ -11,43 +19,6 @@ import { applySymptom, DEFAULT_WINDOW, type SymptomGroup, type WindowOptions } f
  * metadata-server error rate, the Cloud Monitoring alert's state. Plain bounded JSON, one Firestore
  * document per key. Pure functions only.
  */
-
-/** `ksa`: one KSA's pods; `namespace`: pods whose KSA is unknown; `cluster`: the metadata server itself. */
-export type GroupScope = 'ksa' | 'namespace' | 'cluster';
-
-/** An incident the group was attached to as evidence. */
-export interface SymptomLink {
-  fingerprint: string;
-  /** The incident's id when it was linked (a fingerprint that fires again gets a new incident). */
-  incident: string;
-  /** When the group's evidence was last pushed to it (the per-link throttle). */
-  pushedAt?: string;
-  /** When the incident resolved: failures after that are no longer explained by it. */
-  resolvedAt?: string;
-}
-
-export interface AlertState {
-  incidentId: string;
-  state: 'open' | 'closed';
-  policy: string;
-  observedValue?: string;
-  thresholdValue?: string;
-  url?: string;
-  startedAt: string;
-  endedAt?: string;
-}
-
-export interface SymptomGroupRecord extends SymptomGroup {
-  scope: GroupScope;
-  /**
-   * Until when the group counts as active (RFC 3339): its last failure plus the quiet window, or, for
-   * an open Monitoring alert, until Monitoring closes it. Stores list and expire groups by it.
-   */
-  activeUntil: string;
-  updatedAt: string;
-  links: SymptomLink[];
-  alert?: AlertState;
-}
 
 export interface SymptomOptions {
   window: WindowOptions;
@@ -256,4 +227,19 @@ export function countSince(
 ): number {
   if (Date.parse(group.firstSeen) >= since) return group.count;
   return group.buckets.filter((b) => b.start >= since).reduce((sum, b) => sum + b.count, 0);
+}
+
+/**
+ * Whether a group's failures since `since` (its first failure, or the repair of the incident that
+ * explained it) have lasted the grace period, with enough of them: a group nothing explains then
+ * opens `wi-auth-failures`.
+ */
+export function lastedGrace(
+  group: Pick<SymptomGroup, 'buckets' | 'count' | 'firstSeen' | 'lastSeen'>,
+  since: number,
+  options: Pick<SymptomOptions, 'graceMs' | 'minFailures'> = DEFAULT_SYMPTOM_OPTIONS,
+): boolean {
+  return (
+    Date.parse(group.lastSeen) - since >= options.graceMs && countSince(group, since) >= options.minFailures
+  );
 }

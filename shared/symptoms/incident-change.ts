@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Incident, Silence } from '../incidents/incident.ts';
+import type { Incident, Silence } from '../domain/incident.ts';
 import type { IncidentStore } from '../incidents/store.ts';
 import { destinationKey, type Routing, routeIncident } from '../notify/routing.ts';
 import { changeAndTell } from '../notify/tell.ts';
@@ -17,7 +17,7 @@ import type { Senders } from '../notify/types.ts';
  */
 
 export interface ChangeDeps {
-  store: Pick<IncidentStore, 'transact'>;
+  store: Pick<IncidentStore, 'transactAll'>;
   senders: Senders;
   routing: Routing;
   now: () => Date;

@@ -1,3 +1,4 @@
+import { MAX_DELIVERY_BASE64 } from '../events/decode.ts';
 import { hasNeedle, METADATA_SERVER_POD } from './signatures.ts';
 
 /**
@@ -19,12 +20,14 @@ function field(value: unknown, key: string): unknown {
 /**
  * The LogEntry JSON text inside a delivery, without parsing or validating anything else: the
  * base64 `message.data` of a Pub/Sub push body or of the CloudEvent Eventarc delivers. Undefined
- * for any other shape (a bare LogEntry, a malformed delivery): those take the full decode path.
+ * for any other shape (a bare LogEntry, a malformed delivery), and for data too large to be an
+ * entry (it is never decoded here: decode.ts refuses it by its length alone).
  */
 export function entryJsonOf(delivery: unknown): string | undefined {
   const message = field(field(delivery, 'data'), 'message') ?? field(delivery, 'message');
   const data = field(message, 'data');
-  return typeof data === 'string' ? Buffer.from(data, 'base64').toString('utf8') : undefined;
+  if (typeof data !== 'string' || data.length > MAX_DELIVERY_BASE64) return undefined;
+  return Buffer.from(data, 'base64').toString('utf8');
 }
 
 /** False only when the delivery certainly holds no symptom; true sends it to decode → classify. */

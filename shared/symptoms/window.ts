@@ -1,7 +1,12 @@
-import type { ClusterRef } from '../domain/finding.ts';
+import {
+  DEFAULT_WINDOW,
+  type SymptomGroup,
+  type SymptomSample,
+  type WindowOptions,
+  type WindowState,
+} from '../domain/symptom-group.ts';
 import type { Symptom } from './classify.ts';
 import type { PodIdentity } from './resolve.ts';
-import type { Library, SymptomKind } from './signatures.ts';
 
 /**
  * Sliding-window aggregation of symptoms per cluster / namespace / KSA, so a crash-looping pod
@@ -11,76 +16,6 @@ import type { Library, SymptomKind } from './signatures.ts';
  * window), so it can be stored as one Firestore document per group key: no nested arrays (Firestore
  * refuses them), no Dates, no undefined values.
  */
-
-export interface WindowOptions {
-  /** How far back `recent` counts and `ratePerMinute` look. */
-  windowMs: number;
-  /** Bucket width of the sliding window. */
-  bucketMs: number;
-  /** A group with no failure for this long is resolved. */
-  quietMs: number;
-  maxSamples: number;
-  maxPods: number;
-  /** Insert ids remembered per group, so a redelivered entry is not counted twice. */
-  maxRecentIds: number;
-  maxListed: number;
-  /** Groups kept in one WindowState; the longest-quiet ones are dropped first. */
-  maxGroups: number;
-}
-
-export const DEFAULT_WINDOW: WindowOptions = {
-  windowMs: 15 * 60_000,
-  bucketMs: 60_000,
-  quietMs: 15 * 60_000,
-  maxSamples: 5,
-  maxPods: 20,
-  maxRecentIds: 64,
-  maxListed: 10,
-  maxGroups: 1_000,
-};
-
-export interface SymptomSample {
-  time: string;
-  pod: string;
-  container: string;
-  kind: SymptomKind;
-  library: Library;
-  message: string;
-}
-
-export interface SymptomGroup {
-  /** `project/location/cluster/namespace/ksa` (`*` when the KSA is unknown). */
-  key: string;
-  project: string;
-  cluster: ClusterRef;
-  namespace: string;
-  /** Absent when the pod could not be resolved to its KSA, and for gke-metadata-server's own errors. */
-  ksa?: string;
-  gsa?: string;
-  /** The cluster's workload pool, when the inventory knew the pod (KSA members are named in it). */
-  workloadPool?: string;
-  firstSeen: string;
-  lastSeen: string;
-  /** Every failure since the group opened. */
-  count: number;
-  /** Failures per bucket (start in ms since the epoch), ascending, covering one window before lastSeen. */
-  buckets: { start: number; count: number }[];
-  kinds: Partial<Record<SymptomKind, number>>;
-  libraries: Partial<Record<Library, number>>;
-  /** Distinct pods seen failing (at most maxPods; `podsCapped` says some were not listed). */
-  pods: string[];
-  podsCapped?: boolean;
-  nodePools: string[];
-  /** Owning workloads, `Kind/name`. */
-  workloads: string[];
-  /** The first failure, then the latest distinct messages. */
-  samples: SymptomSample[];
-  recentIds: string[];
-}
-
-export interface WindowState {
-  groups: Record<string, SymptomGroup>;
-}
 
 export function emptyWindow(): WindowState {
   return { groups: {} };
@@ -227,31 +162,6 @@ export function applySymptom(
   return { group: next, added: true, opened: group === undefined };
 }
 
-/** Failures within the window ending at `now`. */
-export function recentCount(
-  group: SymptomGroup,
-  now: number,
-  options: WindowOptions = DEFAULT_WINDOW,
-): number {
-  const from = now - options.windowMs;
-  let count = 0;
-  for (const bucket of group.buckets) {
-    if (bucket.start + options.bucketMs > from && bucket.start <= now) count += bucket.count;
-  }
-  return count;
-}
-
-/** Failures per minute over the window ending at `now` (over the group's age when it is younger). */
-export function ratePerMinute(
-  group: SymptomGroup,
-  now: number,
-  options: WindowOptions = DEFAULT_WINDOW,
-): number {
-  const age = Math.max(now - Date.parse(group.firstSeen), options.bucketMs);
-  const span = Math.min(options.windowMs, age);
-  return recentCount(group, now, options) / (span / 60_000);
-}
-
 export interface QuietDecision {
   resolve: boolean;
   /** How long the group has had no failure at `now`. */
@@ -315,39 +225,4 @@ export function resolveQuiet(
     else groups[key] = group;
   }
   return { state: resolved.length === 0 ? state : { groups }, resolved };
-}
-
-export interface SymptomCount {
-  key: string;
-  project: string;
-  cluster: ClusterRef;
-  namespace: string;
-  ksa?: string;
-  count: number;
-  recent: number;
-  ratePerMinute: number;
-  firstSeen: string;
-  lastSeen: string;
-}
-
-/** What `/wi-status` and `wi-sentinel status` show beside each KSA. */
-export function symptomCounts(
-  state: WindowState,
-  now: number,
-  options: WindowOptions = DEFAULT_WINDOW,
-): SymptomCount[] {
-  return Object.values(state.groups)
-    .map((group) => ({
-      key: group.key,
-      project: group.project,
-      cluster: group.cluster,
-      namespace: group.namespace,
-      ...(group.ksa ? { ksa: group.ksa } : {}),
-      count: group.count,
-      recent: recentCount(group, now, options),
-      ratePerMinute: Math.round(ratePerMinute(group, now, options) * 100) / 100,
-      firstSeen: group.firstSeen,
-      lastSeen: group.lastSeen,
-    }))
-    .sort((a, b) => a.key.localeCompare(b.key));
 }

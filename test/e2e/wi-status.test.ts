@@ -7,61 +7,35 @@
  * wiCommands shows in wiStatus's answer.
  */
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { type FakeResponseUrl, startFakeResponseUrl } from '../fakes/response-url.ts';
+import type { FakeResponseUrl } from '../fakes/response-url.ts';
 import { validateBlocks } from '../fakes/slack.ts';
-import { type FunctionServer, startFunction, waitUntil } from '../support/function-server.ts';
-import { FIXTURES } from '../support/paths.ts';
-import { type Emulators, startEmulators } from '../support/pipeline.ts';
-import { type PubSub, pubSubClient, pushEndpoint } from '../support/pubsub.ts';
+import { type FunctionServer, waitUntil } from '../support/function-server.ts';
+import type { PubSub } from '../support/pubsub.ts';
 import { headerOf, postSigned, slashCommandBody } from '../support/slash-command.ts';
+import { COMMANDS_TOPIC, type SlashPipeline, startSlashPipeline } from '../support/slash-pipeline.ts';
 
 const SECRET = 'e2e-wi-status-signing-secret-77aa';
 const PROJECT = 'demo-wi-status-e2e';
-const TOPIC = 'wi-sentinel-commands';
 const GCLOUD = process.env.WI_E2E_GCLOUD ?? 'gcloud';
 
 describe('/wi-status end to end: wiStatus → Pub/Sub emulator → wiCommands → response_url', () => {
-  let emulators: Emulators;
+  let pipeline: SlashPipeline;
   let hooks: FakeResponseUrl;
   let status: FunctionServer;
   let commands: FunctionServer;
   let pubsub: PubSub;
-  const started: { stop(): Promise<unknown> }[] = [];
 
   before(async () => {
-    emulators = await startEmulators({ gcloud: GCLOUD, projectId: PROJECT });
-    started.push(emulators);
-    hooks = await startFakeResponseUrl();
-    started.push(hooks);
-    const env = {
-      SLACK_SIGNING_SECRET: SECRET,
-      SLACK_ALLOWED_USERS: 'U0ALICE',
-      SLACK_RESPONSE_URL_ORIGINS: hooks.origin,
-      WI_SNAPSHOT: join(FIXTURES, 'snapshot.json'),
-      WI_STATE: 'firestore',
-      FIRESTORE_EMULATOR_HOST: emulators.firestore.host,
-      WI_FIRESTORE_PREFIX: `wistatus${Date.now().toString(36)}-`,
-      PUBSUB_EMULATOR_HOST: emulators.pubsub.host,
-      GOOGLE_CLOUD_PROJECT: PROJECT,
-    };
-    [status, commands] = await Promise.all([
-      startFunction('wiStatus', { signatureType: 'http', env }),
-      startFunction('wiCommands', { env }),
-    ]);
-    started.push(status, commands);
-    pubsub = pubSubClient(emulators.pubsub.host, PROJECT);
-    await pubsub.createTopic(TOPIC);
-    await pubsub.createPushSubscription(`${TOPIC}-push`, {
-      topic: TOPIC,
-      endpoint: pushEndpoint(commands.url, PROJECT, TOPIC),
+    pipeline = await startSlashPipeline({
+      projectId: PROJECT,
+      secret: SECRET,
+      prefix: 'wistatus',
+      gcloud: GCLOUD,
     });
+    ({ hooks, status, commands, pubsub } = pipeline);
   });
-  after(async () => {
-    await pubsub?.deleteSubscription(`${TOPIC}-push`).catch(() => {});
-    for (const thing of started.reverse()) await thing.stop();
-  });
+  after(() => pipeline?.stop());
 
   const ask = (text: string, responseUrl: string, userId?: string) =>
     postSigned(status.url, SECRET, slashCommandBody(text, { responseUrl, ...(userId ? { userId } : {}) }));
@@ -119,7 +93,7 @@ describe('/wi-status end to end: wiStatus → Pub/Sub emulator → wiCommands �
       slack: { teamId: 'T0FAKETEAM', userId: 'U0ALICE', responseUrl: url, responseType: 'in_channel' },
     };
     const before = commands.logs().length;
-    await pubsub.publish(TOPIC, [{ data: Buffer.from(JSON.stringify(forged)).toString('base64') }]);
+    await pubsub.publish(COMMANDS_TOPIC, [{ data: Buffer.from(JSON.stringify(forged)).toString('base64') }]);
     await waitUntil(
       () =>
         commands

@@ -19,6 +19,14 @@
  *   (https://docs.slack.dev/reference/methods/usergroups.users.list).
  * - chat.update: `channel` must be an ID (Slack does not take names here) holding a message `ts`,
  *   else `channel_not_found` / `message_not_found`; answers `{ ok, channel, ts, text, message }`.
+ * - a post's `metadata` (`{ event_type, event_payload }`) is kept with the message.
+ * - conversations.history: `channel` an ID; the channel's top-level messages newest first, those
+ *   after `oldest` when given (compared with when the fake took each post: its `ts` are synthetic), at most `limit` (default 100), with their `metadata` only when
+ *   `include_all_metadata` is true (https://docs.slack.dev/reference/methods/conversations.history).
+ * - conversations.list: the channels the fake knows (`{ id, name, is_private }`), cursor paginated
+ *   by `limit` (https://docs.slack.dev/reference/methods/conversations.list).
+ * - with `scopes` given, conversations.history needs `channels:history` (C…) or `groups:history`
+ *   (G…) and conversations.list `channels:read`, else `missing_scope` with `needed` and `provided`.
  * - blocks are checked against Block Kit's documented limits (`invalid_blocks`, with Slack's
  *   `errors` list) and against the undocumented total that Slack answers with `msg_blocks_too_long`.
  * - a request without a token is `not_authed`; with `token` given, another token is `invalid_auth`.
@@ -38,6 +46,10 @@ export type FakeSlackStep =
   | 'hang'
   /** Answer as Slack does, `delayMs` late: a slow Slack. */
   | { delayMs: number }
+  /** Do what Slack does (the post is made), then never answer: the answer is lost. */
+  | 'accept-then-hang'
+  /** Do what Slack does (the post is made), then drop the connection without answering. */
+  | 'accept-then-drop'
   /** An HTTP status (429 gets `Retry-After` when given), with an optional body. */
   | { status: number; retryAfter?: number | string; body?: unknown }
   /** HTTP 200 `{ ok: false, error }`: a Slack platform error such as `channel_not_found`. */
@@ -66,6 +78,10 @@ export interface FakeSlackMessage {
   text: string | undefined;
   blocks: unknown[] | undefined;
   thread_ts?: string;
+  /** The message metadata posted with it (`{ event_type, event_payload }`). */
+  metadata?: unknown;
+  /** When the fake took the post (Date.now()). */
+  postedAt: number;
   /** How many times chat.update edited it. */
   edits: number;
 }
@@ -91,10 +107,13 @@ const CHANNEL_ID = /^[CGD][A-Z0-9]{2,}$/;
 export async function startFakeSlack({
   token,
   usergroups = {},
+  scopes,
 }: {
   token?: string;
   /** User group ID → member user IDs, for usergroups.users.list. */
   usergroups?: Record<string, string[]>;
+  /** The bot token's scopes; without them every method is allowed. */
+  scopes?: string[];
 } = {}): Promise<FakeSlack> {
   const calls: FakeSlackCall[] = [];
   const messages: FakeSlackMessage[] = [];
@@ -126,6 +145,8 @@ export async function startFakeSlack({
       if (members === undefined) return platformError('no_such_subteam');
       return { status: 200, body: { ok: true, users: members } };
     }
+    if (call.method === 'conversations.history') return history(body);
+    if (call.method === 'conversations.list') return list(body);
     if (call.method !== 'chat.postMessage' && call.method !== 'chat.update')
       return platformError('unknown_method');
     const channel = typeof body.channel === 'string' ? body.channel : '';
@@ -159,8 +180,10 @@ export async function startFakeSlack({
         text,
         blocks,
         edits: 0,
+        postedAt: Date.now(),
       };
       if (typeof body.thread_ts === 'string') message.thread_ts = body.thread_ts;
+      if (body.metadata !== undefined) message.metadata = body.metadata;
       messages.push(message);
       return {
         status: 200,
@@ -205,6 +228,51 @@ export async function startFakeSlack({
     };
   }
 
+  function missingScope(needed: string): { status: number; body: unknown } | undefined {
+    if (scopes === undefined || scopes.includes(needed)) return undefined;
+    return { status: 200, body: { ok: false, error: 'missing_scope', needed, provided: scopes.join(',') } };
+  }
+
+  function history(body: Record<string, unknown>): { status: number; body: unknown } {
+    const channel = typeof body.channel === 'string' ? body.channel : '';
+    if (!CHANNEL_ID.test(channel)) return platformError('channel_not_found');
+    const refused = missingScope(channel.startsWith('G') ? 'groups:history' : 'channels:history');
+    if (refused) return refused;
+    const oldest = Number(body.oldest ?? 0);
+    const limit = Math.min(999, Number(body.limit ?? 100) || 100);
+    const withMetadata = body.include_all_metadata === true || body.include_all_metadata === 'true';
+    const found = messages
+      .filter((m) => m.channel === channel && m.thread_ts === undefined && m.postedAt / 1000 > oldest)
+      .reverse();
+    return {
+      status: 200,
+      body: {
+        ok: true,
+        messages: found.slice(0, limit).map((m) => ({
+          type: 'message',
+          ...BOT,
+          text: m.text,
+          ts: m.ts,
+          ...(withMetadata && m.metadata !== undefined ? { metadata: m.metadata } : {}),
+        })),
+        has_more: found.length > limit,
+      },
+    };
+  }
+
+  function list(body: Record<string, unknown>): { status: number; body: unknown } {
+    const refused = missingScope('channels:read');
+    if (refused) return refused;
+    const all = [...channelIds].map(([name, id]) => ({ id, name, is_private: id.startsWith('G') }));
+    const start = Number(body.cursor ?? 0) || 0;
+    const limit = Number(body.limit ?? 100) || 100;
+    const next = start + limit < all.length ? String(start + limit) : '';
+    return {
+      status: 200,
+      body: { ok: true, channels: all.slice(start, start + limit), response_metadata: { next_cursor: next } },
+    };
+  }
+
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
@@ -223,6 +291,14 @@ export async function startFakeSlack({
       calls.push(call);
       const step = queue.shift() ?? 'ok';
       if (step === 'hang') return;
+      if (step === 'accept-then-hang' || step === 'accept-then-drop') {
+        // Slack did it; the answer never reaches the client.
+        const done = answer(call, req.headers.authorization);
+        const error = (done.body as { error?: unknown } | undefined)?.error;
+        if (typeof error === 'string') call.error = error;
+        if (step === 'accept-then-drop') req.socket.destroy();
+        return;
+      }
       const respond = () => {
         const { status, body, headers } =
           step === 'ok' || 'delayMs' in step

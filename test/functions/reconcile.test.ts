@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, beforeEach, describe, test } from 'node:test';
 import { createReconcileHandler } from '../../functions/reconcile.ts';
-import { createAlerting } from '../../shared/alerting.ts';
+import { createAlerting } from '../../shared/alerting/alerting.ts';
 import type { Finding } from '../../shared/domain/finding.ts';
 import { createMemoryStore } from '../../shared/incidents/memory-store.ts';
 import type { IncidentStore } from '../../shared/incidents/store.ts';

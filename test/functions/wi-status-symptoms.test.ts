@@ -4,7 +4,7 @@ import { describe, it } from 'node:test';
 import { createWiStatusHandler } from '../../functions/wi-status.ts';
 import { createMemoryStore } from '../../shared/incidents/memory-store.ts';
 import type { IncidentStore } from '../../shared/incidents/store.ts';
-import { readSnapshotFile } from '../../shared/inventory/snapshot-file.ts';
+import { readSnapshotFile } from '../../shared/live/snapshot-file.ts';
 import { signSlackRequest } from '../../shared/slack/verify.ts';
 import { FIXTURES } from '../support/paths.ts';
 import { slashCommandBody } from '../support/slash-command.ts';

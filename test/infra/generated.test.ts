@@ -6,7 +6,7 @@ import {
   METADATA_SERVER_ALERT_POLICY,
   METADATA_SERVER_ALERT_PROMQL,
   POLICY_USER_LABEL,
-} from '../../shared/symptoms/monitoring.ts';
+} from '../../shared/events/monitoring.ts';
 import { REPO_ROOT } from '../support/paths.ts';
 import { GENERATED, REGENERATE } from './generated.ts';
 

@@ -1,8 +1,8 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { SINK_FILTERS } from '../../shared/events/sink-filter.ts';
-import { METADATA_SERVER_ALERT_POLICY } from '../../shared/symptoms/monitoring.ts';
+import { SINK_FILTERS } from '../../cli/sink-filter.ts';
+import { METADATA_SERVER_ALERT_POLICY } from '../../shared/events/monitoring.ts';
 import { REPO_ROOT } from '../support/paths.ts';
 
 /**

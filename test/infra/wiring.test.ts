@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, describe, test } from 'node:test';
+import { SINK_FILTERS } from '../../cli/sink-filter.ts';
 import { loadConfig } from '../../shared/config.ts';
-import { SINK_FILTERS } from '../../shared/events/sink-filter.ts';
 import { REPO_ROOT } from '../support/paths.ts';
 import { type Body, blocksOf, loadModule, type TfModule } from './terraform.ts';
 

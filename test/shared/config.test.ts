@@ -37,6 +37,18 @@ describe('loadConfig', () => {
     );
   });
 
+  it('checks the default route: a routing key and a Slack channel of the right form', () => {
+    assert.throws(
+      () => loadConfig({ PAGERDUTY_ROUTING_KEY: 'sh0rt-k3y', SLACK_CHANNEL: '#Platform Alerts' }),
+      (error: unknown) =>
+        error instanceof ConfigError &&
+        /PAGERDUTY_ROUTING_KEY must be a 32-character Events API v2 routing key/.test(error.message) &&
+        /SLACK_CHANNEL must be a Slack channel ID/.test(error.message) &&
+        !error.message.includes('sh0rt-k3y'),
+    );
+    assert.equal(loadConfig({ SLACK_CHANNEL: 'C0123456789' }).SLACK_CHANNEL, 'C0123456789');
+  });
+
   it('treats blank optional values as unset', () => {
     const config = loadConfig({ GOOGLE_OAUTH_ACCESS_TOKEN: '  ', WI_SNAPSHOT: '' });
     assert.equal(config.GOOGLE_OAUTH_ACCESS_TOKEN, undefined);

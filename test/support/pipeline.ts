@@ -73,10 +73,12 @@ export interface Pipeline {
   stop(): Promise<void>;
 }
 
-/** A line that says the function acknowledged the delivery (see functions/audit-events.ts). */
+/**
+ * The line that says the function acknowledged the delivery (see functions/audit-events.ts): one per
+ * delivery, whatever it came to.
+ */
 export function isDone(line: Record<string, unknown>): boolean {
-  if (line.finding !== undefined) return true;
-  return /^(ignored: |duplicate delivery acknowledged|undecodable delivery acknowledged|event dropped after a permanent failure|acknowledged: )/.test(
+  return /^(ignored: |duplicate delivery acknowledged|undecodable delivery acknowledged|event dropped after a permanent failure|delivery handled: )/.test(
     String(line.message),
   );
 }

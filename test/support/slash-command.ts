@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { signSlackRequest } from '../../shared/slack/verify.ts';
@@ -13,12 +14,20 @@ const TEMPLATE = JSON.parse(readFileSync(join(FIXTURES, 'slack/slash-command.jso
   string
 >;
 
+let triggers = 0;
+
+/**
+ * The form of one slash command. Each gets a trigger_id of its own, as Slack gives every invocation:
+ * two commands are never the same bytes, so never the same signature (which wiStatus takes once).
+ */
 export function slashCommandBody(
   text: string,
   { responseUrl, userId, userName }: { responseUrl?: string; userId?: string; userName?: string } = {},
 ): string {
+  triggers += 1;
   return new URLSearchParams({
     ...TEMPLATE,
+    trigger_id: `${Date.now()}.${process.pid}${triggers}.${randomBytes(16).toString('hex')}`,
     text,
     ...(responseUrl ? { response_url: responseUrl } : {}),
     ...(userId ? { user_id: userId } : {}),

@@ -1,6 +1,7 @@
+import type { SymptomGroupRecord } from '../../shared/domain/symptom-group.ts';
 import type { IncidentStore } from '../../shared/incidents/store.ts';
 import type { Symptom } from '../../shared/symptoms/classify.ts';
-import { recordSymptom, type SymptomGroupRecord } from '../../shared/symptoms/group.ts';
+import { recordSymptom } from '../../shared/symptoms/group.ts';
 
 /**
  * The symptom group the symptom path stores for checkout/cart in orbit-prod's core-1 after token

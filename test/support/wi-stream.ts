@@ -100,21 +100,17 @@ export function bindingEntry(
   action: 'REMOVE' | 'ADD',
   { insertId, time = new Date() }: { insertId: string; time?: Date },
 ): Json {
-  const timestamp = time.toISOString();
   const resourceName = `projects/-/serviceAccounts/${link.uniqueId}`;
   const policy = { bindings: action === 'ADD' ? [{ role: WI_USER_ROLE, members: [memberOf(link)] }] : [] };
-  return {
-    insertId,
-    logName: `projects/${link.project}/logs/cloudaudit.googleapis.com%2Factivity`,
-    protoPayload: {
-      '@type': 'type.googleapis.com/google.cloud.audit.AuditLog',
-      status: {},
-      authenticationInfo: { principalEmail: 'e2e@example.com' },
+  return iamEntry(
+    link,
+    link.uniqueId,
+    { insertId, timestamp: time.toISOString() },
+    {
       requestMetadata: {
         callerIp: '203.0.113.9',
         callerSuppliedUserAgent: `google-cloud-sdk gcloud/528.0.0 command/gcloud.iam.service-accounts.${action === 'ADD' ? 'add' : 'remove'}-iam-policy-binding`,
       },
-      serviceName: 'iam.googleapis.com',
       methodName: 'google.iam.admin.v1.SetIAMPolicy',
       authorizationInfo: [
         { resource: resourceName, permission: 'iam.serviceAccounts.setIamPolicy', granted: true },
@@ -136,9 +132,68 @@ export function bindingEntry(
         policyDelta: { bindingDeltas: [{ action, role: WI_USER_ROLE, member: memberOf(link) }] },
       },
     },
+  );
+}
+
+/**
+ * The audit entry of `gcloud iam service-accounts {delete,undelete,create}` for the link's GSA, shaped
+ * like test/fixtures/events/gsa-deleted.json and gsa-created.json. `uniqueId`: the account's (a new
+ * one for a create under an old email).
+ */
+export function gsaLifecycleEntry(
+  link: Link,
+  verb: 'Delete' | 'Undelete' | 'Create',
+  {
+    insertId,
+    uniqueId = link.uniqueId,
+    timestamp = new Date().toISOString(),
+  }: { insertId: string; uniqueId?: string; timestamp?: string },
+): Json {
+  const accountId = link.gsa.split('@')[0] ?? '';
+  const created = verb === 'Create';
+  return iamEntry(
+    link,
+    uniqueId,
+    { insertId, timestamp },
+    {
+      methodName: `google.iam.admin.v1.${verb}ServiceAccount`,
+      resourceName: created ? `projects/${link.project}` : `projects/-/serviceAccounts/${uniqueId}`,
+      request: created
+        ? { name: `projects/${link.project}`, accountId }
+        : { name: `projects/${link.project}/serviceAccounts/${verb === 'Delete' ? link.gsa : uniqueId}` },
+      ...(created
+        ? {
+            response: {
+              email: link.gsa,
+              uniqueId,
+              name: `projects/${link.project}/serviceAccounts/${link.gsa}`,
+            },
+          }
+        : {}),
+    },
+  );
+}
+
+/** An IAM Admin Activity entry about the link's GSA (account `uniqueId`), with these payload fields. */
+function iamEntry(
+  link: Link,
+  uniqueId: string,
+  { insertId, timestamp }: { insertId: string; timestamp: string },
+  payload: Json,
+): Json {
+  return {
+    insertId,
+    logName: `projects/${link.project}/logs/cloudaudit.googleapis.com%2Factivity`,
+    protoPayload: {
+      '@type': 'type.googleapis.com/google.cloud.audit.AuditLog',
+      status: {},
+      authenticationInfo: { principalEmail: 'e2e@example.com' },
+      serviceName: 'iam.googleapis.com',
+      ...payload,
+    },
     resource: {
       type: 'service_account',
-      labels: { project_id: link.project, unique_id: link.uniqueId, email_id: link.gsa },
+      labels: { project_id: link.project, unique_id: uniqueId, email_id: link.gsa },
     },
     timestamp,
     severity: 'NOTICE',

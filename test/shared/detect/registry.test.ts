@@ -51,6 +51,8 @@ const SWEEP_CANNOT_SEE: Record<string, string> = {
   'a KSA of a pool the inventory holds no cluster of: named, impact unknown':
     'the KSA lives in a pool no inventoried cluster belongs to',
   'WI turned off for a cluster the inventory does not hold': 'the cluster is not in the inventory',
+  're-created under the same email: still firing, the bindings to grant again':
+    'a re-created GSA looks like one never bound: the scans report its KSAs as binding-missing, and the sweep keeps the gsa-missing incident open until they are bound (reconcile/sweep.ts)',
 };
 
 /** Which detector source files spell `kind: '<kind>'`, per kind. */

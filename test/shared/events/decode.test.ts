@@ -141,6 +141,13 @@ describe('decode: envelopes', () => {
     assert.deepEqual(delivery.entry, BARE.entry);
   });
 
+  it('makes every string well formed: a lone surrogate escape becomes U+FFFD', () => {
+    const text = JSON.stringify({ ...ENTRY, insertId: 'lone\ud800' });
+    assert.match(text, /lone\\ud800/);
+    const delivery = delivered(decode(JSON.parse(text)));
+    assert.equal(delivery.entry.insertId, 'lone\uFFFD');
+  });
+
   it('decodes the same envelopes given as text (an NDJSON line, an HTTP body)', () => {
     for (const value of [
       ENTRY,
@@ -301,6 +308,26 @@ const HOSTILE: { name: string; text?: string; value?: unknown; error: RegExp }[]
     name: '5 MB of base64 in a CloudEvent',
     value: cloudEvent('QUFB'.repeat((5 * 1024 * 1024) / 4)),
     error: /^Pub\/Sub message data is 5\.0 MiB, over the 1\.0 MiB limit$/,
+  },
+  {
+    // Eventarc's audit-log CloudEvent carries the entry parsed, not in base64: measured all the same.
+    name: '100,000 binding deltas as an audit-log CloudEvent’s data',
+    value: auditCloudEvent({
+      ...ENTRY,
+      protoPayload: {
+        methodName: 'google.iam.admin.v1.SetIAMPolicy',
+        serviceData: {
+          policyDelta: {
+            bindingDeltas: Array.from({ length: 100_000 }, (_, i) => ({
+              action: 'REMOVE',
+              role: 'roles/iam.workloadIdentityUser',
+              member: `serviceAccount:orbit-prod.svc.id.goog[ns/ksa-${i}]`,
+            })),
+          },
+        },
+      },
+    }),
+    error: /^CloudEvent data is more than 1\.0 MiB as JSON: over the limit$/,
   },
   {
     name: '100000 nested arrays in an unknown field',

@@ -17,6 +17,7 @@ import {
   INVENTORY_CHUNK_BYTES,
   OPERATION_TTL_MS,
   ORPHAN_AGE_MS,
+  runTransaction,
 } from '../../../shared/incidents/firestore-store.ts';
 import { SYMPTOM_RETENTION_MS } from '../../../shared/incidents/store.ts';
 import { type Emulator, startFirestoreEmulator } from '../../support/emulators.ts';
@@ -209,6 +210,41 @@ describe('firestore store', () => {
       assert.deepEqual([classified.status, classified.retryable], [status, retryable], JSON.stringify(error));
       assert.equal(classified.cause, error);
     }
+  });
+
+  it('a write Firestore refuses in a transaction fails at once with its own status, not as "no answer"', async () => {
+    // The emulator answers UNKNOWN to a lone surrogate; the client would retry that with backoff
+    // for longer than the store's deadline, which then reported a retryable "no answer".
+    const ref = db().collection(`${nextPrefix()}raw`).doc('x');
+    const started = Date.now();
+    let caught: unknown;
+    await assert.rejects(
+      runTransaction(db(), async (transaction) => {
+        transaction.set(ref, { text: 'bad \ud800 text' });
+      }),
+      (error) => {
+        caught = error;
+        return true;
+      },
+    );
+    assert.ok(Date.now() - started < 5_000, `took ${Date.now() - started} ms`);
+    const classified = classify('transact', caught);
+    assert.equal(classified.retryable, false);
+    assert.ok(classified.status === 'UNKNOWN' || classified.status === 'INVALID_ARGUMENT', classified.status);
+  });
+
+  it('retries a transaction aborted by contention, and it completes', async () => {
+    const ref = db().collection(`${nextPrefix()}raw`).doc('counter');
+    await ref.set({ n: 0 });
+    await Promise.all(
+      Array.from({ length: 5 }, () =>
+        runTransaction(db(), async (transaction) => {
+          const n = ((await transaction.get(ref)).get('n') as number) + 1;
+          transaction.set(ref, { n });
+        }),
+      ),
+    );
+    assert.equal((await ref.get()).get('n'), 5);
   });
 
   describe('inventory', () => {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import type { Incident, SymptomEvidence } from '../../../shared/incidents/incident.ts';
+import type { Incident, SymptomEvidence } from '../../../shared/domain/incident.ts';
 import { attachTo, LIMITS, step } from '../../../shared/incidents/lifecycle.ts';
 import { bindingFinding, resolvedOf } from '../../support/findings.ts';
 
@@ -58,14 +58,22 @@ describe('incident lifecycle', () => {
 
   test('the same change from another entry is an update, said as such', () => {
     const opened = step(undefined, bindingFinding(), 'e-1', t0).next;
-    const again = step(
-      opened,
-      bindingFinding({ cause: { method: 'm', actor: 'bob@example.org' } }),
-      'e-9',
-      t1,
-    );
+    const method = bindingFinding().cause?.method ?? 'google.iam.admin.v1.SetIAMPolicy';
+    const again = step(opened, bindingFinding({ cause: { method, actor: 'bob@example.org' } }), 'e-9', t1);
     assert.equal(again.transition, 'updated');
     assert.match(again.next?.transitions.at(-1)?.summary ?? '', /the same change again by bob@example\.org/);
+  });
+
+  test('another kind of change to the same link is an update that says what it is', () => {
+    const opened = step(undefined, bindingFinding(), 'e-1', t0).next;
+    const other = bindingFinding({
+      cause: { method: 'google.iam.admin.v1.CreateServiceAccount', actor: 'bob@example.org' },
+      summary: 'cart@ was re-created without its bindings',
+    });
+    const next = step(opened, other, 'e-10', t1);
+    assert.equal(next.transition, 'updated');
+    assert.equal(next.next?.transitions.at(-1)?.summary, 'cart@ was re-created without its bindings');
+    assert.equal(next.next?.finding.summary, 'cart@ was re-created without its bindings');
   });
 
   test('with quiet repeats (the sweep), a confirmation that adds nothing changes nothing; more hit still updates', () => {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import type { Silence } from '../../../shared/incidents/incident.ts';
+import type { Silence } from '../../../shared/domain/incident.ts';
 import { activeSilence, silenceMatches } from '../../../shared/incidents/silences.ts';
 import { bindingFinding } from '../../support/findings.ts';
 

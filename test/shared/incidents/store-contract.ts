@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Finding } from '../../../shared/domain/finding.ts';
+import type { Incident, OperationRecord, Silence } from '../../../shared/domain/incident.ts';
+import type { SymptomGroupRecord } from '../../../shared/domain/symptom-group.ts';
 import { StoreError } from '../../../shared/errors.ts';
-import type { Incident, OperationRecord, Silence } from '../../../shared/incidents/incident.ts';
 import { DELIVERY_NOTE_INTERVAL_MS, type IncidentStore } from '../../../shared/incidents/store.ts';
 import type { Snapshot } from '../../../shared/inventory/snapshot.ts';
-import type { SymptomGroupRecord } from '../../../shared/symptoms/group.ts';
 import { loadSnapshot } from '../../support/snapshots.ts';
 import { largeInventory } from './large-inventory.ts';
 
@@ -323,6 +323,86 @@ export function runStoreContract(
           (error) => error instanceof StoreError && !error.retryable && /12000 workloads/.test(error.message),
         );
         assert.equal(await store.current(FINGERPRINT), undefined);
+      });
+      it('refuses text that is not well formed (a lone surrogate) permanently, saying where', async () => {
+        const store = await makeStore();
+        const bad = incident({ finding: finding(FINGERPRINT, { summary: 'broken by \ud800mallory' }) });
+        await assert.rejects(
+          store.transact(FINGERPRINT, () => ({ next: bad, result: undefined })),
+          (error) =>
+            error instanceof StoreError &&
+            !error.retryable &&
+            error.status === 'INVALID_ARGUMENT' &&
+            /incident inc-1: finding\.summary is not well-formed text/.test(error.message),
+        );
+        assert.equal(await store.current(FINGERPRINT), undefined);
+      });
+    });
+
+    describe('transactAll: one delivery, one write', () => {
+      const other = `${FINGERPRINT}-b`;
+      const third = `${FINGERPRINT}-c`;
+      const of = (fingerprint: string, id: string, seq = 1) =>
+        incident({ id, fingerprint, finding: finding(fingerprint), seq });
+
+      it('changes several incidents at once, handing the change each one as stored, in order', async () => {
+        const store = await makeStore();
+        await store.transact(other, () => ({ next: of(other, 'b-1'), result: undefined }));
+        const seen = await store.transactAll([FINGERPRINT, other, third], (current) => ({
+          next: [of(FINGERPRINT, 'a-1'), current[1] ? { ...current[1], seq: 2 } : undefined, undefined],
+          result: current.map((c) => c?.id),
+        }));
+        assert.deepEqual(seen, [undefined, 'b-1', undefined]);
+        assert.equal((await store.current(FINGERPRINT))?.id, 'a-1');
+        assert.equal((await store.current(other))?.seq, 2);
+        assert.equal(await store.current(third), undefined);
+      });
+
+      it('is all or nothing: one unfit incident, none stored', async () => {
+        const store = await makeStore();
+        await assert.rejects(
+          store.transactAll([FINGERPRINT, other], () => ({
+            next: [of(FINGERPRINT, 'a-1'), of(third, 'c-1')],
+            result: undefined,
+          })),
+          (error) => error instanceof StoreError && !error.retryable,
+        );
+        assert.equal(await store.current(FINGERPRINT), undefined);
+      });
+
+      it('refuses a fingerprint given twice, or more than one transaction takes', async () => {
+        const store = await makeStore();
+        await assert.rejects(
+          store.transactAll([FINGERPRINT, FINGERPRINT], () => ({ result: undefined })),
+          (error) => error instanceof StoreError && /given twice/.test(error.message),
+        );
+        const many = Array.from({ length: 101 }, (_, i) => `${FINGERPRINT}-${i}`);
+        await assert.rejects(
+          store.transactAll(many, () => ({ result: undefined })),
+          (error) => error instanceof StoreError && /101 fingerprints/.test(error.message),
+        );
+      });
+
+      it('loses no update when it runs beside single changes of the same fingerprints', async () => {
+        const store = await makeStore();
+        await store.transactAll([FINGERPRINT, other], () => ({
+          next: [of(FINGERPRINT, 'a', 0), of(other, 'b', 0)],
+          result: undefined,
+        }));
+        const bump = (i: Incident | undefined) => (i ? { ...i, seq: i.seq + 1 } : undefined);
+        await Promise.all([
+          ...Array.from({ length: 5 }, () =>
+            store.transactAll([other, FINGERPRINT], (c) => ({ next: c.map(bump), result: undefined })),
+          ),
+          ...Array.from({ length: 5 }, () =>
+            store.transact(FINGERPRINT, (c) => ({
+              ...(c ? { next: { ...c, seq: c.seq + 1 } } : {}),
+              result: undefined,
+            })),
+          ),
+        ]);
+        assert.equal((await store.current(FINGERPRINT))?.seq, 10);
+        assert.equal((await store.current(other))?.seq, 5);
       });
     });
 
@@ -680,6 +760,42 @@ export function runStoreContract(
         await store.saveSilence(plan);
         assert.deepEqual(await store.listSilences(), [plan]);
         assert.equal(await store.deleteSilence('p-0a1b2c3d4e'), true);
+      });
+    });
+
+    describe('remembered requests (replay protection)', () => {
+      const later = () => new Date(Date.now() + 10 * 60_000).toISOString();
+
+      it('takes a request once while it is remembered, and others beside it', async () => {
+        const store = await makeStore();
+        assert.equal(await store.rememberRequest('slack/abc', later()), true);
+        assert.equal(await store.rememberRequest('slack/abc', later()), false);
+        assert.equal(await store.rememberRequest('slack/def', later()), true);
+      });
+
+      it('takes exactly one of 20 concurrent copies', async () => {
+        const store = await makeStore();
+        const until = later();
+        const taken = await Promise.all(
+          Array.from({ length: 20 }, () => store.rememberRequest('slack/race', until)),
+        );
+        assert.equal(taken.filter(Boolean).length, 1);
+      });
+
+      it('takes a request again once its memory expired', async () => {
+        const store = await makeStore();
+        const past = new Date(Date.now() - 1_000).toISOString();
+        assert.equal(await store.rememberRequest('slack/old', past), true);
+        assert.equal(await store.rememberRequest('slack/old', later()), true);
+        assert.equal(await store.rememberRequest('slack/old', later()), false);
+      });
+
+      it('refuses an expiry that is not a time, with a permanent StoreError', async () => {
+        const store = await makeStore();
+        await assert.rejects(
+          store.rememberRequest('slack/x', 'soon'),
+          (error) => error instanceof StoreError && !error.retryable && /expireAt "soon"/.test(error.message),
+        );
       });
     });
   });

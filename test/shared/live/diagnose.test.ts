@@ -1,15 +1,11 @@
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
+import type { ChainLink, LinkState } from '../../../shared/chain/link.ts';
+import type { ChainReport } from '../../../shared/chain/report.ts';
 import { LookupError } from '../../../shared/errors.ts';
 import type { LiveState } from '../../../shared/gcp/ports.ts';
 import type { Snapshot } from '../../../shared/inventory/snapshot.ts';
-import {
-  type ChainLink,
-  type ChainReport,
-  type DiagnoseTarget,
-  diagnose,
-  type LinkStatus,
-} from '../../../shared/live/diagnose.ts';
+import { type DiagnoseTarget, diagnose } from '../../../shared/live/diagnose.ts';
 import { snapshotState } from '../../../shared/live/snapshot-state.ts';
 import { type LiveFakes, startLiveFakes } from '../../support/live-fakes.ts';
 import { clusterOf, loadSnapshot, ORBIT, variant } from '../../support/snapshots.ts';
@@ -38,7 +34,7 @@ function linkOf(report: ChainReport, number: number): ChainLink {
   return found;
 }
 
-function statuses(report: ChainReport): LinkStatus[] {
+function statuses(report: ChainReport): LinkState[] {
   return report.links.map((l) => l.status);
 }
 

@@ -71,4 +71,30 @@ describe('snapshotState', () => {
         error instanceof LookupError && error.status === 404 && /core|gone/.test(error.message),
     );
   });
+
+  it('answers what the snapshot does not know as a failed read, never as absent', async () => {
+    const state = snapshotState(() =>
+      variant((s) => {
+        const project = s.projects[0];
+        const edge = project?.clusters.find((c) => c.name === 'edge-1');
+        const gsa = project?.serviceAccounts.find((g) => g.email === ORBIT.indexer);
+        assert.ok(edge && gsa);
+        edge.incomplete = 'pods: 503 unavailable';
+        gsa.incomplete = 'IAM policy: 503 unavailable';
+      }),
+    );
+    const edge = await state.gke.getCluster({ project: ORBIT.project, ...ORBIT.edge });
+    assert.ok(edge, 'GKE described the cluster: only its Kubernetes objects are unknown');
+    const unread = (error: unknown) =>
+      error instanceof LookupError && error.status === undefined && /read only in part/.test(error.message);
+    await assert.rejects(state.kube.listPods(edge), unread);
+    await assert.rejects(state.kube.getServiceAccount(edge, 'checkout', 'cart'), unread);
+    await assert.rejects(state.iam.getServiceAccountPolicy(ORBIT.indexer), unread);
+    await assert.rejects(
+      state.iam.getServiceAccount('cart@orbit-shared-iam.iam.gserviceaccount.com'),
+      (error: unknown) =>
+        error instanceof LookupError && /which the inventory does not cover/.test(error.message),
+    );
+    assert.equal(await state.iam.getServiceAccount('gone@orbit-prod.iam.gserviceaccount.com'), undefined);
+  });
 });

@@ -2,16 +2,19 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { detect } from '../../../shared/detect/index.ts';
 import type { Finding } from '../../../shared/domain/finding.ts';
 import { LookupError } from '../../../shared/errors.ts';
 import type { LiveState } from '../../../shared/gcp/ports.ts';
 import { applyChange } from '../../../shared/inventory/apply.ts';
+import { classicMember } from '../../../shared/inventory/members.ts';
 import type { Snapshot } from '../../../shared/inventory/snapshot.ts';
 import { snapshotState } from '../../../shared/live/snapshot-state.ts';
 import { verify } from '../../../shared/live/verify.ts';
 import { analyze } from '../../../shared/pipeline.ts';
 import { FIXTURES } from '../../support/paths.ts';
 import { loadSnapshot, ORBIT } from '../../support/snapshots.ts';
+import { add, gsaLifecycle, gsaPolicy } from '../detect/cases/events.ts';
 
 /** What a fixture event means against the organization before it, and the organization after it. */
 function scenario(name: string, before: Snapshot = loadSnapshot()) {
@@ -191,3 +194,49 @@ describe('verify: impact from live state, not from the event', () => {
 function sorted<T>(list: readonly T[]): T[] {
   return [...list].sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)));
 }
+
+describe('verify: a deleted GSA is repaired only when the KSAs it served may act as it again', () => {
+  const before = loadSnapshot();
+  const deletion = gsaLifecycle('delete', { gsa: ORBIT.indexer, gsaUniqueId: '104200000000000000012' });
+  const [deleted] = detect(deletion, before).filter((f) => f.kind === 'gsa-missing') as [Finding];
+  const gone = applyChange(before, deletion);
+  const recreation = gsaLifecycle('create', { gsa: ORBIT.indexer, gsaUniqueId: '104200000000000000999' });
+  const recreated = applyChange(gone, recreation);
+
+  it('a GSA re-created under the email (a new principal, an empty policy) is still broken', async () => {
+    assert.ok(deleted.ksas.length > 0);
+    const [verdict] = await verify([deleted], state(recreated), { inventory: before });
+    assert.equal(verdict?.outcome, 'confirmed', verdict?.reason);
+    assert.equal(verdict.finding.status, 'firing');
+    assert.match(verdict.reason, /exists, but its policy does not let .* act as it/);
+    const [moved] = detect(recreation, gone).filter((f) => f.kind === 'gsa-missing') as [Finding];
+    assert.equal(moved.status, 'firing');
+    assert.equal(moved.fingerprint, deleted.fingerprint, 'the same incident');
+    assert.equal((await verify([moved], state(recreated), { inventory: before }))[0]?.outcome, 'confirmed');
+  });
+
+  it('its KSAs bound again: resolved once live state shows it, not before', async () => {
+    const binding = gsaPolicy(
+      ORBIT.indexer,
+      deleted.ksas.map((ksa) => add(classicMember(ksa.workloadPool, ksa.namespace, ksa.name))),
+      { gsaUniqueId: '104200000000000000999' },
+    );
+    const repairs = detect(binding, recreated).filter((f) => f.kind === 'gsa-missing');
+    assert.deepEqual(
+      repairs.map((f) => [f.status, f.fingerprint]),
+      [['resolved', deleted.fingerprint]],
+    );
+    const [seen] = await verify(repairs, state(applyChange(recreated, binding)));
+    assert.equal(seen?.outcome, 'confirmed', seen?.reason);
+    const [unseen] = await verify(repairs, state(recreated));
+    assert.equal(unseen?.outcome, 'refuted', 'a repair live state does not show yet changes nothing');
+  });
+
+  it('undeleted: the same principal, resolved', async () => {
+    const undeletion = gsaLifecycle('undelete', { gsaUniqueId: '104200000000000000012' });
+    const repairs = detect(undeletion, gone).filter((f) => f.kind === 'gsa-missing');
+    assert.equal(repairs[0]?.status, 'resolved');
+    const [verdict] = await verify(repairs, state(applyChange(gone, undeletion)));
+    assert.equal(verdict?.outcome, 'confirmed', verdict?.reason);
+  });
+});

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import type { Incident } from '../../../shared/incidents/incident.ts';
+import type { Incident } from '../../../shared/domain/incident.ts';
 import { step } from '../../../shared/incidents/lifecycle.ts';
 import { deliver, transitionFor } from '../../../shared/notify/deliver.ts';
 import { NotifyError } from '../../../shared/notify/errors.ts';

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import type { Incident, SymptomEvidence } from '../../../shared/incidents/incident.ts';
+import type { Incident, SymptomEvidence } from '../../../shared/domain/incident.ts';
 import { toPagerDutyEvent } from '../../../shared/notify/pagerduty-render.ts';
 import {
   type Block,

@@ -1,5 +1,5 @@
 import type { Finding } from '../../../shared/domain/finding.ts';
-import type { Incident } from '../../../shared/incidents/incident.ts';
+import type { Incident } from '../../../shared/domain/incident.ts';
 
 /** A routing key that is easy to spot if it ever leaks (32 characters, as PagerDuty wants). */
 export const ROUTING_KEY = 'pdsecret'.repeat(4);

@@ -160,6 +160,18 @@ plannedChanges:
       'routes: [{ pagerduty: { routingKeyEnv: "abc-123" } }]',
       /routingKeyEnv: must name an environment variable/,
     ],
+    [
+      // As PAGERDUTY_ROUTING_KEY is refused: otherwise only PagerDuty's 400 says so, and the page is lost.
+      'a routing key that is not one, named by its variable and never shown',
+      'routes: [{ pagerduty: { routingKeyEnv: PD_SHORT } }]',
+      /routes\.0\.pagerduty\.routingKeyEnv: PD_SHORT must be a 32-character Events API v2 routing key$/,
+    ],
+    [
+      'a Slack channel name that Slack cannot have',
+      'routes: [{ slack: "#Payments On-Call" }]',
+      /routes\.0\.slack: .*must be a Slack channel ID/,
+    ],
+    ['a channel name over 80 characters', `routes: [{ slack: "#${'a'.repeat(81)}" }]`, /routes\.0\.slack/],
     ['not YAML', 'routes: [ {', /not YAML or JSON/],
     [
       'a planned change without matchers',
@@ -181,13 +193,20 @@ plannedChanges:
   for (const [name, text, error] of invalid) {
     test(`invalid file: ${name}`, () => {
       assert.throws(
-        () => parseRouting(text, { file: 'routes.yaml', env }),
+        () => parseRouting(text, { file: 'routes.yaml', env: { ...env, PD_SHORT: 'k3y-t00-sh0rt-s3cr3t' } }),
         (e: Error) => {
           assert.match(e.message, /^routes\.yaml/);
           assert.match(e.message, error);
+          assert.doesNotMatch(e.message, /k3y-t00-sh0rt-s3cr3t/);
           return true;
         },
       );
     });
   }
+
+  test('channel IDs and names as Slack has them are taken', () => {
+    for (const channel of ['C0123456789', 'G0ABCDEFGH', '#wi-alerts', 'payments_oncall', '#運用-アラート']) {
+      assert.doesNotThrow(() => parseRouting(`routes: [{ slack: "${channel}" }]`), channel);
+    }
+  });
 });

@@ -1,5 +1,5 @@
 import type { Finding } from '../../../shared/domain/finding.ts';
-import type { Incident } from '../../../shared/incidents/incident.ts';
+import type { Incident } from '../../../shared/domain/incident.ts';
 
 /** A bot token that is easy to spot if it ever leaks. */
 export const SLACK_TOKEN = 'xoxb-000000000000-slacksecret-tokenDoNotLeak';

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { Finding } from '../../../shared/domain/finding.ts';
-import type { Incident } from '../../../shared/incidents/incident.ts';
+import type { Incident } from '../../../shared/domain/incident.ts';
 import {
   type Block,
   MAX_BLOCKS,

@@ -3,7 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { createServer } from 'node:net';
 import { afterEach, beforeEach, describe, test } from 'node:test';
 import { inspect } from 'node:util';
-import type { TransitionType } from '../../../shared/incidents/incident.ts';
+import type { TransitionType } from '../../../shared/domain/incident.ts';
 import { createLogger } from '../../../shared/log.ts';
 import { NotifyError } from '../../../shared/notify/errors.ts';
 import {
@@ -72,15 +72,22 @@ describe('createSlackSender through the real WebClient', () => {
     assert.equal(call?.body.text, expected.text);
     assert.deepEqual(call?.body.blocks, expected.blocks);
     assert.equal(call?.body.unfurl_links, 'false');
-    assert.deepEqual(slack.messages, [
-      {
-        channel: 'C0FAKE0001',
-        ts: '1795000001.000001',
-        text: expected.text,
-        blocks: expected.blocks,
-        edits: 0,
-      },
-    ]);
+    // Every top-level post names its incident, so a post whose answer is lost can be found again.
+    const metadata = { event_type: 'wi_sentinel_incident', event_payload: { incident_id: 'inc-0042' } };
+    assert.deepEqual(call?.body.metadata, metadata);
+    assert.deepEqual(
+      slack.messages.map(({ postedAt: _, ...message }) => message),
+      [
+        {
+          channel: 'C0FAKE0001',
+          ts: '1795000001.000001',
+          text: expected.text,
+          blocks: expected.blocks,
+          metadata,
+          edits: 0,
+        },
+      ],
+    );
   });
 
   test('an update edits the same message in place and replies in its thread', async () => {
@@ -211,10 +218,18 @@ describe('createSlackSender through the real WebClient', () => {
     const error = await notifyError(sender({ timeoutMs: 150 }).send('#wi-alerts', delivery('opened')));
     const took = Date.now() - started;
     assert.equal(error.retryable, true);
-    // 150 ms, a backoff of 15–25 ms, 150 ms: a third attempt (after 30–50 ms) could not end within 450 ms.
-    assert.equal(error.message, 'slack: chat.postMessage failed after 2 attempts: timed out');
+    // The post may have been made: before posting again the channel is looked up (150 ms, no answer
+    // either), and a third request could not end within 450 ms.
+    assert.equal(
+      error.message,
+      'slack: chat.postMessage timed out, and the post it may have made could not be looked for: conversations.list failed: timed out',
+    );
+    assert.equal(error.unconfirmed, true);
     assert.ok(took >= 300 && took <= 3 * 150 + 100, `took ${took} ms`);
-    assert.equal(slack.calls.length, 2);
+    assert.deepEqual(
+      slack.calls.map((c) => c.method),
+      ['chat.postMessage', 'conversations.list'],
+    );
   });
 
   test('a server that is not there: retryable network error', async () => {
@@ -343,6 +358,67 @@ describe('createSlackSender through the real WebClient', () => {
     );
     assert.equal(run.status, 0, run.stderr);
     assert.deepEqual(JSON.parse(run.stdout), { before: false, after: true });
+  });
+});
+
+describe('a post whose answer is lost is found again, never posted twice', () => {
+  const topLevel = () => slack.messages.filter((m) => m.thread_ts === undefined);
+
+  for (const step of ['accept-then-drop', 'accept-then-hang'] as const) {
+    test(`${step}: the retry finds the post in the channel's history and adopts it`, async () => {
+      // The channel is known to Slack (an earlier post), as an alert channel is.
+      await sender().send('#wi-alerts', delivery('opened'));
+      slack.messages.length = 0;
+      slack.script(step);
+      const at = await sender({ timeoutMs: 300 }).send('#wi-alerts', delivery('opened'));
+      assert.equal(topLevel().length, 1);
+      assert.deepEqual(at, { channel: topLevel()[0]?.channel, ts: topLevel()[0]?.ts });
+      assert.deepEqual(
+        slack.calls.slice(1).map((c) => c.method),
+        ['chat.postMessage', 'conversations.list', 'conversations.history'],
+      );
+      const history = slack.calls.at(-1);
+      assert.equal(history?.body.channel, 'C0FAKE0001');
+      assert.equal(history?.body.include_all_metadata, 'true');
+      assert.ok(lines.some((l) => /adopted, not posted again/.test(l)));
+      // Every later edit goes to it.
+      await sender().send('#wi-alerts', { ...delivery('updated'), slack: at });
+      assert.equal(topLevel()[0]?.edits, 1);
+      assert.equal(slack.messages.filter((m) => m.thread_ts === at.ts).length, 1);
+    });
+  }
+
+  test('a send that could not look: unconfirmed and retryable; the next delivery finds and edits the post', async () => {
+    slack.script('accept-then-drop', { status: 500 }, { status: 500 }, { status: 500 });
+    const error = await notifyError(sender({ retries: 2 }).send('C0ALERTS1', delivery('opened')));
+    assert.equal(error.retryable, true);
+    assert.equal(error.unconfirmed, true);
+    assert.equal(topLevel().length, 1);
+    const since = new Date(Date.now() - 1_000).toISOString();
+    const at = await sender().send('C0ALERTS1', { ...delivery('opened'), unconfirmedPostSince: since });
+    assert.deepEqual(at, { channel: 'C0ALERTS1', ts: topLevel()[0]?.ts });
+    assert.equal(topLevel().length, 1);
+    assert.equal(topLevel()[0]?.edits, 1, 'brought up to date in place');
+  });
+
+  test('without the history scopes: posted again as before, and the log says why', async () => {
+    await slack.stop();
+    slack = await startFakeSlack({ token: SLACK_TOKEN, scopes: ['chat:write', 'channels:read'] });
+    slack.script('accept-then-drop');
+    await sender().send('C0ALERTS1', delivery('opened'));
+    assert.equal(topLevel().length, 2);
+    const warning = lines.find((l) => /cannot look for the incident's post/.test(l));
+    assert.match(String(warning), /missing_scope/);
+    assert.match(String(warning), /channels:history/);
+  });
+
+  test('a post refused outright (connection refused) is retried without looking', async () => {
+    slack.script({ status: 503 });
+    await sender().send('C0ALERTS1', delivery('opened'));
+    assert.deepEqual(
+      slack.calls.map((c) => c.method),
+      ['chat.postMessage', 'chat.postMessage'],
+    );
   });
 });
 

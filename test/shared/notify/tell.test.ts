@@ -3,7 +3,7 @@ import { describe, test } from 'node:test';
 import { step } from '../../../shared/incidents/lifecycle.ts';
 import { createMemoryStore } from '../../../shared/incidents/memory-store.ts';
 import { defaultRouting } from '../../../shared/notify/routing.ts';
-import { changeAndTell } from '../../../shared/notify/tell.ts';
+import { changeAndTell, changeAndTellAll } from '../../../shared/notify/tell.ts';
 import type { Delivery, Senders } from '../../../shared/notify/types.ts';
 import { bindingFinding } from '../../support/findings.ts';
 
@@ -74,5 +74,40 @@ describe('changeAndTell', () => {
     assert.equal(told.incident, undefined);
     assert.deepEqual(calls, []);
     assert.equal(await store.current('binding-missing/x'), undefined);
+  });
+
+  test('all the changes of a delivery: two store writes, each incident told once, results in order', async () => {
+    const memory = createMemoryStore();
+    let writes = 0;
+    const store = {
+      transactAll: ((fingerprints, change) => {
+        writes += 1;
+        return memory.transactAll(fingerprints, change);
+      }) as typeof memory.transactAll,
+    };
+    const { senders, calls } = recording();
+    const findings = ['a', 'b', 'c'].map((name) =>
+      bindingFinding({ fingerprint: `binding-missing/orbit-prod/${name}` }),
+    );
+    const told = await changeAndTellAll(
+      { store, senders, routing },
+      [...findings, findings[0] as ReturnType<typeof bindingFinding>].map((finding, i) => ({
+        fingerprint: finding.fingerprint,
+        change: (current: Parameters<typeof step>[0]) => {
+          const next = step(current, finding, `e-${i}`, at);
+          return { ...(next.next ? { next: next.next } : {}), result: next.transition };
+        },
+      })),
+      { silences: [], at, token: 't' },
+    );
+    assert.equal(writes, 2, 'one to step and claim, one to settle');
+    assert.deepEqual(
+      told.map((t) => t.result),
+      ['opened', 'opened', 'opened', 'updated'],
+    );
+    assert.equal(calls.length, 6, 'three incidents, two destinations each, told once');
+    assert.deepEqual(told[0]?.sent, [], 'what a fingerprint was told is on its last change');
+    assert.equal(told[3]?.sent.length, 2);
+    assert.equal(told[3]?.incident?.seq, 2);
   });
 });

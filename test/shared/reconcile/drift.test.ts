@@ -5,7 +5,7 @@ import { describe, test } from 'node:test';
 import { DETECTORS } from '../../../shared/detect/index.ts';
 import type { Finding } from '../../../shared/domain/finding.ts';
 import { step } from '../../../shared/incidents/lifecycle.ts';
-import { readSnapshotFile } from '../../../shared/inventory/snapshot-file.ts';
+import { readSnapshotFile } from '../../../shared/live/snapshot-file.ts';
 import { settle, sweep } from '../../../shared/reconcile/sweep.ts';
 import { judge } from '../../support/judge.ts';
 import { FIXTURES } from '../../support/paths.ts';

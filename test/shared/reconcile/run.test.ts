@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeEach, describe, test } from 'node:test';
-import { createAlerting } from '../../../shared/alerting.ts';
+import { createAlerting } from '../../../shared/alerting/alerting.ts';
 import { createMemoryStore } from '../../../shared/incidents/memory-store.ts';
 import type { IncidentStore } from '../../../shared/incidents/store.ts';
 import type { Snapshot } from '../../../shared/inventory/snapshot.ts';

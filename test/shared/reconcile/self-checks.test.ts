@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
-import { createAlerting } from '../../../shared/alerting.ts';
+import { createAlerting } from '../../../shared/alerting/alerting.ts';
 import type { Finding } from '../../../shared/domain/finding.ts';
 import { auditSinkFilter } from '../../../shared/events/sink-filter.ts';
 import { READ_PERMISSIONS } from '../../../shared/gcp/permissions.ts';

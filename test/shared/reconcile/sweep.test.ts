@@ -2,13 +2,13 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { detect } from '../../../shared/detect/index.ts';
 import type { Finding } from '../../../shared/domain/finding.ts';
-import type { Incident } from '../../../shared/incidents/incident.ts';
+import type { Incident } from '../../../shared/domain/incident.ts';
 import { step } from '../../../shared/incidents/lifecycle.ts';
 import { applyChange } from '../../../shared/inventory/apply.ts';
 import type { Snapshot } from '../../../shared/inventory/snapshot.ts';
 import { blindSpot, settle, sweep, type Unreachable } from '../../../shared/reconcile/sweep.ts';
 import { clusterOf, loadSnapshot, ORBIT, variant } from '../../support/snapshots.ts';
-import { gsaLifecycle, gsaPolicy, nodePool, remove } from '../detect/cases/events.ts';
+import { add, gsaLifecycle, gsaPolicy, nodePool, remove } from '../detect/cases/events.ts';
 
 const AT = new Date('2026-11-29T06:00:00.000Z');
 const OPENED = new Date('2026-11-28T10:00:00.000Z');
@@ -174,6 +174,34 @@ describe('settle: open incidents against the sweep', () => {
     const snapshot = healthy();
     const done: Incident = { ...incident, status: 'resolved' };
     assert.deepEqual(settle([], [done], { projects: PROJECTS, snapshot, at: AT }), []);
+  });
+
+  test('a deleted GSA re-created under its email stays open until its KSAs are bound again', () => {
+    const deleted = broken(healthy(), gsaLifecycle('delete', { gsa: ORBIT.indexer }));
+    const open = opened(deleted.findings);
+    const GSA_GONE = `gsa-missing/orbit-prod/${ORBIT.indexer}`;
+    const recreated = applyChange(
+      deleted.after,
+      gsaLifecycle('create', { gsa: ORBIT.indexer, gsaUniqueId: '9' }),
+    );
+    const resolvedAfter = (snapshot: Snapshot) => {
+      const scope = { projects: PROJECTS, snapshot, at: AT };
+      return settle(sweep(snapshot, scope), open, scope)
+        .filter((f) => f.status === 'resolved')
+        .map((f) => f.fingerprint);
+    };
+    // A new principal with an empty policy: the scans say binding-missing; the incident is not resolved.
+    assert.deepEqual(resolvedAfter(recreated), []);
+    const ksas = deleted.findings[0]?.ksas ?? [];
+    assert.ok(ksas.length > 0);
+    const bound = applyChange(
+      recreated,
+      gsaPolicy(
+        ORBIT.indexer,
+        ksas.map((k) => add(`serviceAccount:${k.workloadPool}[${k.namespace}/${k.name}]`)),
+      ),
+    );
+    assert.deepEqual(resolvedAfter(bound), [GSA_GONE]);
   });
 
   describe('scope: what the sweep could not read is neither resolved nor re-fired', () => {

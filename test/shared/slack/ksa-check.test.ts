@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import type { Snapshot } from '../../../shared/inventory/snapshot.ts';
-import { readSnapshotFile } from '../../../shared/inventory/snapshot-file.ts';
+import { readSnapshotFile } from '../../../shared/live/snapshot-file.ts';
 import { snapshotState } from '../../../shared/live/snapshot-state.ts';
 import type { DeferredCommand } from '../../../shared/slack/deferred.ts';
 import { ksaRunner } from '../../../shared/slack/ksa-check.ts';

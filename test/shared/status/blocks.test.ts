@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { readSnapshotFile } from '../../../shared/inventory/snapshot-file.ts';
+import { readSnapshotFile } from '../../../shared/live/snapshot-file.ts';
 import { MAX_BLOCKS, MAX_FALLBACK_TEXT } from '../../../shared/notify/slack-render.ts';
 import { lineMrkdwn, toSlackDoc } from '../../../shared/status/blocks.ts';
 import { clusterDetail, clusterDoc, findClusters } from '../../../shared/status/cluster.ts';

@@ -1,14 +1,10 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { LINK, type LinkState } from '../../../shared/chain/link.ts';
 import type { Snapshot } from '../../../shared/inventory/snapshot.ts';
-import { readSnapshotFile } from '../../../shared/inventory/snapshot-file.ts';
-import {
-  type ChainLinkName,
-  chainState,
-  inventoryChain,
-  type LinkState,
-} from '../../../shared/status/chain.ts';
+import { readSnapshotFile } from '../../../shared/live/snapshot-file.ts';
+import { chainState, inventoryChain } from '../../../shared/status/chain.ts';
 import { FIXTURES } from '../../support/paths.ts';
 
 const ORG = readSnapshotFile(join(FIXTURES, 'snapshot.json'));
@@ -23,8 +19,26 @@ function chainOf(namespace: string, name: string, edit: (snapshot: Snapshot) => 
   return inventoryChain(snapshot, project, cluster, namespace, name);
 }
 
+/** The links by name, as the status list labels them. */
+const NAMES = ['cluster', 'node-pool', 'annotation', 'gsa', 'binding', 'egress', 'pods'] as const;
+type ChainLinkName = (typeof NAMES)[number];
+const NUMBERS: Record<ChainLinkName, number> = {
+  cluster: LINK.cluster,
+  'node-pool': LINK.nodePools,
+  annotation: LINK.annotation,
+  gsa: LINK.gsa,
+  binding: LINK.binding,
+  egress: LINK.egress,
+  pods: LINK.keyFile,
+};
+const linkOf = (chain: ReturnType<typeof chainOf>, name: ChainLinkName) =>
+  chain.links.find((l) => l.link === NUMBERS[name]);
+
 function states(chain: ReturnType<typeof chainOf>): Record<ChainLinkName, LinkState> {
-  return Object.fromEntries(chain.links.map((l) => [l.link, l.state])) as Record<ChainLinkName, LinkState>;
+  return Object.fromEntries(NAMES.map((name) => [name, linkOf(chain, name)?.status])) as Record<
+    ChainLinkName,
+    LinkState
+  >;
 }
 
 const core = (s: Snapshot) => s.projects[0]?.clusters.find((c) => c.name === 'core-1');
@@ -52,7 +66,7 @@ describe('inventoryChain: each link of a KSA judged against the last inventory',
     assert.equal(chainState(chain), 'ok');
     assert.equal(chain.gsa, 'reports@orbit-prod.iam.gserviceaccount.com');
     assert.match(
-      chain.links.find((l) => l.link === 'annotation')?.detail ?? '',
+      linkOf(chain, 'annotation')?.brief ?? '',
       /names no GSA; reports@orbit-prod\.iam\.gserviceaccount\.com binds its whole namespace/,
     );
   });
@@ -62,9 +76,9 @@ describe('inventoryChain: each link of a KSA judged against the last inventory',
       const indexer = core(s)?.serviceAccounts.find((k) => k.name === 'indexer');
       if (indexer) indexer.annotations = {};
     });
-    const annotation = chain.links.find((l) => l.link === 'annotation');
-    assert.equal(annotation?.state, 'broken');
-    assert.match(annotation?.detail ?? '', /although indexer@orbit-prod\.iam\.gserviceaccount\.com binds it/);
+    const annotation = linkOf(chain, 'annotation');
+    assert.equal(annotation?.status, 'broken');
+    assert.match(annotation?.brief ?? '', /although indexer@orbit-prod\.iam\.gserviceaccount\.com binds it/);
   });
 
   const breaks: [string, string, (s: Snapshot) => void, ChainLinkName, RegExp][] = [
@@ -151,9 +165,9 @@ describe('inventoryChain: each link of a KSA judged against the last inventory',
     it(`finds ${name} (${link})`, () => {
       const chain = chainOf(ksa === 'indexer' ? 'search' : 'checkout', ksa, edit);
       assert.equal(chainState(chain), 'broken');
-      const broken = chain.links.find((l) => l.link === link);
-      assert.equal(broken?.state, 'broken', JSON.stringify(chain.links));
-      assert.match(broken?.detail ?? '', detail);
+      const broken = linkOf(chain, link);
+      assert.equal(broken?.status, 'broken', JSON.stringify(chain.links));
+      assert.match(broken?.brief ?? '', detail);
     });
   }
 
@@ -165,7 +179,7 @@ describe('inventoryChain: each link of a KSA judged against the last inventory',
     });
     assert.equal(chainState(chain), 'unknown');
     assert.deepEqual(
-      chain.links.filter((l) => l.state === 'unknown').map((l) => l.link),
+      NAMES.filter((name) => linkOf(chain, name)?.status === 'unknown'),
       ['gsa', 'binding'],
     );
   });
@@ -173,10 +187,7 @@ describe('inventoryChain: each link of a KSA judged against the last inventory',
   it('judges a KSA the cluster does not have as broken, naming it', () => {
     const chain = chainOf('payments', 'api');
     assert.equal(chain.exists, false);
-    assert.match(
-      chain.links.find((l) => l.link === 'annotation')?.detail ?? '',
-      /no KSA payments\/api in this cluster/,
-    );
-    assert.equal(states(chain).egress, 'n/a');
+    assert.match(linkOf(chain, 'annotation')?.brief ?? '', /no KSA payments\/api in this cluster/);
+    assert.equal(states(chain).egress, 'not-applicable');
   });
 });

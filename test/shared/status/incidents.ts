@@ -1,5 +1,5 @@
 import type { Finding } from '../../../shared/domain/finding.ts';
-import type { Incident } from '../../../shared/incidents/incident.ts';
+import type { Incident } from '../../../shared/domain/incident.ts';
 import { step } from '../../../shared/incidents/lifecycle.ts';
 import type { IncidentStore } from '../../../shared/incidents/store.ts';
 

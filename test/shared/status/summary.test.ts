@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { readSnapshotFile } from '../../../shared/inventory/snapshot-file.ts';
+import { readSnapshotFile } from '../../../shared/live/snapshot-file.ts';
 import { renderSummaryText, summarize, summaryDoc, summaryTitle } from '../../../shared/status/summary.ts';
 import { bindingFinding } from '../../support/findings.ts';
 import { FIXTURES } from '../../support/paths.ts';

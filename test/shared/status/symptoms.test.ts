@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { readSnapshotFile } from '../../../shared/inventory/snapshot-file.ts';
+import type { WindowState } from '../../../shared/domain/symptom-group.ts';
 import { diagnose } from '../../../shared/live/diagnose.ts';
+import { readSnapshotFile } from '../../../shared/live/snapshot-file.ts';
 import { snapshotState } from '../../../shared/live/snapshot-state.ts';
 import { clusterDetail, clusterDoc, findClusters } from '../../../shared/status/cluster.ts';
 import { diagnoseDoc } from '../../../shared/status/diagnose-doc.ts';
@@ -11,7 +12,7 @@ import { renderSummaryText, summarize, summaryDoc, summaryTitle } from '../../..
 import { countText, ksaSymptoms, type StatusGroup, statusSymptoms } from '../../../shared/status/symptoms.ts';
 import type { Symptom } from '../../../shared/symptoms/classify.ts';
 import type { PodIdentity } from '../../../shared/symptoms/resolve.ts';
-import { emptyWindow, observe, type WindowState } from '../../../shared/symptoms/window.ts';
+import { emptyWindow, observe } from '../../../shared/symptoms/window.ts';
 import { bindingFinding } from '../../support/findings.ts';
 import { FIXTURES } from '../../support/paths.ts';
 import { incidentOf } from './incidents.ts';

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { Silence } from '../../../shared/incidents/incident.ts';
+import type { Silence } from '../../../shared/domain/incident.ts';
 import { renderDocText } from '../../../shared/status/doc.ts';
 import { helpDoc, incidentsDoc } from '../../../shared/status/views.ts';
 import { bindingFinding } from '../../support/findings.ts';

@@ -1,16 +1,11 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Finding } from '../../../shared/domain/finding.ts';
-import type { Incident } from '../../../shared/incidents/incident.ts';
-import {
-  duration,
-  evidenceOf,
-  evidenceSentence,
-  explains,
-  timelineOf,
-} from '../../../shared/symptoms/evidence.ts';
-import type { SymptomGroupRecord } from '../../../shared/symptoms/group.ts';
-import { routeOf } from '../../../shared/symptoms/path.ts';
+import type { Incident } from '../../../shared/domain/incident.ts';
+import type { SymptomGroupRecord } from '../../../shared/domain/symptom-group.ts';
+import { duration, evidenceSentence, timelineOf } from '../../../shared/notify/evidence-render.ts';
+import { evidenceOf, explains } from '../../../shared/symptoms/evidence.ts';
+import { routeOf } from '../../../shared/symptoms/route.ts';
 import { symptomGroup } from '../incidents/store-contract.ts';
 import { asDelivery, monitoringFixture, noiseSamples } from './fixtures.ts';
 import { auditEvent, failureEntry, TEXT } from './support.ts';
@@ -126,8 +121,44 @@ describe('explains: which incidents a symptom group is evidence of', () => {
       true,
     ],
     [
-      'the metadata server’s errors: not a KSA’s binding',
+      'the metadata server’s errors: not a KSA’s binding that hits no workload there',
       { ksas: [{ workloadPool: POOL, namespace: 'checkout', name: 'cart' }] },
+      metadataServer,
+      false,
+    ],
+    [
+      'the metadata server’s errors: a binding whose workloads run in its cluster (it answers their 403s)',
+      {
+        ksas: [{ workloadPool: POOL, namespace: 'checkout', name: 'cart' }],
+        workloads: [{ cluster: 'core-1', namespace: 'checkout', kind: 'Deployment', name: 'cart' }],
+      },
+      metadataServer,
+      true,
+    ],
+    [
+      'the metadata server’s errors: not a binding whose workloads run elsewhere, or in another project',
+      {
+        ksas: [{ workloadPool: POOL, namespace: 'checkout', name: 'cart' }],
+        workloads: [{ cluster: 'edge-1', namespace: 'checkout', kind: 'Deployment', name: 'cart' }],
+      },
+      metadataServer,
+      false,
+    ],
+    [
+      'the metadata server’s errors: not a NetworkPolicy whose workloads run there (requests never reach it)',
+      {
+        kind: 'metadata-egress-blocked',
+        workloads: [{ cluster: 'core-1', namespace: 'checkout', kind: 'Deployment', name: 'cart' }],
+      },
+      metadataServer,
+      false,
+    ],
+    [
+      'the metadata server’s errors: not a cluster of the same name in another project',
+      {
+        project: 'orbit-dev',
+        workloads: [{ cluster: 'core-1', namespace: 'checkout', kind: 'Deployment', name: 'cart' }],
+      },
       metadataServer,
       false,
     ],

@@ -1,55 +1,64 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { MAX_FILTER_CHARS, textFields, workloadSinkFilter } from '../../../shared/symptoms/filter.ts';
-import { NEEDLES } from '../../../shared/symptoms/signatures.ts';
-import { matchSamples, noiseSamples, type Sample } from './fixtures.ts';
+import { compileFilter } from '../../../shared/events/logging-filter.ts';
+import { MAX_FILTER_CHARS, routes, textFields, workloadSinkFilter } from '../../../shared/symptoms/filter.ts';
+import { NEEDLES, SIGNATURES } from '../../../shared/symptoms/signatures.ts';
 
 const filter = workloadSinkFilter();
+const passes = compileFilter(filter);
 
-function valueAt(raw: Record<string, unknown>, path: string): unknown {
-  let at: unknown = raw;
-  for (const key of path.split('.')) {
-    at = typeof at === 'object' && at !== null ? (at as Record<string, unknown>)[key] : undefined;
-  }
-  return at;
+function container(textPayload: string, severity = 'INFO'): Record<string, unknown> {
+  return {
+    resource: {
+      type: 'k8s_container',
+      labels: { namespace_name: 'checkout', container_name: 'cart', pod_name: 'cart-6d8-a' },
+    },
+    severity,
+    textPayload,
+  };
 }
 
-/**
- * What Logging does with the filter, for one entry: `field:"x"` is a case-insensitive substring
- * test, so an entry passes when one of the named text fields holds a needle in any case, or when it
- * is a gke-metadata-server error.
- */
-function routed(sample: Sample): boolean {
-  const raw = sample.raw;
-  if (valueAt(raw, 'resource.type') !== 'k8s_container') return false;
-  const text = textFields()
-    .map((field) => valueAt(raw, field))
-    .filter((value) => typeof value === 'string')
-    .map((value) => value.toLowerCase());
-  if (NEEDLES.some((needle) => text.some((value) => value.includes(needle.toLowerCase())))) return true;
-  const order = ['DEFAULT', 'DEBUG', 'INFO', 'NOTICE', 'WARNING', 'ERROR', 'CRITICAL', 'ALERT', 'EMERGENCY'];
-  return (
-    valueAt(raw, 'resource.labels.namespace_name') === 'kube-system' &&
-    valueAt(raw, 'resource.labels.container_name') === 'gke-metadata-server' &&
-    order.indexOf(String(raw.severity)) >= order.indexOf('ERROR')
-  );
-}
-
-describe('workload sink filter', () => {
+describe('workload sink filter: generated from the signatures’ rules', () => {
   it('asks for container entries only', () => {
     assert.match(filter, /^resource\.type="k8s_container"\nAND \(/);
   });
 
-  it('asks for every needle of every signature in every text field the classifier reads', () => {
-    for (const field of textFields()) {
-      for (const needle of NEEDLES) assert.ok(filter.includes(`"${needle}"`), `${field}: ${needle}`);
-      assert.ok(filter.includes(`${field}:(`), field);
+  it('routes every needle some signature accepts alone, in every text field the classifier reads', () => {
+    const [alone] = routes();
+    assert.ok(alone && alone.alongside === undefined);
+    for (const signature of SIGNATURES.filter((s) => !s.alongside)) {
+      for (const needle of signature.needles) assert.ok(alone.needles.includes(needle), needle);
     }
+    for (const field of textFields()) assert.ok(filter.includes(`${field}:(`), field);
     assert.ok(textFields().includes('jsonPayload.err.message'));
     assert.ok(textFields().includes('jsonPayload.stack_trace'));
   });
 
-  it('routes the gke-metadata-server pods’ errors', () => {
+  it('asks for a broad needle only beside one of its alongside terms: one rule per list of terms', () => {
+    const rules = routes().slice(1);
+    assert.ok(rules.length >= 2);
+    for (const signature of SIGNATURES.filter((s) => s.alongside)) {
+      const rule = rules.find((r) => r.alongside === signature.alongside);
+      assert.ok(rule, signature.id);
+      for (const needle of signature.needles) {
+        assert.ok(
+          rule.needles.includes(needle) || routes()[0]?.needles.includes(needle),
+          `${signature.id}: ${needle}`,
+        );
+      }
+    }
+    const all = new Set(routes().flatMap((r) => r.needles));
+    assert.deepEqual([...all].sort(), [...NEEDLES].sort());
+  });
+
+  it('has no severity floor: a failure logged at INFO or with no severity is routed', () => {
+    const line = 'Error code 404 trying to get security access token from Compute Engine metadata';
+    for (const severity of ['DEFAULT', 'DEBUG', 'INFO', 'WARNING', 'ERROR']) {
+      assert.equal(passes(container(line, severity)), true, severity);
+    }
+  });
+
+  it('keeps the gke-metadata-server rule: its errors, and klog E lines without a severity', () => {
     assert.ok(
       filter.includes(
         '(resource.labels.namespace_name="kube-system" AND resource.labels.container_name="gke-metadata-server" AND (severity>=ERROR OR (severity=DEFAULT AND textPayload=~"^E[0-9]{4} ")))',
@@ -66,27 +75,5 @@ describe('workload sink filter', () => {
     }
     assert.equal(depth, 0);
     assert.ok(filter.length < MAX_FILTER_CHARS, `${filter.length} characters`);
-  });
-
-  it('routes every real-wording sample the classifier recognises', () => {
-    for (const sample of matchSamples()) assert.ok(routed(sample), sample.file);
-  });
-
-  it('leaves application 403s, token words, health checks and other resources out', () => {
-    const out = [
-      'app-403',
-      'gcs-permission-403',
-      'python-forbidden',
-      'token-words',
-      'health-check',
-      'metadata-server-info',
-      'other-kube-system-error',
-      'not-a-container',
-    ];
-    for (const name of out) {
-      const sample = noiseSamples().find((s) => s.file === `noise/${name}.json`);
-      assert.ok(sample, name);
-      assert.equal(routed(sample), false, name);
-    }
   });
 });

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { Firestore } from '@google-cloud/firestore';
 import { createFirestoreStore, firestoreSettings } from '../../../shared/incidents/firestore-store.ts';
-import { resolveQuietSymptoms } from '../../../shared/symptoms/path.ts';
+import { resolveQuietSymptoms } from '../../../shared/symptoms/quiet.ts';
 import { type Emulator, startFirestoreEmulator } from '../../support/emulators.ts';
 import { useNotifyFakes } from '../../support/notify-fakes.ts';
 import {

@@ -46,6 +46,20 @@ export function noiseSamples(): Sample[] {
   return list('noise').map(load);
 }
 
+/** Where each sample's wording comes from (`sources.json`): a URL, or `owner/repo path @ version`. */
+export interface SampleSource {
+  source: string;
+  /** The releases (or the kind of look-alike) the sample stands for. */
+  era: string;
+}
+
+export function sampleSources(): Record<string, SampleSource> {
+  return JSON.parse(readFileSync(join(SYMPTOM_FIXTURES, 'sources.json'), 'utf8')) as Record<
+    string,
+    SampleSource
+  >;
+}
+
 export function monitoringFixture(name: string): Record<string, unknown> {
   return JSON.parse(readFileSync(join(SYMPTOM_FIXTURES, 'monitoring', `${name}.json`), 'utf8')) as Record<
     string,

@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import type { SymptomGroupRecord } from '../../../shared/domain/symptom-group.ts';
+import type { MetadataServerAlert } from '../../../shared/events/monitoring.ts';
 import type { Symptom } from '../../../shared/symptoms/classify.ts';
 import {
   alertKey,
@@ -8,12 +10,10 @@ import {
   DEFAULT_SYMPTOM_OPTIONS,
   recordAlert,
   recordSymptom,
-  type SymptomGroupRecord,
   takeDue,
   withLinks,
 } from '../../../shared/symptoms/group.ts';
 import { poolOfNode } from '../../../shared/symptoms/identity.ts';
-import type { MetadataServerAlert } from '../../../shared/symptoms/monitoring.ts';
 import type { PodIdentity } from '../../../shared/symptoms/resolve.ts';
 
 const T0 = Date.parse('2026-11-28T10:02:00Z');

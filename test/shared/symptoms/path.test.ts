@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import type { Incident } from '../../../shared/incidents/incident.ts';
+import type { Incident } from '../../../shared/domain/incident.ts';
 import { dedupKey } from '../../../shared/notify/pagerduty-render.ts';
 import { useNotifyFakes } from '../../support/notify-fakes.ts';
 import {

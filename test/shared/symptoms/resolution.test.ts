@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import type { Incident } from '../../../shared/incidents/incident.ts';
+import type { Incident } from '../../../shared/domain/incident.ts';
 import { dedupKey } from '../../../shared/notify/pagerduty-render.ts';
 import { quietResolutions } from '../../../shared/symptoms/auth-failures.ts';
 import { DEFAULT_SYMPTOM_OPTIONS } from '../../../shared/symptoms/group.ts';
-import { groupKeysOf, resolveQuietSymptoms } from '../../../shared/symptoms/path.ts';
+import { groupKeysOf, resolveQuietSymptoms } from '../../../shared/symptoms/quiet.ts';
 import { useNotifyFakes } from '../../support/notify-fakes.ts';
 import { incident, symptomGroup } from '../incidents/store-contract.ts';
 import {

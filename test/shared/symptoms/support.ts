@@ -1,12 +1,19 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createAlerting } from '../../../shared/alerting.ts';
+import { createAlerting } from '../../../shared/alerting/alerting.ts';
+import { type ApplyDeps, applyFindings } from '../../../shared/alerting/apply.ts';
+import { entryKey } from '../../../shared/alerting/delivery.ts';
+import type { Incident } from '../../../shared/domain/incident.ts';
+import { decode } from '../../../shared/events/decode.ts';
 import { createMemoryStore } from '../../../shared/incidents/memory-store.ts';
 import type { IncidentStore } from '../../../shared/incidents/store.ts';
 import type { Snapshot } from '../../../shared/inventory/snapshot.ts';
-import { readSnapshotFile } from '../../../shared/inventory/snapshot-file.ts';
+import { readSnapshotFile } from '../../../shared/live/snapshot-file.ts';
 import { createLogger } from '../../../shared/log.ts';
 import type { Routing } from '../../../shared/notify/routing.ts';
+import { analyze } from '../../../shared/pipeline.ts';
+import { classifySymptom, type Symptom } from '../../../shared/symptoms/classify.ts';
+import { createContext } from '../../../shared/symptoms/context.ts';
 import type { SymptomOptions } from '../../../shared/symptoms/group.ts';
 import type { FakePagerDuty } from '../../fakes/pagerduty.ts';
 import type { FakeSlack } from '../../fakes/slack.ts';
@@ -147,4 +154,54 @@ export const pdBodies = (pd: FakePagerDuty) =>
 /** Every text of a Slack call's blocks and fallback, joined: what people read. */
 export function slackText(call: { body: Record<string, unknown> }): string {
   return JSON.stringify([call.body.text, call.body.blocks]);
+}
+
+/** What the symptom path makes of one failure's entry (decode → classify). */
+export function symptomOf(failure: Failure): Symptom {
+  const decoded = decode(failureEntry(failure));
+  if (!decoded.ok) throw new Error(decoded.error);
+  const classified = classifySymptom(decoded.delivery.entry);
+  if (classified.type !== 'symptom') throw new Error(`not a symptom: ${classified.reason}`);
+  return classified.symptom;
+}
+
+/**
+ * The context the symptom path's units share (symptoms/context.ts), for testing a unit on its own:
+ * a memory store, the orbit-prod organization, the real Slack and PagerDuty clients talking to the
+ * fakes, and alerting's applyFindings (alerting/apply.ts) as the path to incidents. `open(name)`
+ * applies an audit fixture's findings as the audit path would, and returns the incident.
+ */
+export function unitContext(
+  fakes: NotifyFakes,
+  start: number,
+  {
+    store = createMemoryStore(),
+    options = {},
+  }: { store?: IncidentStore; options?: Partial<SymptomOptions> } = {},
+) {
+  const lines: Record<string, unknown>[] = [];
+  const logger = createLogger((line) => lines.push(JSON.parse(line)));
+  const time = clock(start);
+  const snapshot: Snapshot = readSnapshotFile(join(FIXTURES, 'snapshot.json'));
+  const senders = fakes.senders(logger);
+  const apply: ApplyDeps = { store, senders, routing: fakes.routing, now: time.now };
+  const ctx = createContext({
+    store,
+    senders,
+    routing: fakes.routing,
+    logger,
+    now: time.now,
+    inventory: { current: () => snapshot },
+    options,
+    applyFindings: (findings, key, log, stepOptions) => applyFindings(apply, findings, key, log, stepOptions),
+  });
+  async function open(name: string): Promise<Incident> {
+    const analysis = analyze(auditEvent(name), snapshot);
+    if (analysis.outcome !== 'change') throw new Error(`${name} is no change`);
+    const applied = await applyFindings(apply, analysis.findings, entryKey(analysis.delivery), logger.log);
+    const incident = applied.incidents[0]?.incident;
+    if (incident === undefined) throw new Error(`${name} opened no incident`);
+    return incident;
+  }
+  return { ctx, store, lines, log: logger.log, clock: time, open };
 }

@@ -1,21 +1,23 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import {
+  DEFAULT_WINDOW,
+  ratePerMinute,
+  recentCount,
+  type SymptomGroup,
+  symptomCounts,
+  type WindowState,
+} from '../../../shared/domain/symptom-group.ts';
 import type { Symptom } from '../../../shared/symptoms/classify.ts';
 import { classifySymptom } from '../../../shared/symptoms/classify.ts';
 import type { PodIdentity } from '../../../shared/symptoms/resolve.ts';
 import {
   applySymptom,
-  DEFAULT_WINDOW,
   emptyWindow,
   groupKey,
   observe,
   quietDecision,
-  ratePerMinute,
-  recentCount,
   resolveQuiet,
-  type SymptomGroup,
-  symptomCounts,
-  type WindowState,
 } from '../../../shared/symptoms/window.ts';
 import { matchSamples } from './fixtures.ts';
 

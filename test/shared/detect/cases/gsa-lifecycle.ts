@@ -1,7 +1,7 @@
 import type { SnapshotGsa } from '../../../../shared/inventory/snapshot.ts';
 import { clusterOf, loadSnapshot, ORBIT, variant } from '../../../support/snapshots.ts';
 import type { DetectorCase, Expected } from './case.ts';
-import { gsaLifecycle } from './events.ts';
+import { add, gsaLifecycle, gsaPolicy } from './events.ts';
 
 const snapshot = loadSnapshot();
 const CART_ID = '104200000000000000011';
@@ -123,19 +123,56 @@ export const GSA_MISSING: DetectorCase[] = [
     ],
   },
   {
-    name: 'created again under the same email: resolved',
+    // Another principal under the old email: an empty policy, so the KSAs still get no token.
+    name: 're-created under the same email: still firing, the bindings to grant again',
+    kind: 'gsa-missing',
+    snapshot: gsaState(ORBIT.cart, { deleted: true }),
+    event: gsaLifecycle('create', { gsa: ORBIT.cart, gsaUniqueId: '104200000000000000999' }),
+    want: [
+      {
+        ...cartDeleted,
+        summary:
+          /^cart@orbit-prod\.iam\.gserviceaccount\.com was re-created by alice@example\.com \(unique id 104200000000000000999\) without its bindings: a new principal, so the KSAs annotated with it still get no token \(2 KSAs, 5 pods in 2 clusters\)$/,
+        commands: [
+          /add-iam-policy-binding cart@orbit-prod\.iam\.gserviceaccount\.com .*"serviceAccount:orbit-prod\.svc\.id\.goog\[checkout\/cart\]"$/,
+          /add-iam-policy-binding cart@orbit-prod\.iam\.gserviceaccount\.com .*"serviceAccount:orbit-prod\.svc\.id\.goog\[checkout\/pricing\]"$/,
+        ],
+      },
+    ],
+  },
+  {
+    name: 're-created, no inventory: nothing (who it served is not known), and never resolved',
     kind: 'gsa-missing',
     event: gsaLifecycle('create', { gsa: ORBIT.cart }),
+    want: [],
+  },
+  {
+    name: 'WI bindings granted on a re-created GSA (another unique id): resolved, once live state agrees',
+    kind: 'gsa-missing',
+    snapshot,
+    event: gsaPolicy(ORBIT.cart, [add('serviceAccount:orbit-prod.svc.id.goog[checkout/cart]')], {
+      gsaUniqueId: '104200000000000000999',
+    }),
     want: [
       {
         status: 'resolved',
         severity: 'critical',
         fingerprint: `gsa-missing/orbit-prod/${ORBIT.cart}`,
         gsa: ORBIT.cart,
-        ksas: [],
-        summary: /was created by alice@example\.com$/,
+        ksas: ['checkout/cart', 'checkout/pricing'],
+        summary:
+          /^the KSAs annotated with cart@orbit-prod\.iam\.gserviceaccount\.com may act as it again by alice@example\.com$/,
       },
     ],
+  },
+  {
+    name: 'a WI binding granted on a GSA the inventory shows whole: no gsa-missing finding',
+    kind: 'gsa-missing',
+    snapshot,
+    event: gsaPolicy(ORBIT.cart, [add('serviceAccount:orbit-prod.svc.id.goog[checkout/cart]')], {
+      gsaUniqueId: CART_ID,
+    }),
+    want: [],
   },
   {
     name: 'a GSA no KSA acts as is deleted',
