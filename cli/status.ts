@@ -43,7 +43,7 @@ export async function statusCommand(
   if (bad.length > 0) throw new UsageError(`not a project id: ${bad.join(', ')}`);
   const config = loadConfig(env);
   const { request } = parseCommandText(rest.join(' '));
-  if (request.kind === 'silence' || request.kind === 'unsilence') {
+  if (request.kind === 'silence' || request.kind === 'unsilence' || request.kind === 'plan') {
     throw new UsageError(
       `${request.kind} is done from Slack (/wi-status ${request.kind} …), where it is authorised`,
     );
@@ -115,7 +115,7 @@ async function inventoryOf(
 async function answer(
   request: Exclude<
     ReturnType<typeof parseCommandText>['request'],
-    { kind: 'help' | 'silence' | 'unsilence' }
+    { kind: 'help' | 'silence' | 'unsilence' | 'plan' }
   >,
   source: Source,
   config: Config,

@@ -271,6 +271,23 @@ export function createWiStatusHandler(deps: WiStatusDeps) {
           `Silencing for ${request.duration}`,
         );
       }
+      case 'plan': {
+        const local = decideLocally(deps.silencePolicy, command.userId);
+        if (local !== undefined && !local.allowed)
+          return { doc: problemDoc('You may not declare a planned change', local.why, '⛔') };
+        return defer(
+          command,
+          visibility,
+          requestId,
+          {
+            kind: 'plan',
+            matchers: request.matchers,
+            durationMs: request.durationMs,
+            reason: request.reason,
+          },
+          `Declaring a planned change for ${request.duration}`,
+        );
+      }
       case 'unsilence': {
         const local = decideLocally(deps.silencePolicy, command.userId);
         if (local !== undefined && !local.allowed)

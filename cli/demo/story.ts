@@ -1,4 +1,4 @@
-import { gsa, member, PROJECT, uniqueIdOf } from './organization.ts';
+import { gsa, member, PROJECT, PROJECT_NUMBER, uniqueIdOf } from './organization.ts';
 
 /**
  * The demo's story: how Workload Identity really breaks, and the repairs, as the audit-log entries
@@ -22,19 +22,30 @@ function stamp() {
   };
 }
 
+/** How a change was made: gcloud by hand, unless a pipeline's agent and delegation chain say otherwise. */
+interface Caller {
+  userAgent?: string;
+  /** serviceAccountDelegationInfo: who the actor acted for. */
+  delegation?: { principalSubject: string }[];
+}
+
 function audit(
   actor: string,
   serviceName: string,
   methodName: string,
   resourceName: string,
   extra: Record<string, unknown>,
+  caller: Caller = {},
 ) {
   return {
     '@type': 'type.googleapis.com/google.cloud.audit.AuditLog',
-    authenticationInfo: { principalEmail: actor },
+    authenticationInfo: {
+      principalEmail: actor,
+      ...(caller.delegation ? { serviceAccountDelegationInfo: caller.delegation } : {}),
+    },
     requestMetadata: {
       callerIp: '198.51.100.23',
-      callerSuppliedUserAgent: 'google-cloud-sdk gcloud/528.0.0',
+      callerSuppliedUserAgent: caller.userAgent ?? 'google-cloud-sdk gcloud/528.0.0',
     },
     serviceName,
     methodName,
@@ -50,6 +61,8 @@ function bindingChange(
   action: 'ADD' | 'REMOVE',
   namespace: string,
   ksa: string,
+  caller: Caller = {},
+  others: { action: 'ADD' | 'REMOVE'; role: string; member: string }[] = [],
 ) {
   const email = gsa(account);
   return {
@@ -70,10 +83,12 @@ function bindingChange(
           policyDelta: {
             bindingDeltas: [
               { action, role: 'roles/iam.workloadIdentityUser', member: member(namespace, ksa) },
+              ...others,
             ],
           },
         },
       },
+      caller,
     ),
     resource: { type: 'service_account', labels: { email_id: email, project_id: PROJECT } },
   };
@@ -184,6 +199,25 @@ const METADATA = {
   ],
 };
 
+/**
+ * The platform team's pipeline: GitHub Actions federated into deployer@ runs Terraform, whose
+ * provider writes this user agent (terraform-plugin-sdk's format; see test/fixtures/attribution).
+ */
+const PIPELINE: Caller = {
+  userAgent:
+    'google-api-go-client/0.5 Terraform/1.9.8 (+https://www.terraform.io) Terraform-Plugin-SDK/2.36.1 terraform-provider-google/6.12.0,gzip(gfe)',
+  delegation: [
+    {
+      principalSubject: `principal://iam.googleapis.com/projects/${PROJECT_NUMBER}/locations/global/workloadIdentityPools/github/subject/repo:acme/platform-infra:ref:refs/heads/main`,
+    },
+  ],
+};
+const DEPLOYER = `deployer@${PROJECT}.iam.gserviceaccount.com`;
+const CI_TOKENS = {
+  role: 'roles/iam.serviceAccountTokenCreator',
+  member: `serviceAccount:ci@${PROJECT}.iam.gserviceaccount.com`,
+};
+
 export function demoStory(): Step[] {
   clock = Date.parse('2026-11-24T10:02:00Z');
   sequence = 0;
@@ -219,6 +253,17 @@ export function demoStory(): Step[] {
       entry: bindingChange('alice@acme.example', 'orders', 'ADD', 'orders', 'worker'),
     },
     {
+      narration:
+        "the platform pipeline's terraform apply sets analytics@'s whole policy (google_service_account_iam_policy) without analytics/reports",
+      entry: bindingChange(DEPLOYER, 'analytics', 'REMOVE', 'analytics', 'reports', PIPELINE, [
+        { action: 'ADD', ...CI_TOKENS },
+      ]),
+    },
+    {
+      narration: 'the fix is merged into the policy in Terraform; the pipeline applies it',
+      entry: bindingChange(DEPLOYER, 'analytics', 'ADD', 'analytics', 'reports', PIPELINE),
+    },
+    {
       narration: 'dave@acme.example deletes mailer@ during a service-account clean-up',
       entry: accountLifecycle('dave@acme.example', 'mailer', 'Delete', mailerId),
     },
@@ -228,7 +273,7 @@ export function demoStory(): Step[] {
     },
     {
       narration: 'the same log entry arrives again (Pub/Sub delivers at least once)',
-      repeat: 5,
+      repeat: 7,
     },
     {
       narration: 'erin@acme.example adds egress to the metadata server (169.254.169.254, TCP 80 and 988)',

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Finding } from '../domain/finding.ts';
 import type { Incident } from '../domain/incident.ts';
 import { type StepOptions, step } from '../incidents/lifecycle.ts';
+import { planFor } from '../incidents/plans.ts';
 import { type IncidentStore, MAX_FINGERPRINTS_AT_ONCE } from '../incidents/store.ts';
 import type { Logger } from '../log.ts';
 import type { Routing } from '../notify/routing.ts';
@@ -47,9 +48,11 @@ export async function applyFindings(
   const silences = findings.length > 0 ? await deps.store.listSilences() : [];
   // Symptoms already seen become the evidence of the incidents these findings open.
   if (deps.symptoms) options = await deps.symptoms.withEvidence(findings, options);
+  const at = deps.now();
+  // Declared plans (stored beside the silences) and the routing file's standing ones.
+  options = { ...options, planOf: (finding) => planFor(finding, silences, deps.routing.plans ?? [], at) };
   // This delivery's identity in claims: another delivery of the same entry is another claimant.
   const token = randomUUID();
-  const at = deps.now();
   // One write to step and claim, one to settle, per batch (a delivery is one batch: its findings are
   // bounded); a sweep's many findings go in batches a transaction can hold.
   for (const batch of batches(findings, TELL_BATCH)) {

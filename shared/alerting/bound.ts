@@ -94,6 +94,8 @@ function summarize(rest: readonly Finding[]): Finding {
             rest.flatMap((f) => f.remediation ?? []),
             (r) => r.command,
           ).slice(0, NAMED),
+          // The same change: an authoritative tool's warning holds for every link it broke.
+          ...(first.remediationWarning ? { remediationWarning: first.remediationWarning } : {}),
         }
       : {}),
   };

@@ -1,5 +1,6 @@
 import type { ClusterRef, Remediation, WorkloadRef } from '../domain/finding.ts';
 import { projectOfEmail } from '../inventory/members.ts';
+import { METADATA_IP, METADATA_PORTS } from '../inventory/network-policy.ts';
 import { KEY_FILE_VARIABLE } from '../inventory/snapshot.ts';
 
 /** Repair commands with the real names filled in (never a placeholder). */
@@ -99,9 +100,9 @@ export function enableGsa(gsa: string): Remediation {
   return { title: 'Enable the service account', command: `gcloud iam service-accounts enable ${gsa}` };
 }
 
-/** A policy that only adds: egress to the metadata server for every pod of the namespace. */
-export function allowMetadataEgress(namespace: string): Remediation {
-  const manifest = [
+/** A NetworkPolicy that only adds: egress to the metadata server for every pod of the namespace. */
+export function metadataEgressManifest(namespace: string): string {
+  return [
     'apiVersion: networking.k8s.io/v1',
     'kind: NetworkPolicy',
     'metadata:',
@@ -113,16 +114,16 @@ export function allowMetadataEgress(namespace: string): Remediation {
     '  egress:',
     '  - to:',
     '    - ipBlock:',
-    '        cidr: 169.254.169.254/32',
+    `        cidr: ${METADATA_IP}/32`,
     '    ports:',
-    '    - protocol: TCP',
-    '      port: 80',
-    '    - protocol: TCP',
-    '      port: 988',
+    ...METADATA_PORTS.flatMap((port) => ['    - protocol: TCP', `      port: ${port}`]),
   ].join('\n');
+}
+
+export function allowMetadataEgress(namespace: string): Remediation {
   return {
     title: 'Allow egress to the GKE metadata server (169.254.169.254, TCP 80 and 988)',
-    command: `kubectl apply -f - <<'EOF'\n${manifest}\nEOF`,
+    command: `kubectl apply -f - <<'EOF'\n${metadataEgressManifest(namespace)}\nEOF`,
   };
 }
 

@@ -1,7 +1,7 @@
 import { judgeBinding } from '../chain/judge.ts';
 import { addBinding, showPolicy } from '../chain/remediation.ts';
 import { snapshotFacts } from '../chain/snapshot-facts.ts';
-import type { Finding } from '../domain/finding.ts';
+import type { Finding, PolicyRewrite } from '../domain/finding.ts';
 import type { BindingDelta, GsaPolicyChange, KsaChange } from '../events/change-event.ts';
 import { applyDeltas } from '../inventory/apply.ts';
 import {
@@ -97,7 +97,7 @@ function fromPolicy(event: GsaPolicyChange, snapshot: Snapshot | undefined): Fin
       });
     }
   }
-  const findings: Finding[] = [];
+  const judged: { member: string; subject: WorkloadSubject; firing: boolean; inventoried: boolean }[] = [];
   for (const { member, subject, added } of touched.values()) {
     const name = subject.name ?? '*';
     // A name of `*` matches only a namespace-wide member, so the same check serves both forms.
@@ -115,28 +115,58 @@ function fromPolicy(event: GsaPolicyChange, snapshot: Snapshot | undefined): Fin
       !ksaInPool(snapshot, { ...subject, name: subject.name })
     )
       continue;
-    const impact = inventoried ? impactOfSubject(snapshot, subject, event.gsa) : undefined;
-    findings.push(
-      makeFinding({
-        kind: 'binding-missing',
-        status: firing ? 'firing' : 'resolved',
-        severity: outageSeverity(impact),
-        key: [event.project, event.gsa, subject.workloadPool, subject.namespace, name],
-        project: event.project,
-        gsa: event.gsa,
-        ksas:
-          impact?.ksas ??
-          (subject.name ? [{ workloadPool: subject.workloadPool, namespace: subject.namespace, name }] : []),
-        ...(impact ? { workloads: impact.workloads } : {}),
-        source: event.source,
-        summary: firing
-          ? `${ksaName(subject)} can no longer act as ${event.gsa}: roles/iam.workloadIdentityUser removed${by(event.source)}${describeImpact(impact)}`
-          : `${ksaName(subject)} may act as ${event.gsa} again: binding restored${by(event.source)}`,
-        remediation: [addBinding(event.gsa, member), showPolicy(event.gsa)],
-      }),
-    );
+    judged.push({ member, subject, firing, inventoried });
   }
-  return findings;
+  const replaced = rewriteOf(deltas);
+  // What the role must hold again: what the change left, and every member whose loss broke a KSA (an
+  // authoritative resource's repair lists the role's members whole).
+  const roleMembers = [
+    ...(after?.bindings.filter((b) => b.role === WI_USER_ROLE).flatMap((b) => b.members) ?? []),
+    ...judged.filter((j) => j.firing).map((j) => j.member),
+  ];
+  return judged.map(({ member, subject, firing, inventoried }) => {
+    const name = subject.name ?? '*';
+    const impact = inventoried && snapshot ? impactOfSubject(snapshot, subject, event.gsa) : undefined;
+    return makeFinding({
+      kind: 'binding-missing',
+      status: firing ? 'firing' : 'resolved',
+      severity: outageSeverity(impact),
+      key: [event.project, event.gsa, subject.workloadPool, subject.namespace, name],
+      project: event.project,
+      gsa: event.gsa,
+      ksas:
+        impact?.ksas ??
+        (subject.name ? [{ workloadPool: subject.workloadPool, namespace: subject.namespace, name }] : []),
+      ...(impact ? { workloads: impact.workloads } : {}),
+      source: event.source,
+      ...(firing && replaced ? { replaced } : {}),
+      summary: firing
+        ? `${ksaName(subject)} can no longer act as ${event.gsa}: roles/iam.workloadIdentityUser removed${by(event.source)}${describeImpact(impact)}`
+        : `${ksaName(subject)} may act as ${event.gsa} again: binding restored${by(event.source)}`,
+      remediation: [addBinding(event.gsa, member), showPolicy(event.gsa)],
+      repair: { member, roleMembers },
+    });
+  });
+}
+
+/**
+ * Whether the request rewrote more than one member: members of several roles changed at once (the
+ * whole policy was set, as google_service_account_iam_policy does), or the Workload Identity role lost
+ * several members or lost some and gained others (its member list was replaced, as
+ * google_service_account_iam_binding does). One member removed is what every tool's member-level
+ * change looks like, and is not judged.
+ */
+export function rewriteOf(deltas: readonly BindingDelta[]): PolicyRewrite | undefined {
+  const wi = deltas.filter((d) => d.role === WI_USER_ROLE);
+  const removedFromRole = wi.filter((d) => d.action === 'REMOVE').length;
+  if (removedFromRole === 0) return undefined;
+  const roles = new Set(deltas.map((d) => d.role)).size;
+  const removed = deltas.filter((d) => d.action === 'REMOVE').length;
+  const added = deltas.length - removed;
+  const base = { role: WI_USER_ROLE, removed, added, roles };
+  if (roles > 1) return { scope: 'policy', ...base };
+  if (removedFromRole > 1 || wi.length > removedFromRole) return { scope: 'role', ...base };
+  return undefined;
 }
 
 /** A namespace-wide member stands for the namespace's KSAs that use this GSA, when the inventory knows them. */

@@ -1,3 +1,5 @@
+import { inToolWords, type RepairFacts } from '../chain/remediation-words.ts';
+import { attribute } from '../domain/attribution.ts';
 import {
   type Cause,
   type ClusterRef,
@@ -7,13 +9,15 @@ import {
   type FindingStatus,
   fingerprint,
   type KsaRef,
+  type PolicyRewrite,
   type Remediation,
   type WorkloadRef,
 } from '../domain/finding.ts';
 import type { EventSource } from '../events/change-event.ts';
 import type { Impact } from '../inventory/impact.ts';
 
-export function causeOf(source: EventSource): Cause {
+export function causeOf(source: EventSource, replaced?: PolicyRewrite): Cause {
+  const via = attribute(source);
   return {
     method: source.method,
     ...(source.actor ? { actor: source.actor } : {}),
@@ -22,6 +26,9 @@ export function causeOf(source: EventSource): Cause {
     ...(source.operation ? { operationId: source.operation.id } : {}),
     ...(source.callerIp ? { callerIp: source.callerIp } : {}),
     ...(source.userAgent ? { userAgent: source.userAgent } : {}),
+    ...(source.delegation && source.delegation.length > 0 ? { delegation: source.delegation } : {}),
+    ...(via ? { via } : {}),
+    ...(replaced ? { replaced } : {}),
     ...(source.note ? { note: source.note } : {}),
   };
 }
@@ -39,12 +46,27 @@ export interface FindingInput {
   ksas?: KsaRef[];
   workloads?: WorkloadRef[];
   source?: EventSource;
+  /** The request rewrote a role's member list or the whole policy (binding changes). */
+  replaced?: PolicyRewrite;
   summary: string;
+  /** Today's repair: gcloud and kubectl commands. */
   remediation?: Remediation[];
+  /** What the repair in the change's tool's words needs beyond the finding. */
+  repair?: RepairFacts;
 }
 
-/** Builds a Finding in the contract's field order, omitting what does not apply. */
+/**
+ * Builds a Finding in the contract's field order, omitting what does not apply. A firing finding
+ * caused by a change gets its repair in the words of the tool that made the change.
+ */
 export function makeFinding(input: FindingInput): Finding {
+  const finding = assemble(input);
+  if (finding.status !== 'firing' || finding.cause?.via === undefined) return finding;
+  const { remediation: _today, remediationWarning: _none, ...rest } = finding;
+  return { ...rest, ...inToolWords(finding, input.repair) };
+}
+
+function assemble(input: FindingInput): Finding {
   const firing = input.status === 'firing';
   return {
     kind: input.kind,
@@ -57,7 +79,7 @@ export function makeFinding(input: FindingInput): Finding {
     ...(input.gsa ? { gsa: input.gsa } : {}),
     ksas: input.ksas ?? [],
     ...(input.workloads && input.workloads.length > 0 ? { workloads: input.workloads } : {}),
-    ...(input.source ? { cause: causeOf(input.source) } : {}),
+    ...(input.source ? { cause: causeOf(input.source, input.replaced) } : {}),
     summary: input.summary,
     ...(firing && input.remediation && input.remediation.length > 0
       ? { remediation: input.remediation }
@@ -125,5 +147,6 @@ export function withImpact(finding: Finding, impact: Impact): Finding {
     ...(finding.cause ? { cause: finding.cause } : {}),
     summary: `${finding.summary.replace(IMPACT_SUFFIX, '')}${describeImpact(impact)}`,
     ...(finding.remediation ? { remediation: finding.remediation } : {}),
+    ...(finding.remediationWarning ? { remediationWarning: finding.remediationWarning } : {}),
   };
 }

@@ -258,6 +258,7 @@ function sharedFindings(event: KsaChange, snapshot: Snapshot): Finding[] {
           command: `gcloud iam service-accounts create ${accountId(event.namespace, event.name)} --project ${project}`,
         },
       ],
+      repair: { movers: [{ namespace: event.namespace, name: event.name }], accountIdOf: accountId },
     }),
   ];
 }

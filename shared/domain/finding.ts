@@ -1,3 +1,5 @@
+import type { Attribution, Tool } from './attribution.ts';
+
 /** The Finding contract (architecture.md): what every detector produces and every surface prints. */
 
 export const PAGING_KINDS = [
@@ -74,6 +76,26 @@ export interface Cause {
   operationId?: string;
   callerIp?: string;
   userAgent?: string;
+  /** Who delegated to the actor (impersonation, federation), the original principal first (extension). */
+  delegation?: string[];
+  /** The tool that made the change, told from the user agent and the principal (extension). */
+  via?: Attribution;
+  /**
+   * The request replaced a role's whole member list (`role`) or the whole policy (`policy`), as
+   * authoritative IaC resources do, rather than adding or removing one member (extension).
+   */
+  replaced?: PolicyRewrite;
+}
+
+export interface PolicyRewrite {
+  scope: 'role' | 'policy';
+  /** The role whose members were replaced (for `policy`, the Workload Identity one). */
+  role: string;
+  /** Members removed and added by the request, across every role it touched. */
+  removed: number;
+  added: number;
+  /** Roles whose members changed. */
+  roles: number;
   /** What the entry held that was left out, and why (a timestamp that is not an RFC 3339 time). */
   note?: string;
 }
@@ -81,6 +103,10 @@ export interface Cause {
 export interface Remediation {
   title: string;
   command: string;
+  /** Whose words the command is in, when not a shell's: a tool's configuration (extension). */
+  tool?: Tool | 'kubectl';
+  /** The command's language: `shell` (the default), `hcl`, `yaml` or `typescript` (extension). */
+  language?: 'shell' | 'hcl' | 'yaml' | 'typescript';
 }
 
 export interface Finding {
@@ -97,6 +123,11 @@ export interface Finding {
   cause?: Cause;
   summary: string;
   remediation?: Remediation[];
+  /**
+   * What a reader must know before repairing: a fix by hand that the tool that broke the link will
+   * undo (an authoritative resource, a reconciling controller) (extension).
+   */
+  remediationWarning?: string;
 }
 
 /** The namespaces and clusters a finding touches, through its KSAs and workloads (routing, silences). */

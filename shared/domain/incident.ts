@@ -54,6 +54,11 @@ export interface Incident {
   entries: string[];
   /** The silence that held the incident back from people, when one matched. */
   silencedBy?: string;
+  /**
+   * The planned change the incident's break was declared as: told to Slack marked planned, paged to
+   * nobody, until `breach` says why it pages after all.
+   */
+  planned?: PlannedChange;
   /** Keyed by destination key (never a secret: PagerDuty keys are hashed). */
   notifications: Record<string, NotificationState>;
   /**
@@ -138,6 +143,12 @@ export interface Silence {
   expiresAt: string;
   author: string;
   reason: string;
+  /**
+   * `plan`: a planned change, declared with `/wi-status plan`, stored and expiring like a silence: the
+   * incidents it covers are told to Slack marked planned and page nobody while pods keep working.
+   * Absent: a silence (incidents recorded, not sent).
+   */
+  effect?: 'plan';
 }
 
 /** Every given matcher must match; a value may end in `*` to match a prefix. */
@@ -148,6 +159,45 @@ export interface SilenceMatchers {
   ksa?: string;
   kind?: string;
   fingerprint?: string;
+  /** Who made the change: the principal, or any principal of its delegation chain. */
+  actor?: string;
+  /** The tool that made it (cause.via.tool: `terraform`, `config-connector`, `gcloud`, …). */
+  tool?: string;
+}
+
+/** A planned change an incident was declared as, and, once pods fail after all, why it pages. */
+export interface PlannedChange {
+  /** The stored plan's id, or `routing:N` for the routing file's Nth planned-change rule. */
+  id: string;
+  reason: string;
+  author: string;
+  /** When the plan ends (a routing-file rule: the end of its window). */
+  until?: string;
+  /** The plan no longer holds the page back. */
+  breach?: {
+    at: string;
+    /** `failures`: the KSAs' pods fail; `unplanned`: a change no plan covers hit the same link. */
+    why: 'failures' | 'unplanned';
+    /** The first failure, for `failures`. */
+    since?: string;
+  };
+}
+
+/** Whether the incident's destinations page: not while a plan holds it back. */
+export function pagesNobody(incident: Pick<Incident, 'planned'>): boolean {
+  return incident.planned !== undefined && incident.planned.breach === undefined;
+}
+
+/** "planned change, but pods are failing since 2026-11-10 09:11 UTC", for transitions, pages, logs. */
+export function breachWords(breach: NonNullable<PlannedChange['breach']>): string {
+  return breach.why === 'failures'
+    ? `planned change, but pods are failing since ${utcWords(breach.since ?? breach.at)}`
+    : 'planned change, but a change no plan covers broke the same link';
+}
+
+function utcWords(iso: string): string {
+  const ms = Date.parse(iso);
+  return Number.isNaN(ms) ? iso : `${new Date(ms).toISOString().slice(0, 16).replace('T', ' ')} UTC`;
 }
 
 /** The `first` entry of a GKE operation: its actor and request, for when the `last` entry arrives. */

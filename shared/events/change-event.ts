@@ -10,6 +10,8 @@ export interface EventSource {
   time?: string;
   /** Who made the change; absent when the log withholds it (some service agents, failed auth). */
   actor?: string;
+  /** Who delegated to the actor (impersonation, federation), the original principal first. */
+  delegation?: string[];
   callerIp?: string;
   userAgent?: string;
   /** GKE long-running operations log a `first` entry (request, actor) and a `last` one (outcome). */

@@ -17,7 +17,14 @@ import type {
   NodePoolChange,
 } from './change-event.ts';
 import { type MethodRoute, type WatchedMethod, watchedMethod } from './methods.ts';
-import { type AuditLog, auditDataSchema, bindingDeltaSchema, camel, type LogEntry } from './schemas.ts';
+import {
+  type AuditLog,
+  auditDataSchema,
+  bindingDeltaSchema,
+  camel,
+  delegationSchema,
+  type LogEntry,
+} from './schemas.ts';
 import { notATime, rfc3339 } from './time.ts';
 
 /**
@@ -117,6 +124,7 @@ function sourceOf(entry: LogEntry, payload: AuditLog, method: string): EventSour
   const actor = auth?.principalEmail || stripPrefix(auth?.principalSubject);
   const meta = payload.requestMetadata;
   const op = entry.operation;
+  const delegation = delegationOf(auth?.serviceAccountDelegationInfo);
   // Only an RFC 3339 time goes on into causes and messages; anything else is left out, saying so.
   const time = rfc3339(entry.timestamp);
   return {
@@ -125,10 +133,23 @@ function sourceOf(entry: LogEntry, payload: AuditLog, method: string): EventSour
     ...optional('time', time),
     ...(entry.timestamp && time === undefined ? { note: notATime('timestamp', entry.timestamp) } : {}),
     ...optional('actor', actor),
+    ...(delegation.length > 0 ? { delegation } : {}),
     ...optional('callerIp', meta?.callerIp),
     ...optional('userAgent', meta?.callerSuppliedUserAgent),
     ...(op?.id ? { operation: { id: op.id, first: op.first === true, last: op.last === true } } : {}),
   };
+}
+
+/** The delegation chain's principals, the original first; links that name nobody are skipped. */
+function delegationOf(items: readonly unknown[] | undefined): string[] {
+  const chain: string[] = [];
+  for (const item of items ?? []) {
+    const parsed = delegationSchema.safeParse(item);
+    if (!parsed.success) continue;
+    const who = parsed.data.firstPartyPrincipal?.principalEmail || parsed.data.principalSubject;
+    if (who) chain.push(who);
+  }
+  return chain;
 }
 
 function stripPrefix(subject: string | undefined): string | undefined {

@@ -67,6 +67,8 @@ export const auditLogSchema = camel({
   authenticationInfo: camel({
     principalEmail: z.string().optional(),
     principalSubject: z.string().optional(),
+    /** Who delegated to the principal, the original first; items are parsed one by one. */
+    serviceAccountDelegationInfo: z.array(z.unknown()).optional(),
   }).optional(),
   requestMetadata: camel({
     callerIp: z.string().optional(),
@@ -95,6 +97,15 @@ export const logEntrySchema = camel({
   }).optional(),
   labels: stringMap.optional(),
   protoPayload: auditLogSchema.optional(),
+});
+
+/**
+ * One link of google.cloud.audit.ServiceAccountDelegationInfo: a Google principal
+ * (`firstPartyPrincipal.principalEmail`), a federated one (`principalSubject`), or a third party.
+ */
+export const delegationSchema = camel({
+  principalSubject: z.string().optional(),
+  firstPartyPrincipal: camel({ principalEmail: z.string().optional() }).optional(),
 });
 
 export type LogEntry = z.infer<typeof logEntrySchema>;

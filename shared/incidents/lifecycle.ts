@@ -1,11 +1,13 @@
 import { createHash } from 'node:crypto';
 import type { Finding, FindingSeverity, KsaRef, WorkloadRef } from '../domain/finding.ts';
-import type {
-  Incident,
-  IncidentDiagnosis,
-  SymptomEvidence,
-  Transition,
-  TransitionType,
+import {
+  breachWords,
+  type Incident,
+  type IncidentDiagnosis,
+  type PlannedChange,
+  type SymptomEvidence,
+  type Transition,
+  type TransitionType,
 } from '../domain/incident.ts';
 
 /**
@@ -37,6 +39,11 @@ export interface StepOptions {
    * the symptom groups it explains (shared/symptoms), and for `wi-auth-failures` the live diagnosis.
    */
   attachments?: ReadonlyMap<string, IncidentAttachments>;
+  /**
+   * The planned change a finding falls under (shared/incidents/plans.ts planFor): the incident it
+   * opens is told to Slack marked planned and pages nobody until the plan is breached.
+   */
+  planOf?: (finding: Finding) => PlannedChange | undefined;
 }
 
 export interface IncidentAttachments {
@@ -66,7 +73,8 @@ export function attachTo(incident: Incident, attach: IncidentAttachments, now: D
     next.evidenceAt = now.toISOString();
   }
   if (attach.diagnosis) next.diagnosis = attach.diagnosis;
-  return next;
+  // Pods failing for a planned change make it an outage.
+  return breachPlan(next, now);
 }
 
 /**
@@ -112,7 +120,9 @@ function stepIncident(
   // Already applied, even to an incident resolved since (a break redelivered after its repair).
   if (current?.entries.includes(entryKey)) return {};
   if (current === undefined || current.status === 'resolved') {
+    const planned = options.planOf?.(finding);
     const next: Incident = {
+      ...(planned ? { planned } : {}),
       id: incidentId(finding.fingerprint, now),
       fingerprint: finding.fingerprint,
       kind: finding.kind,
@@ -144,7 +154,14 @@ function stepIncident(
       ? finding.summary
       : `the same change again${finding.cause?.actor ? ` by ${finding.cause.actor}` : ''}`);
   const transition = { ...transitionOf(current.seq + 1, 'updated', at, finding), summary };
-  const next: Incident = {
+  // A change the plan does not cover, on a planned incident's link: it pages after all.
+  const unplanned =
+    current.planned !== undefined &&
+    finding.cause !== undefined &&
+    options.planOf !== undefined &&
+    options.planOf(finding) === undefined;
+  if (unplanned) transition.summary = `${summary} (${breachWords({ at, why: 'unplanned' })})`;
+  const stepped: Incident = {
     ...current,
     severity,
     finding: { ...merged, severity },
@@ -153,6 +170,7 @@ function stepIncident(
     transitions: bounded([...current.transitions, transition], LIMITS.transitions),
     entries: bounded([...current.entries, entryKey], LIMITS.entries),
   };
+  const next = unplanned ? breachUnplanned(stepped, now) : stepped;
   return { next, transition: 'updated' };
 }
 
@@ -205,4 +223,51 @@ function describeAdded(before: Finding, after: Finding): string | undefined {
     workloads > 0 ? `${workloads} more workload${workloads === 1 ? '' : 's'}` : '',
   ].filter(Boolean);
   return `now also hits ${parts.join(' and ')}`;
+}
+
+/**
+ * A planned incident whose KSAs' pods fail is an outage after all: the plan is breached, which is
+ * news (a transition, unless the step that attached the failures records one itself at `at`), and
+ * from now on the incident pages. Failures count when they are evidence of one of the incident's KSAs
+ * (or, for a break named by pool or cluster, of any KSA its pods fail for), and not before the
+ * incident opened. Pure.
+ */
+export function breachPlan(incident: Incident, at: Date): Incident {
+  const plan = incident.planned;
+  if (plan === undefined || plan.breach !== undefined || incident.status !== 'open') return incident;
+  const ksas = new Set(incident.finding.ksas.map((k) => `${k.namespace}/${k.name}`));
+  const failing = (incident.evidence ?? []).filter(
+    (e) =>
+      e.scope === 'ksa' &&
+      e.count > 0 &&
+      Date.parse(e.lastSeen) >= Date.parse(incident.openedAt) &&
+      (ksas.size === 0 || ksas.has(`${e.namespace}/${e.ksa}`)),
+  );
+  if (failing.length === 0) return incident;
+  const since = failing.map((e) => e.firstSeen).sort()[0] as string;
+  return breached(incident, at, { at: at.toISOString(), why: 'failures', since });
+}
+
+/** A change no plan covers broke the same link: the incident pages from now on. */
+export function breachUnplanned(incident: Incident, at: Date): Incident {
+  if (incident.planned === undefined || incident.planned.breach !== undefined) return incident;
+  return breached(incident, at, { at: at.toISOString(), why: 'unplanned' });
+}
+
+function breached(incident: Incident, at: Date, breach: NonNullable<PlannedChange['breach']>): Incident {
+  const next: Incident = { ...incident, planned: { ...(incident.planned as PlannedChange), breach } };
+  const stamp = at.toISOString();
+  const latest = incident.transitions.at(-1);
+  // The step that brought the failures records a transition now: it carries the breach.
+  if (latest && latest.seq === incident.seq && latest.at === stamp) return next;
+  const seq = incident.seq + 1;
+  return {
+    ...next,
+    seq,
+    updatedAt: stamp,
+    transitions: bounded(
+      [...incident.transitions, { seq, type: 'updated', at: stamp, summary: breachWords(breach) }],
+      LIMITS.transitions,
+    ),
+  };
 }

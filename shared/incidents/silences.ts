@@ -4,7 +4,9 @@ import type { Silence, SilenceMatchers } from '../domain/incident.ts';
 /**
  * Silences hold incidents back from people (recorded, not sent) until they expire. Every matcher
  * given must match; a value ending in `*` matches a prefix. A finding matches `namespace` / `ksa` when
- * any KSA or workload it names does (`ksa` is `NAMESPACE/NAME`).
+ * any KSA or workload it names does (`ksa` is `NAMESPACE/NAME`), `actor` when the principal who made
+ * the change or any principal of its delegation chain does. Plans are stored beside silences
+ * (`effect: 'plan'`) and are no silence.
  */
 export function activeSilence(
   finding: Finding,
@@ -12,7 +14,10 @@ export function activeSilence(
   now: Date,
 ): Silence | undefined {
   return silences.find(
-    (silence) => Date.parse(silence.expiresAt) > now.getTime() && silenceMatches(silence.matchers, finding),
+    (silence) =>
+      silence.effect !== 'plan' &&
+      Date.parse(silence.expiresAt) > now.getTime() &&
+      silenceMatches(silence.matchers, finding),
   );
 }
 
@@ -25,6 +30,8 @@ export function silenceMatches(matchers: SilenceMatchers, finding: Finding): boo
     [matchers.ksa, finding.ksas.map((k) => `${k.namespace}/${k.name}`)],
     [matchers.kind, [finding.kind]],
     [matchers.fingerprint, [finding.fingerprint]],
+    [matchers.actor, [finding.cause?.actor, ...(finding.cause?.delegation ?? [])]],
+    [matchers.tool, [finding.cause?.via?.tool]],
   ];
   if (checks.every(([pattern]) => pattern === undefined)) return false;
   return checks.every(

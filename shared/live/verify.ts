@@ -140,7 +140,7 @@ function tooOld(finding: Finding, options: VerifyOptions): boolean {
 
 /** A firing finding live state contradicts: the link is healthy now, which resolves any open incident. */
 function undone(finding: Finding, reason: string): Finding {
-  const { remediation: _none, workloads: _hit, ...rest } = finding;
+  const { remediation: _none, remediationWarning: _no, workloads: _hit, ...rest } = finding;
   return { ...rest, status: 'resolved', summary: `${reason} (${finding.summary})` };
 }
 

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
+import { describeActor } from '../domain/attribution.ts';
 import type { Finding, KsaRef, WorkloadRef } from '../domain/finding.ts';
-import type { Incident } from '../domain/incident.ts';
+import { breachWords, type Incident } from '../domain/incident.ts';
 import { evidenceSentence, timelineOf } from './evidence-render.ts';
 import { type Link, linksOf } from './links.ts';
 
@@ -20,7 +21,7 @@ export const MAX_EVENT_BYTES = 512_000;
 
 /*
  * Our own bounds (PagerDuty documents none for these fields). With them the largest possible trigger
- * is under 100 KB, well inside MAX_EVENT_BYTES, so no event is ever refused for its size.
+ * is under 200 KB, well inside MAX_EVENT_BYTES, so no event is ever refused for its size.
  */
 /** Items of a list (KSAs, workloads) shown before the rest is counted. */
 export const LIST_LIMIT = 50;
@@ -28,8 +29,13 @@ export const LIST_LIMIT = 50;
 export const REMEDIATION_LIMIT = 10;
 /** One rendered item or short field (a KSA, a workload, source, component, group). */
 export const FIELD_LIMIT = 256;
-/** A remediation command, the full summary and the fingerprint in custom_details. */
+/** The full summary, the fingerprint and other texts in custom_details. */
 export const TEXT_LIMIT = 2048;
+/**
+ * A remediation step's command: whole, since Slack's message may cut it and PagerDuty is where the
+ * full text is (an authoritative binding's HCL lists every member of the role).
+ */
+export const COMMAND_LIMIT = 8192;
 /** A longer link would be useless once cut, so it is left out. */
 export const LINK_LIMIT = 2048;
 
@@ -106,7 +112,10 @@ export function toPagerDutyEvent(
     event_action: 'trigger',
     dedup_key,
     payload: {
-      summary: cut(oneLine(finding.summary) || `${finding.kind} in ${finding.project}`, MAX_SUMMARY),
+      summary: cut(
+        `${breached(incident)}${oneLine(finding.summary) || `${finding.kind} in ${finding.project}`}`,
+        MAX_SUMMARY,
+      ),
       source: cut(source, FIELD_LIMIT),
       severity: incident.severity,
       ...(timestamp ? { timestamp } : {}),
@@ -121,6 +130,11 @@ export function toPagerDutyEvent(
     links: linksOf(finding).filter((link) => link.href.length <= LINK_LIMIT),
     client: CLIENT,
   };
+}
+
+/** A planned change that pages after all says why first: "planned change, but pods are failing since …: ". */
+function breached(incident: Incident): string {
+  return incident.planned?.breach ? `${breachWords(incident.planned.breach)}: ` : '';
 }
 
 export interface Location {
@@ -202,13 +216,35 @@ function detailsOf(incident: Incident): Record<string, unknown> {
     if (cause.time) details.time = cut(cause.time, FIELD_LIMIT);
     if (cause.insertId) details.insert_id = cut(cause.insertId, FIELD_LIMIT);
     if (cause.operationId) details.operation = cut(cause.operationId, FIELD_LIMIT);
+    if (cause.via) {
+      details.via = cut(describeActor(cause), TEXT_LIMIT);
+      details.tool = cause.via.tool;
+    }
+    if (cause.delegation && cause.delegation.length > 0)
+      details.delegation = bounded(cause.delegation, (p) => cut(p, FIELD_LIMIT));
+    if (cause.userAgent) details.user_agent = cut(cause.userAgent, TEXT_LIMIT);
+    if (cause.replaced) details.replaced = { ...cause.replaced };
   }
+  if (f.remediationWarning) details.remediation_warning = cut(f.remediationWarning, TEXT_LIMIT);
   const steps = f.remediation ?? [];
   if (steps.length > 0) {
-    details.remediation = steps
-      .slice(0, REMEDIATION_LIMIT)
-      .map((step) => ({ title: cut(step.title, FIELD_LIMIT), command: cut(step.command, TEXT_LIMIT) }));
+    details.remediation = steps.slice(0, REMEDIATION_LIMIT).map((step) => ({
+      title: cut(step.title, FIELD_LIMIT),
+      command: cut(step.command, COMMAND_LIMIT),
+      ...(step.tool ? { tool: step.tool } : {}),
+      ...(step.language ? { language: step.language } : {}),
+    }));
     if (steps.length > REMEDIATION_LIMIT) details.remediation_count = steps.length;
+  }
+  if (incident.planned) {
+    const { id, reason, author, until, breach } = incident.planned;
+    details.planned = {
+      id,
+      reason: cut(reason, TEXT_LIMIT),
+      author: cut(author, FIELD_LIMIT),
+      ...(until ? { until } : {}),
+      ...(breach ? { breach: { ...breach, words: breachWords(breach) } } : {}),
+    };
   }
   Object.assign(details, symptomDetails(incident));
   details.fingerprint = cut(incident.fingerprint, TEXT_LIMIT);

@@ -2,8 +2,10 @@ import { createHash } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { z } from 'zod';
 import { type Finding, type FindingSeverity, isPagingKind, scopeOf } from '../domain/finding.ts';
+import { type Incident, pagesNobody } from '../domain/incident.ts';
 import { CHANNEL_PROBLEM, isRoutingKey, isSlackChannel, ROUTING_KEY_PROBLEM } from '../domain/route-forms.ts';
 import { ConfigError } from '../errors.ts';
+import { type PlanRule, WEEKDAYS } from '../incidents/plans.ts';
 import { globMatch } from '../incidents/silences.ts';
 import { formatIssues } from '../inventory/snapshot.ts';
 import type { Destination } from './types.ts';
@@ -65,9 +67,59 @@ const routeSchema = z
     message: 'a route needs slack, pagerduty or both',
   });
 
+const CLOCK = /^([01]\d|2[0-3]):[0-5]\d$/;
+
+/** Whether the runtime knows the IANA time zone (Intl throws a RangeError for one it does not). */
+function knownTimeZone(zone: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: zone });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * A standing planned change: changes matching it (by the principal that made them or one it acted
+ * for, the tool, where), during its hours, are told to Slack marked planned and page nobody unless
+ * pods fail. `actor: "deployer@acme-ops.iam.gserviceaccount.com"`, `hours: { days: [mon, …], from:
+ * "08:00", to: "18:00", timeZone: Europe/Berlin }`.
+ */
+const planRuleSchema = z.strictObject({
+  match: z
+    .strictObject({
+      actor: pattern.optional(),
+      tool: pattern.optional(),
+      project: pattern.optional(),
+      cluster: pattern.optional(),
+      namespace: pattern.optional(),
+      ksa: z
+        .string()
+        .regex(/^[^/]+\/[^/]+$/, 'must be NAMESPACE/NAME')
+        .optional(),
+      kind: pattern.optional(),
+    })
+    .refine((match) => Object.keys(match).length > 0, {
+      message: 'a planned change needs at least one matcher',
+    }),
+  reason: z.string().min(1).max(300),
+  hours: z
+    .strictObject({
+      days: z
+        .array(z.enum(WEEKDAYS))
+        .min(1)
+        .default([...WEEKDAYS]),
+      from: z.string().regex(CLOCK, 'must be HH:MM'),
+      to: z.string().regex(CLOCK, 'must be HH:MM'),
+      timeZone: z.string().refine(knownTimeZone, 'is not an IANA time zone').optional(),
+    })
+    .optional(),
+});
+
 export const routesFileSchema = z.strictObject({
   pageSeverities: z.array(z.enum(SEVERITIES)).default(['critical', 'error']),
   routes: z.array(routeSchema).default([]),
+  plannedChanges: z.array(planRuleSchema).default([]),
 });
 
 interface Route {
@@ -80,6 +132,8 @@ export interface Routing {
   routes: Route[];
   defaults: Destination[];
   pageSeverities: FindingSeverity[];
+  /** The routing file's standing planned changes (see plans.ts). */
+  plans?: PlanRule[];
 }
 
 export interface RoutingDefaults {
@@ -137,7 +191,28 @@ export function parseRouting(
     }
     return { match: route.match, destinations, continue: route.continue };
   });
-  return { routes, defaults: destinationsOf(defaults), pageSeverities: parsed.data.pageSeverities };
+  const plans = parsed.data.plannedChanges.map(
+    (rule): PlanRule => ({
+      matchers: Object.fromEntries(Object.entries(rule.match).filter(([, v]) => v !== undefined)),
+      reason: rule.reason,
+      ...(rule.hours
+        ? {
+            hours: {
+              days: rule.hours.days,
+              from: rule.hours.from,
+              to: rule.hours.to,
+              ...(rule.hours.timeZone ? { timeZone: rule.hours.timeZone } : {}),
+            },
+          }
+        : {}),
+    }),
+  );
+  return {
+    routes,
+    defaults: destinationsOf(defaults),
+    pageSeverities: parsed.data.pageSeverities,
+    ...(plans.length > 0 ? { plans } : {}),
+  };
 }
 
 /** The routing of a deployment without a routing file: everything to the defaults. */
@@ -184,6 +259,15 @@ export function route(finding: Finding, routing: Routing): Destination[] {
     seen.add(key);
     return true;
   });
+}
+
+/** Where an incident is told: its finding's route, without PagerDuty while a plan holds the page back. */
+export function routeIncident(
+  incident: Pick<Incident, 'finding' | 'planned'>,
+  routing: Routing,
+): Destination[] {
+  const destinations = route(incident.finding, routing);
+  return pagesNobody(incident) ? destinations.filter((d) => d.type !== 'pagerduty') : destinations;
 }
 
 /** A stable key for a destination that never reveals a routing key. */

@@ -1,5 +1,6 @@
+import { delegationWords, describeActor } from '../domain/attribution.ts';
 import type { Cause, Finding, FindingKind, KsaRef, WorkloadRef } from '../domain/finding.ts';
-import type { Incident, TransitionType } from '../domain/incident.ts';
+import { breachWords, type Incident, pagesNobody, type TransitionType } from '../domain/incident.ts';
 import { evidenceSentence, kindWords, timelineOf } from './evidence-render.ts';
 import { linksOf } from './links.ts';
 
@@ -91,8 +92,8 @@ const KIND_TITLES: Record<FindingKind, string> = {
 };
 
 // What each part may take (escaped characters), so that the whole stays under MAX_TOTAL_BLOCK_TEXT.
-// Firing, at the very worst: header 150 + summary and cause 1,300 + fields 6 × 200 + KSAs 1,500 +
-// workloads 1,800 + repair 2,700 + context 2 × 730 + 220 = about 10,300. Resolved drops the repair
+// Firing, at the very worst: header 150 + summary and cause 1,500 + fields 6 × 200 + KSAs 1,500 +
+// workloads 1,800 + repair 2,700 + its warning 700 + context 2 × 730 + 220 = about 11,200. Resolved drops the repair
 // steps and adds the repair's own line (at most about 950). Lists and steps are also cut by count,
 // so that a phone shows a screenful, not a scroll.
 const BUDGET = {
@@ -102,6 +103,8 @@ const BUDGET = {
   ksas: 1500,
   workloads: 1800,
   remediation: 2600,
+  warning: 650,
+  who: 650,
   link: 700,
   listLines: 10,
   steps: 6,
@@ -186,10 +189,33 @@ function podsOf(workloads: readonly WorkloadRef[]): number {
   return workloads.reduce((sum, w) => sum + (w.pods ?? 0), 0);
 }
 
+/** A planned change that breaks nothing running yet: told, not paged. */
+export const PLANNED_MARK = '🗓️';
+
 function stateOf(incident: Incident): { mark: string; word: string } {
-  return incident.status === 'resolved'
-    ? { mark: RESOLVED_MARK, word: 'Resolved' }
-    : { mark: FIRING_MARK, word: 'Firing' };
+  if (incident.status === 'resolved') return { mark: RESOLVED_MARK, word: 'Resolved' };
+  if (pagesNobody(incident)) return { mark: PLANNED_MARK, word: 'Planned' };
+  return { mark: FIRING_MARK, word: 'Firing' };
+}
+
+/**
+ * What the plan says: its reason and author, and that nobody is paged; once breached, why it pages
+ * after all ("planned change, but pods are failing since …").
+ */
+function plannedText(incident: Incident): string | undefined {
+  const plan = incident.planned;
+  if (plan === undefined) return undefined;
+  const declared = `${fit(plan.reason, 300)} (declared by ${fit(plan.author, 100)}${plan.until ? `, until ${when(plan.until)}` : ''})`;
+  if (plan.breach === undefined) {
+    return incident.status === 'resolved'
+      ? `${PLANNED_MARK} *Planned change*: ${declared}`
+      : `${PLANNED_MARK} *Planned change*: ${declared}. Nobody is paged unless its pods fail.`;
+  }
+  const why =
+    plan.breach.why === 'failures'
+      ? `Planned change, but pods are failing since ${when(plan.breach.since ?? plan.breach.at)}`
+      : 'Planned change, but a change no plan covers broke the same link';
+  return `🚨 *${why}*: paged. The plan: ${declared}`;
 }
 
 function titleOf(kind: FindingKind): string {
@@ -223,17 +249,34 @@ function listText<T>(
   return text;
 }
 
-/** Who, when and how (at most about 500 characters). */
+/**
+ * Who, when and how (at most about BUDGET.who characters): "by *alice@…*", or with the tool that made
+ * the change, "via Terraform 1.5.7 (terraform-provider-google 6.12.0), run as *deployer@…*
+ * (impersonated by …)"; Google's own agents are no person: "by GKE itself (…)".
+ */
 function causeLine(cause: Cause): string {
-  const actor = cause.actor ? `*${fit(cause.actor, 200)}*` : 'an unknown actor';
-  return `${actor} · ${when(cause.time)} · \`${fit(cause.method, 200)}\``;
+  const chain = cause.delegation?.length ? ` (${fit(delegationWords(cause.delegation), 200)})` : '';
+  const actor = cause.actor ? `*${fit(cause.actor, 150)}*${chain}` : 'an unknown actor';
+  const via = cause.via;
+  const who =
+    via === undefined
+      ? `by ${actor}`
+      : via.person === false
+        ? `by ${fit(via.label, 150)}${cause.actor && !via.label.includes(cause.actor) ? ` as ${actor}` : ''}`
+        : `via ${fit(via.label, 180)}, run as ${actor}`;
+  return `${who} · ${when(cause.time)} · \`${fit(cause.method, 100)}\``;
+}
+
+/** "By …" / "Via …" at the start of a line. */
+function capitalized(text: string): string {
+  return `${text[0]?.toUpperCase() ?? ''}${text.slice(1)}`;
 }
 
 function resolutionText(incident: Incident): string {
   const resolution = incident.resolution;
   const what = fit(resolution?.summary ?? 'live state is healthy again', BUDGET.resolution);
   const lines = [`${RESOLVED_MARK} *Repaired:* ${what}`];
-  if (resolution?.cause) lines.push(`By ${causeLine(resolution.cause)}`);
+  if (resolution?.cause) lines.push(capitalized(causeLine(resolution.cause)));
   else if (incident.resolvedAt) lines.push(`Seen healthy ${when(incident.resolvedAt)}`);
   return lines.join('\n');
 }
@@ -275,11 +318,26 @@ function workloadText(workloads: readonly WorkloadRef[], resolved: boolean): str
   return listText(title, workloads, line, BUDGET.workloads);
 }
 
-/** One section per repair step: its title, then the command in a code block. */
+/** Whose words the repair is in, for its heading: the first step's tool, when it is not a shell's. */
+const TOOL_WORDS: Partial<Record<string, string>> = {
+  terraform: "Terraform's",
+  'config-connector': "Config Connector's",
+  pulumi: "Pulumi's",
+  crossplane: "Crossplane's",
+};
+
+/**
+ * One section per repair step: its title, then the command in a code block; first, the warning a
+ * fix by hand needs (an authoritative resource, a reconciling controller).
+ */
 function remediationBlocks(finding: Finding): Block[] {
   const steps = finding.remediation ?? [];
   if (steps.length === 0) return [];
-  const blocks: Block[] = [{ type: 'divider' }, section(`*How to repair* (${plural(steps.length, 'step')})`)];
+  const words = TOOL_WORDS[steps[0]?.tool ?? ''];
+  const heading = `*How to repair* (${plural(steps.length, 'step')}${words ? `, in ${words} words` : ''})`;
+  const blocks: Block[] = [{ type: 'divider' }, section(heading)];
+  if (finding.remediationWarning)
+    blocks.push(section(`⚠️ ${fit(finding.remediationWarning, BUDGET.warning)}`));
   let left = BUDGET.remediation;
   for (const [index, step] of steps.entries()) {
     const title = `*${index + 1}. ${fit(step.title, 200)}*\n`;
@@ -390,9 +448,13 @@ export function toSlackMessage(incident: Incident): SlackMessage {
     },
   ];
   if (resolved) blocks.push(section(resolutionText(incident)));
-  const who = f.cause ? `\n${resolved ? 'Broken by' : 'By'} ${causeLine(f.cause)}` : '';
+  const who = f.cause
+    ? `\n${resolved ? `Broken ${causeLine(f.cause)}` : capitalized(causeLine(f.cause))}`
+    : '';
   // Slack refuses an empty text: an empty summary says what kind of break it is instead.
   blocks.push(section(`${fit(f.summary.trim() || titleOf(incident.kind), BUDGET.summary)}${who}`));
+  const planned = plannedText(incident);
+  if (planned) blocks.push(section(planned));
   // What workloads feel and why, first: evidence, the diagnosis, what explains it. Each is dropped,
   // least useful first, should the whole not fit Slack's total (only with lists at their limits).
   const optional = [...explainedBlocks(incident), ...diagnosisBlocks(incident), ...evidenceBlocks(incident)];
@@ -416,6 +478,10 @@ function fallbackText(incident: Incident): string {
   const { mark, word } = stateOf(incident);
   const head = `${mark} ${word}: ${incident.severity.toUpperCase()} ${titleOf(incident.kind)} in ${f.project}`;
   const lines = [head];
+  const plan = incident.planned;
+  if (plan?.breach) lines.push(`${breachWords(plan.breach)}: paged.`);
+  else if (plan && incident.status === 'open')
+    lines.push(`Planned: ${shorten(plan.reason, 300)} (not paged).`);
   if (incident.status === 'resolved') {
     const r = incident.resolution;
     const by = r?.cause?.actor ? ` (by ${shorten(r.cause.actor, 200)})` : '';
@@ -426,7 +492,7 @@ function fallbackText(incident: Incident): string {
     if (f.cause) {
       const at = utc(f.cause.time);
       lines.push(
-        `By ${shorten(f.cause.actor ?? 'an unknown actor', 200)}${at ? ` at ${at}` : ''} (${shorten(f.cause.method, 200)})`,
+        `${capitalized(shorten(describeActor(f.cause), 400))}${at ? ` at ${at}` : ''} (${shorten(f.cause.method, 200)})`,
       );
     }
     const workloads = f.workloads ?? [];
@@ -447,19 +513,13 @@ export function toSlackThreadReply(incident: Incident, transition: TransitionTyp
   if (transition === 'resolved') {
     const r = incident.resolution;
     const what = fit(r?.summary ?? latest?.summary ?? 'live state is healthy again', 1500);
-    const by = r?.cause
-      ? `
-By ${causeLine(r.cause)}`
-      : '';
+    const by = r?.cause ? `\n${capitalized(causeLine(r.cause))}` : '';
     return { text: clipLines(`${RESOLVED_MARK} *Resolved:* ${what}${by}`, MAX_FALLBACK_TEXT) };
   }
   const label = transition === 'opened' ? 'Opened' : 'Updated';
   const what = fit(latest?.summary ?? f.summary, 1500);
   const cause = latest?.cause ?? (transition === 'opened' ? f.cause : undefined);
-  const by = cause
-    ? `
-By ${causeLine(cause)}`
-    : '';
+  const by = cause ? `\n${capitalized(causeLine(cause))}` : '';
   const workloads = f.workloads ?? [];
   const pods = podsOf(workloads);
   const hits = `${plural(f.ksas.length, 'KSA')}, ${plural(workloads.length, 'workload')}${pods > 0 ? ` (${plural(pods, 'pod')})` : ''}`;

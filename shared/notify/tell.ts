@@ -8,7 +8,7 @@ import {
   deliver,
   settleClaims,
 } from './deliver.ts';
-import { destinationKey, type Routing, route } from './routing.ts';
+import { destinationKey, type Routing, routeIncident } from './routing.ts';
 import type { Senders } from './types.ts';
 
 /**
@@ -91,7 +91,7 @@ export async function changeAndTellAll<T>(
       if (incident === undefined) return { mine: [], busy: [] } satisfies Partial<Claims>;
       return claimDestinations(
         incident,
-        route(incident.finding, deps.routing),
+        routeIncident(incident, deps.routing),
         token,
         at,
         deps.claimTtlMs ?? CLAIM_TTL_MS,
@@ -113,7 +113,7 @@ export async function changeAndTellAll<T>(
     return claim && 'incident' in claim && claim.mine.length > 0 ? [{ fingerprint, claim }] : [];
   });
   await forEachLimited(owed, SENDS_AT_ONCE, async ({ fingerprint, claim }) => {
-    const claimed = route(claim.incident.finding, deps.routing).filter((d) =>
+    const claimed = routeIncident(claim.incident, deps.routing).filter((d) =>
       claim.mine.includes(destinationKey(d)),
     );
     reports.set(fingerprint, await deliver(claim.incident, claimed, deps.senders, { silences, now: at }));

@@ -1,4 +1,5 @@
-import type { Incident } from '../domain/incident.ts';
+import { describeActor } from '../domain/attribution.ts';
+import { breachWords, type Incident } from '../domain/incident.ts';
 import { evidenceSentence, kindWords, timelineOf } from './evidence-render.ts';
 import type { Delivery, DeliveryTransition, PagerDutySender, SlackSender } from './types.ts';
 
@@ -20,14 +21,19 @@ export function renderIncidentText(incident: Incident, transition: DeliveryTrans
   if (transition === 'resolved') {
     lines.push(`   ${incident.resolution?.summary ?? 'resolved'}`);
     const who = incident.resolution?.cause;
-    if (who?.actor) lines.push(`   by:    ${who.actor} · ${who.time ?? ''} · ${who.method}`);
+    if (who?.actor) lines.push(`   who:   ${describeActor(who)} · ${who.time ?? ''} · ${who.method}`);
     return [...lines, ...evidenceLines(incident)].join('\n');
   }
   const latest = incident.transitions.at(-1);
   lines.push(`   ${transition === 'updated' && latest ? `${latest.summary} — ` : ''}${f.summary}`);
   if (f.cause)
     lines.push(
-      `   who:   ${[f.cause.actor ?? 'unknown actor', f.cause.time, f.cause.method].filter(Boolean).join(' · ')}`,
+      `   who:   ${[describeActor(f.cause), f.cause.time, f.cause.method].filter(Boolean).join(' · ')}`,
+    );
+  const plan = incident.planned;
+  if (plan)
+    lines.push(
+      `   plan:  ${plan.reason} (${plan.author})${plan.breach ? ` · ${breachWords(plan.breach)}: paged` : ' · not paged'}`,
     );
   const hits = [
     ...f.ksas.map((k) => `KSA ${k.namespace}/${k.name}`),
@@ -40,8 +46,15 @@ export function renderIncidentText(incident: Incident, transition: DeliveryTrans
     lines.push(`   ${index === 0 ? 'hits: ' : '      '} ${hit}`);
   }
   if (hits.length > MAX_LIST) lines.push(`          … and ${hits.length - MAX_LIST} more`);
+  if (f.remediationWarning) lines.push(`   ⚠️    ${f.remediationWarning}`);
   for (const [index, step] of (f.remediation ?? []).entries()) {
     const [first = '', ...rest] = step.command.split('\n');
+    // Shell commands get a prompt; configuration (HCL, YAML, TypeScript) is shown under its title.
+    if (step.language && step.language !== 'shell') {
+      lines.push(`   ${index === 0 ? 'fix:  ' : '      '} # ${step.title}`);
+      for (const line of [first, ...rest]) lines.push(`           ${line}`);
+      continue;
+    }
     lines.push(`   ${index === 0 ? 'fix:  ' : '      '} $ ${first}`);
     for (const line of rest) lines.push(`           ${line}`);
   }

@@ -98,8 +98,9 @@ export type StatusRequest =
   | { kind: 'ksa'; namespace: string; name: string; cluster?: string }
   | { kind: 'incidents' }
   | { kind: 'silence'; target: SilenceTarget; durationMs: number; duration: string; reason: string }
+  | { kind: 'plan'; matchers: SilenceMatchers; durationMs: number; duration: string; reason: string }
   | { kind: 'unsilence'; id: string }
-  | { kind: 'help'; problem?: string; topic?: 'silence' | 'unsilence' | 'ksa' };
+  | { kind: 'help'; problem?: string; topic?: 'silence' | 'unsilence' | 'ksa' | 'plan' };
 
 /** What a silence covers: matchers, a fingerprint, or an open incident's id (its fingerprint, then). */
 export type SilenceTarget = { matchers: SilenceMatchers } | { fingerprint: string } | { incidentId: string };
@@ -122,6 +123,8 @@ const MATCHER_KEYS: Record<string, keyof SilenceMatchers> = {
   ksa: 'ksa',
   kind: 'kind',
   fingerprint: 'fingerprint',
+  actor: 'actor',
+  tool: 'tool',
 };
 
 /** Kubernetes object names (DNS-1123 subdomain, loosely) and GKE cluster names, locations, projects. */
@@ -177,6 +180,8 @@ function parseWords(words: string[]): StatusRequest {
         : { kind: 'help', problem: '`incidents` takes no argument' };
     case 'silence':
       return parseSilence(rest);
+    case 'plan':
+      return parsePlan(rest);
     case 'unsilence': {
       const [id, ...extra] = rest;
       if (id === undefined || extra.length > 0 || !SILENCE_ID.test(id))
@@ -210,25 +215,59 @@ function parseKsa(path: string, rest: string[]): StatusRequest {
 }
 
 function parseSilence(words: string[]): StatusRequest {
-  const [target, duration, ...reasonWords] = words;
+  const [target, ...rest] = words;
   const help = (problem: string): StatusRequest => ({ kind: 'help', topic: 'silence', problem });
-  if (target === undefined || duration === undefined)
+  if (target === undefined || rest.length === 0)
     return help('`silence` needs what to silence, for how long, and why');
   const parsedTarget = parseTarget(target);
   if (typeof parsedTarget === 'string') return help(parsedTarget);
+  const held = parseHold(rest, 'silence', 'a longer one hides the next break', 'the silence hides');
+  if (typeof held === 'string') return help(held);
+  return { kind: 'silence', target: parsedTarget, ...held };
+}
+
+/**
+ * `plan MATCHERS DURATION REASON`: the changes the matchers cover (say `actor=deployer@*,namespace=
+ * payments`) are planned for the duration: told to Slack marked planned, paged only if pods fail.
+ */
+function parsePlan(words: string[]): StatusRequest {
+  const [target, ...rest] = words;
+  const help = (problem: string): StatusRequest => ({ kind: 'help', topic: 'plan', problem });
+  if (target === undefined || rest.length === 0)
+    return help('`plan` needs which changes are planned (matchers), for how long, and why');
+  const parsedTarget = parseTarget(target);
+  if (typeof parsedTarget === 'string') return help(parsedTarget);
+  if (!('matchers' in parsedTarget))
+    return help('a plan covers changes by matchers (actor=…, tool=…, namespace=…), not one incident');
+  const held = parseHold(
+    rest,
+    'plan',
+    'a longer one is a standing rule: the routing file holds those',
+    'the plan covers',
+  );
+  if (typeof held === 'string') return help(held);
+  return { kind: 'plan', matchers: parsedTarget.matchers, ...held };
+}
+
+/** DURATION REASON of a silence or a plan, or what is wrong with them. */
+function parseHold(
+  [duration = '', ...reasonWords]: string[],
+  what: string,
+  tooLong: string,
+  whoSees: string,
+): { durationMs: number; duration: string; reason: string } | string {
   const durationMs = parseDuration(duration);
   if (durationMs === undefined)
-    return help(`\`${duration.slice(0, 40)}\` is not a duration (say 30m, 4h, 2d or 1w)`);
-  if (durationMs < MIN_SILENCE_MS) return help('a silence lasts at least 1m');
-  if (durationMs > MAX_SILENCE_MS)
-    return help('a silence lasts at most 30d: a longer one hides the next break');
+    return `\`${duration.slice(0, 40)}\` is not a duration (say 30m, 4h, 2d or 1w)`;
+  if (durationMs < MIN_SILENCE_MS) return `a ${what} lasts at least 1m`;
+  if (durationMs > MAX_SILENCE_MS) return `a ${what} lasts at most 30d: ${tooLong}`;
   const reason = reasonWords
     .join(' ')
     .replace(/^"(.*)"$/, '$1')
     .trim();
-  if (reason === '') return help('say why, after the duration: it is shown to everyone the silence hides');
-  if (reason.length > MAX_REASON) return help(`the reason takes at most ${MAX_REASON} characters`);
-  return { kind: 'silence', target: parsedTarget, durationMs, duration: duration.toLowerCase(), reason };
+  if (reason === '') return `say why, after the duration: it is shown to everyone ${whoSees}`;
+  if (reason.length > MAX_REASON) return `the reason takes at most ${MAX_REASON} characters`;
+  return { durationMs, duration: duration.toLowerCase(), reason };
 }
 
 /** A target, or what is wrong with it. */
@@ -240,7 +279,7 @@ export function parseTarget(text: string): SilenceTarget | string {
       const key = MATCHER_KEYS[pair.slice(0, at).toLowerCase()];
       const value = pair.slice(at + 1);
       if (at < 0 || key === undefined)
-        return `\`${pair.slice(0, 40)}\`: matchers are project, cluster, namespace, ksa, kind or fingerprint`;
+        return `\`${pair.slice(0, 40)}\`: matchers are project, cluster, namespace, ksa, kind, fingerprint, actor or tool`;
       if (value === '' || value === '*' || value.length > 300)
         return `\`${pair.slice(0, 40)}\` needs a value (a trailing * matches a prefix)`;
       if (matchers[key] !== undefined) return `\`${key}\` is given twice`;

@@ -4,7 +4,7 @@ import { silenceMatches } from '../incidents/silences.ts';
 import type { IncidentStore } from '../incidents/store.ts';
 import { MARKS, type StatusDoc } from '../status/doc.ts';
 import { openIncidents } from '../status/summary.ts';
-import { problemDoc, silencedDoc, unsilencedDoc } from '../status/views.ts';
+import { plannedDoc, problemDoc, silencedDoc, unsilencedDoc } from '../status/views.ts';
 import type { DeferredCommand, DeferredTask } from './deferred.ts';
 import type { Decision } from './permission.ts';
 
@@ -36,9 +36,38 @@ export function silenceIdOf(commandId: string): string {
   return `s-${createHash('sha256').update(commandId).digest('hex').slice(0, 10)}`;
 }
 
+/** Deterministic per command, as silences are: `p-` tells a plan from a silence in lists. */
+export function planIdOf(commandId: string): string {
+  return `p-${createHash('sha256').update(commandId).digest('hex').slice(0, 10)}`;
+}
+
 export function authorOf(command: DeferredCommand): string {
   const { userId, userName } = command.slack;
   return userName ? `@${userName} (${userId})` : userId;
+}
+
+/** The schema's optional fields may be present as undefined; a stored silence holds only values. */
+function valuesOf(matchers: Record<string, string | undefined>): SilenceMatchers {
+  return Object.fromEntries(Object.entries(matchers).filter(([, value]) => value !== undefined));
+}
+
+/** A silence (or, with `effect`, a plan) from the command that asks for it, expiring after its duration. */
+function holdOf(
+  context: CommandContext,
+  matchers: SilenceMatchers,
+  { durationMs, reason }: { durationMs: number; reason: string },
+  effect?: 'plan',
+): Silence {
+  const { id, requestedAt } = context.command;
+  return {
+    id: effect === 'plan' ? planIdOf(id) : silenceIdOf(id),
+    matchers,
+    createdAt: requestedAt,
+    expiresAt: new Date(Date.parse(requestedAt) + durationMs).toISOString(),
+    author: authorOf(context.command),
+    reason,
+    ...(effect ? { effect } : {}),
+  };
 }
 
 export function silenceRunners({
@@ -47,7 +76,7 @@ export function silenceRunners({
 }: {
   store: IncidentStore;
   permission: (userId: string) => Promise<Decision>;
-}): Pick<Runners, 'silence' | 'unsilence'> {
+}): Pick<Runners, 'silence' | 'unsilence' | 'plan'> {
   const refuse = async (context: CommandContext): Promise<StatusDoc | undefined> => {
     const decision = await permission(context.command.slack.userId);
     return decision.allowed ? undefined : problemDoc('You may not silence or unsilence', decision.why, '⛔');
@@ -71,23 +100,25 @@ export function silenceRunners({
       } else if ('fingerprint' in task.target) {
         matchers = { fingerprint: task.target.fingerprint };
       } else {
-        // The schema's optional fields may be present as undefined; a stored silence holds only values.
-        matchers = Object.fromEntries(
-          Object.entries(task.target.matchers).filter(([, value]) => value !== undefined),
-        ) as SilenceMatchers;
+        matchers = valuesOf(task.target.matchers);
       }
-      const silence: Silence = {
-        id: silenceIdOf(context.command.id),
-        matchers,
-        createdAt: context.command.requestedAt,
-        expiresAt: new Date(Date.parse(context.command.requestedAt) + task.durationMs).toISOString(),
-        author: authorOf(context.command),
-        reason: task.reason,
-      };
+      const silence = holdOf(context, matchers, task);
       await store.saveSilence(silence);
       return silencedDoc(
         silence,
         open.filter((i) => silenceMatches(matchers, i.finding)),
+        context.now,
+      );
+    },
+    async plan(task, context) {
+      const refused = await refuse(context);
+      if (refused) return refused;
+      const plan = holdOf(context, valuesOf(task.matchers), task, 'plan');
+      await store.saveSilence(plan);
+      const open = openIncidents(await store.listOpen());
+      return plannedDoc(
+        plan,
+        open.filter((i) => silenceMatches(plan.matchers, i.finding)),
         context.now,
       );
     },

@@ -25,6 +25,8 @@ const matchersSchema = z.strictObject({
   ksa: z.string().max(300).optional(),
   kind: z.string().max(300).optional(),
   fingerprint: z.string().max(500).optional(),
+  actor: z.string().max(300).optional(),
+  tool: z.string().max(60).optional(),
 });
 
 const taskSchema = z.discriminatedUnion('kind', [
@@ -41,6 +43,12 @@ const taskSchema = z.discriminatedUnion('kind', [
       z.strictObject({ fingerprint: z.string().min(1).max(500) }),
       z.strictObject({ incidentId: z.string().min(1).max(100) }),
     ]),
+    durationMs: z.number().int().positive(),
+    reason: z.string().min(1).max(300),
+  }),
+  z.strictObject({
+    kind: z.literal('plan'),
+    matchers: matchersSchema,
     durationMs: z.number().int().positive(),
     reason: z.string().min(1).max(300),
   }),

@@ -40,6 +40,7 @@ export const MARKS = {
   warning: '⚠️',
   info: 'ℹ️',
   silenced: '🔕',
+  planned: '🗓️',
 } as const;
 
 /** "… and 3 more clusters" */

@@ -52,6 +52,8 @@ export interface IncidentLine {
   openedAt: string;
   fingerprint: string;
   silencedBy?: string;
+  /** The planned change the incident was declared as, while it pages nobody. */
+  plannedBy?: string;
 }
 
 export interface StatusSummary {
@@ -164,6 +166,7 @@ export function incidentLine(incident: Incident): IncidentLine {
     openedAt: incident.openedAt,
     fingerprint: incident.fingerprint,
     ...(incident.silencedBy ? { silencedBy: incident.silencedBy } : {}),
+    ...(incident.planned && !incident.planned.breach ? { plannedBy: incident.planned.id } : {}),
   };
 }
 
@@ -262,7 +265,11 @@ function clusterLines(cluster: ClusterStatus, symptoms: StatusSymptoms | undefin
 
 export function incidentDocLine(incident: IncidentLine): DocLine {
   return {
-    mark: incident.silencedBy ? MARKS.silenced : SEVERITY_MARKS[incident.severity],
+    mark: incident.silencedBy
+      ? MARKS.silenced
+      : incident.plannedBy
+        ? MARKS.planned
+        : SEVERITY_MARKS[incident.severity],
     lead: incident.kind,
     text: `: ${incident.summary.length > 200 ? `${incident.summary.slice(0, 199)}…` : incident.summary}`,
   };

@@ -4,7 +4,7 @@ import { incidentDocLine, incidentLine, openIncidents, SEVERITIES, SEVERITY_MARK
 
 /** The other answers of `/wi-status`, as documents (see doc.ts). Pure: `now` is given. */
 
-export type HelpTopic = 'silence' | 'unsilence' | 'ksa';
+export type HelpTopic = 'silence' | 'unsilence' | 'ksa' | 'plan';
 
 const USAGE: { topic?: HelpTopic; usage: string; what: string }[] = [
   {
@@ -17,7 +17,7 @@ const USAGE: { topic?: HelpTopic; usage: string; what: string }[] = [
     usage: 'NAMESPACE/KSA [--cluster CLUSTER]',
     what: 'every link of one KSA’s chain, checked live; the answer follows in a few seconds',
   },
-  { usage: 'incidents', what: 'open incidents and active silences' },
+  { usage: 'incidents', what: 'open incidents, active silences and planned changes' },
   {
     topic: 'silence',
     usage: 'silence TARGET DURATION REASON',
@@ -26,7 +26,15 @@ const USAGE: { topic?: HelpTopic; usage: string; what: string }[] = [
       'namespace=payments,kind=binding-missing (project, cluster, namespace, ksa, kind, fingerprint; a trailing * ' +
       'matches a prefix). DURATION: 30m, 4h, 2d, 1w (at most 30d)',
   },
-  { topic: 'unsilence', usage: 'unsilence ID', what: 'end a silence early (allowed users only)' },
+  {
+    topic: 'plan',
+    usage: 'plan MATCHERS DURATION REASON',
+    what:
+      'declare a planned change (allowed users only): what it breaks is told here marked planned and pages ' +
+      'nobody, unless pods start failing. MATCHERS as for silence, and actor=deployer@* (who made the change, ' +
+      'or whom it acted for) and tool=terraform',
+  },
+  { topic: 'unsilence', usage: 'unsilence ID', what: 'end a silence or a plan early (allowed users only)' },
   { usage: 'public …', what: 'answer in the channel, not only to you' },
 ];
 
@@ -54,14 +62,20 @@ export function describeMatchers(matchers: SilenceMatchers): string {
     .join(',');
 }
 
+/** Silences in force (plans are listed apart, see activePlans). */
 export function activeSilences<T extends Silence>(silences: readonly T[], now: Date): T[] {
-  return silences.filter((s) => Date.parse(s.expiresAt) > now.getTime());
+  return silences.filter((s) => s.effect !== 'plan' && Date.parse(s.expiresAt) > now.getTime());
+}
+
+/** Planned changes in force: declared with `plan`, stored beside the silences. */
+export function activePlans<T extends Silence>(silences: readonly T[], now: Date): T[] {
+  return silences.filter((s) => s.effect === 'plan' && Date.parse(s.expiresAt) > now.getTime());
 }
 
 function silenceLines(silence: Silence, now: Date): DocLine[] {
   return [
     {
-      mark: MARKS.silenced,
+      mark: silence.effect === 'plan' ? MARKS.planned : MARKS.silenced,
       lead: silence.id,
       text: ` until ${utc(silence.expiresAt)} (${span(Date.parse(silence.expiresAt) - now.getTime())} left) · ${silence.author}: ${silence.reason}`,
     },
@@ -93,7 +107,11 @@ export function incidentsDoc(
       heading: 'Open incidents',
       lines: open.slice(0, max).flatMap((incident) => {
         const line = incidentLine(incident);
-        const silenced = line.silencedBy ? ` · silenced by ${line.silencedBy}` : '';
+        const silenced = line.silencedBy
+          ? ` · silenced by ${line.silencedBy}`
+          : line.plannedBy
+            ? ` · planned (${line.plannedBy}): not paged`
+            : '';
         return [
           incidentDocLine(line),
           { indent: true, text: `opened ${ago(line.openedAt, now)}${silenced} · id`, code: line.id },
@@ -109,12 +127,52 @@ export function incidentsDoc(
       more: { count: Math.max(0, active.length - max), what: 'silences' },
     });
   }
+  const plans = activePlans(silences, now);
+  if (plans.length > 0) {
+    sections.push({
+      heading: `Planned changes (${plans.length})`,
+      lines: plans.slice(0, max).flatMap((s) => silenceLines(s, now)),
+      more: { count: Math.max(0, plans.length - max), what: 'planned changes' },
+    });
+  }
   return {
     title,
     sections,
     notes: [
-      `\`${command} silence ID DURATION REASON\` holds one back · \`${command} unsilence ID\` ends a silence`,
+      `\`${command} silence ID DURATION REASON\` holds one back · \`${command} plan MATCHERS DURATION REASON\` declares a planned change · \`${command} unsilence ID\` ends either`,
     ],
+  };
+}
+
+/** The answer to `plan`: what it covers, and the open incidents it would have covered. */
+export function plannedDoc(plan: Silence, covering: readonly Incident[], now: Date): StatusDoc {
+  const open = openIncidents(covering);
+  return {
+    title: `${MARKS.planned} Planned for ${span(Date.parse(plan.expiresAt) - now.getTime())}, until ${utc(plan.expiresAt)}`,
+    sections: [
+      {
+        lines: [
+          { lead: 'Plan', text: ' ', code: plan.id },
+          { lead: 'Covers', text: ' ', code: describeMatchers(plan.matchers) },
+          { lead: 'Reason', text: `: ${plan.reason}` },
+          { lead: 'By', text: `: ${plan.author}` },
+          {
+            mark: MARKS.info,
+            text: 'What these changes break is told here marked planned and pages nobody, unless pods start failing.',
+          },
+        ],
+      },
+      ...(open.length > 0
+        ? [
+            {
+              heading: `Already open, and not covered (${plural(open.length, 'incident')}): a plan covers what opens from now`,
+              lines: open.slice(0, 5).map((i) => incidentDocLine(incidentLine(i))),
+              more: { count: Math.max(0, open.length - 5), what: 'incidents' },
+            },
+          ]
+        : []),
+    ],
+    notes: [`\`/wi-status unsilence ${plan.id}\` ends it early`],
   };
 }
 

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Incident, Silence } from '../domain/incident.ts';
 import type { IncidentStore } from '../incidents/store.ts';
-import { destinationKey, type Routing, route } from '../notify/routing.ts';
+import { destinationKey, type Routing, routeIncident } from '../notify/routing.ts';
 import { changeAndTell } from '../notify/tell.ts';
 import type { Senders } from '../notify/types.ts';
 
@@ -61,7 +61,7 @@ export async function changeIncident(
 /** Whether a destination is still owed a change of the incident, and nobody is sending it now. */
 export function owes(incident: Incident, routing: Routing, now: Date): boolean {
   if (incident.silencedBy) return false;
-  return route(incident.finding, routing).some((destination) => {
+  return routeIncident(incident, routing).some((destination) => {
     const state = incident.notifications[destinationKey(destination)];
     if ((state?.seq ?? 0) >= incident.seq) return false;
     return state?.claim === undefined || Date.parse(state.claim.until) <= now.getTime();

@@ -1,6 +1,6 @@
 import type { Incident, IncidentRef, Silence, SymptomEvidence } from '../domain/incident.ts';
 import type { SymptomGroupRecord } from '../domain/symptom-group.ts';
-import { LIMITS, mergeEvidence } from '../incidents/lifecycle.ts';
+import { breachPlan, LIMITS, mergeEvidence } from '../incidents/lifecycle.ts';
 import type { Log, SymptomContext } from './context.ts';
 import { evidenceChanged, evidenceOf } from './evidence.ts';
 import { type Changed, changeIncident } from './incident-change.ts';
@@ -55,19 +55,25 @@ export async function pushEvidence(
   return changed;
 }
 
-/** The incident with fresh evidence; `seq` moves so every destination is owed the edit. */
+/**
+ * The incident with fresh evidence; `seq` moves so every destination is owed the edit. Pods failing
+ * for a planned change breach the plan: that is news, and it pages.
+ */
 function refreshed(
   incident: Incident,
   evidence: readonly SymptomEvidence[],
   at: Date,
   maxEvidence: number,
 ): Incident {
-  return {
-    ...incident,
-    evidence: mergeEvidence(incident.evidence, evidence, maxEvidence),
-    evidenceAt: at.toISOString(),
-    seq: incident.seq + 1,
-  };
+  return breachPlan(
+    {
+      ...incident,
+      evidence: mergeEvidence(incident.evidence, evidence, maxEvidence),
+      evidenceAt: at.toISOString(),
+      seq: incident.seq + 1,
+    },
+    at,
+  );
 }
 
 /** The symptom incident `own` says which incidents explain it. */

@@ -11,20 +11,35 @@ describe('wi-sentinel demo', () => {
     assert.equal(result.code, 0, result.stderr);
     const out = result.stdout;
     assert.match(out, /^wi-sentinel demo: project acme-shop/);
-    assert.equal(count(out, /── \[\d+\/10\]/), 10, 'ten steps, progress shown');
-    assert.equal(count(out, /\[Slack\] posts to #wi-sentinel/), 4, 'four incidents opened');
-    assert.equal(count(out, /🟢 CRITICAL/), 4, 'all four repaired');
-    assert.equal(count(out, /\[PagerDuty\] trigger/), 4);
-    assert.equal(count(out, /\[PagerDuty\] resolve/), 4);
+    assert.equal(count(out, /── \[\d+\/12\]/), 12, 'twelve steps, progress shown');
+    assert.equal(count(out, /\[Slack\] posts to #wi-sentinel/), 5, 'five incidents opened');
+    assert.equal(count(out, /🟢 CRITICAL/), 5, 'all five repaired');
+    assert.equal(count(out, /\[PagerDuty\] trigger/), 5);
+    assert.equal(count(out, /\[PagerDuty\] resolve/), 5);
     assert.match(
       out,
       /nodepool-metadata-disabled · opened\n.*batch-pool was switched to GCE_METADATA by carol@acme\.example/,
     );
     assert.match(
       out,
-      /── \[7\/10\] the same log entry arrives again.*\n {3}acknowledged: nothing new to tell anyone/,
+      /── \[9\/12\] the same log entry arrives again.*\n {3}acknowledged: nothing new to tell anyone/,
     );
     assert.match(out, /\$ gcloud iam service-accounts undelete 1180\d+ --project acme-shop/);
+    // A Terraform run removes a binding: said to be Terraform's, repaired in its words, warned of.
+    const terraform = out.slice(out.indexOf('── [5/12]'), out.indexOf('── [6/12]'));
+    assert.match(
+      terraform,
+      /who: {3}via Terraform or OpenTofu 1\.9\.8 \(terraform-provider-google 6\.12\.0\), run as deployer@acme-shop\.iam\.gserviceaccount\.com \(impersonated by repo:acme\/platform-infra:ref:refs\/heads\/main/,
+    );
+    assert.match(
+      terraform,
+      /⚠️ {4}This looks like an authoritative resource at work: .* as google_service_account_iam_policy does/,
+    );
+    assert.match(
+      terraform,
+      /fix: {3}# Add the binding to the google_iam_policy .*\n {11}data "google_iam_policy" "analytics" \{/,
+    );
+    assert.match(terraform, /\$ gcloud iam service-accounts add-iam-policy-binding analytics@/);
     assert.match(
       out,
       /── \/wi-status\n✅ Workload Identity is healthy\n✓ acme-shop\/us-central1\/shop-prod: WI on/,
@@ -42,9 +57,9 @@ describe('wi-sentinel demo', () => {
       assert.equal(result.code, 0, result.stderr);
       const posts = slack.calls.filter((c) => c.method === 'chat.postMessage' && !c.body.thread_ts);
       const edits = slack.calls.filter((c) => c.method === 'chat.update');
-      assert.equal(posts.length, 4);
-      assert.equal(edits.length, 4);
-      assert.equal(count(result.stdout, /\[Slack\] posts to #wi-demo/), 4, 'and shown in the terminal');
+      assert.equal(posts.length, 5);
+      assert.equal(edits.length, 5);
+      assert.equal(count(result.stdout, /\[Slack\] posts to #wi-demo/), 5, 'and shown in the terminal');
     } finally {
       await slack.stop();
     }

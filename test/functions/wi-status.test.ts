@@ -73,6 +73,11 @@ describe('wiStatus through the functions-framework server', () => {
     assert.match(JSON.stringify(answer.json?.blocks), /not among the users allowed to silence/);
   });
 
+  test('refuses a planned change at once to a user who may not silence', async () => {
+    const answer = await ask('plan actor=deployer@* 1h pool migration', { userId: 'U0MALLORY' });
+    assert.equal(headerOf(answer), '⛔ You may not declare a planned change');
+  });
+
   test('says so when a deferred command cannot be queued (the Pub/Sub emulator is away)', async () => {
     const answer = await ask('checkout/cart');
     assert.equal(answer.status, 200);

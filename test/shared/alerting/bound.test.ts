@@ -42,6 +42,16 @@ describe('bounded findings per delivery', () => {
     assert.ok((summary.remediation?.length ?? 0) <= 5);
   });
 
+  test("an authoritative tool's warning stays on the summary of the links it broke", () => {
+    const warning =
+      'Terraform set the whole policy (google_service_account_iam_policy): a gcloud fix is undone';
+    const findings = many(30).map((f) => ({ ...f, remediationWarning: warning }));
+    const [summary] = boundFindings(findings).summaries as [Finding];
+    assert.equal(summary.remediationWarning, warning);
+    const [repaired] = boundFindings(many(30, 'resolved')).summaries as [Finding];
+    assert.equal(repaired.remediationWarning, undefined);
+  });
+
   test('the same links in another order, or repaired, split the same way', () => {
     const findings = many(100);
     const once = boundFindings(findings);

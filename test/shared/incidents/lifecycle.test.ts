@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { LIMITS, step } from '../../../shared/incidents/lifecycle.ts';
+import type { Incident, SymptomEvidence } from '../../../shared/domain/incident.ts';
+import { attachTo, LIMITS, step } from '../../../shared/incidents/lifecycle.ts';
 import { bindingFinding, resolvedOf } from '../../support/findings.ts';
 
 const t0 = new Date('2026-11-20T09:00:05Z');
@@ -147,5 +148,90 @@ describe('incident lifecycle', () => {
     assert.equal(incident.entries.length, LIMITS.entries);
     assert.equal(incident.finding.ksas.length, LIMITS.ksas);
     assert.ok(JSON.stringify(incident).length < 512 * 1024, 'well under Firestore’s 1 MiB document limit');
+  });
+});
+
+describe('planned incidents', () => {
+  const plan = { id: 'p-1', reason: 'moving cart to its own GSA', author: '@alice (U0ALICE)' };
+  const planOf = () => plan;
+  const evidence = (ksa: string, firstSeen: string, lastSeen: string): SymptomEvidence => ({
+    key: `orbit-prod/europe-west4/core-1/checkout/${ksa}`,
+    scope: 'ksa',
+    project: 'orbit-prod',
+    cluster: { location: 'europe-west4', name: 'core-1' },
+    namespace: 'checkout',
+    ksa,
+    count: 3,
+    firstSeen,
+    lastSeen,
+    kinds: { 'token-denied': 3 },
+    pods: 1,
+    nodePools: ['general'],
+    workloads: ['Deployment/cart'],
+    samples: [],
+    at: lastSeen,
+  });
+
+  test('a finding a plan covers opens a planned incident', () => {
+    const { next } = step(undefined, bindingFinding(), 'e-1', t0, { planOf });
+    assert.deepEqual(next?.planned, plan);
+  });
+
+  test('failures of its KSA breach the plan: a transition that says why', () => {
+    const opened = step(undefined, bindingFinding(), 'e-1', t0, { planOf }).next as Incident;
+    const failing = attachTo(
+      opened,
+      { evidence: [evidence('cart', '2026-11-20T09:04:00Z', '2026-11-20T09:09:00Z')] },
+      t1,
+    );
+    assert.deepEqual(failing.planned?.breach, {
+      at: t1.toISOString(),
+      why: 'failures',
+      since: '2026-11-20T09:04:00Z',
+    });
+    assert.equal(failing.seq, 2);
+    assert.deepEqual(failing.transitions.at(-1), {
+      seq: 2,
+      type: 'updated',
+      at: t1.toISOString(),
+      summary: 'planned change, but pods are failing since 2026-11-20 09:04 UTC',
+    });
+    // Once breached, more failures are evidence, not news.
+    const again = attachTo(
+      failing,
+      { evidence: [evidence('cart', '2026-11-20T09:04:00Z', '2026-11-20T09:19:00Z')] },
+      t2,
+    );
+    assert.equal(again.seq, 2);
+  });
+
+  test('failures of another KSA, or that stopped before the incident opened, breach nothing', () => {
+    const opened = step(undefined, bindingFinding(), 'e-1', t0, { planOf }).next as Incident;
+    const other = attachTo(
+      opened,
+      { evidence: [evidence('pricing', '2026-11-20T09:04:00Z', '2026-11-20T09:09:00Z')] },
+      t1,
+    );
+    assert.equal(other.planned?.breach, undefined);
+    const earlier = attachTo(
+      opened,
+      { evidence: [evidence('cart', '2026-11-20T08:00:00Z', '2026-11-20T08:30:00Z')] },
+      t1,
+    );
+    assert.equal(earlier.planned?.breach, undefined);
+  });
+
+  test('a change no plan covers on the same link pages; the sweep re-confirming it does not', () => {
+    const opened = step(undefined, bindingFinding(), 'e-1', t0, { planOf }).next as Incident;
+    const sweep = { ...bindingFinding({ workloads: [] }) };
+    delete sweep.cause;
+    const confirmed = step(opened, sweep, 'sweep:1', t1, { planOf: () => undefined }).next;
+    assert.equal(confirmed?.planned?.breach, undefined);
+    const { next } = step(opened, bindingFinding(), 'e-2', t1, { planOf: () => undefined });
+    assert.equal(next?.planned?.breach?.why, 'unplanned');
+    assert.match(
+      next?.transitions.at(-1)?.summary ?? '',
+      /planned change, but a change no plan covers broke the same link/,
+    );
   });
 });

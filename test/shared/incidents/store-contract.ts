@@ -749,6 +749,18 @@ export function runStoreContract(
         assert.equal(await store.deleteSilence('never'), false);
         assert.deepEqual(await store.listSilences(), [newer]);
       });
+
+      it('keeps planned changes beside them, as they are (effect, actor and tool matchers)', async () => {
+        const store = await makeStore();
+        const plan = silence({
+          id: 'p-0a1b2c3d4e',
+          matchers: { actor: 'deployer@*', tool: 'terraform', namespace: 'checkout' },
+          effect: 'plan',
+        });
+        await store.saveSilence(plan);
+        assert.deepEqual(await store.listSilences(), [plan]);
+        assert.equal(await store.deleteSilence('p-0a1b2c3d4e'), true);
+      });
     });
 
     describe('remembered requests (replay protection)', () => {

@@ -170,11 +170,26 @@ describe('toPagerDutyEvent: trigger', () => {
         kind: huge,
         name: huge,
       })),
-      cause: { method: huge, actor: huge, time: huge, insertId: huge, operationId: huge },
-      remediation: Array.from({ length: 500 }, () => ({ title: huge, command: huge })),
+      cause: {
+        method: huge,
+        actor: huge,
+        time: huge,
+        insertId: huge,
+        operationId: huge,
+        userAgent: huge,
+        delegation: Array.from({ length: 500 }, () => huge),
+        via: { tool: 'unknown', label: huge, module: huge },
+      },
+      remediation: Array.from({ length: 500 }, () => ({
+        title: huge,
+        command: huge,
+        language: 'hcl' as const,
+      })),
+      remediationWarning: huge,
     });
     const event = toPagerDutyEvent(incidentOf(finding), ROUTING_KEY, 'trigger');
-    assert.ok(bytes(event) < 100_000, `event is ${bytes(event)} bytes`);
+    // Commands are kept whole up to COMMAND_LIMIT: PagerDuty holds the full repair Slack may cut.
+    assert.ok(bytes(event) < 200_000, `event is ${bytes(event)} bytes`);
     assert.ok(bytes(event) < MAX_EVENT_BYTES);
     assert.equal((event.payload.custom_details.remediation as unknown[]).length, REMEDIATION_LIMIT);
     assert.equal(event.payload.custom_details.remediation_count, 500);

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { destinationKey, parseRouting, route } from '../../../shared/notify/routing.ts';
+import { withinHours } from '../../../shared/incidents/plans.ts';
+import { destinationKey, parseRouting, route, routeIncident } from '../../../shared/notify/routing.ts';
 import { bindingFinding } from '../../support/findings.ts';
 
 const KEY_A = 'a'.repeat(32);
@@ -26,6 +27,68 @@ const routing = parseRouting(FILE, {
 const names = (destinations: ReturnType<typeof route>) => destinations.map(destinationKey);
 
 describe('routing', () => {
+  test('planned changes: the routing file’s form, and a planned incident pages nobody until breached', () => {
+    const planned = parseRouting(
+      `
+plannedChanges:
+  - match: { actor: "deployer@acme-ops.iam.gserviceaccount.com", tool: terraform }
+    hours: { days: [mon, tue, wed, thu, fri], from: "08:00", to: "18:00", timeZone: Europe/Berlin }
+    reason: CI deploys from platform-infra during business hours
+`,
+      { defaults: { slackChannel: '#wi-alerts', pagerdutyRoutingKey: KEY_B } },
+    );
+    assert.deepEqual(planned.plans, [
+      {
+        matchers: { actor: 'deployer@acme-ops.iam.gserviceaccount.com', tool: 'terraform' },
+        reason: 'CI deploys from platform-infra during business hours',
+        hours: {
+          days: ['mon', 'tue', 'wed', 'thu', 'fri'],
+          from: '08:00',
+          to: '18:00',
+          timeZone: 'Europe/Berlin',
+        },
+      },
+    ]);
+    const finding = bindingFinding();
+    const plan = { id: 'routing:0', reason: 'ci', author: 'the routing file' };
+    assert.deepEqual(names(routeIncident({ finding, planned: plan }, planned)), ['slack:#wi-alerts']);
+    assert.deepEqual(
+      names(
+        routeIncident(
+          { finding, planned: { ...plan, breach: { at: 'x', why: 'failures', since: 'y' } } },
+          planned,
+        ),
+      ),
+      ['slack:#wi-alerts', destinationKey({ type: 'pagerduty', routingKey: KEY_B })],
+    );
+  });
+
+  test('a planned change’s hours, in its time zone, across midnight and weekends', () => {
+    const hours = {
+      days: ['mon', 'tue', 'wed', 'thu', 'fri'] as ('mon' | 'tue' | 'wed' | 'thu' | 'fri')[],
+      from: '08:00',
+      to: '18:00',
+      timeZone: 'Europe/Berlin',
+    };
+    // 2026-11-27 is a Friday; Berlin is UTC+1 in November.
+    assert.equal(withinHours(hours, new Date('2026-11-27T07:30:00Z')), true, '08:30 in Berlin');
+    assert.equal(withinHours(hours, new Date('2026-11-27T06:59:00Z')), false, '07:59 in Berlin');
+    assert.equal(
+      withinHours(hours, new Date('2026-11-27T17:00:00Z')),
+      false,
+      '18:00 in Berlin: the end is excluded',
+    );
+    assert.equal(withinHours(hours, new Date('2026-11-28T10:00:00Z')), false, 'Saturday');
+    const night = { days: ['fri'] as 'fri'[], from: '22:00', to: '04:00' };
+    assert.equal(withinHours(night, new Date('2026-11-27T23:00:00Z')), true, 'Friday night');
+    assert.equal(withinHours(night, new Date('2026-11-28T03:00:00Z')), true, 'the small hours after Friday');
+    assert.equal(
+      withinHours(night, new Date('2026-11-29T03:00:00Z')),
+      false,
+      'the small hours after Saturday',
+    );
+  });
+
   test('first match, plus the ones after it with continue', () => {
     const finding = bindingFinding({
       workloads: [{ cluster: 'edge-1', namespace: 'checkout', kind: 'Deployment', name: 'cart' }],
@@ -110,6 +173,21 @@ describe('routing', () => {
     ],
     ['a channel name over 80 characters', `routes: [{ slack: "#${'a'.repeat(81)}" }]`, /routes\.0\.slack/],
     ['not YAML', 'routes: [ {', /not YAML or JSON/],
+    [
+      'a planned change without matchers',
+      'plannedChanges: [{ match: {}, reason: "ci" }]',
+      /plannedChanges\.0\.match: a planned change needs at least one matcher/,
+    ],
+    [
+      'a planned change in an unknown time zone',
+      'plannedChanges: [{ match: { actor: "ci@*" }, reason: "ci", hours: { from: "08:00", to: "18:00", timeZone: "Mars/Olympus" } }]',
+      /plannedChanges\.0\.hours\.timeZone: is not an IANA time zone/,
+    ],
+    [
+      'a planned change at 25 o’clock',
+      'plannedChanges: [{ match: { actor: "ci@*" }, reason: "ci", hours: { from: "25:00", to: "18:00" } }]',
+      /plannedChanges\.0\.hours\.from: must be HH:MM/,
+    ],
     ['wrong top-level type', 'routes: 3', /routes: /],
   ];
   for (const [name, text, error] of invalid) {

@@ -119,6 +119,27 @@ describe('parseCommandText', () => {
       },
     ],
     [
+      'plan actor=deployer@*,tool=terraform,namespace=payments 2h "moving payments to its own GSA"',
+      {
+        kind: 'plan',
+        matchers: { actor: 'deployer@*', tool: 'terraform', namespace: 'payments' },
+        durationMs: 2 * 3_600_000,
+        duration: '2h',
+        reason: 'moving payments to its own GSA',
+      },
+    ],
+    [
+      // Slack turns an e-mail address into a mailto link; it is read as typed.
+      'plan actor=<mailto:deployer@acme.iam.gserviceaccount.com|deployer@acme.iam.gserviceaccount.com> 30m ci',
+      {
+        kind: 'plan',
+        matchers: { actor: 'deployer@acme.iam.gserviceaccount.com' },
+        durationMs: 30 * 60_000,
+        duration: '30m',
+        reason: 'ci',
+      },
+    ],
+    [
       'silence 0123456789abcdef-mb2x1 1d rollout',
       {
         kind: 'silence',
@@ -166,6 +187,14 @@ describe('parseCommandText', () => {
     assert.match(help('silence ksa=cart 1h reason').problem ?? '', /NAMESPACE\/NAME/);
     assert.match(help('silence everything 1h reason').problem ?? '', /neither matchers/);
     assert.match(help(`silence ns=a 1h ${'x'.repeat(301)}`).problem ?? '', /at most 300/);
+    assert.equal(help('plan actor=ci@*').topic, 'plan');
+    assert.match(help('plan').problem ?? '', /which changes are planned \(matchers\), for how long, and why/);
+    assert.match(help('plan 0123456789abcdef-mb2x1 1h reason').problem ?? '', /covers changes by matchers/);
+    assert.match(
+      help('plan actor=ci@* 31d reason').problem ?? '',
+      /at most 30d: a longer one is a standing rule/,
+    );
+    assert.match(help('plan actor=ci@* 1h').problem ?? '', /say why/);
   });
 });
 

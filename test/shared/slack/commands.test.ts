@@ -1,8 +1,15 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { createMemoryStore } from '../../../shared/incidents/memory-store.ts';
+import { planFor } from '../../../shared/incidents/plans.ts';
 import { activeSilence } from '../../../shared/incidents/silences.ts';
-import { type Runners, runCommand, silenceIdOf, silenceRunners } from '../../../shared/slack/commands.ts';
+import {
+  planIdOf,
+  type Runners,
+  runCommand,
+  silenceIdOf,
+  silenceRunners,
+} from '../../../shared/slack/commands.ts';
 import type { DeferredCommand, DeferredTask } from '../../../shared/slack/deferred.ts';
 import type { Decision } from '../../../shared/slack/permission.ts';
 import { renderDocText } from '../../../shared/status/doc.ts';
@@ -118,5 +125,52 @@ describe('silence and unsilence, run from a deferred command', () => {
     assert.match(renderDocText(await run({ kind: 'unsilence', id })), new RegExp(`^🔔 Silence ${id} ended`));
     assert.deepEqual(await store.listSilences(), []);
     assert.match(renderDocText(await run({ kind: 'unsilence', id })), new RegExp(`^ℹ️ No silence ${id}`));
+  });
+});
+
+describe('plan, run from a deferred command', () => {
+  it('stores the plan beside the silences (expiring like them), and findings it covers fall under it', async () => {
+    const { store, run } = await setUp();
+    const doc = await run({
+      kind: 'plan',
+      matchers: { actor: 'deployer@*', namespace: 'checkout', tool: undefined },
+      durationMs: 3 * 3_600_000,
+      reason: 'moving checkout to new GSAs',
+    });
+    const id = planIdOf('cmd-plan-U0ALICE');
+    const stored = await store.listSilences();
+    assert.deepEqual(stored, [
+      {
+        id,
+        matchers: { actor: 'deployer@*', namespace: 'checkout' },
+        createdAt: NOW.toISOString(),
+        expiresAt: '2026-11-29T13:00:00.000Z',
+        author: '@alice (U0ALICE)',
+        reason: 'moving checkout to new GSAs',
+        effect: 'plan',
+      },
+    ]);
+    const text = renderDocText(doc);
+    assert.match(text, /^🗓️ Planned for 3 h, until 2026-11-29 13:00 UTC/);
+    assert.match(text, /Covers {2}actor=deployer@\*,namespace=checkout/);
+    assert.match(text, /pages nobody, unless pods start failing/);
+    // A plan is no silence: it holds no incident back from people.
+    const byDeployer = bindingFinding({
+      cause: { method: 'SetIAMPolicy', actor: 'deployer@orbit-prod.iam.gserviceaccount.com' },
+    });
+    assert.equal(activeSilence(byDeployer, stored, NOW), undefined);
+    assert.equal(planFor(byDeployer, stored, [], NOW)?.id, id);
+    assert.equal(planFor(bindingFinding(), stored, [], NOW), undefined, 'erin@ is not covered');
+    assert.equal(planFor(byDeployer, stored, [], new Date('2026-11-29T13:00:01Z')), undefined, 'expired');
+  });
+
+  it('is refused to those who may not silence', async () => {
+    const { store, run } = await setUp();
+    const doc = await run(
+      { kind: 'plan', matchers: { actor: 'x@*' }, durationMs: 60_000, reason: 'r' },
+      'U0BOB',
+    );
+    assert.match(renderDocText(doc), /^⛔ You may not silence or unsilence/);
+    assert.deepEqual(await store.listSilences(), []);
   });
 });

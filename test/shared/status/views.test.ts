@@ -60,10 +60,37 @@ describe('incidentsDoc', () => {
         'Active silences (1):',
         '  🔕 s-0123456789 until 2026-11-29 12:00 UTC (2 h left) · @alice (U0ALICE): pool migration',
         `      fingerprint=${pool.fingerprint}`,
-        '· `/wi-status silence ID DURATION REASON` holds one back · `/wi-status unsilence ID` ends a silence',
+        '· `/wi-status silence ID DURATION REASON` holds one back · `/wi-status plan MATCHERS DURATION REASON` declares a planned change · `/wi-status unsilence ID` ends either',
       ].join('\n'),
     );
     assert.match(renderDocText(incidentsDoc([], [], NOW)), /^✅ No open incident/);
+  });
+
+  it('lists planned changes apart, and a planned incident as planned, not paged', () => {
+    const plan: Silence = {
+      id: 'p-0123456789',
+      matchers: { actor: 'deployer@*', namespace: 'checkout' },
+      createdAt: '2026-11-29T09:30:00Z',
+      expiresAt: '2026-11-29T11:30:00Z',
+      author: '@alice (U0ALICE)',
+      reason: 'moving checkout to the new GSA',
+      effect: 'plan',
+    };
+    const planned = {
+      ...incidentOf(bindingFinding(), '2026-11-29T09:48:00Z'),
+      planned: { id: plan.id, reason: plan.reason, author: plan.author },
+    };
+    const text = renderDocText(
+      incidentsDoc([planned], [plan, { ...plan, id: 'p-old', expiresAt: '2026-11-29T09:59:00Z' }], NOW),
+    );
+    assert.match(text, /^🔴 1 open incident \(1 critical\)\nOpen incidents:\n {2}🗓️ binding-missing: /);
+    assert.match(text, / {6}opened 12 min ago · planned \(p-0123456789\): not paged · id /);
+    assert.match(
+      text,
+      /\nPlanned changes \(1\):\n {2}🗓️ p-0123456789 until 2026-11-29 11:30 UTC \(1 h 30 min left\) · @alice \(U0ALICE\): moving checkout to the new GSA\n {6}actor=deployer@\*,namespace=checkout\n/,
+    );
+    assert.doesNotMatch(text, /Active silences/);
+    assert.doesNotMatch(text, /p-old/);
   });
 });
 

@@ -10,6 +10,7 @@ import type { IncidentStore } from '../../../shared/incidents/store.ts';
 import type { Snapshot } from '../../../shared/inventory/snapshot.ts';
 import { readSnapshotFile } from '../../../shared/live/snapshot-file.ts';
 import { createLogger } from '../../../shared/log.ts';
+import type { Routing } from '../../../shared/notify/routing.ts';
 import { analyze } from '../../../shared/pipeline.ts';
 import { classifySymptom, type Symptom } from '../../../shared/symptoms/classify.ts';
 import { createContext } from '../../../shared/symptoms/context.ts';
@@ -114,7 +115,8 @@ export function harness(
   {
     store = createMemoryStore(),
     options = {},
-  }: { store?: IncidentStore; options?: Partial<SymptomOptions> } = {},
+    routing = fakes.routing,
+  }: { store?: IncidentStore; options?: Partial<SymptomOptions>; routing?: Routing } = {},
 ) {
   const lines: string[] = [];
   const logger = createLogger((line) => lines.push(line));
@@ -123,7 +125,7 @@ export function harness(
   const alerting = createAlerting({
     store,
     senders: fakes.senders(logger),
-    routing: fakes.routing,
+    routing,
     logger,
     now: time.now,
     inventory: { current: () => snapshot, update: (next) => (snapshot = next) },

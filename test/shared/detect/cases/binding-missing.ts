@@ -49,6 +49,14 @@ const annotatedWithAbsentOrDeleted = variant((s) => {
 });
 
 const CART_MEMBER = ORBIT.classic('checkout', 'cart');
+/** A request that removed and added several members of the Workload Identity role at once. */
+const rewrite = (scope: 'role' | 'policy', removed: number, added: number, roles = 1) => ({
+  scope,
+  role: 'roles/iam.workloadIdentityUser',
+  removed,
+  added,
+  roles,
+});
 const cartFiring: Expected = {
   status: 'firing',
   severity: 'critical',
@@ -120,8 +128,9 @@ export const CASES: DetectorCase[] = [
       policy: wiPolicy(),
     }),
     want: [
-      cartFiring,
+      { ...cartFiring, replaced: rewrite('role', 2, 0) },
       {
+        replaced: rewrite('role', 2, 0),
         status: 'firing',
         severity: 'critical',
         fingerprint: fp(ORBIT.cart, 'checkout', 'pricing'),
@@ -227,7 +236,8 @@ export const CASES: DetectorCase[] = [
       },
     ),
     want: [
-      cartFiring,
+      // One removed and one added: the role's member list was replaced. A resolution has no repair to warn of.
+      { ...cartFiring, replaced: rewrite('role', 1, 1) },
       {
         status: 'resolved',
         severity: 'critical',

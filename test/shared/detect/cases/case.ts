@@ -7,6 +7,7 @@ import type {
   FindingKind,
   FindingSeverity,
   FindingStatus,
+  PolicyRewrite,
   WorkloadRef,
 } from '../../../../shared/domain/finding.ts';
 import type { ChangeEvent, EventSource } from '../../../../shared/events/change-event.ts';
@@ -38,6 +39,8 @@ export interface Expected {
   summary: RegExp;
   /** Each must match some remediation command (firing findings only). */
   commands?: RegExp[] | undefined;
+  /** The request rewrote more than one member (cause.replaced). */
+  replaced?: PolicyRewrite;
 }
 
 /** Remediation commands must carry real names, never the guide's placeholders. */
@@ -136,7 +139,12 @@ export function checkCase(c: DetectorCase): Finding[] {
     assert.match(finding.summary, want.summary, `${label}: summary`);
     if (c.event) {
       const { method, actor, time, insertId, callerIp } = c.event.source;
-      assert.deepEqual(finding.cause, { method, actor, time, insertId, callerIp }, `${label}: cause`);
+      const replaced = want.replaced ? { replaced: want.replaced } : {};
+      assert.deepEqual(
+        finding.cause,
+        { method, actor, time, insertId, callerIp, ...replaced },
+        `${label}: cause`,
+      );
     } else {
       assert.equal(finding.cause, undefined, `${label}: a scan has no cause`);
     }
