@@ -284,7 +284,8 @@ function terraform(agent: string): Attribution | undefined {
  */
 function gcloud(agent: string): Attribution | undefined {
   const modern = /\bgcloud\/(\S+)/.exec(agent);
-  if (modern && /\bcommand\//.test(agent)) {
+  // Some releases and wrappers leave `command/` out: still gcloud, the command unknown.
+  if (modern) {
     const path = /\bcommand\/(\S+)/.exec(agent)?.[1];
     const command = path && path !== 'None' ? path.replace(/\./g, ' ') : undefined;
     const shell = /\benvironment\/devshell\b/.test(agent) ? ' in Cloud Shell' : '';

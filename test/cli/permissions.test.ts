@@ -25,7 +25,10 @@ describe('wi-sentinel permissions', () => {
   test('an unknown role is a usage error naming the known ones', async () => {
     const result = await runCli(['permissions', '--role', 'owner']);
     assert.equal(result.code, 2);
-    assert.match(result.stderr, /no role named "owner" \(known: reader, self_check, topic_policy, inventory, scope_list\)/);
+    assert.match(
+      result.stderr,
+      /no role named "owner" \(known: reader, self_check, topic_policy, inventory, scope_list\)/,
+    );
     assert.equal(result.stdout, '');
   });
 });

@@ -127,6 +127,13 @@ describe('attribute: one audit entry per tool (test/fixtures/attribution)', () =
     assert.equal(via?.label, 'gcloud 546.0.0 in Cloud Shell (gcloud container node-pools update)');
   });
 
+  it('gcloud without its command/ part is still gcloud, the command unknown', () => {
+    const via = attribute({ userAgent: 'google-cloud-sdk gcloud/528.0.0', actor: 'alice@acme.example' });
+    assert.equal(via?.tool, 'gcloud');
+    assert.equal(via?.label, 'gcloud 528.0.0');
+    assert.equal(via?.command, undefined);
+  });
+
   it('GKE changing a pool itself is not a person', () => {
     const { via, actor } = attributed('gke-robot.json');
     assert.equal(via?.person, false);
