@@ -82,28 +82,21 @@ export async function demoCommand(
   }
 }
 
-/** Posts the entry as Eventarc delivers a Pub/Sub message: a structured CloudEvent, base64 data. */
+/** Posts the entry as the audit topic's push subscription delivers it (infra/): JSON, base64 data. */
 async function publish(url: string, entry: unknown, index: number): Promise<number> {
   const timestamp = (entry as { timestamp?: string }).timestamp ?? new Date().toISOString();
-  const response = await fetch(url, {
+  // The endpoint's path names the topic, as infra/pubsub.tf's push_endpoint does.
+  const response = await fetch(`${url}/projects/${PROJECT}/topics/wi-sentinel-audit`, {
     method: 'POST',
-    headers: { 'content-type': 'application/cloudevents+json' },
+    headers: { 'content-type': 'application/json' },
     body: JSON.stringify({
-      specversion: '1.0',
-      id: `demo-message-${index + 1}`,
-      type: 'google.cloud.pubsub.topic.v1.messagePublished',
-      source: `//pubsub.googleapis.com/projects/${PROJECT}/topics/wi-sentinel-audit`,
-      time: timestamp,
-      datacontenttype: 'application/json',
-      data: {
-        message: {
-          data: Buffer.from(`${JSON.stringify(entry)}\n`).toString('base64'),
-          attributes: { 'logging.googleapis.com/timestamp': timestamp },
-          messageId: `demo-message-${index + 1}`,
-          publishTime: timestamp,
-        },
-        subscription: `projects/${PROJECT}/subscriptions/eventarc-wi-sentinel-audit`,
+      message: {
+        data: Buffer.from(`${JSON.stringify(entry)}\n`).toString('base64'),
+        attributes: { 'logging.googleapis.com/timestamp': timestamp },
+        messageId: `demo-message-${index + 1}`,
+        publishTime: timestamp,
       },
+      subscription: `projects/${PROJECT}/subscriptions/wi-sentinel-audit-events-push`,
     }),
   });
   await response.arrayBuffer();
