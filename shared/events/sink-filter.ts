@@ -17,7 +17,8 @@ export const ADMIN_ACTIVITY = 'logName:"/logs/cloudaudit.googleapis.com%2Factivi
 /** https://cloud.google.com/logging/quotas: a query holds at most 20,000 characters. */
 export const MAX_FILTER_LENGTH = 20_000;
 
-function quote(value: string): string {
+/** A value as a Logging query string literal: quoted, its backslashes and quotes escaped. */
+export function quote(value: string): string {
   return `"${value.replaceAll('\\', '\\\\').replaceAll('"', '\\"')}"`;
 }
 

@@ -1,3 +1,4 @@
+import { MAX_FILTER_LENGTH, quote } from '../events/sink-filter.ts';
 import { NESTED_TEXT_FIELDS, TEXT_FIELDS } from './classify.ts';
 import { METADATA_SERVER_POD, SIGNATURES } from './signatures.ts';
 
@@ -15,13 +16,6 @@ import { METADATA_SERVER_POD, SIGNATURES } from './signatures.ts';
  * never less.
  * https://cloud.google.com/logging/docs/view/logging-query-language
  */
-
-/** Logging refuses longer queries. https://cloud.google.com/logging/quotas#log-limits */
-export const MAX_FILTER_CHARS = 20_000;
-
-function quote(value: string): string {
-  return `"${value.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
-}
 
 /** The payload fields the classifier reads text from, as Logging names them. */
 export function textFields(): string[] {
@@ -85,9 +79,9 @@ export function filterOf(rules: readonly Route[]): string {
     'resource.type="k8s_container"',
     `(\n  ${[...clauses, `(${metadataServer})`].join('\n  OR ')}\n)`,
   ].join('\nAND ');
-  if (filter.length > MAX_FILTER_CHARS) {
+  if (filter.length > MAX_FILTER_LENGTH) {
     throw new Error(
-      `workload sink filter is ${filter.length} characters, over Logging's ${MAX_FILTER_CHARS}`,
+      `workload sink filter is ${filter.length} characters, over Logging's ${MAX_FILTER_LENGTH}`,
     );
   }
   return filter;

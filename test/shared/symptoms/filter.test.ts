@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { compileFilter } from '../../../shared/events/logging-filter.ts';
-import { MAX_FILTER_CHARS, routes, textFields, workloadSinkFilter } from '../../../shared/symptoms/filter.ts';
+import { MAX_FILTER_LENGTH } from '../../../shared/events/sink-filter.ts';
+import { routes, textFields, workloadSinkFilter } from '../../../shared/symptoms/filter.ts';
 import { NEEDLES, SIGNATURES } from '../../../shared/symptoms/signatures.ts';
 
 const filter = workloadSinkFilter();
@@ -74,6 +75,6 @@ describe('workload sink filter: generated from the signatures’ rules', () => {
       assert.ok(depth >= 0);
     }
     assert.equal(depth, 0);
-    assert.ok(filter.length < MAX_FILTER_CHARS, `${filter.length} characters`);
+    assert.ok(filter.length < MAX_FILTER_LENGTH, `${filter.length} characters`);
   });
 });
