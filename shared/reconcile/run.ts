@@ -84,7 +84,7 @@ export interface SweepReport {
   dryRun: boolean;
   /** The inventory swept: what the caller keeps as the last-known inventory. */
   snapshot: Snapshot;
-  /** Every broken link found, firing. */
+  /** Every broken link found, firing, but for those an open incident already covers (sweep.ts settle). */
   findings: Finding[];
   /** One per open incident found healthy. */
   resolved: Finding[];
@@ -150,6 +150,8 @@ export async function runSweep(options: RunSweepOptions): Promise<SweepReport> {
       verdict = settle(firing, open, scope);
     }
   }
+  // What the sweep tells: a broken link an open incident already covers is not one of its own (settle).
+  const found = verdict.filter((finding) => finding.status === 'firing');
   const resolved = verdict.filter((finding) => finding.status === 'resolved');
   const judged = new Set(verdict.map((finding) => finding.fingerprint));
   const untouched = open
@@ -164,7 +166,7 @@ export async function runSweep(options: RunSweepOptions): Promise<SweepReport> {
     applied = await options.alerting.applyFindings(verdict, `sweep:${runId}`, log, { quietRepeats: true });
   }
   const counts: SweepCounts = {
-    firing: firing.length,
+    firing: found.length,
     resolved: resolved.length,
     untouched: untouched.length,
     problems: problems.length,
@@ -174,7 +176,7 @@ export async function runSweep(options: RunSweepOptions): Promise<SweepReport> {
     notifications: 0,
     byKind: {},
   };
-  for (const finding of firing) counts.byKind[finding.kind] = (counts.byKind[finding.kind] ?? 0) + 1;
+  for (const finding of found) counts.byKind[finding.kind] = (counts.byKind[finding.kind] ?? 0) + 1;
   for (const { transition, sent } of applied.incidents) {
     if (transition === 'opened') counts.opened += 1;
     if (transition === 'updated') counts.updated += 1;
@@ -190,7 +192,7 @@ export async function runSweep(options: RunSweepOptions): Promise<SweepReport> {
     projects,
     dryRun: options.dryRun === true,
     snapshot,
-    findings: firing,
+    findings: found,
     resolved,
     problems,
     source: inventory.source ?? 'snapshot',

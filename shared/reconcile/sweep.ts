@@ -1,7 +1,7 @@
 import { gsaState } from '../chain/judge.ts';
 import { gsaInfoOf } from '../chain/snapshot-facts.ts';
 import { DETECTORS, scanAll } from '../detect/index.ts';
-import type { Finding, FindingKind } from '../domain/finding.ts';
+import type { Finding, FindingKind, KsaRef } from '../domain/finding.ts';
 import type { Incident } from '../domain/incident.ts';
 import type { ClusterKey } from '../gcp/ports.ts';
 import { clustersInPool, findGsa, policyBinds, unboundKsas } from '../inventory/impact.ts';
@@ -63,7 +63,39 @@ export function settle(
     .filter((incident) => incident.status === 'open' && !fires.has(incident.fingerprint))
     .filter((incident) => canJudge(incident.finding, view) && !brokenStill(incident.finding, view))
     .map((incident) => resolution(incident, scope.at));
-  return [...firing, ...resolved];
+  const opened = open.filter((incident) => incident.status === 'open');
+  return [...firing.filter((finding) => !partOfOpenOutage(finding, opened)), ...resolved];
+}
+
+/**
+ * A binding-missing finding for a KSA that an open gsa-missing incident of the same GSA names: the
+ * GSA was re-created without its bindings (brokenStill). That incident already pages for those
+ * bindings, and it resolves when they are bound again, so a second incident for them would page twice
+ * for one outage. A KSA the incident does not name (annotated since) is reported as usual, and so is
+ * a binding-missing incident that is already open (its confirmation pages nobody).
+ */
+function partOfOpenOutage(finding: Finding, open: readonly Incident[]): boolean {
+  const subject = bindingSubjectOf(finding);
+  if (subject === undefined || open.some((incident) => incident.fingerprint === finding.fingerprint))
+    return false;
+  return open.some(
+    (incident) =>
+      incident.kind === 'gsa-missing' &&
+      incident.finding.gsa === finding.gsa &&
+      incident.finding.ksas.some(
+        (ksa) =>
+          ksa.workloadPool === subject.workloadPool &&
+          ksa.namespace === subject.namespace &&
+          ksa.name === subject.name,
+      ),
+  );
+}
+
+/** The KSA a binding-missing finding is about, from its fingerprint (…/pool/namespace/name). */
+function bindingSubjectOf(finding: Finding): KsaRef | undefined {
+  if (finding.kind !== 'binding-missing') return undefined;
+  const [workloadPool, namespace, name] = finding.fingerprint.split('/').slice(-3);
+  return workloadPool && namespace && name ? { workloadPool, namespace, name } : undefined;
 }
 
 /** Why the sweep cannot judge an open incident, or undefined when it can. For logs and reports. */
@@ -175,7 +207,8 @@ function restsOnUnread(finding: Finding, view: View): boolean {
  * An open incident no scan fires whose link the inventory still shows broken: a GSA back under the
  * email of a deleted one but not serving the KSAs the incident names. Re-created, it is another
  * principal with an empty policy, which the scans cannot tell from one never bound (they report its
- * KSAs as binding-missing): the incident stays open until they are bound again.
+ * KSAs as binding-missing, folded into this incident: partOfOpenOutage): the incident stays open
+ * until they are bound again.
  */
 function brokenStill(finding: Finding, view: View): boolean {
   if (finding.kind !== 'gsa-missing' || finding.gsa === undefined) return false;
@@ -236,9 +269,9 @@ function repairedVisibly(finding: Finding, view: View): boolean {
     case 'gsa-disabled':
       return gsaState(gsaInfoOf(view.snapshot, finding.gsa)) === 'ok';
     case 'binding-missing': {
-      const [pool, namespace, name] = finding.fingerprint.split('/').slice(-3);
-      if (gsa === undefined || gsa.deleted || !pool || !namespace || !name) return false;
-      return policyBinds(gsa.iamPolicy, pool, namespace, name);
+      const ksa = bindingSubjectOf(finding);
+      if (gsa === undefined || gsa.deleted || ksa === undefined) return false;
+      return policyBinds(gsa.iamPolicy, ksa.workloadPool, ksa.namespace, ksa.name);
     }
     case 'gsa-broad-role': {
       if (view.iamProjects.has(finding.project)) return false;

@@ -5,12 +5,15 @@ import { beforeEach, describe, test } from 'node:test';
 import { createAlerting } from '../../../shared/alerting/alerting.ts';
 import { createMemoryStore } from '../../../shared/incidents/memory-store.ts';
 import type { IncidentStore } from '../../../shared/incidents/store.ts';
+import { applyChange } from '../../../shared/inventory/apply.ts';
 import type { Snapshot } from '../../../shared/inventory/snapshot.ts';
 import { createLogger } from '../../../shared/log.ts';
 import { runSweep, type SweepProblem } from '../../../shared/reconcile/run.ts';
 import { actions, posts, ROUTING_KEY, SLACK_TOKEN, useNotifyFakes } from '../../support/notify-fakes.ts';
 import { FIXTURES } from '../../support/paths.ts';
 import { clusterOf, ORBIT, variant } from '../../support/snapshots.ts';
+import { gsaLifecycleEntry, type Link } from '../../support/wi-stream.ts';
+import { add, gsaPolicy } from '../detect/cases/events.ts';
 
 const AT = new Date('2026-11-29T06:00:00.000Z');
 const event = (name: string) => JSON.parse(readFileSync(join(FIXTURES, 'events', `${name}.json`), 'utf8'));
@@ -152,6 +155,47 @@ describe('runSweep: the sweep applied through incidents, Slack and PagerDuty', (
     const report = await sweepOf(highmemOnGce(), { runId: 'run-3' });
     assert.equal(report.counts.opened, 1);
     assert.deepEqual(actions(fakes.pd), ['trigger', 'resolve', 'trigger']);
+  });
+
+  test('a GSA re-created without its bindings: the sweep pages no binding-missing; one page for the outage', async () => {
+    const GSA_GONE = `gsa-missing/orbit-prod/${ORBIT.indexer}`;
+    const deleted = await alerting.handle(event('gsa-deleted'));
+    assert.deepEqual(
+      deleted.incidents.map((i) => [i.transition, i.incident.fingerprint]),
+      [['opened', GSA_GONE]],
+    );
+    const link = { project: ORBIT.project, gsa: ORBIT.indexer, uniqueId: '104200000000000000999' } as Link;
+    await alerting.handle(gsaLifecycleEntry(link, 'Create', { insertId: 'indexer-recreated' }));
+    const recreated = organization;
+    assert.equal(
+      recreated.projects[0]?.serviceAccounts.find((g) => g.email === ORBIT.indexer)?.uniqueId,
+      link.uniqueId,
+    );
+
+    const unbound = await sweepOf(recreated, { runId: 'run-1' });
+    assert.deepEqual(unbound.findings, [], 'its KSA is the open gsa-missing incident’s, not one of its own');
+    assert.equal(unbound.counts.opened, 0);
+    assert.deepEqual(
+      (await store.listOpen()).map((i) => i.fingerprint),
+      [GSA_GONE],
+    );
+
+    const bound = applyChange(recreated, gsaPolicy(ORBIT.indexer, [add(ORBIT.classic('search', 'indexer'))]));
+    const repaired = await sweepOf(bound, { runId: 'run-2' });
+    assert.deepEqual(repaired.findings, []);
+    assert.deepEqual(
+      repaired.resolved.map((f) => f.fingerprint),
+      [GSA_GONE],
+    );
+    assert.deepEqual(await store.listOpen(), []);
+
+    // What the fakes received: one alert (one dedup key) triggered, then resolved; one Slack message.
+    const events = fakes.pd.events.map((e) => e.body as { event_action: string; dedup_key: string });
+    assert.equal(new Set(events.map((e) => e.dedup_key)).size, 1, JSON.stringify(events));
+    assert.equal(actions(fakes.pd).at(-1), 'resolve');
+    assert.equal(actions(fakes.pd).filter((a) => a === 'resolve').length, 1);
+    assert.equal(posts(fakes.slack).length, 1, 'one top-level message for the whole story');
+    assert.doesNotMatch(JSON.stringify(fakes.slack.calls), /binding-missing|does not let it act/);
   });
 
   test('hygiene drift is told on Slack, never paged', async () => {

@@ -176,32 +176,83 @@ describe('settle: open incidents against the sweep', () => {
     assert.deepEqual(settle([], [done], { projects: PROJECTS, snapshot, at: AT }), []);
   });
 
-  test('a deleted GSA re-created under its email stays open until its KSAs are bound again', () => {
+  describe('a deleted GSA re-created under its email (a new principal, an empty policy)', () => {
     const deleted = broken(healthy(), gsaLifecycle('delete', { gsa: ORBIT.indexer }));
     const open = opened(deleted.findings);
     const GSA_GONE = `gsa-missing/orbit-prod/${ORBIT.indexer}`;
+    const INDEXER_BINDING = `binding-missing/orbit-prod/${ORBIT.indexer}/${ORBIT.pool}/search/indexer`;
+    const RANKER_BINDING = `binding-missing/orbit-prod/${ORBIT.indexer}/${ORBIT.pool}/search/ranker`;
     const recreated = applyChange(
       deleted.after,
       gsaLifecycle('create', { gsa: ORBIT.indexer, gsaUniqueId: '9' }),
     );
-    const resolvedAfter = (snapshot: Snapshot) => {
-      const scope = { projects: PROJECTS, snapshot, at: AT };
-      return settle(sweep(snapshot, scope), open, scope)
-        .filter((f) => f.status === 'resolved')
-        .map((f) => f.fingerprint);
-    };
-    // A new principal with an empty policy: the scans say binding-missing; the incident is not resolved.
-    assert.deepEqual(resolvedAfter(recreated), []);
     const ksas = deleted.findings[0]?.ksas ?? [];
-    assert.ok(ksas.length > 0);
-    const bound = applyChange(
-      recreated,
-      gsaPolicy(
-        ORBIT.indexer,
-        ksas.map((k) => add(`serviceAccount:${k.workloadPool}[${k.namespace}/${k.name}]`)),
-      ),
-    );
-    assert.deepEqual(resolvedAfter(bound), [GSA_GONE]);
+    const bind = (snapshot: Snapshot, names: readonly { namespace: string; name: string }[]) =>
+      applyChange(
+        snapshot,
+        gsaPolicy(
+          ORBIT.indexer,
+          names.map((k) => add(ORBIT.classic(k.namespace, k.name))),
+        ),
+      );
+    /** search/ranker annotated with the GSA after the incident opened: the incident does not name it. */
+    const withRanker = (snapshot: Snapshot) => {
+      const copy = structuredClone(snapshot);
+      clusterOf(copy, 'core-1').serviceAccounts.push({
+        namespace: 'search',
+        name: 'ranker',
+        annotations: { 'iam.gke.io/gcp-service-account': ORBIT.indexer },
+      });
+      return copy;
+    };
+    const verdictOn = (snapshot: Snapshot, incidents = open) => {
+      const scope = { projects: PROJECTS, snapshot, at: AT };
+      const verdict = settle(sweep(snapshot, scope), incidents, scope);
+      const of = (status: Finding['status']) =>
+        verdict.filter((f) => f.status === status && f.fingerprint !== KEY_FILE).map((f) => f.fingerprint);
+      return {
+        firing: of('firing').sort(),
+        resolved: of('resolved').sort(),
+        raw: prints(sweep(snapshot, scope)),
+      };
+    };
+
+    test('the incident names the KSAs it served', () => {
+      assert.deepEqual(
+        ksas.map((k) => `${k.workloadPool}/${k.namespace}/${k.name}`),
+        [`${ORBIT.pool}/search/indexer`],
+      );
+    });
+
+    test('unbound: the scans see a binding-missing, the sweep pages none; the incident stays open', () => {
+      const { firing, resolved, raw } = verdictOn(recreated);
+      assert.ok(raw.includes(INDEXER_BINDING), 'the scan alone cannot tell it from a binding never granted');
+      assert.deepEqual(firing, [], 'one outage, one incident: the open gsa-missing');
+      assert.deepEqual(resolved, []);
+    });
+
+    test('bound again: the incident resolves, and nothing else fires', () => {
+      const { firing, resolved } = verdictOn(bind(recreated, ksas));
+      assert.deepEqual(firing, []);
+      assert.deepEqual(resolved, [GSA_GONE]);
+    });
+
+    test('a KSA the incident does not name is binding-missing as usual, before and after the repair', () => {
+      const unbound = verdictOn(withRanker(recreated));
+      assert.deepEqual(unbound.firing, [RANKER_BINDING]);
+      assert.deepEqual(unbound.resolved, []);
+      const repaired = verdictOn(bind(withRanker(recreated), ksas));
+      assert.deepEqual(repaired.firing, [RANKER_BINDING]);
+      assert.deepEqual(repaired.resolved, [GSA_GONE]);
+    });
+
+    test('a binding-missing incident already open for a named KSA is confirmed, never found healthy', () => {
+      const binding = sweep(recreated, { projects: PROJECTS }).find((f) => f.fingerprint === INDEXER_BINDING);
+      assert.ok(binding);
+      const { firing, resolved } = verdictOn(recreated, [...open, ...opened([binding])]);
+      assert.deepEqual(firing, [INDEXER_BINDING]);
+      assert.deepEqual(resolved, []);
+    });
   });
 
   describe('scope: what the sweep could not read is neither resolved nor re-fired', () => {
