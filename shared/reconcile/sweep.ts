@@ -103,6 +103,15 @@ export function blindSpot(finding: Finding, scope: SweepScope & { snapshot: Snap
   return blindReason(finding, viewOf(scope.snapshot, scope));
 }
 
+/**
+ * Whether the sweep judged an open incident still broken though no scan fires its fingerprint: a GSA
+ * re-created under the email of a deleted one that does not bind the KSAs it served (gsa-missing).
+ */
+export function judgedBroken(finding: Finding, scope: SweepScope & { snapshot: Snapshot }): boolean {
+  const view = viewOf(scope.snapshot, scope);
+  return canJudge(finding, view) && brokenStill(finding, view);
+}
+
 interface View {
   snapshot: Snapshot;
   swept: Set<string>;

@@ -175,6 +175,9 @@ describe('runSweep: the sweep applied through incidents, Slack and PagerDuty', (
     const unbound = await sweepOf(recreated, { runId: 'run-1' });
     assert.deepEqual(unbound.findings, [], 'its KSA is the open gsa-missing incident’s, not one of its own');
     assert.equal(unbound.counts.opened, 0);
+    // Judged, and still broken: not one the sweep could not judge.
+    assert.deepEqual(unbound.untouched, []);
+    assert.equal(unbound.counts.untouched, 0);
     assert.deepEqual(
       (await store.listOpen()).map((i) => i.fingerprint),
       [GSA_GONE],
