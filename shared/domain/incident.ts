@@ -76,6 +76,45 @@ export interface Incident {
   diagnosis?: IncidentDiagnosis;
   /** `wi-auth-failures`: the incidents found since to explain the failures. */
   explainedBy?: IncidentRef[];
+  /** Who acknowledged it, when, and where (a Slack button, or PagerDuty). Cleared by an unacknowledge. */
+  acknowledged?: IncidentAck;
+  /** The silence set on this incident from its message (its fingerprint only); no `until`: until it resolves. */
+  silence?: { id: string; by: string; until?: string };
+  /**
+   * PagerDuty's incident was resolved there by someone: not proof of repair (the incident stays open
+   * until live state shows the link healthy), but the message says so.
+   */
+  closedInPagerDuty?: { by: string; at: string };
+  /**
+   * What people did about the incident (acknowledged, silenced, re-checked, PagerDuty's events), oldest
+   * first (bounded). `key` names each act, so a double click or a redelivery adds nothing.
+   */
+  activity?: IncidentActivity[];
+}
+
+export interface IncidentAck {
+  by: string;
+  at: string;
+  via: 'slack' | 'pagerduty';
+}
+
+export type ActivityType =
+  | 'acknowledged'
+  | 'unacknowledged'
+  | 'silenced'
+  | 'unsilenced'
+  | 'rechecked'
+  | 'resolved-in-pagerduty'
+  | 'reassigned';
+
+export interface IncidentActivity {
+  key: string;
+  type: ActivityType;
+  by: string;
+  at: string;
+  via: 'slack' | 'pagerduty';
+  /** One line: a silence's end, a re-check's outcome, to whom it was reassigned. */
+  detail?: string;
 }
 
 /** One symptom group as an incident carries it: counts, times and a redacted sample, no raw logs. */
@@ -149,6 +188,8 @@ export interface Silence {
    * Absent: a silence (incidents recorded, not sent).
    */
   effect?: 'plan';
+  /** "Until resolved": the incident whose resolution ends the silence (a later incident alerts again). */
+  endsWith?: string;
 }
 
 /** Every given matcher must match; a value may end in `*` to match a prefix. */

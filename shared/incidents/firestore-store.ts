@@ -282,18 +282,35 @@ export function createFirestoreStore(options: FirestoreStoreOptions = {}): Fires
     });
   };
 
+  /** The current incident of the pointer document `pointerId` (a fingerprint's documentId). */
+  const currentAt = async (pointerId: string): Promise<Incident | undefined> => {
+    const pointer = await (await collection('fingerprints')).doc(pointerId).get();
+    const currentId = pointer.get('current') as string | undefined;
+    if (currentId === undefined) return undefined;
+    const doc = await (await collection('incidents')).doc(documentId(currentId)).get();
+    return doc.exists ? (doc.data() as IncidentDoc).incident : undefined;
+  };
+
   return {
     transact: (fingerprint, change) => transactAll([fingerprint], oneOfAll(change)),
     transactAll,
 
     current(fingerprint) {
-      return call('current', async () => {
-        const pointer = await (await collection('fingerprints')).doc(documentId(fingerprint)).get();
-        const currentId = pointer.get('current') as string | undefined;
-        if (currentId === undefined) return undefined;
-        const doc = await (await collection('incidents')).doc(documentId(currentId)).get();
+      return call('current', () => currentAt(documentId(fingerprint)));
+    },
+
+    incident(id) {
+      return call('incident', async () => {
+        const doc = await (await collection('incidents')).doc(documentId(id)).get();
         return doc.exists ? (doc.data() as IncidentDoc).incident : undefined;
       });
+    },
+
+    // A fingerprint's pointer document is named by the SHA-256 of the fingerprint (documentId).
+    currentByDigest(digest) {
+      return call('currentByDigest', async () =>
+        /^[0-9a-f]{64}$/.test(digest) ? currentAt(digest) : undefined,
+      );
     },
 
     listOpen() {

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { Incident, OperationRecord, Silence } from '../domain/incident.ts';
 import type { SymptomGroupRecord } from '../domain/symptom-group.ts';
 import type { IncidentStore, InventoryMeta } from './store.ts';
@@ -85,6 +86,18 @@ export function createMemoryStore({
     async current(fingerprint) {
       const stored = currentOf(fingerprint);
       return stored === undefined ? undefined : toPlain(stored);
+    },
+    async incident(id) {
+      const stored = incidents.get(id);
+      return stored === undefined ? undefined : toPlain(stored);
+    },
+    async currentByDigest(digest) {
+      for (const fingerprint of pointers.keys()) {
+        if (createHash('sha256').update(fingerprint, 'utf8').digest('hex') !== digest) continue;
+        const stored = currentOf(fingerprint);
+        return stored === undefined ? undefined : toPlain(stored);
+      }
+      return undefined;
     },
     async listOpen() {
       const open: Incident[] = [];

@@ -12,11 +12,13 @@ export function activeSilence(
   finding: Finding,
   silences: readonly Silence[],
   now: Date,
+  incidentId?: string,
 ): Silence | undefined {
   return silences.find(
     (silence) =>
       silence.effect !== 'plan' &&
       Date.parse(silence.expiresAt) > now.getTime() &&
+      (silence.endsWith === undefined || silence.endsWith === incidentId) &&
       silenceMatches(silence.matchers, finding),
   );
 }

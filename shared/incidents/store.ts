@@ -43,6 +43,13 @@ export interface IncidentStore {
     change: (current: (Incident | undefined)[]) => { next?: (Incident | undefined)[]; result: T },
   ): Promise<T>;
   current(fingerprint: string): Promise<Incident | undefined>;
+  /** An incident by its id (open, resolved, or replaced since): what a Slack button names. */
+  incident(id: string): Promise<Incident | undefined>;
+  /**
+   * The current incident of the fingerprint whose SHA-256 (hex) is `digest`: PagerDuty's dedup_key is
+   * that digest (notify/pagerduty-render.ts), and its webhooks name the incident by it.
+   */
+  currentByDigest(digest: string): Promise<Incident | undefined>;
   listOpen(): Promise<Incident[]>;
   /** Whether every effect of the log entry (state and deliveries) is done. */
   isProcessed(entryKey: string): Promise<boolean>;

@@ -100,11 +100,8 @@ export async function deliver(
     permanent: [],
     retryable: [],
   };
-  const silence = activeSilence(incident.finding, silences, now);
-  if (silence) {
-    report.silencedBy = silence.id;
-    return report;
-  }
+  const silence = activeSilence(incident.finding, silences, now, incident.id);
+  if (silence) report.silencedBy = silence.id;
   await Promise.all(
     destinations.map(async (destination) => {
       const key = destinationKey(destination);
@@ -116,6 +113,11 @@ export async function deliver(
         return;
       }
       const transition = transitionFor(incident, state.seq);
+      // A silence holds back new pages only: nothing reaches a destination never told, and PagerDuty
+      // is not triggered again. A message already standing still shows the incident as it is
+      // (acknowledged, silenced, turned green by the repair), and PagerDuty is still resolved.
+      if (silence && (state.seq === 0 || (destination.type === 'pagerduty' && pages(incident, transition))))
+        return;
       try {
         const next: NotificationState = { seq: incident.seq };
         if (destination.type === 'slack') {
@@ -153,6 +155,11 @@ export async function deliver(
     }),
   );
   return report;
+}
+
+/** Whether telling PagerDuty `transition` could page someone (a trigger), rather than resolve or acknowledge. */
+function pages(incident: Incident, transition: DeliveryTransition): boolean {
+  return transition !== 'resolved' && !(transition === 'refreshed' && incident.acknowledged);
 }
 
 /**

@@ -42,7 +42,7 @@ export const LINK_LIMIT = 2048;
 export const CLIENT = 'wi-sentinel';
 
 export type PagerDutySeverity = 'critical' | 'error' | 'warning' | 'info';
-export type PagerDutyAction = 'trigger' | 'resolve';
+export type PagerDutyAction = 'trigger' | 'acknowledge' | 'resolve';
 
 export interface PagerDutyPayload {
   summary: string;
@@ -64,10 +64,13 @@ export interface PagerDutyTriggerEvent {
   client: typeof CLIENT;
 }
 
-/** A resolve carries only what identifies the alert (trigger-events doc, "Resolve" example). */
+/**
+ * A resolve or an acknowledge carries only what identifies the alert (trigger-events doc, "Resolve"
+ * example; https://developer.pagerduty.com/docs/events-api-v2/acknowledge-events/).
+ */
 export interface PagerDutyResolveEvent {
   routing_key: string;
-  event_action: 'resolve';
+  event_action: 'resolve' | 'acknowledge';
   dedup_key: string;
 }
 
@@ -90,7 +93,7 @@ export function toPagerDutyEvent(
 export function toPagerDutyEvent(
   incident: Incident,
   routingKey: string,
-  action: 'resolve',
+  action: 'resolve' | 'acknowledge',
 ): PagerDutyResolveEvent;
 export function toPagerDutyEvent(
   incident: Incident,
@@ -103,7 +106,7 @@ export function toPagerDutyEvent(
   action: PagerDutyAction,
 ): PagerDutyEvent {
   const dedup_key = dedupKey(incident.fingerprint);
-  if (action === 'resolve') return { routing_key: routingKey, event_action: 'resolve', dedup_key };
+  if (action !== 'trigger') return { routing_key: routingKey, event_action: action, dedup_key };
   const finding = incident.finding;
   const { source, component } = locationOf(finding);
   const timestamp = isoTime(finding.cause?.time) ?? isoTime(incident.updatedAt);

@@ -55,9 +55,16 @@ export function parseRetryAfter(value: string | null | undefined, now = Date.now
 /**
  * The transition decides the action: a resolved incident resolves the alert, the rest (re)trigger it
  * (a refresh triggers under the same dedup_key: the open alert's details change, no new incident).
+ * A refresh of an acknowledged incident acknowledges it (what the Acknowledge button sends); none is
+ * sent for a refresh once the incident is resolved, or was closed in PagerDuty (a trigger would open
+ * a new one there: the next sweep or re-check decides whether it pages again).
  */
-export function actionFor(transition: Delivery['transition']): PagerDutyAction {
-  return transition === 'resolved' ? 'resolve' : 'trigger';
+export function actionFor(delivery: Pick<Delivery, 'transition' | 'incident'>): PagerDutyAction | undefined {
+  const { transition, incident } = delivery;
+  if (transition === 'resolved') return 'resolve';
+  if (transition !== 'refreshed') return 'trigger';
+  if (incident.status === 'resolved' || incident.closedInPagerDuty) return undefined;
+  return incident.acknowledged ? 'acknowledge' : 'trigger';
 }
 
 interface Failure {
@@ -116,9 +123,9 @@ export function createPagerDutySender({
       if (routingKey.trim() === '') {
         throw new NotifyError('pagerduty', 'no routing key configured', { retryable: false });
       }
-      // Fresh evidence on a resolved incident is Slack's to show: a trigger would reopen the alert.
-      if (delivery.transition === 'refreshed' && delivery.incident.status === 'resolved') return;
-      const event = toPagerDutyEvent(delivery.incident, routingKey, actionFor(delivery.transition));
+      const action = actionFor(delivery);
+      if (action === undefined) return;
+      const event = toPagerDutyEvent(delivery.incident, routingKey, action);
       const body = JSON.stringify(event);
       const deadline = performance.now() + budgetMs;
       for (let n = 1; ; n++) {

@@ -63,7 +63,51 @@ export interface ContextBlock {
   type: 'context';
   elements: TextObject[];
 }
-export type Block = HeaderBlock | SectionBlock | DividerBlock | ContextBlock;
+/** https://docs.slack.dev/reference/block-kit/block-elements/button-element */
+export interface ButtonElement {
+  type: 'button';
+  action_id: string;
+  text: PlainText;
+  /** "Maximum length … is 2000 characters" (button element page). */
+  value: string;
+  style?: 'primary' | 'danger';
+}
+/** https://docs.slack.dev/reference/block-kit/block-elements/select-menu-element#static_select */
+export interface StaticSelectElement {
+  type: 'static_select';
+  action_id: string;
+  placeholder: PlainText;
+  /** Option text: at most 75 characters; value: at most 150 (composition-objects/option-object). */
+  options: { text: PlainText; value: string }[];
+}
+/** "An array of interactive element objects … maximum of 25 elements": https://docs.slack.dev/reference/block-kit/blocks/actions-block */
+export interface ActionsBlock {
+  type: 'actions';
+  block_id?: string;
+  elements: (ButtonElement | StaticSelectElement)[];
+}
+export type Block = HeaderBlock | SectionBlock | DividerBlock | ContextBlock | ActionsBlock;
+
+/**
+ * The `action_id`s of the buttons on every incident message: a contract with whoever reads the
+ * interactions (wiStatus), so they never change. Each element's value names the incident.
+ */
+export const ACTION_IDS = {
+  ack: 'ack',
+  silence: 'silence',
+  unsilence: 'unsilence',
+  recheck: 'recheck',
+} as const;
+export type ActionId = (typeof ACTION_IDS)[keyof typeof ACTION_IDS];
+
+/** The silence menu: its option values are `INCIDENT_ID/CHOICE`. `ms` undefined: until the incident resolves. */
+export const SILENCE_CHOICES = [
+  { choice: '1h', label: '1 hour', ms: 3_600_000 },
+  { choice: '4h', label: '4 hours', ms: 4 * 3_600_000 },
+  { choice: '1d', label: '1 day', ms: 24 * 3_600_000 },
+  { choice: 'resolved', label: 'until resolved', ms: undefined },
+] as const;
+export type SilenceChoice = (typeof SILENCE_CHOICES)[number]['choice'];
 
 export interface SlackMessage {
   /** Plain fallback: what notifications and screen readers show. */
@@ -355,6 +399,84 @@ function remediationBlocks(finding: Finding): Block[] {
   return blocks;
 }
 
+/**
+ * What people did about it, under the header: who acknowledged it (here or in PagerDuty), the silence
+ * set from the message and its end, a close in PagerDuty that live state has not confirmed.
+ */
+function actsText(incident: Incident): string | undefined {
+  const lines: string[] = [];
+  const ack = incident.acknowledged;
+  if (ack) {
+    lines.push(
+      ack.via === 'pagerduty'
+        ? `✋ Acknowledged in PagerDuty by *${fit(ack.by, 100)}* ${when(ack.at)}`
+        : `✋ Acknowledged by *${fit(ack.by, 100)}* ${when(ack.at)}`,
+    );
+  }
+  if (incident.status === 'open') {
+    if (incident.silence) {
+      const { by, until } = incident.silence;
+      lines.push(
+        `🔕 Silenced by *${fit(by, 100)}* ${until ? `until ${when(until)}` : 'until it resolves'}: new pages are held back`,
+      );
+    }
+    const closed = incident.closedInPagerDuty;
+    if (closed) {
+      lines.push(
+        `🚪 Closed in PagerDuty by *${fit(closed.by, 100)}* ${when(closed.at)}; the link was still broken at the last check`,
+      );
+    }
+    const reassigned = incident.activity?.findLast((a) => a.type === 'reassigned');
+    if (reassigned?.detail) lines.push(`👤 Reassigned in PagerDuty to ${fit(reassigned.detail, 200)}`);
+  }
+  return lines.length > 0 ? lines.join('\n') : undefined;
+}
+
+/**
+ * The buttons: acknowledge, silence (or unsilence) and re-check while it fires; only re-check once
+ * resolved. Each value names the incident (its id).
+ */
+function actionsBlock(incident: Incident): ActionsBlock {
+  const id = incident.id;
+  const recheck: ButtonElement = {
+    type: 'button',
+    action_id: ACTION_IDS.recheck,
+    text: { type: 'plain_text', text: 'Re-check now' },
+    value: id,
+  };
+  if (incident.status === 'resolved') return { type: 'actions', block_id: `wi-actions/${id}`, elements: [recheck] };
+  const elements: ActionsBlock['elements'] = [];
+  if (!incident.acknowledged) {
+    elements.push({
+      type: 'button',
+      action_id: ACTION_IDS.ack,
+      text: { type: 'plain_text', text: 'Acknowledge' },
+      value: id,
+      style: 'primary',
+    });
+  }
+  elements.push(
+    incident.silence
+      ? {
+          type: 'button',
+          action_id: ACTION_IDS.unsilence,
+          text: { type: 'plain_text', text: 'Unsilence' },
+          value: id,
+        }
+      : {
+          type: 'static_select',
+          action_id: ACTION_IDS.silence,
+          placeholder: { type: 'plain_text', text: 'Silence…' },
+          options: SILENCE_CHOICES.map(({ choice, label }) => ({
+            text: { type: 'plain_text', text: label },
+            value: `${id}/${choice}`,
+          })),
+        },
+    recheck,
+  );
+  return { type: 'actions', block_id: `wi-actions/${id}`, elements };
+}
+
 function contextBlock(incident: Incident): ContextBlock {
   const links = linksOf(incident.finding)
     .filter((l) => l.href.length <= BUDGET.link)
@@ -448,6 +570,8 @@ export function toSlackMessage(incident: Incident): SlackMessage {
     },
   ];
   if (resolved) blocks.push(section(resolutionText(incident)));
+  const acts = actsText(incident);
+  if (acts) blocks.push(section(acts));
   const who = f.cause
     ? `\n${resolved ? `Broken ${causeLine(f.cause)}` : capitalized(causeLine(f.cause))}`
     : '';
@@ -464,7 +588,8 @@ export function toSlackMessage(incident: Incident): SlackMessage {
   if (f.workloads && f.workloads.length > 0) blocks.push(section(workloadText(f.workloads, resolved)));
   if (!resolved) blocks.push(...remediationBlocks(f));
   blocks.push(contextBlock(incident));
-  let kept = blocks.slice(0, MAX_BLOCKS);
+  // The buttons always stay, last.
+  let kept = [...blocks.slice(0, MAX_BLOCKS - 1), actionsBlock(incident)];
   for (const drop of [...optional].reverse()) {
     if (blockText(kept) <= MAX_TOTAL_BLOCK_TEXT) break;
     kept = kept.filter((block) => block !== drop);

@@ -1,6 +1,7 @@
 import { describeActor } from '../domain/attribution.ts';
 import { breachWords, type Incident } from '../domain/incident.ts';
 import { evidenceSentence, kindWords, timelineOf } from './evidence-render.ts';
+import { actionFor } from './pagerduty.ts';
 import type { Delivery, DeliveryTransition, PagerDutySender, SlackSender } from './types.ts';
 
 /**
@@ -102,8 +103,8 @@ export function createTerminalPagerDuty(write: (text: string) => void): PagerDut
   return {
     async send(_routingKey: string, delivery: Delivery) {
       const { incident } = delivery;
-      if (delivery.transition === 'refreshed' && incident.status === 'resolved') return;
-      const action = delivery.transition === 'resolved' ? 'resolve' : 'trigger';
+      const action = actionFor(delivery);
+      if (action === undefined) return;
       write(
         `[PagerDuty] ${action} ${incident.severity} ${incident.kind}: ${incident.finding.summary.slice(0, 160)}\n`,
       );

@@ -477,6 +477,44 @@ export function validateBlocks(blocks: readonly unknown[]): string[] {
       }
       case 'divider':
         break;
+      case 'actions': {
+        // https://docs.slack.dev/reference/block-kit/blocks/actions-block: at most 25 elements;
+        // buttons (…/button-element: text 75, action_id 255, value 2000) and static selects
+        // (…/select-menu-element: placeholder 150, 100 options; option-object: text 75, value 150).
+        const elements = Array.isArray(block.elements) ? block.elements : [];
+        if (elements.length === 0 || elements.length > 25) {
+          errors.push(`must provide 1 to 25 items [json-pointer:${pointer}/elements]`);
+        }
+        const ids = new Set<string>();
+        for (const [i, value] of elements.entries()) {
+          const element = value as Record<string, unknown>;
+          const at = `${pointer}/elements/${i}`;
+          const id = element.action_id;
+          if (typeof id !== 'string' || id.length === 0 || id.length > 255)
+            errors.push(`must be 1 to 255 characters [json-pointer:${at}/action_id]`);
+          else if (ids.has(id)) errors.push(`action_id must be unique in the block [json-pointer:${at}/action_id]`);
+          else ids.add(id);
+          if (element.type === 'button') {
+            textObject(element.text, `${at}/text`, 75, true);
+            if (element.value !== undefined && (typeof element.value !== 'string' || element.value.length > 2000))
+              errors.push(`must be less than 2001 characters [json-pointer:${at}/value]`);
+          } else if (element.type === 'static_select') {
+            textObject(element.placeholder, `${at}/placeholder`, 150, true);
+            const options = Array.isArray(element.options) ? element.options : [];
+            if (options.length === 0 || options.length > 100)
+              errors.push(`must provide 1 to 100 items [json-pointer:${at}/options]`);
+            for (const [j, option] of options.entries()) {
+              const o = option as { text?: unknown; value?: unknown };
+              textObject(o.text, `${at}/options/${j}/text`, 75, true);
+              if (typeof o.value !== 'string' || o.value.length === 0 || o.value.length > 150)
+                errors.push(`must be 1 to 150 characters [json-pointer:${at}/options/${j}/value]`);
+            }
+          } else {
+            errors.push(`unsupported element type [json-pointer:${at}/type]`);
+          }
+        }
+        break;
+      }
       default:
         errors.push(`unsupported block type [json-pointer:${pointer}/type]`);
     }

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { describe, it } from 'node:test';
 import type { Finding } from '../../../shared/domain/finding.ts';
 import type { Incident, OperationRecord, Silence } from '../../../shared/domain/incident.ts';
@@ -336,6 +337,22 @@ export function runStoreContract(
             /incident inc-1: finding\.summary is not well-formed text/.test(error.message),
         );
         assert.equal(await store.current(FINGERPRINT), undefined);
+      });
+    });
+
+    describe('lookups by incident id and by fingerprint digest (Slack buttons, PagerDuty webhooks)', () => {
+      it('finds an incident by id, replaced or not, and the current one by its fingerprint digest', async () => {
+        const store = await makeStore();
+        await put(store, incident());
+        const digest = createHash('sha256').update(FINGERPRINT, 'utf8').digest('hex');
+        assert.deepEqual(await store.incident('inc-1'), incident());
+        assert.deepEqual(await store.currentByDigest(digest), incident());
+        await store.transact(FINGERPRINT, () => ({ next: incident({ id: 'inc-2' }), result: null }));
+        assert.equal((await store.incident('inc-1'))?.id, 'inc-1', 'the replaced one stays readable');
+        assert.equal((await store.currentByDigest(digest))?.id, 'inc-2');
+        assert.equal(await store.incident('inc-404'), undefined);
+        assert.equal(await store.currentByDigest('0'.repeat(64)), undefined);
+        assert.equal(await store.currentByDigest('not a digest'), undefined);
       });
     });
 

@@ -281,11 +281,27 @@ describe('parseRetryAfter and actionFor', () => {
   }
 
   test('resolved resolves; opened and updated trigger', () => {
-    assert.deepEqual((['opened', 'updated', 'resolved'] as const).map(actionFor), [
-      'trigger',
-      'trigger',
-      'resolve',
-    ]);
+    const incident = incidentOf(bindingMissing());
+    assert.deepEqual(
+      (['opened', 'updated', 'resolved'] as const).map((transition) => actionFor({ transition, incident })),
+      ['trigger', 'trigger', 'resolve'],
+    );
+  });
+
+  test('a refresh acknowledges an acknowledged incident, and sends nothing once it was closed in PagerDuty', () => {
+    const incident = incidentOf(bindingMissing());
+    const acknowledged = { ...incident, acknowledged: { by: '@alice', at: incident.openedAt, via: 'slack' as const } };
+    assert.equal(actionFor({ transition: 'refreshed', incident }), 'trigger');
+    assert.equal(actionFor({ transition: 'refreshed', incident: acknowledged }), 'acknowledge');
+    assert.equal(
+      actionFor({ transition: 'refreshed', incident: { ...acknowledged, closedInPagerDuty: { by: 'Bob', at: incident.openedAt } } }),
+      undefined,
+    );
+    assert.deepEqual(toPagerDutyEvent(acknowledged, ROUTING_KEY, 'acknowledge'), {
+      routing_key: ROUTING_KEY,
+      event_action: 'acknowledge',
+      dedup_key: dedupKey(incident.fingerprint),
+    });
   });
 });
 

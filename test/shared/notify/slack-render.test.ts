@@ -130,9 +130,70 @@ describe('toSlackMessage', () => {
             { type: 'mrkdwn', text: '`nodepool-metadata-disabled` · incident inc-0042' },
           ],
         },
+        {
+          type: 'actions',
+          block_id: 'wi-actions/inc-0042',
+          elements: [
+            {
+              type: 'button',
+              action_id: 'ack',
+              text: { type: 'plain_text', text: 'Acknowledge' },
+              value: 'inc-0042',
+              style: 'primary',
+            },
+            {
+              type: 'static_select',
+              action_id: 'silence',
+              placeholder: { type: 'plain_text', text: 'Silence…' },
+              options: [
+                { text: { type: 'plain_text', text: '1 hour' }, value: 'inc-0042/1h' },
+                { text: { type: 'plain_text', text: '4 hours' }, value: 'inc-0042/4h' },
+                { text: { type: 'plain_text', text: '1 day' }, value: 'inc-0042/1d' },
+                { text: { type: 'plain_text', text: 'until resolved' }, value: 'inc-0042/resolved' },
+              ],
+            },
+            {
+              type: 'button',
+              action_id: 'recheck',
+              text: { type: 'plain_text', text: 'Re-check now' },
+              value: 'inc-0042',
+            },
+          ],
+        },
       ],
     });
     assertWithinLimits(message);
+  });
+
+  test('the buttons follow the incident: acknowledged, silenced, closed in PagerDuty, resolved', () => {
+    const at = '2026-11-20T09:10:00Z';
+    const acted = toSlackMessage(
+      openIncident(undefined, {
+        acknowledged: { by: '@alice', at, via: 'slack' },
+        silence: { id: 's-0123456789', by: '@alice' },
+        closedInPagerDuty: { by: 'Bob Oncall', at },
+      }),
+    );
+    const actions = acted.blocks.at(-1);
+    assert.equal(actions?.type, 'actions');
+    assert.deepEqual(
+      actions?.type === 'actions' ? actions.elements.map((e) => e.action_id) : [],
+      ['unsilence', 'recheck'],
+      'acknowledged: no Acknowledge; silenced: Unsilence in place of the menu',
+    );
+    const acts = textsOf(acted.blocks)[1] ?? '';
+    assert.match(acts, /^✋ Acknowledged by \*@alice\* <!date\^\d+\^/);
+    assert.match(acts, /🔕 Silenced by \*@alice\* until it resolves: new pages are held back/);
+    assert.match(acts, /🚪 Closed in PagerDuty by \*Bob Oncall\* .*; the link was still broken at the last check/);
+    assert.deepEqual(validateBlocks(acted.blocks), []);
+
+    const resolved = toSlackMessage(resolvedIncident());
+    const last = resolved.blocks.at(-1);
+    assert.deepEqual(
+      last?.type === 'actions' ? last.elements.map((e) => e.action_id) : [],
+      ['recheck'],
+      'a resolved incident keeps only Re-check now',
+    );
   });
 
   test('resolved: turns green, says who repaired it and how, drops the repair steps', () => {
@@ -203,7 +264,7 @@ describe('toSlackMessage', () => {
         },
       ],
     });
-    const context = message.blocks.at(-1);
+    const context = message.blocks.at(-2);
     assert.equal(context?.type, 'context');
     assert.equal(
       context?.type === 'context' ? context.elements[1]?.text : undefined,
@@ -329,13 +390,13 @@ describe('toSlackMessage', () => {
     const message = toSlackMessage(openIncident(finding));
     assertWithinLimits(message);
     // A lone surrogate is encoded as U+FFFD in links rather than making them fail.
-    const context = message.blocks.at(-1) as { type: string; elements: { text: string }[] };
+    const context = message.blocks.at(-2) as { type: string; elements: { text: string }[] };
     assert.equal(context.type, 'context');
     assert.match(context.elements[0]?.text ?? '', /project=orbit%EF%BF%BD/);
     assert.match(textsOf(message.blocks)[1] ?? '', /^Node pool off the GKE metadata server\nBy /);
     assert.deepEqual(
       message.blocks.map((b) => b.type),
-      ['header', 'section', 'section', 'context'],
+      ['header', 'section', 'section', 'context', 'actions'],
     );
   });
 
