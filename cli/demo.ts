@@ -111,5 +111,9 @@ function tee(real: SlackSender, terminal: SlackSender): SlackSender {
       await terminal.send(channel, delivery);
       return where;
     },
+    async reply(standing, message) {
+      await real.reply?.(standing, message);
+      await terminal.reply?.(standing, message);
+    },
   };
 }

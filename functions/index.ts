@@ -101,6 +101,8 @@ cloudEvent(
       live,
       simulated: snapshot !== undefined,
       logger,
+      senders: alertingDeps.senders,
+      routing: alertingDeps.routing,
     }),
   ),
 );

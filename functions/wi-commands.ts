@@ -1,3 +1,4 @@
+import { createAlerting } from '../shared/alerting/alerting.ts';
 import type { Config } from '../shared/config.ts';
 import { LookupError, StoreError } from '../shared/errors.ts';
 import type { LiveState } from '../shared/gcp/ports.ts';
@@ -5,8 +6,11 @@ import type { IncidentStore } from '../shared/incidents/store.ts';
 import type { Snapshot } from '../shared/inventory/snapshot.ts';
 import type { Logger } from '../shared/log.ts';
 import { NotifyError } from '../shared/notify/errors.ts';
+import type { Routing } from '../shared/notify/routing.ts';
+import type { Senders } from '../shared/notify/types.ts';
 import { type Runners, runCommand, silenceRunners } from '../shared/slack/commands.ts';
 import { decodeCommand, MAC_ATTRIBUTE } from '../shared/slack/deferred.ts';
+import { incidentRunner } from '../shared/slack/incident-actions.ts';
 import { ksaRunner } from '../shared/slack/ksa-check.ts';
 import { createPermissionCheck, slackUsergroupMembers } from '../shared/slack/permission.ts';
 import {
@@ -92,7 +96,7 @@ export function createWiCommandsHandler(deps: WiCommandsDeps) {
         return;
       }
       const started = Date.now();
-      let doc: StatusDoc;
+      let doc: StatusDoc | undefined;
       try {
         doc = await runCommand(deps.runners, { command, now: now() });
       } catch (error) {
@@ -105,11 +109,13 @@ export function createWiCommandsHandler(deps: WiCommandsDeps) {
         );
         doc = problemDoc('That failed', 'It is logged; try again in a minute.');
       }
-      await deps.respond(command.slack.responseUrl, {
-        response_type: command.slack.responseType,
-        replace_original: false,
-        ...toSlackDoc(doc),
-      });
+      if (doc !== undefined) {
+        await deps.respond(command.slack.responseUrl, {
+          response_type: command.slack.responseType,
+          replace_original: false,
+          ...toSlackDoc(doc),
+        });
+      }
       await deps.store.markProcessed(key);
       deps.logger.log('INFO', `wiCommands: answered ${command.task.kind}`, {
         ...fields,
@@ -148,9 +154,14 @@ export function wiCommandsFromConfig(
     live: LiveState;
     simulated: boolean;
     logger: Logger;
+    /** The incident buttons edit messages and tell PagerDuty as the event path does. */
+    senders: Senders;
+    routing: Routing;
   },
 ): ReturnType<typeof createWiCommandsHandler> {
   const { store, inventory, live, logger } = deps;
+  const source = deps.simulated ? 'the simulated organization (WI_SNAPSHOT)' : 'live state';
+  const alerting = createAlerting({ store, senders: deps.senders, routing: deps.routing, logger, live });
   const members = config.SLACK_BOT_TOKEN
     ? slackUsergroupMembers({ token: config.SLACK_BOT_TOKEN, apiUrl: config.SLACK_API_URL, logger })
     : undefined;
@@ -171,11 +182,21 @@ export function wiCommandsFromConfig(
     store,
     runners: {
       ...silenceRunners({ store, permission }),
+      incident: incidentRunner({
+        store,
+        permission,
+        tell: { store, senders: deps.senders, routing: deps.routing },
+        applyFindings: (findings, key) => alerting.applyFindings(findings, key),
+        live,
+        inventory,
+        source,
+        logger,
+      }),
       ksa: ksaRunner({
         live,
         projects,
         inventory,
-        source: deps.simulated ? 'the simulated organization (WI_SNAPSHOT)' : 'live state',
+        source,
         symptoms: async () => {
           const now = new Date();
           return statusSymptoms(await store.listSymptomGroups({ activeAt: now.toISOString() }), now);

@@ -11,6 +11,7 @@ import {
   type SlashCommand,
 } from '../shared/slack/command.ts';
 import { type DeferredCommand, type DeferredTask, encodeCommand } from '../shared/slack/deferred.ts';
+import type { Interaction } from '../shared/slack/interaction.ts';
 import { decideLocally, type SilencePolicy } from '../shared/slack/permission.ts';
 import { createCommandPublisher, type PublishCommand } from '../shared/slack/publish.ts';
 import { describeResponseUrl, isAllowedResponseUrl } from '../shared/slack/respond.ts';
@@ -47,6 +48,12 @@ export interface WiStatusDeps {
 }
 
 type Answer = { status: number; body: string | Record<string, unknown>; headers?: Record<string, string> };
+
+/** Who asked, and where the answer goes: a slash command's or an interaction's fields. */
+type Requester = Pick<SlashCommand, 'teamId' | 'userId' | 'userName' | 'channelId' | 'responseUrl'> & {
+  messageTs?: string;
+  responseType: ParsedText['visibility'];
+};
 
 const REJECTED: Answer = { status: 401, body: 'invalid request' };
 
@@ -100,6 +107,8 @@ export function createWiStatusHandler(deps: WiStatusDeps) {
           `wiStatus: a signed request that is not a slash command: ${request.problem}`,
         );
         return { status: 400, body: 'unsupported request' };
+      case 'interaction':
+        return interact(request.interaction, requestId);
     }
     const command = request.command;
     const parsed = parseCommandText(command.text);
@@ -119,6 +128,37 @@ export function createWiStatusHandler(deps: WiStatusDeps) {
       // The acknowledgement of a deferred command is for the asker only; its answer follows as asked.
       body: { response_type: deferred ? 'ephemeral' : parsed.visibility, ...message },
     };
+  }
+
+  /**
+   * A button of an incident's message: every action is deferred to wiCommands (it edits the message,
+   * tells PagerDuty, checks live state and the silence permission, and answers the user ephemerally
+   * at response_url); Slack only needs a 200 within 3 seconds
+   * (https://docs.slack.dev/interactivity/handling-user-interaction#acknowledgment_response).
+   */
+  async function interact(interaction: Interaction, requestId: string): Promise<Answer> {
+    const { action } = interaction;
+    const started = Date.now();
+    const outcome = await defer(
+      { ...interaction, responseType: 'ephemeral' },
+      requestId,
+      {
+        kind: 'incident',
+        action: action.kind,
+        incidentId: action.incidentId,
+        ...(action.kind === 'silence' ? { choice: action.choice } : {}),
+      },
+      `${action.kind} ${action.incidentId}`,
+    );
+    deps.logger.log('INFO', `wiStatus: interaction ${action.kind}`, {
+      action: action.kind,
+      incident: action.incidentId,
+      team: interaction.teamId,
+      user: interaction.userId,
+      deferred: outcome.deferred,
+      ms: Date.now() - started,
+    });
+    return { status: 200, body: '' };
   }
 
   function reject(reason: string, req: Request) {
@@ -248,8 +288,7 @@ export function createWiStatusHandler(deps: WiStatusDeps) {
       }
       case 'ksa':
         return defer(
-          command,
-          visibility,
+          { ...command, responseType: visibility },
           requestId,
           {
             kind: 'ksa',
@@ -264,8 +303,7 @@ export function createWiStatusHandler(deps: WiStatusDeps) {
         if (local !== undefined && !local.allowed)
           return { doc: problemDoc('You may not silence', local.why, '⛔') };
         return defer(
-          command,
-          visibility,
+          { ...command, responseType: visibility },
           requestId,
           { kind: 'silence', target: request.target, durationMs: request.durationMs, reason: request.reason },
           `Silencing for ${request.duration}`,
@@ -276,8 +314,7 @@ export function createWiStatusHandler(deps: WiStatusDeps) {
         if (local !== undefined && !local.allowed)
           return { doc: problemDoc('You may not declare a planned change', local.why, '⛔') };
         return defer(
-          command,
-          visibility,
+          { ...command, responseType: visibility },
           requestId,
           {
             kind: 'plan',
@@ -293,8 +330,7 @@ export function createWiStatusHandler(deps: WiStatusDeps) {
         if (local !== undefined && !local.allowed)
           return { doc: problemDoc('You may not unsilence', local.why, '⛔') };
         return defer(
-          command,
-          visibility,
+          { ...command, responseType: visibility },
           requestId,
           { kind: 'unsilence', id: request.id },
           `Ending silence ${request.id}`,
@@ -304,8 +340,7 @@ export function createWiStatusHandler(deps: WiStatusDeps) {
   }
 
   async function defer(
-    command: SlashCommand,
-    visibility: ParsedText['visibility'],
+    command: Requester,
     requestId: string,
     task: DeferredTask,
     doing: string,
@@ -330,8 +365,9 @@ export function createWiStatusHandler(deps: WiStatusDeps) {
         userId: command.userId,
         ...(command.userName ? { userName: command.userName } : {}),
         ...(command.channelId ? { channelId: command.channelId } : {}),
+        ...(command.messageTs ? { messageTs: command.messageTs } : {}),
         responseUrl: command.responseUrl,
-        responseType: visibility,
+        responseType: command.responseType,
       },
     };
     try {

@@ -444,7 +444,8 @@ function actionsBlock(incident: Incident): ActionsBlock {
     text: { type: 'plain_text', text: 'Re-check now' },
     value: id,
   };
-  if (incident.status === 'resolved') return { type: 'actions', block_id: `wi-actions/${id}`, elements: [recheck] };
+  if (incident.status === 'resolved')
+    return { type: 'actions', block_id: `wi-actions/${id}`, elements: [recheck] };
   const elements: ActionsBlock['elements'] = [];
   if (!incident.acknowledged) {
     elements.push({

@@ -407,6 +407,23 @@ export function createSlackSender({
   }
 
   return {
+    async reply(standing, message) {
+      await clientOf();
+      const budget: Budget = { deadline: Date.now() + deadlineMs, first: true };
+      const replied = await call(
+        'chat.postMessage',
+        {
+          channel: standing.channel,
+          thread_ts: standing.ts,
+          text: message.text,
+          ...(message.blocks ? { blocks: message.blocks } : {}),
+          unfurl_links: false,
+          unfurl_media: false,
+        },
+        budget,
+      );
+      if (!replied.ok) throw fail('chat.postMessage', replied);
+    },
     async send(channel: string, delivery: Delivery) {
       const message = toSlackMessage(delivery.incident);
       const incident = delivery.incident.id;

@@ -85,6 +85,11 @@ function evidenceLines(incident: Incident): string[] {
 export function createTerminalSlack(write: (text: string) => void): SlackSender {
   let counter = 0;
   return {
+    async reply(standing, message) {
+      write(
+        `\n[Slack] replies in the thread of ${standing.channel} ${standing.ts}\n   ${message.text.replace(/\n/g, '\n   ')}\n`,
+      );
+    },
     async send(channel: string, delivery: Delivery) {
       const verb = delivery.slack ? 'edits its message in' : 'posts to';
       write(`\n[Slack] ${verb} ${channel}\n${renderIncidentText(delivery.incident, delivery.transition)}\n`);

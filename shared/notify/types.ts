@@ -26,6 +26,11 @@ export interface Delivery {
 export interface SlackSender {
   /** Posts (or edits, when delivery.slack is set) the incident's message; returns where it stands. */
   send(channel: string, delivery: Delivery): Promise<{ channel: string; ts: string }>;
+  /** Replies in the thread of the incident's message (`standing`): what a re-check found, say. */
+  reply?(
+    standing: { channel: string; ts: string },
+    message: { text: string; blocks?: unknown[] },
+  ): Promise<void>;
 }
 
 export interface PagerDutySender {

@@ -1,5 +1,6 @@
 import { FINDING_KINDS } from '../domain/finding.ts';
 import type { SilenceMatchers } from '../domain/incident.ts';
+import { type Interaction, readInteraction } from './interaction.ts';
 
 /**
  * A `/wi-status` invocation: the form Slack posts (https://docs.slack.dev/interactivity/implementing-slash-commands),
@@ -23,6 +24,8 @@ export interface SlashCommand {
 /** What else a verified request to the slash-command URL can be. */
 export type SlackRequest =
   | { type: 'command'; command: SlashCommand }
+  /** A button of an incident's message was pressed (interaction.ts). */
+  | { type: 'interaction'; interaction: Interaction }
   /** Slack checking the certificate of the URL (`ssl_check=1`): answer 200, nothing else. */
   | { type: 'ssl-check' }
   /** The Events API's handshake (JSON `{ type: 'url_verification', challenge }`): echo the challenge. */
@@ -52,6 +55,14 @@ export function readSlackRequest(rawBody: Uint8Array, contentType: string | unde
   }
   const form = new URLSearchParams(text);
   if (form.get('ssl_check') === '1') return { type: 'ssl-check' };
+  // Interactivity posts one field, `payload`, holding JSON.
+  const payload = form.get('payload');
+  if (payload !== null) {
+    const read = readInteraction(payload);
+    return read.ok
+      ? { type: 'interaction', interaction: read.interaction }
+      : { type: 'unreadable', problem: read.problem };
+  }
   const field = (name: string) => {
     const value = form.get(name);
     return value === null || value === '' ? undefined : value;

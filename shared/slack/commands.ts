@@ -18,14 +18,15 @@ export interface CommandContext {
   now: Date;
 }
 
+/** A runner's answer; undefined: nothing to say (a button's answer is the message it edited). */
 export type Runner<K extends DeferredTask['kind']> = (
   task: Extract<DeferredTask, { kind: K }>,
   context: CommandContext,
-) => Promise<StatusDoc>;
+) => Promise<StatusDoc | undefined>;
 
 export type Runners = { [K in DeferredTask['kind']]: Runner<K> };
 
-export function runCommand(runners: Runners, context: CommandContext): Promise<StatusDoc> {
+export function runCommand(runners: Runners, context: CommandContext): Promise<StatusDoc | undefined> {
   const task = context.command.task;
   // The union is checked by the schema; each runner receives its own kind.
   return (runners[task.kind] as Runner<typeof task.kind>)(task as never, context);
@@ -70,6 +71,15 @@ function holdOf(
   };
 }
 
+/** Why the command's user may not silence or unsilence (the answer to give), or nothing when they may. */
+export async function refusal(
+  permission: (userId: string) => Promise<Decision>,
+  context: CommandContext,
+): Promise<StatusDoc | undefined> {
+  const decision = await permission(context.command.slack.userId);
+  return decision.allowed ? undefined : problemDoc('You may not silence or unsilence', decision.why, '⛔');
+}
+
 export function silenceRunners({
   store,
   permission,
@@ -77,10 +87,7 @@ export function silenceRunners({
   store: IncidentStore;
   permission: (userId: string) => Promise<Decision>;
 }): Pick<Runners, 'silence' | 'unsilence' | 'plan'> {
-  const refuse = async (context: CommandContext): Promise<StatusDoc | undefined> => {
-    const decision = await permission(context.command.slack.userId);
-    return decision.allowed ? undefined : problemDoc('You may not silence or unsilence', decision.why, '⛔');
-  };
+  const refuse = (context: CommandContext) => refusal(permission, context);
   return {
     async silence(task, context) {
       const refused = await refuse(context);

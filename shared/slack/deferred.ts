@@ -53,6 +53,13 @@ const taskSchema = z.discriminatedUnion('kind', [
     reason: z.string().min(1).max(300),
   }),
   z.strictObject({ kind: z.literal('unsilence'), id: z.string().min(1).max(64) }),
+  // A button of an incident's message (interaction.ts): the incident by id, and for a silence its choice.
+  z.strictObject({
+    kind: z.literal('incident'),
+    action: z.enum(['ack', 'silence', 'unsilence', 'recheck']),
+    incidentId: z.string().min(1).max(100),
+    choice: z.enum(['1h', '4h', '1d', 'resolved']).optional(),
+  }),
 ]);
 
 const commandSchema = z.strictObject({
@@ -66,6 +73,8 @@ const commandSchema = z.strictObject({
     userId: z.string().min(1).max(40),
     userName: z.string().max(100).optional(),
     channelId: z.string().max(40).optional(),
+    /** The message a button was pressed on. */
+    messageTs: z.string().max(40).optional(),
     responseUrl: z.string().min(1).max(1000),
     responseType: z.enum(['ephemeral', 'in_channel']),
   }),

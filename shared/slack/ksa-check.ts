@@ -35,7 +35,7 @@ const MAX_CLUSTERS = 3;
 
 type Resolved = { keys: ClusterKey[] } | { doc: StatusDoc };
 
-export function ksaRunner(deps: KsaCheckDeps): Runner<'ksa'> {
+export function ksaRunner(deps: KsaCheckDeps): (...args: Parameters<Runner<'ksa'>>) => Promise<StatusDoc> {
   return (task) => checkKsa(deps, task);
 }
 

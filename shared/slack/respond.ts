@@ -23,9 +23,9 @@ export interface CommandReply {
 export const SLACK_RESPONSE_ORIGIN = 'https://hooks.slack.com';
 
 /**
- * Whether `url` is a slash command's response_url we may post to: the Slack origin (or one of
- * `extraOrigins`, for tests) and a `/commands/` path, so a forged command cannot make us post to an
- * incoming webhook (`/services/…`) or anywhere else.
+ * Whether `url` is a response_url we may post to: the Slack origin (or one of `extraOrigins`, for
+ * tests) and a slash command's `/commands/` path or an interaction's `/actions/` path, so a forged
+ * command cannot make us post to an incoming webhook (`/services/…`) or anywhere else.
  */
 export function isAllowedResponseUrl(url: string, extraOrigins: readonly string[] = []): boolean {
   let parsed: URL;
@@ -36,13 +36,17 @@ export function isAllowedResponseUrl(url: string, extraOrigins: readonly string[
   }
   if (parsed.username !== '' || parsed.password !== '') return false;
   const origins = [SLACK_RESPONSE_ORIGIN, ...extraOrigins];
-  return origins.includes(parsed.origin) && parsed.pathname.startsWith('/commands/');
+  return origins.includes(parsed.origin) && RESPONSE_PATHS.some((path) => parsed.pathname.startsWith(path));
 }
+
+const RESPONSE_PATHS = ['/commands/', '/actions/'];
 
 /** For logs: where the answer goes, without the secret path. */
 export function describeResponseUrl(url: string): string {
   try {
-    return `${new URL(url).origin}/commands/…`;
+    const parsed = new URL(url);
+    const kind = RESPONSE_PATHS.find((path) => parsed.pathname.startsWith(path)) ?? '/';
+    return `${parsed.origin}${kind}…`;
   } catch {
     return '(not a URL)';
   }

@@ -492,11 +492,15 @@ export function validateBlocks(blocks: readonly unknown[]): string[] {
           const id = element.action_id;
           if (typeof id !== 'string' || id.length === 0 || id.length > 255)
             errors.push(`must be 1 to 255 characters [json-pointer:${at}/action_id]`);
-          else if (ids.has(id)) errors.push(`action_id must be unique in the block [json-pointer:${at}/action_id]`);
+          else if (ids.has(id))
+            errors.push(`action_id must be unique in the block [json-pointer:${at}/action_id]`);
           else ids.add(id);
           if (element.type === 'button') {
             textObject(element.text, `${at}/text`, 75, true);
-            if (element.value !== undefined && (typeof element.value !== 'string' || element.value.length > 2000))
+            if (
+              element.value !== undefined &&
+              (typeof element.value !== 'string' || element.value.length > 2000)
+            )
               errors.push(`must be less than 2001 characters [json-pointer:${at}/value]`);
           } else if (element.type === 'static_select') {
             textObject(element.placeholder, `${at}/placeholder`, 150, true);

@@ -290,11 +290,17 @@ describe('parseRetryAfter and actionFor', () => {
 
   test('a refresh acknowledges an acknowledged incident, and sends nothing once it was closed in PagerDuty', () => {
     const incident = incidentOf(bindingMissing());
-    const acknowledged = { ...incident, acknowledged: { by: '@alice', at: incident.openedAt, via: 'slack' as const } };
+    const acknowledged = {
+      ...incident,
+      acknowledged: { by: '@alice', at: incident.openedAt, via: 'slack' as const },
+    };
     assert.equal(actionFor({ transition: 'refreshed', incident }), 'trigger');
     assert.equal(actionFor({ transition: 'refreshed', incident: acknowledged }), 'acknowledge');
     assert.equal(
-      actionFor({ transition: 'refreshed', incident: { ...acknowledged, closedInPagerDuty: { by: 'Bob', at: incident.openedAt } } }),
+      actionFor({
+        transition: 'refreshed',
+        incident: { ...acknowledged, closedInPagerDuty: { by: 'Bob', at: incident.openedAt } },
+      }),
       undefined,
     );
     assert.deepEqual(toPagerDutyEvent(acknowledged, ROUTING_KEY, 'acknowledge'), {

@@ -184,7 +184,10 @@ describe('toSlackMessage', () => {
     const acts = textsOf(acted.blocks)[1] ?? '';
     assert.match(acts, /^✋ Acknowledged by \*@alice\* <!date\^\d+\^/);
     assert.match(acts, /🔕 Silenced by \*@alice\* until it resolves: new pages are held back/);
-    assert.match(acts, /🚪 Closed in PagerDuty by \*Bob Oncall\* .*; the link was still broken at the last check/);
+    assert.match(
+      acts,
+      /🚪 Closed in PagerDuty by \*Bob Oncall\* .*; the link was still broken at the last check/,
+    );
     assert.deepEqual(validateBlocks(acted.blocks), []);
 
     const resolved = toSlackMessage(resolvedIncident());

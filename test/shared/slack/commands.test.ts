@@ -47,9 +47,13 @@ async function setUp() {
   const runners = {
     ...silenceRunners({ store, permission }),
     ksa: async () => ({ title: 'unused', sections: [] }),
+    incident: async () => ({ title: 'unused', sections: [] }),
   } satisfies Runners;
-  const run = (task: DeferredTask, userId?: string) =>
-    runCommand(runners, { command: commandOf(task, userId), now: NOW });
+  const run = async (task: DeferredTask, userId?: string) => {
+    const doc = await runCommand(runners, { command: commandOf(task, userId), now: NOW });
+    assert.ok(doc, 'silence and unsilence always answer');
+    return doc;
+  };
   return { store, binding, pool, asked, run };
 }
 
