@@ -8,6 +8,7 @@ import type { Snapshot } from '../shared/inventory/snapshot.ts';
 import { readSnapshotFile } from '../shared/live/snapshot-file.ts';
 import { snapshotState } from '../shared/live/snapshot-state.ts';
 import { createLogger } from '../shared/log.ts';
+import { MAX_WEBHOOK_BYTES } from '../shared/notify/pagerduty-webhook.ts';
 import { MAX_BODY_BYTES } from '../shared/slack/verify.ts';
 import { routingFromConfig, sendersFromConfig, storeFromConfig } from '../shared/wiring.ts';
 import { createAuditEventsHandler } from './audit-events.ts';
@@ -21,9 +22,14 @@ const logger = createLogger();
 // Every body is bounded before functions-framework's parsers would read it (body-gate.ts): wiStatus
 // gets the raw bytes of at most one slash command, the event functions a Pub/Sub message's worth.
 const target = servedTarget(process.argv, process.env);
+// pagerdutyWebhook gets the raw bytes of one PagerDuty event, signed as they are.
 if (target !== undefined) {
   installBodyGate(
-    target === 'wiStatus' ? { kind: 'raw', maxBytes: MAX_BODY_BYTES, readTimeoutMs: 10_000 } : EVENT_BOUNDS,
+    target === 'wiStatus'
+      ? { kind: 'raw', maxBytes: MAX_BODY_BYTES, readTimeoutMs: 10_000 }
+      : target === 'pagerdutyWebhook'
+        ? { kind: 'raw', maxBytes: MAX_WEBHOOK_BYTES, readTimeoutMs: 10_000 }
+        : EVENT_BOUNDS,
     logger,
     target,
   );
@@ -103,6 +109,19 @@ cloudEvent(
       logger,
       senders: alertingDeps.senders,
       routing: alertingDeps.routing,
+    }),
+  ),
+);
+
+// PagerDuty's webhooks: acknowledgements, resolves and reassignments made there, shown on the message.
+http(
+  'pagerdutyWebhook',
+  lazily(async () =>
+    (await import('./pagerduty-webhook.ts')).pagerdutyWebhookFromConfig(config, {
+      store,
+      senders: alertingDeps.senders,
+      routing: alertingDeps.routing,
+      logger,
     }),
   ),
 );

@@ -26,6 +26,8 @@ const envSchema = z.object({
   SLACK_CHANNEL: optionalText.pipe(z.string().refine(isSlackChannel, CHANNEL_PROBLEM).optional()),
   SLACK_API_URL: z.url({ message: 'must be a URL' }).default('https://slack.com/api/'),
   PAGERDUTY_ROUTING_KEY: optionalText.pipe(z.string().refine(isRoutingKey, ROUTING_KEY_PROBLEM).optional()),
+  /** The secret of the PagerDuty v3 webhook subscription that pagerdutyWebhook verifies. */
+  PAGERDUTY_WEBHOOK_SECRET: optionalText,
   PAGERDUTY_EVENTS_URL: z
     .url({ message: 'must be a URL' })
     .default('https://events.pagerduty.com/v2/enqueue'),

@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import type { Finding } from '../domain/finding.ts';
 import type { Incident, Silence } from '../domain/incident.ts';
 import { LookupError } from '../errors.ts';
@@ -16,8 +15,9 @@ import type { Snapshot } from '../inventory/snapshot.ts';
 import { diagnose } from '../live/diagnose.ts';
 import { verify } from '../live/verify.ts';
 import type { Logger } from '../log.ts';
+import { actAndTell } from '../notify/act.ts';
 import { SILENCE_CHOICES } from '../notify/slack-render.ts';
-import { changeAndTell, type TellDeps } from '../notify/tell.ts';
+import type { TellDeps } from '../notify/tell.ts';
 import { toSlackDoc } from '../status/blocks.ts';
 import { diagnoseDoc } from '../status/diagnose-doc.ts';
 import { MARKS, renderDocText, type StatusDoc } from '../status/doc.ts';
@@ -105,16 +105,7 @@ export function incidentRunner(deps: IncidentActionDeps): Runner<'incident'> {
     act: (current: Incident) => ActOutcome,
     what: string,
   ): Promise<StatusDoc | undefined> {
-    const told = await changeAndTell<ActOutcome>(
-      deps.tell,
-      incident.fingerprint,
-      (current) => {
-        if (current?.id !== incident.id) return { result: { outcome: 'unchanged', why: 'resolved' } };
-        const outcome = act(current);
-        return outcome.outcome === 'changed' ? { next: outcome.next, result: outcome } : { result: outcome };
-      },
-      { silences: await deps.store.listSilences(), at: new Date(), token: randomUUID() },
-    );
+    const told = await actAndTell({ ...deps.tell, store: deps.store }, incident, act);
     for (const error of told.permanent)
       deps.logger.log('ERROR', `${what}: notification failed permanently: ${error.message}`, {
         incident: incident.id,
