@@ -83,6 +83,28 @@ function silenceLines(silence: Silence, now: Date): DocLine[] {
   ];
 }
 
+/** What people did about an open incident (its message's buttons, PagerDuty), one indented line. */
+function actLines(incident: Incident, now: Date): DocLine[] {
+  const parts: string[] = [];
+  const ack = incident.acknowledged;
+  if (ack)
+    parts.push(
+      `acknowledged by ${ack.by}${ack.via === 'pagerduty' ? ' in PagerDuty' : ''} ${ago(ack.at, now)}`,
+    );
+  if (incident.silence)
+    parts.push(
+      `silenced by ${incident.silence.by} ${incident.silence.until ? `until ${utc(incident.silence.until)}` : 'until it resolves'}`,
+    );
+  if (incident.closedInPagerDuty)
+    parts.push(`closed in PagerDuty by ${incident.closedInPagerDuty.by} (still broken at the last check)`);
+  const recheck = incident.activity?.findLast((a) => a.type === 'rechecked');
+  if (recheck)
+    parts.push(`re-checked by ${recheck.by} ${ago(recheck.at, now)}: ${recheck.detail?.split(':')[0] ?? ''}`);
+  const reassigned = incident.activity?.findLast((a) => a.type === 'reassigned');
+  if (reassigned?.detail) parts.push(`reassigned in PagerDuty to ${reassigned.detail}`);
+  return parts.length > 0 ? [{ indent: true, text: parts.join(' · ') }] : [];
+}
+
 /** `/wi-status incidents`: every open incident, with its id (what `silence` takes), and the silences. */
 export function incidentsDoc(
   incidents: readonly Incident[],
@@ -115,6 +137,7 @@ export function incidentsDoc(
         return [
           incidentDocLine(line),
           { indent: true, text: `opened ${ago(line.openedAt, now)}${silenced} · id`, code: line.id },
+          ...actLines(incident, now),
         ];
       }),
       more: { count: Math.max(0, open.length - max), what: 'incidents' },

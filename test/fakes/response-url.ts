@@ -1,5 +1,6 @@
 /**
- * A fake of Slack's response_url endpoint (https://hooks.slack.com/commands/T…/…/…) on 127.0.0.1,
+ * A fake of Slack's response_url endpoint (https://hooks.slack.com/commands/T…/…/…, and
+ * …/actions/… for interactions) on 127.0.0.1,
  * for tests and the bench: the real poster (shared/slack/respond.ts) talks to it over HTTP.
  *
  *   const hooks = await startFakeResponseUrl();
@@ -31,8 +32,8 @@ export type ResponseStep = 'ok' | { status: number } | { delayMs: number } | 'ha
 
 export interface FakeResponseUrl {
   origin: string;
-  /** A fresh response URL, as Slack gives one per command. */
-  newUrl(): string;
+  /** A fresh response URL, as Slack gives one per command (`actions`: per interaction). */
+  newUrl(kind?: 'commands' | 'actions'): string;
   posts: ResponsePost[];
   /** Posts accepted (2xx) for one URL. */
   accepted(url: string): ResponsePost[];
@@ -136,9 +137,9 @@ export async function startFakeResponseUrl({
 
   return {
     origin,
-    newUrl() {
+    newUrl(kind = 'commands') {
       counter += 1;
-      const path = `/commands/T0FAKETEAM/${1_000_000 + counter}/${randomBytes(12).toString('hex')}`;
+      const path = `/${kind}/T0FAKETEAM/${1_000_000 + counter}/${randomBytes(12).toString('hex')}`;
       issued.set(path, Date.now());
       return `${origin}${path}`;
     },

@@ -34,12 +34,18 @@ export async function startSlashPipeline({
   secret,
   prefix,
   gcloud,
+  env: extra = {},
+  commandsEnv = {},
 }: {
   projectId: string;
   secret: string;
   /** Firestore collection prefix: this pipeline's state apart from any other's. */
   prefix: string;
   gcloud?: string;
+  /** More environment for both functions (Slack and PagerDuty fakes, say). */
+  env?: Record<string, string>;
+  /** wiCommands' own: a variable set to '' is removed (WI_SNAPSHOT, to read live fakes instead). */
+  commandsEnv?: Record<string, string>;
 }): Promise<SlashPipeline> {
   const started: { stop(): Promise<unknown> }[] = [];
   const stop = async () => {
@@ -60,10 +66,14 @@ export async function startSlashPipeline({
       WI_FIRESTORE_PREFIX: `${prefix}${Date.now().toString(36)}-`,
       PUBSUB_EMULATOR_HOST: emulators.pubsub.host,
       GOOGLE_CLOUD_PROJECT: projectId,
+      ...extra,
     };
+    const forCommands = Object.fromEntries(
+      Object.entries({ ...env, ...commandsEnv }).filter(([, value]) => value !== ''),
+    );
     const [status, commands] = await Promise.all([
       startFunction('wiStatus', { signatureType: 'http', env }),
-      startFunction('wiCommands', { env }),
+      startFunction('wiCommands', { env: forCommands }),
     ]);
     started.push(status, commands);
     const pubsub = pubSubClient(emulators.pubsub.host, projectId);
