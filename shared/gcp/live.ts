@@ -187,7 +187,7 @@ export function cachedLiveState(
         kubeLimit(cluster)(() => state.kube.listNamespaces(cluster)),
       ),
   };
-  return { gke, iam, kube };
+  return { gke, iam, kube, uncached: () => state };
 }
 
 /** Promises by key for `ttlMs`; a rejected one is forgotten at once so the next read tries again. */

@@ -137,4 +137,6 @@ export interface LiveState {
   gke: GkePort;
   iam: IamPort;
   kube: KubePort;
+  /** The same reads without a cache (live.ts cachedLiveState): what "check again now" must see. */
+  uncached?: () => LiveState;
 }

@@ -48,8 +48,9 @@ const known = (incident: Incident, key: string) => incident.activity?.some((a) =
 export const PAGERDUTY_DESTINATIONS = ['pagerduty:'];
 
 export function acknowledge(incident: Incident, act: Act): ActOutcome {
-  if (known(incident, act.key) || incident.acknowledged) return { outcome: 'unchanged', why: 'already' };
+  if (known(incident, act.key)) return { outcome: 'unchanged', why: 'already' };
   if (incident.status === 'resolved') return { outcome: 'unchanged', why: 'resolved' };
+  if (incident.acknowledged) return { outcome: 'unchanged', why: 'already' };
   const aware = act.via === 'pagerduty' ? PAGERDUTY_DESTINATIONS : [];
   return {
     outcome: 'changed',

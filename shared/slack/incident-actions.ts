@@ -11,6 +11,7 @@ import {
   unsilenceOn,
 } from '../incidents/acts.ts';
 import type { IncidentStore } from '../incidents/store.ts';
+import { poolProject } from '../inventory/members.ts';
 import type { Snapshot } from '../inventory/snapshot.ts';
 import { diagnose } from '../live/diagnose.ts';
 import { verify } from '../live/verify.ts';
@@ -153,6 +154,8 @@ export function incidentRunner(deps: IncidentActionDeps): Runner<'incident'> {
     context: CommandContext,
   ): Promise<StatusDoc | undefined> {
     const who = act.by;
+    // "Now": nothing another command read a moment ago stands in for live state.
+    const live = deps.live.uncached?.() ?? deps.live;
     const inventory = await deps.inventory().catch(() => undefined);
     const firing: Finding = { ...incident.finding, status: 'firing' };
     let outcome: 'broken' | 'healthy' | 'unknown';
@@ -160,7 +163,7 @@ export function incidentRunner(deps: IncidentActionDeps): Runner<'incident'> {
     let repaired: Finding | undefined;
     try {
       // A transient failure is not waited out here: someone is waiting for the answer.
-      const [verdict] = await verify([firing], deps.live, {
+      const [verdict] = await verify([firing], live, {
         ...(inventory ? { inventory } : {}),
         now: () => context.now,
         giveUpAfterMs: 0,
@@ -203,7 +206,7 @@ export function incidentRunner(deps: IncidentActionDeps): Runner<'incident'> {
     }
     const doc =
       outcome === 'broken'
-        ? await brokenDoc(incident, reason, who, when, inventory)
+        ? await brokenDoc(live, incident, reason, who, when, inventory)
         : outcome === 'healthy'
           ? {
               title: `${MARKS.healthy} Healthy: the link holds (re-check requested by ${who})`,
@@ -218,17 +221,21 @@ export function incidentRunner(deps: IncidentActionDeps): Runner<'incident'> {
 
   /** Still broken: why, and the chain of the KSAs hit (shared/chain, through diagnose). */
   async function brokenDoc(
+    live: LiveState,
     incident: Incident,
     reason: string,
     who: string,
     when: string,
     inventory: Snapshot | undefined,
   ): Promise<StatusDoc> {
-    const targets = chainTargets(incident.finding, inventory).slice(0, deps.maxChains ?? MAX_CHAINS);
+    const targets = (await chainTargets(live, incident.finding, inventory)).slice(
+      0,
+      deps.maxChains ?? MAX_CHAINS,
+    );
     const reports = await Promise.all(
       targets.map(({ key, namespace, name }) =>
         diagnose(
-          deps.live,
+          live,
           { project: key.project, cluster: { location: key.location, name: key.name }, namespace, name },
           { now: () => new Date(when) },
         ).catch(() => undefined),
@@ -265,11 +272,35 @@ function byOf(context: CommandContext): string {
   return userName ? `@${userName}` : userId;
 }
 
-/** The KSAs hit and the clusters they run in: the finding's cluster, else where the inventory has them. */
-function chainTargets(
+type ChainTarget = { key: ClusterKey; namespace: string; name: string };
+
+/**
+ * The KSAs hit and the clusters they run in: the finding's cluster, else where the inventory has
+ * them, else the clusters of the workload pool's project in that pool (read live).
+ */
+async function chainTargets(
+  live: LiveState,
   finding: Finding,
   inventory: Snapshot | undefined,
-): { key: ClusterKey; namespace: string; name: string }[] {
+): Promise<ChainTarget[]> {
+  const fromInventory = inventoryTargets(finding, inventory);
+  if (finding.cluster || fromInventory.length > 0) return fromInventory;
+  const pools = [...new Set(finding.ksas.map((k) => k.workloadPool))];
+  const clusters = (
+    await Promise.all(pools.map((pool) => live.gke.listClusters(poolProject(pool)).catch(() => [])))
+  ).flat();
+  return finding.ksas.flatMap((ksa) =>
+    clusters
+      .filter((c) => c.workloadPool === ksa.workloadPool)
+      .map((c) => ({
+        key: { project: c.project, location: c.location, name: c.name },
+        namespace: ksa.namespace,
+        name: ksa.name,
+      })),
+  );
+}
+
+function inventoryTargets(finding: Finding, inventory: Snapshot | undefined): ChainTarget[] {
   return finding.ksas.flatMap((ksa) => {
     if (finding.cluster) {
       return [
