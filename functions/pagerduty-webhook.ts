@@ -45,6 +45,8 @@ export interface PagerDutyWebhookDeps {
 
 type Answer = { status: number; body: string };
 
+const REJECTED: Answer = { status: 401, body: 'invalid request' };
+
 export function createPagerDutyWebhookHandler(deps: PagerDutyWebhookDeps) {
   let warnedUnconfigured = false;
 
@@ -58,7 +60,8 @@ export function createPagerDutyWebhookHandler(deps: PagerDutyWebhookDeps) {
         );
         warnedUnconfigured = true;
       }
-      return { status: 503, body: 'unavailable' };
+      // Nothing can be verified: refused as any unverified request is.
+      return REJECTED;
     }
     const rawBody = req.rawBody ?? Buffer.alloc(0);
     const signature = req.headers['x-pagerduty-signature'];
@@ -73,7 +76,7 @@ export function createPagerDutyWebhookHandler(deps: PagerDutyWebhookDeps) {
         ...(req.ip ? { ip: req.ip } : {}),
         userAgent: String(req.headers['user-agent'] ?? '').slice(0, 100),
       });
-      return { status: 401, body: 'invalid request' };
+      return REJECTED;
     }
     const read = readWebhook(rawBody);
     if (read.outcome === 'unreadable') {

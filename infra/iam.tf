@@ -253,6 +253,17 @@ resource "google_cloud_run_v2_service_iam_member" "status_public" {
   member   = "allUsers"
 }
 
+# PagerDuty: deliver webhooks from the internet; pagerdutyWebhook authenticates each by its signature.
+resource "google_cloud_run_v2_service_iam_member" "pagerduty_webhook_public" {
+  count = var.status_allow_all_users ? 1 : 0
+
+  project  = var.project_id
+  location = var.region
+  name     = google_cloudfunctions2_function.function["pagerdutyWebhook"].service_config[0].service
+  role     = "roles/run.invoker"
+  member   = "allUsers"
+}
+
 # Pub/Sub service agent: sign the OIDC tokens of pushes as the push identity (that account only).
 resource "google_service_account_iam_member" "pubsub_token_creator" {
   service_account_id = google_service_account.trigger.name

@@ -45,7 +45,10 @@ locals {
       slack_bot_token      = "SLACK_BOT_TOKEN"
       slack_signing_secret = "SLACK_SIGNING_SECRET"
     },
-    var.enable_pagerduty ? { pagerduty_routing_key = "PAGERDUTY_ROUTING_KEY" } : {},
+    var.enable_pagerduty ? {
+      pagerduty_routing_key    = "PAGERDUTY_ROUTING_KEY"
+      pagerduty_webhook_secret = "PAGERDUTY_WEBHOOK_SECRET"
+    } : {},
   )
 
   notify_secrets = concat(["slack_bot_token"], var.enable_pagerduty ? ["pagerduty_routing_key"] : [])
@@ -90,15 +93,34 @@ locals {
       description   = "Runs deferred /wi-status commands (live checks) and answers at Slack's response_url."
       topic         = "commands"
       reads         = true
-      secrets       = ["slack_bot_token"]
-      extra_secrets = false
-      routes        = false
+      # It verifies each command's MAC (the signing secret), and the buttons of an incident's message
+      # edit it and tell PagerDuty as auditEvents does (the notify secrets and the routing file).
+      secrets       = concat(local.notify_secrets, ["slack_signing_secret"])
+      extra_secrets = true
+      routes        = true
       memory        = "512Mi"
       cpu           = "1"
       concurrency   = 4
       timeout       = 120
       min_instances = 0
       max_instances = 5
+    }
+    # PagerDuty's v3 webhooks: acknowledgements, resolves and reassignments shown on the Slack message.
+    # Without PagerDuty it mounts no webhook secret and refuses every request.
+    pagerdutyWebhook = {
+      name          = "${local.prefix}-pagerduty-webhook"
+      description   = "PagerDuty v3 webhooks: verifies X-PagerDuty-Signature, keeps incidents' Slack messages in step."
+      topic         = null
+      reads         = false
+      secrets       = concat(["slack_bot_token"], var.enable_pagerduty ? ["pagerduty_webhook_secret"] : [])
+      extra_secrets = true
+      routes        = true
+      memory        = "256Mi"
+      cpu           = "1"
+      concurrency   = 8
+      timeout       = 60
+      min_instances = 0
+      max_instances = 3
     }
     # wiStatus answers from stored state and defers the rest: the signing secret is all it reads.
     wiStatus = {

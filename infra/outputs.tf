@@ -1,6 +1,11 @@
 output "slash_command_url" {
-  description = "Request URL of the /wi-status slash command: paste it into the Slack app (README: Slack app manifest)."
+  description = "Request URL of the /wi-status slash command and of the app's interactivity (the alert buttons): paste it into the Slack app (README: Slack app manifest)."
   value       = google_cloudfunctions2_function.function["wiStatus"].service_config[0].uri
+}
+
+output "pagerduty_webhook_url" {
+  description = "URL of the PagerDuty v3 webhook subscription (incident.acknowledged, .unacknowledged, .resolved, .reassigned)."
+  value       = google_cloudfunctions2_function.function["pagerdutyWebhook"].service_config[0].uri
 }
 
 output "topics" {

@@ -137,14 +137,14 @@ variable "enable_pagerduty" {
 }
 
 variable "secret_values" {
-  description = "Optional first versions of the secrets (slack_bot_token, slack_signing_secret, pagerduty_routing_key). They then live in Terraform state: prefer adding versions with gcloud (see README) and leaving this empty."
+  description = "Optional first versions of the secrets (slack_bot_token, slack_signing_secret, pagerduty_routing_key, pagerduty_webhook_secret). They then live in Terraform state: prefer adding versions with gcloud (see README) and leaving this empty."
   type        = map(string)
   default     = {}
   sensitive   = true
 
   validation {
-    condition     = alltrue([for key in keys(var.secret_values) : contains(["slack_bot_token", "slack_signing_secret", "pagerduty_routing_key"], key)])
-    error_message = "secret_values keys must be slack_bot_token, slack_signing_secret or pagerduty_routing_key."
+    condition     = alltrue([for key in keys(var.secret_values) : contains(["slack_bot_token", "slack_signing_secret", "pagerduty_routing_key", "pagerduty_webhook_secret"], key)])
+    error_message = "secret_values keys must be slack_bot_token, slack_signing_secret, pagerduty_routing_key or pagerduty_webhook_secret."
   }
 }
 

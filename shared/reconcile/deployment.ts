@@ -10,6 +10,7 @@ export const DEPLOYED_FUNCTIONS = {
   reconcile: { suffix: 'reconcile', topic: 'reconcile' },
   wiCommands: { suffix: 'command-runner', topic: 'commands' },
   wiStatus: { suffix: 'status', topic: undefined },
+  pagerdutyWebhook: { suffix: 'pagerduty-webhook', topic: undefined },
 } as const;
 
 export type FunctionTarget = keyof typeof DEPLOYED_FUNCTIONS;

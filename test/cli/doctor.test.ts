@@ -105,10 +105,10 @@ describe('wi-sentinel doctor', () => {
     assert.deepEqual(marked(run, '?'), []);
     const checks = marked(run, '✓').map((line) => line.split(':')[0]);
     assert.deepEqual(checks, [
-      ...Array(4).fill('✓ function'),
+      ...Array(5).fill('✓ function'),
       ...Array(3).fill('✓ topics'),
       '✓ scheduler',
-      ...Array(3).fill('✓ secrets'),
+      ...Array(4).fill('✓ secrets'),
       ...Array(12)
         .fill('')
         .map((_, i) => ['✓ sink', '✓ sink-filter', '✓ sink-writer'][i % 3]),
@@ -156,15 +156,19 @@ describe('wi-sentinel doctor', () => {
       fakes.functions.calls
         .filter((c) => c.kind === 'cloudfunctions.list')
         .map((c) => `${c.path} ${c.query.pageToken ?? ''}`),
-      [`/v2/projects/${HOST}/locations/-/functions `, `/v2/projects/${HOST}/locations/-/functions 2`],
+      [
+        `/v2/projects/${HOST}/locations/-/functions `,
+        `/v2/projects/${HOST}/locations/-/functions 2`,
+        `/v2/projects/${HOST}/locations/-/functions 4`,
+      ],
       'every page of the list, once',
     );
-    // The one unauthenticated request: what Slack does, to wiStatus's URL, without a token.
+    // The unauthenticated requests: what Slack and PagerDuty do, to the two public URLs, without a token.
     const invoke = fakes.functions.calls.filter((c) => c.kind === 'function.invoke');
-    assert.deepEqual(
-      invoke.map((c) => `${c.method} ${c.path} ${c.authorized}`),
-      ['POST /run/wi-sentinel-status false'],
-    );
+    assert.deepEqual(invoke.map((c) => `${c.method} ${c.path} ${c.authorized}`).sort(), [
+      'POST /run/wi-sentinel-pagerduty-webhook false',
+      'POST /run/wi-sentinel-status false',
+    ]);
     // Secrets: metadata only.
     assert.deepEqual(
       fakes.secrets.calls.filter((c) => c.kind === 'secretmanager.access'),
@@ -289,7 +293,7 @@ describe('wi-sentinel doctor', () => {
     );
     assert.match(
       block(/^✗ secrets/),
-      /secret wi-sentinel-pagerduty-routing-key \(mounted by reconcile\): its latest version is DISABLED[\s\S]*gcloud secrets versions add wi-sentinel-pagerduty-routing-key --data-file=- --project=orbit-ops/,
+      /secret wi-sentinel-pagerduty-routing-key \(mounted by reconcile, wiCommands\): its latest version is DISABLED[\s\S]*gcloud secrets versions add wi-sentinel-pagerduty-routing-key --data-file=- --project=orbit-ops/,
     );
     assert.match(
       block(/^✗ sink/),
@@ -337,7 +341,7 @@ describe('wi-sentinel doctor', () => {
   });
 
   it('nothing deployed in the project: every function ✗, and what it watches taken from this environment', async () => {
-    for (const target of ['audit-events', 'reconcile', 'command-runner', 'status'])
+    for (const target of ['audit-events', 'reconcile', 'command-runner', 'status', 'pagerduty-webhook'])
       fakes.functions.removeFunction(
         HOST,
         `projects/${HOST}/locations/${REGION}/functions/wi-sentinel-${target}`,
@@ -352,7 +356,7 @@ describe('wi-sentinel doctor', () => {
       marked(run, '✗').filter((line) =>
         /^✗ function: \w+: function wi-sentinel-[a-z-]+ is not deployed in project orbit-ops$/.test(line),
       ).length,
-      4,
+      5,
     );
     assert.match(
       run.stdout,

@@ -186,15 +186,16 @@ describe('infra/ Terraform module', () => {
     assert.deepEqual(generated.reader, [...READ_PERMISSIONS]);
   });
 
-  test('the one public grant is wiStatus, which domain-restricted organizations can turn off; event functions take internal traffic only', () => {
+  test('the public grants are wiStatus and pagerdutyWebhook, which domain-restricted organizations can turn off; event functions take internal traffic only', () => {
     const publicGrants = module.blocks
       .filter(isIamGrant)
       .filter((grant) => ['allUsers', 'allAuthenticatedUsers'].includes(grant.body.member as string));
-    assert.deepEqual(
-      publicGrants.map((grant) => grant.body.name),
-      [tf('google_cloudfunctions2_function.function["wiStatus"].service_config[0].service')],
-    );
-    assert.equal(publicGrants[0]?.body.count, tf('var.status_allow_all_users ? 1 : 0'));
+    assert.deepEqual(publicGrants.map((grant) => grant.body.name).sort(), [
+      tf('google_cloudfunctions2_function.function["pagerdutyWebhook"].service_config[0].service'),
+      tf('google_cloudfunctions2_function.function["wiStatus"].service_config[0].service'),
+    ]);
+    for (const grant of publicGrants)
+      assert.equal(grant.body.count, tf('var.status_allow_all_users ? 1 : 0'));
     const variable = blocksOf(module, 'variable').find((v) => v.name === 'status_allow_all_users');
     assert.equal(variable?.body.default, true);
     assert.match(String(variable?.body.description), /domain-restricted sharing/);
@@ -207,13 +208,20 @@ describe('infra/ Terraform module', () => {
     );
   });
 
-  test('the four functions: nodejs22, their entry points, no Eventarc trigger, wiStatus warm', () => {
+  test('the five functions: nodejs22, their entry points, no Eventarc trigger, wiStatus warm', () => {
     const functions = module.locals.get('functions') as Record<string, Body>;
-    assert.deepEqual(Object.keys(functions).sort(), ['auditEvents', 'reconcile', 'wiCommands', 'wiStatus']);
+    assert.deepEqual(Object.keys(functions).sort(), [
+      'auditEvents',
+      'pagerdutyWebhook',
+      'reconcile',
+      'wiCommands',
+      'wiStatus',
+    ]);
     assert.deepEqual(Object.fromEntries(Object.entries(functions).map(([key, fn]) => [key, fn.topic])), {
       auditEvents: 'audit',
       reconcile: 'reconcile',
       wiCommands: 'commands',
+      pagerdutyWebhook: null,
       wiStatus: null,
     });
     assert.equal(functions.wiStatus?.min_instances, tf('var.status_min_instances'));

@@ -37,6 +37,7 @@ export const SECRET_VALUES = {
   'wi-sentinel-slack-bot-token': 'xoxb-0000-doctor-never-read-this',
   'wi-sentinel-slack-signing-secret': 'doctor-signing-secret-never-read',
   'wi-sentinel-pagerduty-routing-key': 'D0CT0RR0UT1NGKEYD0CT0RR0UT1NGKE',
+  'wi-sentinel-pagerduty-webhook-secret': 'doctor-webhook-secret-never-read',
 };
 
 export const identityOf = (target: string) =>
@@ -104,8 +105,12 @@ export function deployedFunctions(): FakeFunction[] {
   return [
     fn('auditEvents', notify),
     fn('reconcile', notify),
-    fn('wiCommands', [secret('SLACK_BOT_TOKEN', 'wi-sentinel-slack-bot-token')]),
+    fn('wiCommands', [...notify, secret('SLACK_SIGNING_SECRET', 'wi-sentinel-slack-signing-secret')]),
     fn('wiStatus', [secret('SLACK_SIGNING_SECRET', 'wi-sentinel-slack-signing-secret')]),
+    fn('pagerdutyWebhook', [
+      secret('SLACK_BOT_TOKEN', 'wi-sentinel-slack-bot-token'),
+      secret('PAGERDUTY_WEBHOOK_SECRET', 'wi-sentinel-pagerduty-webhook-secret'),
+    ]),
   ];
 }
 
@@ -136,6 +141,7 @@ export async function startDeploymentFakes(): Promise<DeploymentFakes> {
       'wi-sentinel-reconcile',
       'wi-sentinel-command-runner',
       'wi-sentinel-status',
+      'wi-sentinel-pagerduty-webhook',
     ]) {
       functions.setEndpointAnswer(id, 401, 'invalid request');
     }
