@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { Incident } from '../../../shared/domain/incident.ts';
+import { acknowledge, silenceOn } from '../../../shared/incidents/acts.ts';
 import { step } from '../../../shared/incidents/lifecycle.ts';
 import { deliver, transitionFor } from '../../../shared/notify/deliver.ts';
 import { NotifyError } from '../../../shared/notify/errors.ts';
@@ -148,6 +149,74 @@ describe('deliver', () => {
     const after = await deliver(resolved, [slack, pd], senders, { now: new Date('2026-11-22T00:00:00Z') });
     assert.deepEqual(calls, []);
     assert.equal(after.notifications[destinationKey(slack)]?.seq, 2);
+  });
+
+  test('silenced after it paged: the message still shows acts and turns green; PagerDuty is not triggered again but is acknowledged and resolved', async () => {
+    const { senders, calls } = recordingSenders();
+    const incident = opened();
+    const told = {
+      ...incident,
+      notifications: (await deliver(incident, [slack, pd], senders)).notifications,
+    };
+    calls.length = 0;
+    const at = now.toISOString();
+    const silence = {
+      id: 's-1',
+      matchers: { fingerprint: incident.fingerprint },
+      createdAt: at,
+      expiresAt: '2026-11-21T00:00:00Z',
+      author: '@alice',
+      reason: `incident ${incident.id}`,
+    };
+    const silenced = silenceOn(told, silence, { key: 'k1', by: '@alice', at, via: 'slack' });
+    assert.equal(silenced.outcome, 'changed');
+    const shown = silenced.outcome === 'changed' ? silenced.next : told;
+    const first = await deliver(shown, [slack, pd], senders, { silences: [silence], now });
+    assert.deepEqual(calls, [{ to: '#alerts', transition: 'refreshed', edits: '1700000000.000100' }]);
+    calls.length = 0;
+    const acked = acknowledge(
+      { ...shown, notifications: first.notifications },
+      { key: 'k2', by: '@alice', at, via: 'slack' },
+    );
+    assert.equal(acked.outcome, 'changed');
+    const ackedIncident = acked.outcome === 'changed' ? acked.next : shown;
+    const second = await deliver(ackedIncident, [slack, pd], senders, { silences: [silence], now });
+    assert.deepEqual(calls, [
+      { to: '#alerts', transition: 'refreshed', edits: '1700000000.000100' },
+      { to: 'pagerduty', transition: 'refreshed' },
+    ]);
+    calls.length = 0;
+    const resolved = step(
+      { ...ackedIncident, notifications: second.notifications },
+      resolvedOf(bindingFinding()),
+      'e-2',
+      now,
+    ).next;
+    assert.ok(resolved);
+    await deliver(resolved, [slack, pd], senders, { silences: [silence], now });
+    assert.deepEqual(calls, [
+      { to: '#alerts', transition: 'resolved', edits: '1700000000.000100' },
+      { to: 'pagerduty', transition: 'resolved' },
+    ]);
+  });
+
+  test('"until resolved": a silence that ends with its incident holds back no later incident of the fingerprint', async () => {
+    const { senders, calls } = recordingSenders();
+    const incident = opened();
+    const silence = {
+      id: 's-2',
+      matchers: { fingerprint: incident.fingerprint },
+      createdAt: now.toISOString(),
+      expiresAt: '2026-12-20T00:00:00Z',
+      author: '@alice',
+      reason: 'until resolved',
+      endsWith: 'an-earlier-incident',
+    };
+    await deliver(incident, [slack, pd], senders, { silences: [silence], now });
+    assert.deepEqual(
+      calls.map((c) => c.transition),
+      ['opened', 'opened'],
+    );
   });
 });
 
