@@ -4,12 +4,22 @@ import { parseArgs } from 'node:util';
 import { cloudEvent } from '@google-cloud/functions-framework';
 import { getTestServer } from '@google-cloud/functions-framework/testing';
 import { createAuditEventsHandler } from '../functions/audit-events.ts';
+import { createAlerting } from '../shared/alerting/alerting.ts';
 import { loadConfig } from '../shared/config.ts';
 import { createMemoryStore } from '../shared/incidents/memory-store.ts';
+import type { IncidentStore } from '../shared/incidents/store.ts';
+import { applyChange } from '../shared/inventory/apply.ts';
 import type { Snapshot } from '../shared/inventory/snapshot.ts';
+import { snapshotState } from '../shared/live/snapshot-state.ts';
+import type { Logger } from '../shared/log.ts';
 import { createLogger } from '../shared/log.ts';
+import type { Routing } from '../shared/notify/routing.ts';
 import { createTerminalSlack } from '../shared/notify/terminal.ts';
-import type { SlackSender } from '../shared/notify/types.ts';
+import type { Senders, SlackSender } from '../shared/notify/types.ts';
+import { analyze } from '../shared/pipeline.ts';
+import { incidentRunner } from '../shared/slack/incident-actions.ts';
+import { createPermissionCheck } from '../shared/slack/permission.ts';
+import { renderDocText } from '../shared/status/doc.ts';
 import { renderSummaryText, summarize } from '../shared/status/summary.ts';
 import { routingFromConfig, sendersFromConfig } from '../shared/wiring.ts';
 import { demoOrganization, PROJECT } from './demo/organization.ts';
@@ -42,12 +52,13 @@ export async function demoCommand(
   const senders = sendersFromConfig(config, { terminal: print });
   if (config.SLACK_BOT_TOKEN && senders.slack) senders.slack = tee(senders.slack, createTerminalSlack(print));
   const logger = values.verbose ? createLogger((line) => io.stderr(`${line}\n`)) : { log() {} };
+  const routing = routingFromConfig(config, env, true);
   cloudEvent(
     'auditEvents',
     createAuditEventsHandler({
       store,
       senders,
-      routing: routingFromConfig(config, env, true),
+      routing,
       logger,
       inventory: { current: () => snapshot, update: (next) => (snapshot = next) },
     }),
@@ -76,10 +87,105 @@ export async function demoCommand(
       if (!values.fast) await pause(600);
     }
     print(`\n── /wi-status\n${renderSummaryText(summarize(await store.listOpen(), snapshot))}\n`);
+    await onCall(steps, {
+      url,
+      print,
+      store,
+      senders,
+      routing,
+      logger,
+      snapshot: () => snapshot,
+      evolve: (next) => (snapshot = next),
+      fast: values.fast === true,
+    });
     return 0;
   } finally {
     await new Promise((resolve) => server.close(resolve));
   }
+}
+
+/** The demo's on-call engineer, allowed to silence (SLACK_ALLOWED_USERS, as deployed). */
+const ON_CALL = { userId: 'U0DEMOALICE', userName: 'alice' };
+
+/**
+ * The epilogue: the binding is removed again and pages; on call, alice acts from the message as
+ * Slack would send her presses to wiStatus and wiCommands would run them (the same runner, here in
+ * this process): Acknowledge (the message edited, PagerDuty acknowledged), Re-check now while it is
+ * still broken (the chain in the thread), then again once bob has put the binding back by hand
+ * before its audit entry arrived (the repair confirmed, the incident resolved).
+ */
+async function onCall(
+  steps: ReturnType<typeof demoStory>,
+  demo: {
+    url: string;
+    print: (text: string) => void;
+    store: IncidentStore;
+    senders: Senders;
+    routing: Routing;
+    logger: Logger;
+    snapshot: () => Snapshot;
+    evolve: (next: Snapshot) => void;
+    fast: boolean;
+  },
+): Promise<void> {
+  const { print, store } = demo;
+  const removal = steps.find((s) => 'entry' in s && /removes a binding/.test(s.narration));
+  const restore = steps.find((s) => 'entry' in s && /restores the binding/.test(s.narration));
+  if (!removal || !('entry' in removal) || !restore || !('entry' in restore)) return;
+  print('\n── on call, from the Slack message\n');
+  print('\n── bob@acme.example removes the orders/worker binding again\n');
+  const again = { ...removal.entry, insertId: `${String(removal.entry.insertId)}-again` };
+  await publish(demo.url, again, steps.length);
+  const incident = (await store.listOpen()).find((i) => i.kind === 'binding-missing');
+  if (incident === undefined) return;
+  const alerting = createAlerting({
+    store,
+    senders: demo.senders,
+    routing: demo.routing,
+    logger: demo.logger,
+    inventory: { current: demo.snapshot, update: demo.evolve },
+  });
+  const run = incidentRunner({
+    store,
+    permission: createPermissionCheck({ users: [ON_CALL.userId] }, undefined),
+    tell: { store, senders: demo.senders, routing: demo.routing },
+    applyFindings: (findings, key) => alerting.applyFindings(findings, key),
+    live: snapshotState(demo.snapshot),
+    inventory: async () => demo.snapshot(),
+    source: 'the simulated organization',
+    logger: demo.logger,
+  });
+  let presses = 0;
+  const press = async (action: 'ack' | 'recheck', narration: string) => {
+    presses += 1;
+    print(`\n── ${narration}\n`);
+    const requestedAt = new Date().toISOString();
+    const answer = await run(
+      { kind: 'incident', action, incidentId: incident.id },
+      {
+        now: new Date(requestedAt),
+        command: {
+          v: 1,
+          id: `demo-press-${presses}-${action}`,
+          requestedAt,
+          task: { kind: 'incident', action, incidentId: incident.id },
+          slack: {
+            teamId: 'T0DEMO',
+            ...ON_CALL,
+            responseUrl: 'https://hooks.slack.com/actions/T0DEMO/1/demo',
+            responseType: 'ephemeral',
+          },
+        },
+      },
+    );
+    if (answer) print(`[Slack] only alice sees:\n${renderDocText(answer)}\n`);
+    if (!demo.fast) await pause(600);
+  };
+  await press('ack', 'alice@acme.example presses Acknowledge on the message');
+  await press('recheck', 'alice@acme.example presses Re-check now: still broken?');
+  const restored = analyze(restore.entry, demo.snapshot());
+  if (restored.outcome === 'change') demo.evolve(applyChange(demo.snapshot(), restored.event));
+  await press('recheck', 'bob@acme.example puts the binding back by hand; alice presses Re-check now again');
 }
 
 /** Posts the entry as the audit topic's push subscription delivers it (infra/): JSON, base64 data. */

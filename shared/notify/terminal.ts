@@ -25,6 +25,19 @@ export function renderIncidentText(incident: Incident, transition: DeliveryTrans
     if (who?.actor) lines.push(`   who:   ${describeActor(who)} · ${who.time ?? ''} · ${who.method}`);
     return [...lines, ...evidenceLines(incident)].join('\n');
   }
+  const ack = incident.acknowledged;
+  if (ack)
+    lines.push(
+      `   ✋ acknowledged by ${ack.by}${ack.via === 'pagerduty' ? ' in PagerDuty' : ''} at ${ack.at}`,
+    );
+  if (incident.silence)
+    lines.push(
+      `   🔕 silenced by ${incident.silence.by} ${incident.silence.until ? `until ${incident.silence.until}` : 'until it resolves'}`,
+    );
+  if (incident.closedInPagerDuty)
+    lines.push(
+      `   🚪 closed in PagerDuty by ${incident.closedInPagerDuty.by}; the link was still broken at the last check`,
+    );
   const latest = incident.transitions.at(-1);
   lines.push(`   ${transition === 'updated' && latest ? `${latest.summary} — ` : ''}${f.summary}`);
   if (f.cause)

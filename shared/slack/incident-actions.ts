@@ -196,8 +196,10 @@ export function incidentRunner(deps: IncidentActionDeps): Runner<'incident'> {
     });
     if (outcome === 'healthy' && incident.status === 'open' && repaired) {
       // The normal path: the message turns green, PagerDuty is resolved, the thread says why.
+      // Nobody's change is known to have repaired it: the break's cause is not the repair's.
+      const { cause: _break, ...healthy } = repaired;
       const resolution: Finding = {
-        ...repaired,
+        ...healthy,
         summary: `repair confirmed by a re-check requested by ${who}: ${reason}`,
       };
       const applied = await deps.applyFindings([resolution], `recheck:${context.command.id}`);

@@ -12,10 +12,10 @@ describe('wi-sentinel demo', () => {
     const out = result.stdout;
     assert.match(out, /^wi-sentinel demo: project acme-shop/);
     assert.equal(count(out, /── \[\d+\/12\]/), 12, 'twelve steps, progress shown');
-    assert.equal(count(out, /\[Slack\] posts to #wi-sentinel/), 5, 'five incidents opened');
-    assert.equal(count(out, /🟢 CRITICAL/), 5, 'all five repaired');
-    assert.equal(count(out, /\[PagerDuty\] trigger/), 5);
-    assert.equal(count(out, /\[PagerDuty\] resolve/), 5);
+    assert.equal(count(out, /\[Slack\] posts to #wi-sentinel/), 6, 'five incidents opened, one more on call');
+    assert.equal(count(out, /🟢 CRITICAL/), 6, 'all six repaired');
+    assert.equal(count(out, /\[PagerDuty\] trigger/), 6);
+    assert.equal(count(out, /\[PagerDuty\] resolve/), 6);
     assert.match(
       out,
       /nodepool-metadata-disabled · opened\n.*batch-pool was switched to GCE_METADATA by carol@acme\.example/,
@@ -44,6 +44,20 @@ describe('wi-sentinel demo', () => {
       out,
       /── \/wi-status\n✅ Workload Identity is healthy\n✓ acme-shop\/us-central1\/shop-prod: WI on/,
     );
+    // It ends on call: an acknowledgement and re-checks, as Slack would show them.
+    assert.match(
+      out,
+      /── alice@acme\.example presses Acknowledge on the message\n\n\[Slack\] edits its message in #wi-sentinel\n.*\n {3}✋ acknowledged by @alice at /,
+    );
+    assert.match(out, /\[PagerDuty\] acknowledge critical binding-missing/);
+    assert.match(
+      out,
+      /\[Slack\] replies in the thread of .*\n {3}❌ Still broken \(re-check requested by @alice\)[\s\S]*✗ 5\. GSA's policy lets the KSA act as it/,
+    );
+    assert.match(
+      out,
+      /🟢 CRITICAL binding-missing · resolved\n {3}repair confirmed by a re-check requested by @alice/,
+    );
   });
 
   test('with a Slack token and channel, the messages are posted for real too', async () => {
@@ -57,9 +71,9 @@ describe('wi-sentinel demo', () => {
       assert.equal(result.code, 0, result.stderr);
       const posts = slack.calls.filter((c) => c.method === 'chat.postMessage' && !c.body.thread_ts);
       const edits = slack.calls.filter((c) => c.method === 'chat.update');
-      assert.equal(posts.length, 5);
-      assert.equal(edits.length, 5);
-      assert.equal(count(result.stdout, /\[Slack\] posts to #wi-demo/), 5, 'and shown in the terminal');
+      assert.equal(posts.length, 6);
+      assert.equal(edits.length, 7, 'five repairs, and on call an acknowledgement and a repair');
+      assert.equal(count(result.stdout, /\[Slack\] posts to #wi-demo/), 6, 'and shown in the terminal');
     } finally {
       await slack.stop();
     }
