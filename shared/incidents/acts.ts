@@ -44,12 +44,19 @@ function record(
 
 const known = (incident: Incident, key: string) => incident.activity?.some((a) => a.key === key) ?? false;
 
+/** What stops an act on an open incident: the same act done already, or the incident resolved. */
+function stopped(incident: Incident, act: Act): ActOutcome | undefined {
+  if (known(incident, act.key)) return { outcome: 'unchanged', why: 'already' };
+  if (incident.status === 'resolved') return { outcome: 'unchanged', why: 'resolved' };
+  return undefined;
+}
+
 /** PagerDuty's destinations: what came from PagerDuty is not told back to it. */
 export const PAGERDUTY_DESTINATIONS = ['pagerduty:'];
 
 export function acknowledge(incident: Incident, act: Act): ActOutcome {
-  if (known(incident, act.key)) return { outcome: 'unchanged', why: 'already' };
-  if (incident.status === 'resolved') return { outcome: 'unchanged', why: 'resolved' };
+  const stop = stopped(incident, act);
+  if (stop) return stop;
   if (incident.acknowledged) return { outcome: 'unchanged', why: 'already' };
   const aware = act.via === 'pagerduty' ? PAGERDUTY_DESTINATIONS : [];
   return {
@@ -66,8 +73,8 @@ export function acknowledge(incident: Incident, act: Act): ActOutcome {
 
 /** PagerDuty put the incident back to triggered (an acknowledgement timed out, or was undone). */
 export function unacknowledge(incident: Incident, act: Act): ActOutcome {
-  if (known(incident, act.key)) return { outcome: 'unchanged', why: 'already' };
-  if (incident.status === 'resolved') return { outcome: 'unchanged', why: 'resolved' };
+  const stop = stopped(incident, act);
+  if (stop) return stop;
   if (!incident.acknowledged) return { outcome: 'unchanged', why: 'not-acknowledged' };
   return {
     outcome: 'changed',
@@ -83,8 +90,8 @@ export function unacknowledge(incident: Incident, act: Act): ActOutcome {
 
 /** A silence set from the message: shown on it until it ends (`until`), or until the incident resolves. */
 export function silenceOn(incident: Incident, silence: Silence, act: Act): ActOutcome {
-  if (known(incident, act.key)) return { outcome: 'unchanged', why: 'already' };
-  if (incident.status === 'resolved') return { outcome: 'unchanged', why: 'resolved' };
+  const stop = stopped(incident, act);
+  if (stop) return stop;
   return {
     outcome: 'changed',
     next: record(
@@ -115,8 +122,8 @@ export function unsilenceOn(incident: Incident, act: Act): ActOutcome {
  * state decides, at the next sweep or re-check), and the message says who closed it.
  */
 export function closeInPagerDuty(incident: Incident, act: Act): ActOutcome {
-  if (known(incident, act.key)) return { outcome: 'unchanged', why: 'already' };
-  if (incident.status === 'resolved') return { outcome: 'unchanged', why: 'resolved' };
+  const stop = stopped(incident, act);
+  if (stop) return stop;
   return {
     outcome: 'changed',
     next: record(
@@ -130,8 +137,8 @@ export function closeInPagerDuty(incident: Incident, act: Act): ActOutcome {
 }
 
 export function reassign(incident: Incident, act: Act & { detail: string }): ActOutcome {
-  if (known(incident, act.key)) return { outcome: 'unchanged', why: 'already' };
-  if (incident.status === 'resolved') return { outcome: 'unchanged', why: 'resolved' };
+  const stop = stopped(incident, act);
+  if (stop) return stop;
   return {
     outcome: 'changed',
     next: record(incident, { ...act, type: 'reassigned' }, {}, [], PAGERDUTY_DESTINATIONS),
