@@ -436,7 +436,7 @@ function actsText(incident: Incident): string | undefined {
  * The buttons: acknowledge, silence (or unsilence) and re-check while it fires; only re-check once
  * resolved. Each value names the incident (its id).
  */
-function actionsBlock(incident: Incident): ActionsBlock {
+export function actionsBlock(incident: Incident): ActionsBlock {
   const id = incident.id;
   const recheck: ButtonElement = {
     type: 'button',

@@ -2,6 +2,7 @@ import { describeActor } from '../domain/attribution.ts';
 import { breachWords, type Incident } from '../domain/incident.ts';
 import { evidenceSentence, kindWords, timelineOf } from './evidence-render.ts';
 import { actionFor } from './pagerduty.ts';
+import { actionsBlock } from './slack-render.ts';
 import type { Delivery, DeliveryTransition, PagerDutySender, SlackSender } from './types.ts';
 
 /**
@@ -23,7 +24,7 @@ export function renderIncidentText(incident: Incident, transition: DeliveryTrans
     lines.push(`   ${incident.resolution?.summary ?? 'resolved'}`);
     const who = incident.resolution?.cause;
     if (who?.actor) lines.push(`   who:   ${describeActor(who)} · ${who.time ?? ''} · ${who.method}`);
-    return [...lines, ...evidenceLines(incident)].join('\n');
+    return [...lines, ...evidenceLines(incident), buttonsLine(incident)].join('\n');
   }
   const ack = incident.acknowledged;
   if (ack)
@@ -72,7 +73,15 @@ export function renderIncidentText(incident: Incident, transition: DeliveryTrans
     lines.push(`   ${index === 0 ? 'fix:  ' : '      '} $ ${first}`);
     for (const line of rest) lines.push(`           ${line}`);
   }
-  return [...lines, ...evidenceLines(incident)].join('\n');
+  return [...lines, ...evidenceLines(incident), buttonsLine(incident)].join('\n');
+}
+
+/** The message's buttons as Slack shows them under it (the same actions block). */
+function buttonsLine(incident: Incident): string {
+  const labels = actionsBlock(incident).elements.map((element) =>
+    element.type === 'button' ? `[ ${element.text.text} ]` : `[ ${element.placeholder.text} ▾ ]`,
+  );
+  return `   act:   ${labels.join(' ')}`;
 }
 
 /** `HH:MM:SS UTC`: a story's times read at a glance (the evidence's own are RFC 3339). */

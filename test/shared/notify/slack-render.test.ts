@@ -11,6 +11,7 @@ import {
   toSlackMessage,
   toSlackThreadReply,
 } from '../../../shared/notify/slack-render.ts';
+import { renderIncidentText } from '../../../shared/notify/terminal.ts';
 import { totalText, validateBlocks } from '../../fakes/slack.ts';
 import { openIncident, poolFinding, resolvedIncident, updatedIncident } from './slack-incident.ts';
 
@@ -197,6 +198,23 @@ describe('toSlackMessage', () => {
       ['recheck'],
       'a resolved incident keeps only Re-check now',
     );
+  });
+
+  test('the terminal shows the same buttons under the message', () => {
+    const lastLine = (text: string) => text.split('\n').at(-1);
+    assert.equal(
+      lastLine(renderIncidentText(openIncident(), 'opened')),
+      '   act:   [ Acknowledge ] [ Silence… ▾ ] [ Re-check now ]',
+    );
+    const silenced = openIncident(undefined, {
+      acknowledged: { by: '@alice', at: '2026-11-20T09:10:00Z', via: 'slack' },
+      silence: { id: 's-0123456789', by: '@alice' },
+    });
+    assert.equal(
+      lastLine(renderIncidentText(silenced, 'refreshed')),
+      '   act:   [ Unsilence ] [ Re-check now ]',
+    );
+    assert.equal(lastLine(renderIncidentText(resolvedIncident(), 'resolved')), '   act:   [ Re-check now ]');
   });
 
   test('resolved: turns green, says who repaired it and how, drops the repair steps', () => {
