@@ -39,19 +39,14 @@ export const metadataEgressBlocked: Detector = {
   scan(snapshot) {
     const findings: Finding[] = [];
     for (const { project, cluster } of wiClusters(snapshot)) {
-      const namespaces = [...new Set(cluster.pods.map((pod) => pod.namespace))];
-      for (const namespace of namespaces) {
+      // Pods by namespace, once per cluster (not every pod once per namespace).
+      const podsIn = Map.groupBy(cluster.pods, (pod) => pod.namespace);
+      for (const [namespace, pods] of podsIn) {
         const policies = cluster.networkPolicies.filter(
           (p) => (p.metadata.namespace ?? namespace) === namespace,
         );
         // Judging a pod is cheap, finding which KSAs use WI is not: only where some pod is cut off.
-        if (
-          !cluster.pods.some(
-            (pod) =>
-              pod.namespace === namespace && judgeMetadataEgress(policies, pod).blockedPorts.length > 0,
-          )
-        )
-          continue;
+        if (!pods.some((pod) => judgeMetadataEgress(policies, pod).blockedPorts.length > 0)) continue;
         const blocked = impactOfPolicies(snapshot, cluster, namespace, policies);
         if (blocked.ksas.length === 0) continue;
         const ref = { location: cluster.location, name: cluster.name };
