@@ -1,5 +1,5 @@
 import type { IamPolicy } from '../inventory/snapshot.ts';
-import type { GoogleHttp } from './http.ts';
+import { allPages, type GoogleHttp } from './http.ts';
 import { toPolicy } from './iam.ts';
 import type { AssetPolicy, AssetPort, AssetResource } from './ports.ts';
 
@@ -71,29 +71,21 @@ export function createAssetPort({
   const base = assetUrl.replace(/\/+$/, '');
 
   /** Every page of one search, in order. */
-  async function pages<Page extends { nextPageToken?: string }>(
+  function pages<Page extends { nextPageToken?: string }>(
     method: 'searchAllResources' | 'searchAllIamPolicies',
     scope: string,
     params: URLSearchParams,
     what: string,
   ): Promise<Page[]> {
-    const all: Page[] = [];
-    let pageToken: string | undefined;
-    do {
-      const query = new URLSearchParams(params);
-      query.set('pageSize', String(Math.min(pageSize, MAX_SEARCH_PAGE)));
-      if (pageToken) query.set('pageToken', pageToken);
-      const page = await http.request<Page>({
-        api: 'cloudasset',
-        method: 'GET',
-        url: `${base}/v1/${scope}:${method}?${query}`,
-        permission: `cloudasset.assets.${method}`,
-        what,
-      });
-      all.push(page);
-      pageToken = page.nextPageToken || undefined;
-    } while (pageToken);
-    return all;
+    const query = new URLSearchParams(params);
+    query.set('pageSize', String(Math.min(pageSize, MAX_SEARCH_PAGE)));
+    return allPages<Page>(http, {
+      api: 'cloudasset',
+      url: `${base}/v1/${scope}:${method}`,
+      query,
+      permission: `cloudasset.assets.${method}`,
+      what,
+    });
   }
 
   const typesOf = (assetTypes: readonly string[]) => {

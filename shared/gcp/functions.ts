@@ -1,5 +1,5 @@
 import { LookupError } from '../errors.ts';
-import { DEFAULT_TIMEOUT_MS, type GoogleHttp, transportError } from './http.ts';
+import { allPages, DEFAULT_TIMEOUT_MS, type GoogleHttp, transportError } from './http.ts';
 
 /**
  * What `wi-sentinel doctor` reads of the deployed functions: Cloud Functions v2 `functions.list`
@@ -70,22 +70,14 @@ export function createFunctionsPort({
   const base = apiUrl.replace(/\/+$/, '');
   return {
     async listFunctions(project) {
-      const found: FunctionInfo[] = [];
-      let pageToken: string | undefined;
-      do {
-        const query = new URLSearchParams({ pageSize: '100' });
-        if (pageToken) query.set('pageToken', pageToken);
-        const page = await http.request<{ functions?: FunctionResource[]; nextPageToken?: string }>({
-          api: 'cloudfunctions',
-          method: 'GET',
-          url: `${base}/v2/projects/${encodeURIComponent(project)}/locations/-/functions?${query}`,
-          permission: 'cloudfunctions.functions.list',
-          what: `functions of project ${project}`,
-        });
-        for (const fn of page.functions ?? []) found.push(toFunctionInfo(fn, project));
-        pageToken = page.nextPageToken || undefined;
-      } while (pageToken);
-      return found;
+      const pages = await allPages<{ functions?: FunctionResource[]; nextPageToken?: string }>(http, {
+        api: 'cloudfunctions',
+        url: `${base}/v2/projects/${encodeURIComponent(project)}/locations/-/functions`,
+        query: new URLSearchParams({ pageSize: '100' }),
+        permission: 'cloudfunctions.functions.list',
+        what: `functions of project ${project}`,
+      });
+      return pages.flatMap((page) => (page.functions ?? []).map((fn) => toFunctionInfo(fn, project)));
     },
 
     async probe(url) {

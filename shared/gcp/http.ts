@@ -84,6 +84,27 @@ export function createGoogleHttp({
   };
 }
 
+/**
+ * Every page of a Google list or search (GET `url?query&pageToken=…` until no `nextPageToken`), in
+ * order. Each page repeats `query` exactly, as the APIs require of the pages after the first.
+ */
+export async function allPages<Page extends { nextPageToken?: string }>(
+  http: GoogleHttp,
+  request: Omit<GoogleRequest, 'method' | 'body'> & { query: URLSearchParams },
+): Promise<Page[]> {
+  const { query, url, ...rest } = request;
+  const pages: Page[] = [];
+  let pageToken: string | undefined;
+  do {
+    const params = new URLSearchParams(query);
+    if (pageToken) params.set('pageToken', pageToken);
+    const page = await http.request<Page>({ ...rest, method: 'GET', url: `${url}?${params}` });
+    pages.push(page);
+    pageToken = page.nextPageToken || undefined;
+  } while (pageToken);
+  return pages;
+}
+
 /** Whether a lookup failed because the object does not exist. */
 export function isNotFound(error: unknown): boolean {
   return error instanceof LookupError && error.status === 404;

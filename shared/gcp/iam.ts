@@ -1,6 +1,6 @@
 import { projectOfEmail } from '../inventory/members.ts';
 import type { IamPolicy } from '../inventory/snapshot.ts';
-import { type GoogleHttp, unlessNotFound } from './http.ts';
+import { allPages, type GoogleHttp, unlessNotFound } from './http.ts';
 import type { GsaInfo, IamPort } from './ports.ts';
 
 /**
@@ -71,23 +71,16 @@ export function createIamPort({
     },
 
     async listServiceAccounts(project) {
-      const accounts: GsaInfo[] = [];
-      let pageToken: string | undefined;
-      do {
-        const query = new URLSearchParams({ pageSize: String(pageSize) });
-        if (pageToken) query.set('pageToken', pageToken);
-        const page = await http.request<{ accounts?: ServiceAccountResource[]; nextPageToken?: string }>({
-          api: 'iam',
-          method: 'GET',
-          url: `${iam}/v1/projects/${encodeURIComponent(project)}/serviceAccounts?${query}`,
-          permission: 'iam.serviceAccounts.list',
-          what: `service accounts of project ${project}`,
-        });
-        for (const account of page.accounts ?? [])
-          accounts.push(toGsaInfo(account, account.email ?? '', project));
-        pageToken = page.nextPageToken || undefined;
-      } while (pageToken);
-      return accounts;
+      const pages = await allPages<{ accounts?: ServiceAccountResource[]; nextPageToken?: string }>(http, {
+        api: 'iam',
+        url: `${iam}/v1/projects/${encodeURIComponent(project)}/serviceAccounts`,
+        query: new URLSearchParams({ pageSize: String(pageSize) }),
+        permission: 'iam.serviceAccounts.list',
+        what: `service accounts of project ${project}`,
+      });
+      return pages.flatMap((page) =>
+        (page.accounts ?? []).map((account) => toGsaInfo(account, account.email ?? '', project)),
+      );
     },
 
     async getProjectPolicy(project) {

@@ -1,4 +1,4 @@
-import type { GoogleHttp } from './http.ts';
+import { allPages, type GoogleHttp } from './http.ts';
 import type { ProjectsPort } from './ports.ts';
 
 /**
@@ -25,23 +25,14 @@ export function createProjectsPort({
 }: ProjectsAdapterOptions): ProjectsPort {
   const base = resourceManagerUrl.replace(/\/+$/, '');
 
-  async function list(kind: 'projects' | 'folders', parent: string): Promise<ListPage[]> {
-    const pages: ListPage[] = [];
-    let pageToken: string | undefined;
-    do {
-      const query = new URLSearchParams({ parent, pageSize: '1000' });
-      if (pageToken) query.set('pageToken', pageToken);
-      const page = await http.request<ListPage>({
-        api: 'cloudresourcemanager',
-        method: 'GET',
-        url: `${base}/v3/${kind}?${query}`,
-        permission: `resourcemanager.${kind}.list`,
-        what: `${kind} of ${parent}`,
-      });
-      pages.push(page);
-      pageToken = page.nextPageToken || undefined;
-    } while (pageToken);
-    return pages;
+  function list(kind: 'projects' | 'folders', parent: string): Promise<ListPage[]> {
+    return allPages<ListPage>(http, {
+      api: 'cloudresourcemanager',
+      url: `${base}/v3/${kind}`,
+      query: new URLSearchParams({ parent, pageSize: '1000' }),
+      permission: `resourcemanager.${kind}.list`,
+      what: `${kind} of ${parent}`,
+    });
   }
 
   return {
