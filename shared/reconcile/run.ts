@@ -6,7 +6,7 @@ import type { Snapshot } from '../inventory/snapshot.ts';
 import type { IndexTimes, Reread } from '../live/asset-export.ts';
 import type { Logger } from '../log.ts';
 import { isEmpty, staleResolutions } from './freshness.ts';
-import { blindSpot, judgedBroken, settle, sweep, type Unreachable } from './sweep.ts';
+import { settle, sweep, type Unreachable, untouchedIncidents } from './sweep.ts';
 
 /**
  * One sweep run: read the whole inventory, judge every link, and apply the verdict through the
@@ -153,14 +153,7 @@ export async function runSweep(options: RunSweepOptions): Promise<SweepReport> {
   // What the sweep tells: a broken link an open incident already covers is not one of its own (settle).
   const found = verdict.filter((finding) => finding.status === 'firing');
   const resolved = verdict.filter((finding) => finding.status === 'resolved');
-  const judged = new Set(verdict.map((finding) => finding.fingerprint));
-  const untouched = open
-    .filter((incident) => incident.status === 'open' && !judged.has(incident.fingerprint))
-    .filter((incident) => !judgedBroken(incident.finding, scope))
-    .map((incident) => ({
-      fingerprint: incident.fingerprint,
-      reason: blindSpot(incident.finding, scope) ?? 'not judged',
-    }));
+  const untouched = untouchedIncidents(verdict, open, scope);
 
   let applied: Awaited<ReturnType<Alerting['applyFindings']>> = { incidents: [], retryable: [] };
   if (!options.dryRun) {

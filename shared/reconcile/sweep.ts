@@ -104,12 +104,25 @@ export function blindSpot(finding: Finding, scope: SweepScope & { snapshot: Snap
 }
 
 /**
- * Whether the sweep judged an open incident still broken though no scan fires its fingerprint: a GSA
- * re-created under the email of a deleted one that does not bind the KSAs it served (gsa-missing).
+ * The open incidents the verdict neither fires nor resolves, each with why (its blind spot), judged
+ * on one view of the inventory. Left out: those the sweep judged still broken though no scan fires
+ * their fingerprint (a GSA re-created under the email of a deleted one that does not bind the KSAs it
+ * served, brokenStill): settle keeps those open on purpose.
  */
-export function judgedBroken(finding: Finding, scope: SweepScope & { snapshot: Snapshot }): boolean {
+export function untouchedIncidents(
+  verdict: readonly Finding[],
+  open: readonly Incident[],
+  scope: SweepScope & { snapshot: Snapshot },
+): { fingerprint: string; reason: string }[] {
   const view = viewOf(scope.snapshot, scope);
-  return canJudge(finding, view) && brokenStill(finding, view);
+  const judged = new Set(verdict.map((finding) => finding.fingerprint));
+  return open
+    .filter((incident) => incident.status === 'open' && !judged.has(incident.fingerprint))
+    .flatMap((incident) => {
+      const blind = blindReason(incident.finding, view);
+      if (blind === undefined && brokenStill(incident.finding, view)) return [];
+      return [{ fingerprint: incident.fingerprint, reason: blind ?? 'not judged' }];
+    });
 }
 
 interface View {
