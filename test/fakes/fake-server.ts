@@ -236,12 +236,14 @@ export function startGoogleFake(
   api: string,
   options: { token: string; latencyMs?: number },
   route: FakeServerOptions['route'],
+  acceptToken?: FakeServerOptions['acceptToken'],
 ): Promise<FakeServer> {
   return startFakeServer({
     api,
     token: options.token,
     route,
     errorBody: googleError,
+    ...(acceptToken === undefined ? {} : { acceptToken }),
     ...(options.latencyMs === undefined ? {} : { latencyMs: options.latencyMs }),
   });
 }

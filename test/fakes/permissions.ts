@@ -19,7 +19,7 @@ import {
   type FakeServer,
   googleError,
   putOrDelete,
-  startFakeServer,
+  startGoogleFake,
   unknownMethod,
 } from './fake-server.ts';
 import { impersonatedIdentity } from './iam-credentials.ts';
@@ -96,13 +96,7 @@ export async function startFakePermissions(options: FakePermissionsOptions): Pro
     return unknownMethod('resourcemanager', request);
   }
 
-  const server = await startFakeServer({
-    api: 'resourcemanager',
-    token: options.token,
-    acceptToken: impersonatedIdentity,
-    route,
-    errorBody: googleError,
-  });
+  const server = await startGoogleFake('resourcemanager', options, route, impersonatedIdentity);
   return Object.assign(server, {
     setGranted(project: string, permissions: string[] | undefined) {
       putOrDelete(granted, project, permissions);

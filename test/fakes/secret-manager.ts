@@ -13,7 +13,7 @@ import {
   type FakeServer,
   googleError,
   putOrDelete,
-  startFakeServer,
+  startGoogleFake,
   unknownMethod,
 } from './fake-server.ts';
 
@@ -82,12 +82,7 @@ export async function startFakeSecretManager(options: {
     return unknownMethod('secretmanager', request);
   }
 
-  const server = await startFakeServer({
-    api: 'secretmanager',
-    token: options.token,
-    route,
-    errorBody: googleError,
-  });
+  const server = await startGoogleFake('secretmanager', options, route);
   return Object.assign(server, {
     setSecret(name: string, secret: FakeSecret | undefined) {
       putOrDelete(secrets, name, secret);
