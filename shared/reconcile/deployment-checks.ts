@@ -55,7 +55,12 @@ export interface Deployment {
   functionsUnreadable?: CheckResult;
 }
 
-const operator = { lookingAs: 'operator' as const, identity: undefined };
+/** doctor reads as its caller: a refusal is the caller's lack, repaired on `project` (lookupFailed). */
+const asOperator = (project: string) => ({
+  resource: { kind: 'project' as const, project },
+  lookingAs: 'operator' as const,
+  identity: undefined,
+});
 const terraform: Remediation = {
   title: "Re-apply wi-sentinel's Terraform module",
   command: 'terraform apply',
@@ -80,10 +85,13 @@ export async function findDeployment(
       host,
       names,
       functions: {},
-      functionsUnreadable: lookupFailed('function', host, `list the functions of project ${host}`, error, {
-        resource: { kind: 'project', project: host },
-        ...operator,
-      }),
+      functionsUnreadable: lookupFailed(
+        'function',
+        host,
+        `list the functions of project ${host}`,
+        error,
+        asOperator(host),
+      ),
     };
   }
 }
@@ -137,10 +145,7 @@ async function checkWiring(
   try {
     subscription = await ports.pubsub.getSubscription(name);
   } catch (error) {
-    return lookupFailed('function', host, `read ${name}, which feeds ${label}`, error, {
-      resource: { kind: 'project', project: host },
-      ...operator,
-    });
+    return lookupFailed('function', host, `read ${name}, which feeds ${label}`, error, asOperator(host));
   }
   if (subscription === undefined) {
     return failing(
@@ -266,10 +271,13 @@ export async function checkTopics(
           `topic ${topic}, its dead-letter topic and the subscription that keeps dead letters exist`,
         );
       } catch (error) {
-        return lookupFailed('topics', host, `read the ${role} topic of project ${host}`, error, {
-          resource: { kind: 'project', project: host },
-          ...operator,
-        });
+        return lookupFailed(
+          'topics',
+          host,
+          `read the ${role} topic of project ${host}`,
+          error,
+          asOperator(host),
+        );
       }
     }),
   );
@@ -300,14 +308,15 @@ export async function checkScheduler(
   }
   const name = `projects/${host}/locations/${location}/jobs/${names.schedulerJob}`;
   const flags = `--location=${location} --project=${host}`;
+  const runNow: Remediation = {
+    title: 'Run it now',
+    command: `gcloud scheduler jobs run ${names.schedulerJob} ${flags}`,
+  };
   let job: Awaited<ReturnType<SchedulerPort['getJob']>>;
   try {
     job = await ports.scheduler.getJob(name);
   } catch (error) {
-    return lookupFailed('scheduler', host, `read the scheduler job ${name}`, error, {
-      resource: { kind: 'project', project: host },
-      ...operator,
-    });
+    return lookupFailed('scheduler', host, `read the scheduler job ${name}`, error, asOperator(host));
   }
   if (job === undefined) {
     return failing(
@@ -359,7 +368,7 @@ export async function checkScheduler(
           title: 'Read what the scheduler logged',
           command: `gcloud logging read 'resource.type="cloud_scheduler_job" AND resource.labels.job_id="${names.schedulerJob}"' --project=${host} --freshness=1d --limit=5`,
         },
-        { title: 'Run it now', command: `gcloud scheduler jobs run ${names.schedulerJob} ${flags}` },
+        runNow,
       ],
     );
   }
@@ -373,7 +382,7 @@ export async function checkScheduler(
       'scheduler',
       host,
       `the scheduler job ${names.schedulerJob} is enabled but last ran at ${job.lastAttemptTime}, ${minutesAgo} min ago, and its next run (${job.scheduleTime}) is overdue`,
-      [{ title: 'Run it now', command: `gcloud scheduler jobs run ${names.schedulerJob} ${flags}` }],
+      [runNow],
     );
   }
   return healthy(
@@ -438,10 +447,13 @@ export async function checkSecrets(
           [add],
         );
       } catch (error) {
-        return lookupFailed('secrets', host, `read the metadata of secret ${short}`, error, {
-          resource: { kind: 'project', project },
-          ...operator,
-        });
+        return lookupFailed(
+          'secrets',
+          host,
+          `read the metadata of secret ${short}`,
+          error,
+          asOperator(project),
+        );
       }
     }),
   );
