@@ -111,10 +111,7 @@ export async function exportFromAssets(
   }
   const idOf = (segment: string) => ids.get(segment) ?? segment;
 
-  const reportIn =
-    (project: string): Report =>
-    (what, error) =>
-      problems.push(problemOf(project, what, error));
+  const reportIn = reporterInto(problems);
   // Clusters, with the node pools the index holds apart (each dated on its own).
   const pools = new Map<string, { record: AssetResource; pool: ReturnType<typeof toNodePool> }[]>();
   const clusterRecords: { key: ClusterKey; record: AssetResource }[] = [];
@@ -262,10 +259,7 @@ export async function rereadDirectly(
   targets: Reread,
 ): Promise<ExportResult> {
   const problems: ExportProblem[] = [];
-  const reportIn =
-    (project: string): Report =>
-    (what, error) =>
-      problems.push(problemOf(project, what, error));
+  const reportIn = reporterInto(problems);
   const projects = snapshot.projects.map((project) => ({
     ...project,
     clusters: [...project.clusters],
@@ -404,6 +398,11 @@ function poolsOf(
 function reachable(cluster: GkeCluster, resource: Cluster): boolean {
   if (!cluster.endpoint) return false;
   return cluster.caCertificate !== undefined || cluster.endpoint !== resource.endpoint;
+}
+
+/** A Report per project that adds each failure to `problems`. */
+function reporterInto(problems: ExportProblem[]): (project: string) => Report {
+  return (project) => (what, error) => problems.push(problemOf(project, what, error));
 }
 
 function timeOf(record: AssetResource): number {
