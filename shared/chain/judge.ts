@@ -1,5 +1,5 @@
-import type { PagingKind, Remediation, WorkloadRef } from '../domain/finding.ts';
-import { bindingMembers, gsaOf, workloadsOf } from '../inventory/impact.ts';
+import type { KsaRef, PagingKind, Remediation, WorkloadRef } from '../domain/finding.ts';
+import { bindingMembers, gsaOf, unboundKsas, workloadsOf } from '../inventory/impact.ts';
 import { classicMember, projectOfEmail } from '../inventory/members.ts';
 import { judgeMetadataEgress, METADATA_IP } from '../inventory/network-policy.ts';
 import {
@@ -367,6 +367,18 @@ export function gsaState(info: Known<GsaFacts | undefined>): 'ok' | 'missing' | 
   if (!info.ok) return 'unknown';
   if (info.value === undefined || info.value.deleted === true) return 'missing';
   return info.value.disabled ? 'disabled' : 'ok';
+}
+
+/**
+ * Whether a GSA as the inventory holds it lets every one of these KSAs act as it (link 5 for each):
+ * it exists, is not deleted (its policy went with it), and its policy binds them all. A GSA
+ * re-created under the email is another principal: its empty policy serves none.
+ */
+export function servesKsas(
+  gsa: { deleted?: boolean | undefined; iamPolicy?: IamPolicy | undefined } | undefined,
+  ksas: readonly KsaRef[],
+): boolean {
+  return gsa !== undefined && gsa.deleted !== true && unboundKsas(gsa.iamPolicy, ksas).length === 0;
 }
 
 /**
