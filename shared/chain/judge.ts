@@ -35,7 +35,7 @@ import {
 
 export interface ChainVerdict {
   state: ChainState;
-  /** Every link ok or not applicable. */
+  /** Every link ok or not applicable: `state` ok. */
   healthy: boolean;
   /** One line: what a reader needs first. */
   text: string;
@@ -61,7 +61,7 @@ export function judgeChain(facts: ChainFacts): JudgedChain {
     links,
     verdict: {
       state,
-      healthy: links.every((l) => l.status === 'ok' || l.status === 'not-applicable'),
+      healthy: state === 'ok',
       text: verdictText(facts.target, links),
     },
   };
