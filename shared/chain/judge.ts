@@ -158,7 +158,7 @@ export function judgeCluster(
 }
 
 /** The pools the KSA's running pods are scheduled on; a pool the cluster does not list is unknown. */
-export function judgePools(facts: ChainFacts): ChainLink {
+function judgePools(facts: ChainFacts): ChainLink {
   const { cluster, pods, target } = facts;
   if (!cluster.ok || cluster.value === undefined || pods === undefined || !pods.ok)
     return blocked(2, facts, 'pods');
@@ -323,7 +323,7 @@ export function judgeKsa(facts: ChainFacts): ChainLink {
  * The GSA the annotation names. A KSA that names none acts as its own principal, whatever binds it
  * (link 5 says what does): no GSA to judge.
  */
-export function judgeGsa(facts: ChainFacts): ChainLink {
+function judgeGsa(facts: ChainFacts): ChainLink {
   const { gsa, target } = facts;
   if (gsa.via === 'unread') return blocked(4, facts, 'ksa');
   if (gsa.via === 'search') {
@@ -431,7 +431,7 @@ export function judgeBinding(facts: ChainFacts): ChainLink {
   );
 }
 
-export function judgeEgress(facts: ChainFacts): ChainLink {
+function judgeEgress(facts: ChainFacts): ChainLink {
   const { pods, policies, target } = facts;
   if (pods === undefined || !pods.ok || policies === undefined) return blocked(6, facts, 'pods');
   if (!policies.ok) return link(6, 'unknown', policies.reason);
@@ -466,7 +466,7 @@ export function judgeEgress(facts: ChainFacts): ChainLink {
   );
 }
 
-export function judgeKeyFile(facts: ChainFacts): ChainLink {
+function judgeKeyFile(facts: ChainFacts): ChainLink {
   const { pods, target } = facts;
   if (pods === undefined || !pods.ok) return blocked(7, facts, 'pods');
   const running = pods.value;

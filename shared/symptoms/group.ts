@@ -54,7 +54,7 @@ export const DEFAULT_SYMPTOM_OPTIONS: SymptomOptions = {
 };
 
 /** An open Monitoring alert is active this long at most, if its closing notification never comes. */
-export const ALERT_MAX_OPEN_MS = 7 * 24 * 60 * 60_000;
+const ALERT_MAX_OPEN_MS = 7 * 24 * 60 * 60_000;
 
 /** The metadata server's own pods (kube-system) speak for the whole cluster, not for one KSA. */
 export function scopeOf(group: Pick<SymptomGroup, 'ksa' | 'libraries'> & { alert?: unknown }): GroupScope {
