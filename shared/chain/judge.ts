@@ -1,5 +1,5 @@
-import type { PagingKind, Remediation, WorkloadRef } from '../domain/finding.ts';
-import { bindingMembers, gsaOf, workloadsOf } from '../inventory/impact.ts';
+import type { KsaRef, PagingKind, Remediation, WorkloadRef } from '../domain/finding.ts';
+import { bindingMembers, gsaOf, unboundKsas, workloadsOf } from '../inventory/impact.ts';
 import { classicMember, projectOfEmail } from '../inventory/members.ts';
 import { judgeMetadataEgress, METADATA_IP } from '../inventory/network-policy.ts';
 import {
@@ -35,7 +35,7 @@ import {
 
 export interface ChainVerdict {
   state: ChainState;
-  /** Every link ok or not applicable. */
+  /** Every link ok or not applicable: `state` ok. */
   healthy: boolean;
   /** One line: what a reader needs first. */
   text: string;
@@ -61,7 +61,7 @@ export function judgeChain(facts: ChainFacts): JudgedChain {
     links,
     verdict: {
       state,
-      healthy: links.every((l) => l.status === 'ok' || l.status === 'not-applicable'),
+      healthy: state === 'ok',
       text: verdictText(facts.target, links),
     },
   };
@@ -158,7 +158,7 @@ export function judgeCluster(
 }
 
 /** The pools the KSA's running pods are scheduled on; a pool the cluster does not list is unknown. */
-export function judgePools(facts: ChainFacts): ChainLink {
+function judgePools(facts: ChainFacts): ChainLink {
   const { cluster, pods, target } = facts;
   if (!cluster.ok || cluster.value === undefined || pods === undefined || !pods.ok)
     return blocked(2, facts, 'pods');
@@ -323,7 +323,7 @@ export function judgeKsa(facts: ChainFacts): ChainLink {
  * The GSA the annotation names. A KSA that names none acts as its own principal, whatever binds it
  * (link 5 says what does): no GSA to judge.
  */
-export function judgeGsa(facts: ChainFacts): ChainLink {
+function judgeGsa(facts: ChainFacts): ChainLink {
   const { gsa, target } = facts;
   if (gsa.via === 'unread') return blocked(4, facts, 'ksa');
   if (gsa.via === 'search') {
@@ -367,6 +367,18 @@ export function gsaState(info: Known<GsaFacts | undefined>): 'ok' | 'missing' | 
   if (!info.ok) return 'unknown';
   if (info.value === undefined || info.value.deleted === true) return 'missing';
   return info.value.disabled ? 'disabled' : 'ok';
+}
+
+/**
+ * Whether a GSA as the inventory holds it lets every one of these KSAs act as it (link 5 for each):
+ * it exists, is not deleted (its policy went with it), and its policy binds them all. A GSA
+ * re-created under the email is another principal: its empty policy serves none.
+ */
+export function servesKsas(
+  gsa: { deleted?: boolean | undefined; iamPolicy?: IamPolicy | undefined } | undefined,
+  ksas: readonly KsaRef[],
+): boolean {
+  return gsa !== undefined && gsa.deleted !== true && unboundKsas(gsa.iamPolicy, ksas).length === 0;
 }
 
 /**
@@ -419,7 +431,7 @@ export function judgeBinding(facts: ChainFacts): ChainLink {
   );
 }
 
-export function judgeEgress(facts: ChainFacts): ChainLink {
+function judgeEgress(facts: ChainFacts): ChainLink {
   const { pods, policies, target } = facts;
   if (pods === undefined || !pods.ok || policies === undefined) return blocked(6, facts, 'pods');
   if (!policies.ok) return link(6, 'unknown', policies.reason);
@@ -454,7 +466,7 @@ export function judgeEgress(facts: ChainFacts): ChainLink {
   );
 }
 
-export function judgeKeyFile(facts: ChainFacts): ChainLink {
+function judgeKeyFile(facts: ChainFacts): ChainLink {
   const { pods, target } = facts;
   if (pods === undefined || !pods.ok) return blocked(7, facts, 'pods');
   const running = pods.value;

@@ -247,7 +247,7 @@ function manifest(
 }
 
 /** The KSA with its annotation, as kubectl (and any GitOps tool) applies it. */
-export function ksaManifest(namespace: string, ksa: string, gsa: string): string {
+function ksaManifest(namespace: string, ksa: string, gsa: string): string {
   return manifest('v1', 'ServiceAccount', ksa, namespace, [
     '  annotations:',
     `    ${WI_ANNOTATION}: ${yaml(gsa)}`,

@@ -156,7 +156,7 @@ function fromPolicy(event: GsaPolicyChange, snapshot: Snapshot | undefined): Fin
  * google_service_account_iam_binding does). One member removed is what every tool's member-level
  * change looks like, and is not judged.
  */
-export function rewriteOf(deltas: readonly BindingDelta[]): PolicyRewrite | undefined {
+function rewriteOf(deltas: readonly BindingDelta[]): PolicyRewrite | undefined {
   const wi = deltas.filter((d) => d.role === WI_USER_ROLE);
   const removedFromRole = wi.filter((d) => d.action === 'REMOVE').length;
   if (removedFromRole === 0) return undefined;

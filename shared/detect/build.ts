@@ -16,7 +16,7 @@ import {
 import type { EventSource } from '../events/change-event.ts';
 import type { Impact } from '../inventory/impact.ts';
 
-export function causeOf(source: EventSource, replaced?: PolicyRewrite): Cause {
+function causeOf(source: EventSource, replaced?: PolicyRewrite): Cause {
   const via = attribute(source);
   return {
     method: source.method,

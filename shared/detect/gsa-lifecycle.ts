@@ -1,10 +1,10 @@
 import type { GsaFacts } from '../chain/facts.ts';
-import { gsaState } from '../chain/judge.ts';
+import { gsaState, servesKsas } from '../chain/judge.ts';
 import { addBinding, enableGsa, recreateGsa, undeleteGsa } from '../chain/remediation.ts';
 import { gsaInfoOf } from '../chain/snapshot-facts.ts';
 import type { Finding, FindingKind, Remediation } from '../domain/finding.ts';
 import type { GsaLifecycleChange, GsaPolicyChange } from '../events/change-event.ts';
-import { findGsa, impactOfGsa, isWorkloadIdentityGsa, unboundKsas } from '../inventory/impact.ts';
+import { findGsa, impactOfGsa, isWorkloadIdentityGsa } from '../inventory/impact.ts';
 import { classicMember, projectOfEmail } from '../inventory/members.ts';
 import { type Snapshot, WI_USER_ROLE } from '../inventory/snapshot.ts';
 import { by, describeImpact, makeFinding, outageSeverity } from './build.ts';
@@ -199,12 +199,10 @@ function boundAgain(event: GsaPolicyChange, snapshot: Snapshot | undefined): Fin
   if (impact.ksas.length === 0) return [];
   const known = findGsa(snapshot, event.gsa);
   const unserved =
-    known === undefined ||
-    known.deleted === true ||
+    !servesKsas(known, impact.ksas) ||
     (event.gsaUniqueId !== undefined &&
-      known.uniqueId !== undefined &&
-      event.gsaUniqueId !== known.uniqueId) ||
-    unboundKsas(known.iamPolicy, impact.ksas).length > 0;
+      known?.uniqueId !== undefined &&
+      event.gsaUniqueId !== known.uniqueId);
   if (!unserved) return [];
   return [
     makeFinding({

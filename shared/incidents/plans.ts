@@ -30,7 +30,7 @@ export interface PlanHours {
   timeZone?: string;
 }
 
-export const ROUTING_AUTHOR = 'the routing file';
+const ROUTING_AUTHOR = 'the routing file';
 
 /** The plan a finding falls under at `at`: a stored plan first, then the routing file's rules. */
 export function planFor(
@@ -76,7 +76,7 @@ export function withinHours(hours: PlanHours, at: Date): boolean {
 }
 
 /** `HH:MM` as minutes after midnight. */
-export function minutesOf(clock: string): number {
+function minutesOf(clock: string): number {
   const [h = 0, m = 0] = clock.split(':').map(Number);
   return h * 60 + m;
 }

@@ -51,7 +51,7 @@ export interface VerifyOptions {
   giveUpAfterMs?: number;
 }
 
-export const GIVE_UP_AFTER_MS = 10 * 60 * 1000;
+const GIVE_UP_AFTER_MS = 10 * 60 * 1000;
 
 /** What a check found: whether the link is broken now, and how to read who is hit (firing only). */
 interface Check {

@@ -23,7 +23,7 @@ function plural(count: number, one: string, many = `${one}s`): string {
 }
 
 /** What the change did, in a few words after its actor: "put pool-c on GCE_METADATA". */
-export function changeWords(finding: Finding): string {
+function changeWords(finding: Finding): string {
   const ksa =
     finding.ksas.length === 1 ? `${finding.ksas[0]?.namespace}/${finding.ksas[0]?.name}` : undefined;
   const method = finding.cause?.method ?? '';

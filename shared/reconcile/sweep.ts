@@ -1,10 +1,10 @@
-import { gsaState } from '../chain/judge.ts';
+import { gsaState, servesKsas } from '../chain/judge.ts';
 import { gsaInfoOf } from '../chain/snapshot-facts.ts';
 import { DETECTORS, scanAll } from '../detect/index.ts';
 import type { Finding, FindingKind, KsaRef } from '../domain/finding.ts';
 import type { Incident } from '../domain/incident.ts';
 import type { ClusterKey } from '../gcp/ports.ts';
-import { clustersInPool, findGsa, policyBinds, unboundKsas } from '../inventory/impact.ts';
+import { clustersInPool, findGsa, unboundKsas } from '../inventory/impact.ts';
 import { poolProject, projectOfEmail } from '../inventory/members.ts';
 import type { Snapshot } from '../inventory/snapshot.ts';
 
@@ -283,17 +283,12 @@ function repairedVisibly(finding: Finding, view: View): boolean {
   const gsa = findGsa(view.snapshot, finding.gsa);
   switch (finding.kind) {
     case 'gsa-missing':
-      return (
-        ['ok', 'disabled'].includes(gsaState(gsaInfoOf(view.snapshot, finding.gsa))) &&
-        gsa !== undefined &&
-        unboundKsas(gsa.iamPolicy, finding.ksas).length === 0
-      );
+      return gsaState(gsaInfoOf(view.snapshot, finding.gsa)) !== 'unknown' && servesKsas(gsa, finding.ksas);
     case 'gsa-disabled':
       return gsaState(gsaInfoOf(view.snapshot, finding.gsa)) === 'ok';
     case 'binding-missing': {
       const ksa = bindingSubjectOf(finding);
-      if (gsa === undefined || gsa.deleted || ksa === undefined) return false;
-      return policyBinds(gsa.iamPolicy, ksa.workloadPool, ksa.namespace, ksa.name);
+      return ksa !== undefined && servesKsas(gsa, [ksa]);
     }
     case 'gsa-broad-role': {
       if (view.iamProjects.has(finding.project)) return false;

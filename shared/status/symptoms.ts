@@ -125,7 +125,7 @@ export function windowText(symptoms: Pick<StatusSymptoms, 'windowMs'>): string {
 }
 
 /** Who failed: `namespace/ksa`, or what stands for an unknown KSA or the metadata server itself. */
-export function whoText(count: SymptomCount): string {
+function whoText(count: SymptomCount): string {
   if (count.ksa !== undefined) return `${count.namespace}/${count.ksa}`;
   if (count.namespace === 'kube-system') return 'the GKE metadata server (kube-system)';
   return `${count.namespace}/* (pods of an unknown KSA)`;

@@ -55,7 +55,7 @@ export function helpDoc(
   };
 }
 
-export function describeMatchers(matchers: SilenceMatchers): string {
+function describeMatchers(matchers: SilenceMatchers): string {
   return Object.entries(matchers)
     .filter(([, value]) => value !== undefined)
     .map(([key, value]) => `${key}=${value}`)
@@ -68,7 +68,7 @@ export function activeSilences<T extends Silence>(silences: readonly T[], now: D
 }
 
 /** Planned changes in force: declared with `plan`, stored beside the silences. */
-export function activePlans<T extends Silence>(silences: readonly T[], now: Date): T[] {
+function activePlans<T extends Silence>(silences: readonly T[], now: Date): T[] {
   return silences.filter((s) => s.effect === 'plan' && Date.parse(s.expiresAt) > now.getTime());
 }
 

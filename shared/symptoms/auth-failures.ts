@@ -24,7 +24,7 @@ export interface GroupDiagnosis {
   repairs: Remediation[];
 }
 
-export function diagnosisOf(report: ChainReport): IncidentDiagnosis {
+function diagnosisOf(report: ChainReport): IncidentDiagnosis {
   return {
     checkedAt: report.checkedAt,
     healthy: report.healthy,
@@ -154,9 +154,7 @@ async function diagnoseCluster(
 }
 
 /** Who failed: `ns/ksa in cluster`, `pods of ns in cluster`, or the cluster's metadata server. */
-export function groupName(
-  group: Pick<SymptomGroupRecord, 'scope' | 'namespace' | 'ksa' | 'cluster'>,
-): string {
+function groupName(group: Pick<SymptomGroupRecord, 'scope' | 'namespace' | 'ksa' | 'cluster'>): string {
   if (group.scope === 'cluster') return `the GKE metadata server of ${group.cluster.name}`;
   if (group.ksa) return `${group.namespace}/${group.ksa} in ${group.cluster.name}`;
   return `pods of ${group.namespace} in ${group.cluster.name} (KSA unknown to the last inventory)`;

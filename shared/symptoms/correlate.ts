@@ -8,7 +8,7 @@ import { authFingerprint, isActive } from './group.ts';
 import { owes } from './incident-change.ts';
 import { openAuthFailure, ready } from './open.ts';
 import { link } from './record.ts';
-import { explain, pushEvidence } from './tell.ts';
+import { explain, pushEvidence, silencesOnce } from './tell.ts';
 
 /**
  * Symptoms joined to the incidents that explain them, both ways:
@@ -37,9 +37,9 @@ export async function settleGroup(
   readiness: 'grace' | 'now',
 ): Promise<Settled> {
   const result: Settled = { findings: [], incidents: [], retryable: [] };
-  const silences = due.length > 0 ? await ctx.store.listSilences() : [];
+  const silences = silencesOnce(ctx.store);
   for (const fingerprint of due) {
-    const pushed = await pushEvidence(ctx, fingerprint, record, at, silences, log);
+    const pushed = await pushEvidence(ctx, fingerprint, record, at, await silences(), log);
     if (pushed.incident && (pushed.changed || pushed.sent.length > 0)) {
       result.incidents.push({ incident: pushed.incident, sent: pushed.sent });
     }
@@ -50,7 +50,7 @@ export async function settleGroup(
   if (explainers.length > 0) {
     const told = new Set((ownIncident?.explainedBy ?? []).map((r) => r.id));
     if (ownIncident && explainers.some((e) => !told.has(e.id))) {
-      const linkedTo = await explain(ctx, own, explainers, log);
+      const linkedTo = await explain(ctx, own, explainers, await silences(), log);
       if (linkedTo?.incident && linkedTo.changed)
         result.incidents.push({ incident: linkedTo.incident, transition: 'updated', sent: linkedTo.sent });
     }
@@ -108,6 +108,7 @@ export async function afterApply(
 ): Promise<Error[]> {
   if (incidents.some((i) => i.transition !== undefined)) ctx.open.invalidate();
   const at = ctx.now();
+  const silences = silencesOnce(ctx.store);
   for (const { incident, transition } of incidents) {
     if (transition === undefined || NO_EVIDENCE.includes(incident.kind)) continue;
     for (const evidence of incident.evidence ?? []) {
@@ -117,6 +118,7 @@ export async function afterApply(
         ctx,
         authFingerprint({ ...evidence, namespace: evidence.namespace ?? '' }),
         [incident],
+        await silences(),
         log,
       );
     }

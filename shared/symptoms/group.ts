@@ -10,7 +10,7 @@ import {
 import type { MetadataServerAlert } from '../events/monitoring.ts';
 import type { Symptom } from './classify.ts';
 import type { PodIdentity } from './resolve.ts';
-import { applySymptom } from './window.ts';
+import { addCapped, applySymptom } from './window.ts';
 
 /**
  * A symptom group as the store keeps it: the window's aggregate (window.ts) plus what the symptom
@@ -54,7 +54,7 @@ export const DEFAULT_SYMPTOM_OPTIONS: SymptomOptions = {
 };
 
 /** An open Monitoring alert is active this long at most, if its closing notification never comes. */
-export const ALERT_MAX_OPEN_MS = 7 * 24 * 60 * 60_000;
+const ALERT_MAX_OPEN_MS = 7 * 24 * 60 * 60_000;
 
 /** The metadata server's own pods (kube-system) speak for the whole cluster, not for one KSA. */
 export function scopeOf(group: Pick<SymptomGroup, 'ksa' | 'libraries'> & { alert?: unknown }): GroupScope {
@@ -69,11 +69,6 @@ export function isActive(group: Pick<SymptomGroupRecord, 'activeUntil'>, at: num
 
 function later(a: string, b: string): string {
   return Date.parse(a) >= Date.parse(b) ? a : b;
-}
-
-function addCapped(list: readonly string[], value: string | undefined, max: number): string[] {
-  if (value === undefined || list.includes(value) || list.length >= max) return [...list];
-  return [...list, value];
 }
 
 export interface Recorded {
@@ -100,9 +95,10 @@ export function recordSymptom(
   const applied = applySymptom(base, symptom, identity, options.window);
   if (!applied.added && base !== undefined) return { record: base, added: false, opened: false };
   const group = applied.group;
-  const nodePools = identity?.nodePool
-    ? group.nodePools
-    : addCapped(group.nodePools, nodePool, options.window.maxListed);
+  const nodePools =
+    identity?.nodePool || nodePool === undefined
+      ? group.nodePools
+      : addCapped(group.nodePools, nodePool, options.window.maxListed);
   const quietUntil = new Date(Date.parse(group.lastSeen) + options.window.quietMs).toISOString();
   const record: SymptomGroupRecord = {
     ...group,

@@ -8,7 +8,7 @@ import { evidenceOf } from './evidence.ts';
 import { alertKey, authFingerprint, takeDue } from './group.ts';
 import { throttle } from './record.ts';
 import { METADATA_SERVER_POD } from './signatures.ts';
-import { pushEvidence } from './tell.ts';
+import { pushEvidence, silencesOnce } from './tell.ts';
 import { groupKey } from './window.ts';
 
 /**
@@ -61,6 +61,7 @@ export async function resolveQuiet(ctx: SymptomContext, runId: string, log: Log)
     activeAt: new Date(at.getTime() - ctx.options.afterRepairMs).toISOString(),
   });
   const refreshed: PathResult['incidents'] = [];
+  const silences = silencesOnce(ctx.store);
   for (const group of recent) {
     if (group.links.length === 0) continue;
     const marked = await ctx.store.transactSymptomGroup(group.key, (current) => {
@@ -70,9 +71,8 @@ export async function resolveQuiet(ctx: SymptomContext, runId: string, log: Log)
         ? { next: { ...current, links }, result: due.map((d) => d.fingerprint) }
         : { result: [] };
     });
-    const silences = marked.length > 0 ? await ctx.store.listSilences() : [];
     for (const fingerprint of marked) {
-      const pushed = await pushEvidence(ctx, fingerprint, group, at, silences, log);
+      const pushed = await pushEvidence(ctx, fingerprint, group, at, await silences(), log);
       if (pushed.incident && pushed.changed) refreshed.push({ incident: pushed.incident, sent: pushed.sent });
     }
   }

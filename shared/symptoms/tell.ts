@@ -76,15 +76,24 @@ function refreshed(
   );
 }
 
+/** The silences, read at most once however many incidents one path tells. */
+export function silencesOnce(store: TellContext['store']): () => Promise<readonly Silence[]> {
+  let read: Promise<readonly Silence[]> | undefined;
+  return () => {
+    read ??= store.listSilences();
+    return read;
+  };
+}
+
 /** The symptom incident `own` says which incidents explain it. */
 export async function explain(
   ctx: TellContext,
   own: string,
   explainers: readonly Incident[],
+  silences: readonly Silence[],
   log: Log,
 ): Promise<Changed | undefined> {
   const at = ctx.now();
-  const silences = await ctx.store.listSilences();
   return changeIncident(
     ctx.tell,
     own,

@@ -31,7 +31,8 @@ export function groupKey(symptom: Pick<Symptom, 'project' | 'cluster' | 'namespa
   ].join('/');
 }
 
-function addCapped(list: string[], value: string, max: number): string[] {
+/** The list with `value` added, unless it holds it already or is full (the same list then). */
+export function addCapped(list: string[], value: string, max: number): string[] {
   if (list.includes(value) || list.length >= max) return list;
   return [...list, value];
 }

@@ -71,7 +71,7 @@ describe('tell: an incident hears what its symptoms say', () => {
     const own = authFailureFinding(record, { repairs: [] });
     await h.ctx.applyFindings([own], 'symptoms:cart', h.log, {});
     const cause = await h.open('gsa-binding-removed');
-    const told = await explain(h.ctx, authFingerprint(record), [cause], h.log);
+    const told = await explain(h.ctx, authFingerprint(record), [cause], [], h.log);
     assert.equal(told?.changed, true);
     assert.deepEqual(
       told?.incident?.explainedBy?.map((r) => [r.id, r.kind]),
@@ -82,7 +82,7 @@ describe('tell: an incident hears what its symptoms say', () => {
       /^explained by binding-missing incident /,
     );
     assert.equal(replies(fakes.slack).length, 1);
-    const again = await explain(h.ctx, authFingerprint(record), [cause], h.log);
+    const again = await explain(h.ctx, authFingerprint(record), [cause], [], h.log);
     assert.equal(again?.changed, false);
     assert.equal(replies(fakes.slack).length, 1);
   });
