@@ -4,7 +4,7 @@ import { DETECTORS, scanAll } from '../detect/index.ts';
 import type { Finding, FindingKind, KsaRef } from '../domain/finding.ts';
 import type { Incident } from '../domain/incident.ts';
 import type { ClusterKey } from '../gcp/ports.ts';
-import { clustersInPool, findGsa, unboundKsas } from '../inventory/impact.ts';
+import { clustersInPool, findGsa } from '../inventory/impact.ts';
 import { poolProject, projectOfEmail } from '../inventory/members.ts';
 import type { Snapshot } from '../inventory/snapshot.ts';
 
@@ -235,7 +235,8 @@ function restsOnUnread(finding: Finding, view: View): boolean {
 function brokenStill(finding: Finding, view: View): boolean {
   if (finding.kind !== 'gsa-missing' || finding.gsa === undefined) return false;
   const gsa = findGsa(view.snapshot, finding.gsa);
-  return gsa !== undefined && !gsa.deleted && unboundKsas(gsa.iamPolicy, finding.ksas).length > 0;
+  // It exists again (not deleted), yet does not serve the KSAs: re-created without their bindings.
+  return gsa !== undefined && gsa.deleted !== true && !servesKsas(gsa, finding.ksas);
 }
 
 function canJudge(finding: Finding, view: View): boolean {
