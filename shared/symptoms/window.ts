@@ -163,29 +163,6 @@ export function applySymptom(
   return { group: next, added: true, opened: group === undefined };
 }
 
-export interface QuietDecision {
-  resolve: boolean;
-  /** How long the group has had no failure at `now`. */
-  quietMs: number;
-  /** When it resolves if nothing fails before (RFC 3339). */
-  resolvesAt: string;
-}
-
-/** Whether the group has been quiet long enough to resolve its incident. */
-export function quietDecision(
-  group: SymptomGroup,
-  now: number,
-  options: WindowOptions = DEFAULT_WINDOW,
-): QuietDecision {
-  const last = Date.parse(group.lastSeen);
-  const quietMs = Math.max(0, now - last);
-  return {
-    resolve: quietMs >= options.quietMs,
-    quietMs,
-    resolvesAt: new Date(last + options.quietMs).toISOString(),
-  };
-}
-
 export interface Observed {
   state: WindowState;
   applied: Applied;
@@ -211,19 +188,4 @@ export function observe(
     groups = Object.fromEntries(Object.entries(groups).filter(([k]) => !quietest.includes(k)));
   }
   return { state: { groups }, applied };
-}
-
-/** Takes out every group quiet for `quietMs` at `now`: their incidents resolve. */
-export function resolveQuiet(
-  state: WindowState,
-  now: number,
-  options: WindowOptions = DEFAULT_WINDOW,
-): { state: WindowState; resolved: SymptomGroup[] } {
-  const resolved: SymptomGroup[] = [];
-  const groups: Record<string, SymptomGroup> = {};
-  for (const [key, group] of Object.entries(state.groups)) {
-    if (quietDecision(group, now, options).resolve) resolved.push(group);
-    else groups[key] = group;
-  }
-  return { state: resolved.length === 0 ? state : { groups }, resolved };
 }

@@ -6,19 +6,11 @@ import {
   recentCount,
   type SymptomGroup,
   symptomCounts,
-  type WindowState,
 } from '../../../shared/domain/symptom-group.ts';
 import type { Symptom } from '../../../shared/symptoms/classify.ts';
 import { classifySymptom } from '../../../shared/symptoms/classify.ts';
 import type { PodIdentity } from '../../../shared/symptoms/resolve.ts';
-import {
-  applySymptom,
-  emptyWindow,
-  groupKey,
-  observe,
-  quietDecision,
-  resolveQuiet,
-} from '../../../shared/symptoms/window.ts';
+import { applySymptom, emptyWindow, groupKey, observe } from '../../../shared/symptoms/window.ts';
 import { matchSamples } from './fixtures.ts';
 
 function symptomFrom(file: string): Symptom {
@@ -153,38 +145,6 @@ describe('window: sliding counts and rate', () => {
     const group = feed([at(3_600), at(0)]);
     assert.equal(group.count, 2);
     assert.equal(recentCount(group, T0 + 3_600_000), 1);
-  });
-});
-
-describe('window: quiet-window resolution', () => {
-  it('resolves a group once no failure came for quietMs', () => {
-    const group = feed([at(0), at(60)]);
-    const last = T0 + 60_000;
-    assert.deepEqual(quietDecision(group, last + DEFAULT_WINDOW.quietMs - 1), {
-      resolve: false,
-      quietMs: DEFAULT_WINDOW.quietMs - 1,
-      resolvesAt: new Date(last + DEFAULT_WINDOW.quietMs).toISOString(),
-    });
-    assert.equal(quietDecision(group, last + DEFAULT_WINDOW.quietMs).resolve, true);
-  });
-
-  it('a new failure restarts the quiet window', () => {
-    const group = feed([at(0), at(14 * 60)]);
-    assert.equal(quietDecision(group, T0 + 16 * 60_000).resolve, false);
-  });
-
-  it('resolveQuiet takes out the quiet groups and keeps the others', () => {
-    let state: WindowState = emptyWindow();
-    state = observe(state, at(0), CART).state;
-    state = observe(state, at(600, 'pricing-0'), { ...CART, ksa: 'pricing' }).state;
-    const now = T0 + 16 * 60_000;
-    const { state: after, resolved } = resolveQuiet(state, now);
-    assert.deepEqual(
-      resolved.map((g) => g.ksa),
-      ['cart'],
-    );
-    assert.deepEqual(Object.keys(after.groups), ['orbit-prod/europe-west4/core-1/checkout/pricing']);
-    assert.equal(resolveQuiet(after, now).state, after, 'nothing quiet: the same state');
   });
 });
 
