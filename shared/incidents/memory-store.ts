@@ -1,5 +1,4 @@
-import { createHash } from 'node:crypto';
-import type { Incident, OperationRecord, Silence } from '../domain/incident.ts';
+import { fingerprintDigest, type Incident, type OperationRecord, type Silence } from '../domain/incident.ts';
 import type { SymptomGroupRecord } from '../domain/symptom-group.ts';
 import type { IncidentStore, InventoryMeta } from './store.ts';
 import {
@@ -93,7 +92,7 @@ export function createMemoryStore({
     },
     async currentByDigest(digest) {
       for (const fingerprint of pointers.keys()) {
-        if (createHash('sha256').update(fingerprint, 'utf8').digest('hex') !== digest) continue;
+        if (fingerprintDigest(fingerprint) !== digest) continue;
         const stored = currentOf(fingerprint);
         return stored === undefined ? undefined : toPlain(stored);
       }
