@@ -5,8 +5,8 @@ import {
   byKey,
   byOpening,
   bySilenceCreation,
+  checkAll,
   checkFingerprints,
-  checkNext,
   checkSymptomGroup,
   createKeyedLock,
   oneOfAll,
@@ -65,13 +65,11 @@ export function createMemoryStore({
         const incident = currentOf(fingerprint);
         return incident === undefined ? undefined : toPlain(incident);
       });
-      const { next = [], result } = change(stored);
-      // Every one is checked before any is kept: all or nothing, as in Firestore.
-      const kept = fingerprints.flatMap((fingerprint, i) => {
-        const incident = next[i];
-        return incident === undefined ? [] : [[fingerprint, checkNext(fingerprint, incident)] as const];
-      });
-      for (const [fingerprint, plain] of kept) {
+      const { next, result } = change(stored);
+      const kept = checkAll(fingerprints, next);
+      for (const [i, fingerprint] of fingerprints.entries()) {
+        const plain = kept[i];
+        if (plain === undefined) continue;
         incidents.set(plain.id, plain);
         pointers.set(fingerprint, plain.id);
       }
