@@ -47,7 +47,8 @@ import type { Decision } from './permission.ts';
 export interface IncidentActionDeps {
   store: IncidentStore;
   permission: (userId: string) => Promise<Decision>;
-  tell: TellDeps;
+  /** How destinations are told (through `store`). */
+  tell: Omit<TellDeps, 'store'>;
   /** The normal path for a resolution: findings → incidents → notifications. */
   applyFindings: (findings: readonly Finding[], key: string) => Promise<{ retryable: Error[] }>;
   live: LiveState;
