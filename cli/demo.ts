@@ -148,7 +148,7 @@ async function onCall(
   const run = incidentRunner({
     store,
     permission: createPermissionCheck({ users: [ON_CALL.userId] }, undefined),
-    tell: { store, senders: demo.senders, routing: demo.routing },
+    tell: { senders: demo.senders, routing: demo.routing },
     applyFindings: (findings, key) => alerting.applyFindings(findings, key),
     live: snapshotState(demo.snapshot),
     inventory: async () => demo.snapshot(),

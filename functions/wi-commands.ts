@@ -185,7 +185,7 @@ export function wiCommandsFromConfig(
       incident: incidentRunner({
         store,
         permission,
-        tell: { store, senders: deps.senders, routing: deps.routing },
+        tell: { senders: deps.senders, routing: deps.routing },
         applyFindings: (findings, key) => alerting.applyFindings(findings, key),
         live,
         inventory,

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { Cause, ClusterRef, Finding, FindingKind, FindingSeverity } from './finding.ts';
 
 /** An incident: what people are told about, once, for one fingerprint from firing to resolved. */
@@ -250,3 +251,11 @@ export interface OperationRecord {
 }
 
 export type IncidentStatus = Incident['status'];
+
+/**
+ * A fingerprint's SHA-256 in hex: the name an incident goes by outside wi-sentinel (PagerDuty's
+ * dedup_key, notify/pagerduty-render.ts), by which a store finds it again (currentByDigest).
+ */
+export function fingerprintDigest(fingerprint: string): string {
+  return createHash('sha256').update(fingerprint, 'utf8').digest('hex');
+}

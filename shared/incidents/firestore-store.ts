@@ -22,8 +22,8 @@ import {
   byKey,
   byOpening,
   bySilenceCreation,
+  checkAll,
   checkFingerprints,
-  checkNext,
   checkSymptomGroup,
   createKeyedLock,
   oneOfAll,
@@ -258,11 +258,7 @@ export function createFirestoreStore(options: FirestoreStoreOptions = {}): Fires
             );
             // May run again when Firestore retries the transaction: `change` must be pure.
             const outcome = noting(changeErrors, () => change(current));
-            // Every one is checked before any is written: all or nothing.
-            const next = fingerprints.map((fingerprint, i) => {
-              const incident = outcome.next?.[i];
-              return incident === undefined ? undefined : checkNext(fingerprint, incident);
-            });
+            const next = checkAll(fingerprints, outcome.next);
             for (const [i, fingerprint] of fingerprints.entries()) {
               const incident = next[i];
               if (incident === undefined) continue;

@@ -1,13 +1,12 @@
-import { createHash } from 'node:crypto';
-import type { Incident, OperationRecord, Silence } from '../domain/incident.ts';
+import { fingerprintDigest, type Incident, type OperationRecord, type Silence } from '../domain/incident.ts';
 import type { SymptomGroupRecord } from '../domain/symptom-group.ts';
 import type { IncidentStore, InventoryMeta } from './store.ts';
 import {
   byKey,
   byOpening,
   bySilenceCreation,
+  checkAll,
   checkFingerprints,
-  checkNext,
   checkSymptomGroup,
   createKeyedLock,
   oneOfAll,
@@ -66,13 +65,11 @@ export function createMemoryStore({
         const incident = currentOf(fingerprint);
         return incident === undefined ? undefined : toPlain(incident);
       });
-      const { next = [], result } = change(stored);
-      // Every one is checked before any is kept: all or nothing, as in Firestore.
-      const kept = fingerprints.flatMap((fingerprint, i) => {
-        const incident = next[i];
-        return incident === undefined ? [] : [[fingerprint, checkNext(fingerprint, incident)] as const];
-      });
-      for (const [fingerprint, plain] of kept) {
+      const { next, result } = change(stored);
+      const kept = checkAll(fingerprints, next);
+      for (const [i, fingerprint] of fingerprints.entries()) {
+        const plain = kept[i];
+        if (plain === undefined) continue;
         incidents.set(plain.id, plain);
         pointers.set(fingerprint, plain.id);
       }
@@ -93,7 +90,7 @@ export function createMemoryStore({
     },
     async currentByDigest(digest) {
       for (const fingerprint of pointers.keys()) {
-        if (createHash('sha256').update(fingerprint, 'utf8').digest('hex') !== digest) continue;
+        if (fingerprintDigest(fingerprint) !== digest) continue;
         const stored = currentOf(fingerprint);
         return stored === undefined ? undefined : toPlain(stored);
       }

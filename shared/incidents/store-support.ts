@@ -22,7 +22,7 @@ export function toPlain<T>(value: T): T {
 }
 
 /** Checks `next` and returns the plain copy to store. Throws a permanent StoreError when it is unfit. */
-export function checkNext(fingerprint: string, next: Incident): Incident {
+function checkNext(fingerprint: string, next: Incident): Incident {
   if (next.fingerprint !== fingerprint) {
     throw new StoreError(
       `incident ${next.id} has fingerprint ${next.fingerprint}, not the transacted ${fingerprint}`,
@@ -40,6 +40,17 @@ export function checkNext(fingerprint: string, next: Incident): Incident {
     );
   }
   return JSON.parse(json) as Incident;
+}
+
+/** What `transactAll`'s change returned to store, each checked (checkNext) before any is kept: all or nothing. */
+export function checkAll(
+  fingerprints: readonly string[],
+  next: readonly (Incident | undefined)[] = [],
+): (Incident | undefined)[] {
+  return fingerprints.map((fingerprint, i) => {
+    const incident = next[i];
+    return incident === undefined ? undefined : checkNext(fingerprint, incident);
+  });
 }
 
 /**

@@ -1,7 +1,6 @@
-import { createHash } from 'node:crypto';
 import { describeActor } from '../domain/attribution.ts';
 import type { Finding, KsaRef, WorkloadRef } from '../domain/finding.ts';
-import { breachWords, type Incident } from '../domain/incident.ts';
+import { breachWords, fingerprintDigest, type Incident } from '../domain/incident.ts';
 import { evidenceSentence, timelineOf } from './evidence-render.ts';
 import { type Link, linksOf } from './links.ts';
 
@@ -82,7 +81,7 @@ export type PagerDutyEvent = PagerDutyTriggerEvent | PagerDutyResolveEvent;
  * finds its trigger, and a trigger after a resolve opens a new alert.
  */
 export function dedupKey(fingerprint: string): string {
-  return createHash('sha256').update(fingerprint, 'utf8').digest('hex');
+  return fingerprintDigest(fingerprint);
 }
 
 export function toPagerDutyEvent(

@@ -11,6 +11,7 @@ import {
   unsilenceOn,
 } from '../incidents/acts.ts';
 import type { IncidentStore } from '../incidents/store.ts';
+import { clustersInPool } from '../inventory/impact.ts';
 import { poolProject } from '../inventory/members.ts';
 import type { Snapshot } from '../inventory/snapshot.ts';
 import { diagnose } from '../live/diagnose.ts';
@@ -46,7 +47,8 @@ import type { Decision } from './permission.ts';
 export interface IncidentActionDeps {
   store: IncidentStore;
   permission: (userId: string) => Promise<Decision>;
-  tell: TellDeps;
+  /** How destinations are told (through `store`). */
+  tell: Omit<TellDeps, 'store'>;
   /** The normal path for a resolution: findings → incidents → notifications. */
   applyFindings: (findings: readonly Finding[], key: string) => Promise<{ retryable: Error[] }>;
   live: LiveState;
@@ -303,25 +305,21 @@ async function chainTargets(
 }
 
 function inventoryTargets(finding: Finding, inventory: Snapshot | undefined): ChainTarget[] {
-  return finding.ksas.flatMap((ksa) => {
-    if (finding.cluster) {
-      return [
-        { key: { project: finding.project, ...finding.cluster }, namespace: ksa.namespace, name: ksa.name },
-      ];
-    }
-    return (inventory?.projects ?? []).flatMap((project) =>
-      project.clusters
-        .filter(
-          (c) =>
-            c.workloadPool === ksa.workloadPool &&
-            c.serviceAccounts.some((k) => k.namespace === ksa.namespace && k.name === ksa.name),
-        )
-        .map((c) => ({
-          key: { project: project.projectId, location: c.location, name: c.name },
-          namespace: ksa.namespace,
-          name: ksa.name,
-        })),
-    );
+  return finding.ksas.flatMap(({ workloadPool, namespace, name }) => {
+    const keys: ClusterKey[] = finding.cluster
+      ? [{ project: finding.project, ...finding.cluster }]
+      : inventory
+        ? clustersInPool(inventory, workloadPool)
+            .filter(({ cluster }) =>
+              cluster.serviceAccounts.some((k) => k.namespace === namespace && k.name === name),
+            )
+            .map(({ project, cluster }) => ({
+              project: project.projectId,
+              location: cluster.location,
+              name: cluster.name,
+            }))
+        : [];
+    return keys.map((key) => ({ key, namespace, name }));
   });
 }
 
