@@ -6,6 +6,14 @@
  * does with a bad byte; the stores check again before writing (checkWellFormed).
  */
 
+/**
+ * A field of untrusted input read as text: a non-empty string of at most `max` characters, made
+ * well formed (a name with a lone surrogate would otherwise make the store refuse the act for good).
+ */
+export function textField(value: unknown, max: number): string | undefined {
+  return typeof value === 'string' && value !== '' && value.length <= max ? toWellFormed(value) : undefined;
+}
+
 /** `value` with every string (and key) well formed: the same value when it already is. */
 export function toWellFormed<T>(value: T): T {
   return clean(value) as T;

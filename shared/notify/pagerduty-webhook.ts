@@ -1,4 +1,5 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
+import { textField } from '../domain/well-formed.ts';
 
 /**
  * PagerDuty's v3 webhooks, read: the signature and the events wi-sentinel keeps its incidents in step
@@ -82,8 +83,7 @@ export type ReadWebhook =
   | { outcome: 'ignored'; reason: string }
   | { outcome: 'unreadable'; problem: string };
 
-const text = (value: unknown, max = 500): string | undefined =>
-  typeof value === 'string' && value !== '' && value.length <= max ? value : undefined;
+const text = (value: unknown, max = 500): string | undefined => textField(value, max);
 
 export function readWebhook(rawBody: Uint8Array): ReadWebhook {
   let value: unknown;

@@ -1,3 +1,4 @@
+import { textField } from '../domain/well-formed.ts';
 import { ACTION_IDS, type ActionId, SILENCE_CHOICES, type SilenceChoice } from '../notify/slack-render.ts';
 
 /**
@@ -31,8 +32,7 @@ const INCIDENT_ID = /^[A-Za-z0-9][A-Za-z0-9-]{0,99}$/;
 const SLACK_ID = /^[A-Z0-9]{2,40}$/;
 const ACTIONS = new Set<string>(Object.values(ACTION_IDS));
 
-const text = (value: unknown, max = 200): string | undefined =>
-  typeof value === 'string' && value !== '' && value.length <= max ? value : undefined;
+const text = (value: unknown, max = 200): string | undefined => textField(value, max);
 
 /** The interaction a `payload` field holds (its JSON text), or what is wrong with it. */
 export function readInteraction(payload: string): ReadInteraction {

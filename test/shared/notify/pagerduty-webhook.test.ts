@@ -61,6 +61,20 @@ describe('readWebhook', () => {
     assert.deepEqual(event?.assignees, ['Carol']);
   });
 
+  it('cleans a lone surrogate out of who did it and the assignees', () => {
+    const read = readWebhook(
+      Buffer.from(
+        pagerDutyEventBody('incident.reassigned', 'b'.repeat(64), {
+          agent: 'Bob\ud800',
+          assignees: ['Ca\udc00rol'],
+        }),
+      ),
+    );
+    const event = read.outcome === 'event' ? read.event : undefined;
+    assert.equal(event?.agent, 'Bob\ufffd');
+    assert.deepEqual(event?.assignees, ['Ca\ufffdrol']);
+  });
+
   it('ignores other events and names what is unreadable', () => {
     assert.equal(
       readWebhook(Buffer.from(pagerDutyEventBody('incident.priority_updated', 'c'))).outcome,

@@ -24,6 +24,16 @@ describe('a button press (block_actions) read from the form Slack posts', () => 
     });
   });
 
+  it('cleans a lone surrogate out of the user name, so the store can keep who pressed', () => {
+    const request = read(
+      buttonPressBody(
+        { action: 'ack', incidentId: '0123456789abcdef-mi2x' },
+        { responseUrl: URL, userName: 'al\ud800ice' },
+      ),
+    );
+    assert.equal(request.type === 'interaction' ? request.interaction.userName : undefined, 'al\ufffdice');
+  });
+
   it('reads a silence choice from the selected option: INCIDENT_ID/CHOICE', () => {
     const request = read(
       buttonPressBody(
