@@ -10,7 +10,6 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { WindowState } from '../shared/domain/symptom-group.ts';
 import { decode } from '../shared/events/decode.ts';
-import { compileFilter } from '../shared/events/logging-filter.ts';
 import type { Snapshot } from '../shared/inventory/snapshot.ts';
 import { readSnapshotFile } from '../shared/live/snapshot-file.ts';
 import { classifySymptom } from '../shared/symptoms/classify.ts';
@@ -19,6 +18,7 @@ import { worthDecoding } from '../shared/symptoms/prescreen.ts';
 import { resolvePod } from '../shared/symptoms/resolve.ts';
 import { NEEDLES } from '../shared/symptoms/signatures.ts';
 import { emptyWindow, observe } from '../shared/symptoms/window.ts';
+import { compileFilter } from '../test/support/logging-filter.ts';
 import { median, REPO_ROOT, round, say } from './_support.ts';
 
 const TOTAL = 100_000;
@@ -380,7 +380,7 @@ export async function run(): Promise<void> {
 }
 
 /**
- * What the workload sink's filter routes, as the Log Router would evaluate it (shared/events/
+ * What the workload sink's filter routes, as the Log Router would evaluate it (test/support/
  * logging-filter.ts): the share of the noise (what routing costs) beside the share of the failures
  * (what it must never lose), for the filter infra/ deploys, the needles-only filter it replaced, and
  * the same filter with a severity floor.

@@ -3,12 +3,12 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { describe, test } from 'node:test';
 import { SINK_FILTERS } from '../../../cli/sink-filter.ts';
-import { compileFilter } from '../../../shared/events/logging-filter.ts';
 import type { LogEntry } from '../../../shared/events/schemas.ts';
 import { MAX_FILTER_LENGTH } from '../../../shared/events/sink-filter.ts';
 import { classifySymptom, NESTED_TEXT_FIELDS, TEXT_FIELDS } from '../../../shared/symptoms/classify.ts';
 import { routes, workloadSinkFilter } from '../../../shared/symptoms/filter.ts';
 import { LIBRARIES, METADATA_SERVER_POD, NEEDLES } from '../../../shared/symptoms/signatures.ts';
+import { compileFilter } from '../../support/logging-filter.ts';
 import { FIXTURES, REPO_ROOT } from '../../support/paths.ts';
 
 // The workload sink, as infra/ deploys it (the generated file), run over the symptom fixtures with
