@@ -6,7 +6,6 @@
 // and the floor (base64 + JSON.parse), so the cost of decoding noise is visible. Then the workload
 // sink's selectivity: the share of the noise and of the failures its filter routes, beside the
 // needles-only filter it replaced and a severity floor.
-import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { WindowState } from '../shared/domain/symptom-group.ts';
 import { decode } from '../shared/events/decode.ts';
@@ -18,6 +17,7 @@ import { worthDecoding } from '../shared/symptoms/prescreen.ts';
 import { resolvePod } from '../shared/symptoms/resolve.ts';
 import { NEEDLES } from '../shared/symptoms/signatures.ts';
 import { emptyWindow, observe } from '../shared/symptoms/window.ts';
+import { readSample, sampleFiles } from '../test/shared/symptoms/fixtures.ts';
 import { compileFilter } from '../test/support/logging-filter.ts';
 import { median, REPO_ROOT, round, say } from './_support.ts';
 
@@ -215,11 +215,7 @@ function noiseEntry(i: number, next: () => number): Record<string, unknown> {
 }
 
 function samples(side: 'match' | 'noise'): Record<string, unknown>[] {
-  const dir = join(REPO_ROOT, 'test/fixtures/symptoms', side);
-  return readdirSync(dir, { recursive: true, encoding: 'utf8' })
-    .filter((file) => file.endsWith('.json'))
-    .sort()
-    .map((file) => JSON.parse(readFileSync(join(dir, file), 'utf8')) as Record<string, unknown>);
+  return sampleFiles(side).map(readSample);
 }
 
 /** Samples made distinct entries (an insert id and a time of their own): a crash loop, a noisy neighbour. */
