@@ -6,11 +6,9 @@
 // and the floor (base64 + JSON.parse), so the cost of decoding noise is visible. Then the workload
 // sink's selectivity: the share of the noise and of the failures its filter routes, beside the
 // needles-only filter it replaced and a severity floor.
-import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { WindowState } from '../shared/domain/symptom-group.ts';
 import { decode } from '../shared/events/decode.ts';
-import { compileFilter } from '../shared/events/logging-filter.ts';
 import type { Snapshot } from '../shared/inventory/snapshot.ts';
 import { readSnapshotFile } from '../shared/live/snapshot-file.ts';
 import { classifySymptom } from '../shared/symptoms/classify.ts';
@@ -19,6 +17,8 @@ import { worthDecoding } from '../shared/symptoms/prescreen.ts';
 import { resolvePod } from '../shared/symptoms/resolve.ts';
 import { NEEDLES } from '../shared/symptoms/signatures.ts';
 import { emptyWindow, observe } from '../shared/symptoms/window.ts';
+import { readSample, sampleFiles } from '../test/shared/symptoms/fixtures.ts';
+import { compileFilter } from '../test/support/logging-filter.ts';
 import { median, REPO_ROOT, round, say } from './_support.ts';
 
 const TOTAL = 100_000;
@@ -215,11 +215,7 @@ function noiseEntry(i: number, next: () => number): Record<string, unknown> {
 }
 
 function samples(side: 'match' | 'noise'): Record<string, unknown>[] {
-  const dir = join(REPO_ROOT, 'test/fixtures/symptoms', side);
-  return readdirSync(dir, { recursive: true, encoding: 'utf8' })
-    .filter((file) => file.endsWith('.json'))
-    .sort()
-    .map((file) => JSON.parse(readFileSync(join(dir, file), 'utf8')) as Record<string, unknown>);
+  return sampleFiles(side).map(readSample);
 }
 
 /** Samples made distinct entries (an insert id and a time of their own): a crash loop, a noisy neighbour. */
@@ -380,7 +376,7 @@ export async function run(): Promise<void> {
 }
 
 /**
- * What the workload sink's filter routes, as the Log Router would evaluate it (shared/events/
+ * What the workload sink's filter routes, as the Log Router would evaluate it (test/support/
  * logging-filter.ts): the share of the noise (what routing costs) beside the share of the failures
  * (what it must never lose), for the filter infra/ deploys, the needles-only filter it replaced, and
  * the same filter with a severity floor.

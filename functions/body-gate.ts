@@ -87,7 +87,7 @@ export function installBodyGate(bounds: BodyBounds, logger: Logger, target?: str
   });
 }
 
-export function createGate(
+function createGate(
   app: RequestListener,
   bounds: BodyBounds,
   logger: Logger,

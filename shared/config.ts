@@ -15,6 +15,18 @@ const optionalText = z
 /** A Google Cloud project id: 6 to 30 lowercase letters, digits and hyphens, starting with a letter. */
 export const PROJECT_ID = /^[a-z][a-z0-9-]{4,28}[a-z0-9]$/;
 
+/** Log Router sink names, comma-separated: full (`projects/P/sinks/S`, `folders/F/…`, `organizations/O/…`) or bare. */
+function sinkNames() {
+  return z
+    .string()
+    .trim()
+    .regex(
+      /^((projects|folders|organizations)\/[A-Za-z0-9._-]+\/sinks\/)?[A-Za-z0-9][A-Za-z0-9._-]{0,99}(\s*,\s*((projects|folders|organizations)\/[A-Za-z0-9._-]+\/sinks\/)?[A-Za-z0-9][A-Za-z0-9._-]{0,99})*$/,
+      'must be sink names (S, or projects/P/sinks/S, folders/F/sinks/S, organizations/O/sinks/S), comma-separated',
+    )
+    .transform((value) => value.split(',').map((name) => name.trim()));
+}
+
 const envSchema = z.object({
   SLACK_BOT_TOKEN: optionalText.pipe(
     z
@@ -132,29 +144,12 @@ const envSchema = z.object({
    * (`projects/P/sinks/S`, `folders/F/sinks/S`, `organizations/O/sinks/S`), or a bare sink name
    * meaning that sink in each of WI_PROJECTS (infra's project scope).
    */
-  WI_SINK: z
-    .string()
-    .trim()
-    .regex(
-      /^((projects|folders|organizations)\/[A-Za-z0-9._-]+\/sinks\/)?[A-Za-z0-9][A-Za-z0-9._-]{0,99}(\s*,\s*((projects|folders|organizations)\/[A-Za-z0-9._-]+\/sinks\/)?[A-Za-z0-9][A-Za-z0-9._-]{0,99})*$/,
-      'must be sink names (S, or projects/P/sinks/S, folders/F/sinks/S, organizations/O/sinks/S), comma-separated',
-    )
-    .transform((value) => value.split(',').map((name) => name.trim()))
-    .default(['wi-sentinel-audit']),
+  WI_SINK: sinkNames().default(['wi-sentinel-audit']),
   /**
    * The workload-log Log Router sinks (infra's enable_workload_sink), in WI_SINK's form; the
    * self-checks watch them too, against the workload filter. Unset: there is none to watch.
    */
-  WI_WORKLOAD_SINK: optionalText.pipe(
-    z
-      .string()
-      .regex(
-        /^((projects|folders|organizations)\/[A-Za-z0-9._-]+\/sinks\/)?[A-Za-z0-9][A-Za-z0-9._-]{0,99}(\s*,\s*((projects|folders|organizations)\/[A-Za-z0-9._-]+\/sinks\/)?[A-Za-z0-9][A-Za-z0-9._-]{0,99})*$/,
-        'must be sink names (S, or projects/P/sinks/S, folders/F/sinks/S, organizations/O/sinks/S), comma-separated',
-      )
-      .transform((value) => value.split(',').map((name) => name.trim()))
-      .optional(),
-  ),
+  WI_WORKLOAD_SINK: optionalText.pipe(sinkNames().optional()),
   /** The Pub/Sub topic the audit sink publishes to: an id in GOOGLE_CLOUD_PROJECT, or projects/P/topics/T. */
   WI_AUDIT_TOPIC: z
     .string()
@@ -164,12 +159,12 @@ const envSchema = z.object({
       'must be a Pub/Sub topic id or projects/P/topics/T',
     )
     .default('wi-sentinel-audit'),
-  /** Cloud Logging and Pub/Sub API base URLs, for the self-checks (defaults: Google's; tests point them at fakes). */
   /**
    * Read by functions-framework and express rather than by wi-sentinel: `production` (as deployed)
    * keeps stack traces and file paths out of their answers.
    */
   NODE_ENV: optionalText,
+  /** Cloud Logging and Pub/Sub API base URLs, for the self-checks (defaults: Google's; tests point them at fakes). */
   LOGGING_API_URL: z.url({ message: 'must be a URL' }).default('https://logging.googleapis.com'),
   PUBSUB_API_URL: z.url({ message: 'must be a URL' }).default('https://pubsub.googleapis.com'),
   /** Cloud Monitoring (the metadata-server metric's descriptor, for the self-checks and doctor). */

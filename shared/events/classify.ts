@@ -23,6 +23,7 @@ import {
   bindingDeltaSchema,
   camel,
   delegationSchema,
+  isRecord,
   type LogEntry,
 } from './schemas.ts';
 import { notATime, rfc3339 } from './time.ts';
@@ -84,10 +85,6 @@ export function ignoreUnparsed(entry: Record<string, unknown>): string | undefin
   const watched = watchedOrWhyNot(method, service);
   // The reason names the method and service as they came: made well formed, as the parse would.
   return typeof watched === 'string' ? watched.toWellFormed() : undefined;
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 function isStringOrAbsent(value: unknown): value is string | undefined {

@@ -4,6 +4,7 @@ import { isMonitoringNotification } from './monitoring.ts';
 import {
   AUDIT_EVENT_TYPE,
   cloudEventSchema,
+  isRecord,
   type LogEntry,
   logEntrySchema,
   PUBSUB_EVENT_TYPE,
@@ -61,12 +62,8 @@ function decodeBase64(data: string): Buffer | undefined {
 /** The top-level keys that mark a LogEntry (camelCase as Logging writes it, snake_case as some exporters do). */
 const ENTRY_KEYS = ['protoPayload', 'logName', 'insertId', 'proto_payload', 'log_name', 'insert_id'];
 
-function fail(error: string): { ok: false; error: string } {
+function fail(error: string): Failure {
   return { ok: false, error };
-}
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 function describe(value: unknown): string {
@@ -208,7 +205,7 @@ export function unwrapText(text: string): Unwrapped | Failure {
 
 /** decode's first half. */
 export function unwrap(value: unknown): Unwrapped | Failure {
-  if (!isObject(value)) return fail(`expected a JSON object, got ${describe(value)}`);
+  if (!isRecord(value)) return fail(`expected a JSON object, got ${describe(value)}`);
   const deep = depthError(value, 'delivery');
   if (deep !== undefined) return fail(deep);
   if ('specversion' in value) return unwrapCloudEvent(value);
@@ -259,7 +256,7 @@ function unwrapCloudEvent(value: Record<string, unknown>): Unwrapped | Failure {
   if (!event.success) return fail(`CloudEvent: ${formatIssues(event.error.issues)}`);
   if (event.data.type === AUDIT_EVENT_TYPE) {
     const data = event.data.data;
-    if (!isObject(data)) return fail(`CloudEvent data: expected a LogEntry, got ${describe(data)}`);
+    if (!isRecord(data)) return fail(`CloudEvent data: expected a LogEntry, got ${describe(data)}`);
     // The LogEntry comes parsed, not base64 in a message: its size is measured here instead.
     const size = jsonSizeOver(data, MAX_DELIVERY_BYTES);
     if (size > MAX_DELIVERY_BYTES) {
@@ -273,7 +270,7 @@ function unwrapCloudEvent(value: Record<string, unknown>): Unwrapped | Failure {
       `CloudEvent type ${JSON.stringify(event.data.type)} is neither ${PUBSUB_EVENT_TYPE} nor ${AUDIT_EVENT_TYPE}`,
     );
   }
-  if (!isObject(event.data.data))
+  if (!isRecord(event.data.data))
     return fail(`CloudEvent data: expected an object, got ${describe(event.data.data)}`);
   return unwrapPushBody(event.data.data, 'cloudevent');
 }
@@ -297,7 +294,7 @@ function unwrapPushBody(value: Record<string, unknown>, envelope: Envelope): Unw
   } catch (error) {
     return fail(`Pub/Sub message data is not a JSON LogEntry: ${detail(error)}`);
   }
-  if (!isObject(entry))
+  if (!isRecord(entry))
     return fail(`Pub/Sub message data: expected a LogEntry object, got ${describe(entry)}`);
   const deep = depthError(entry, 'Pub/Sub message data');
   if (deep !== undefined) return fail(deep);

@@ -34,10 +34,12 @@ const stringMap = z.record(z.string(), z.string());
  * A JSON object kept as it is: request and response bodies can be tens of KB, and a record schema
  * would copy every key of every entry; the classifier validates the few fields it reads.
  */
-const jsonObject = z.custom<Record<string, unknown>>(
-  (value) => typeof value === 'object' && value !== null && !Array.isArray(value),
-  { message: 'expected an object' },
-);
+const jsonObject = z.custom<Record<string, unknown>>(isRecord, { message: 'expected an object' });
+
+/** Whether a parsed JSON value is an object (not null, not an array). */
+export function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
 
 export const bindingDeltaSchema = camel({
   /** Omitted when ACTION_UNSPECIFIED (proto3 default); a number (1 ADD, 2 REMOVE) from exporters that write enums as integers. */

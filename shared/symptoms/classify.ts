@@ -32,7 +32,7 @@ export type SymptomResult = { type: 'symptom'; symptom: Symptom } | { type: 'ign
 
 const CONTAINER = 'k8s_container';
 /** What the metadata server's own lines are recognised by: where they run. */
-export const METADATA_SERVER_SIGNATURE = 'gke-metadata-server/pod';
+const METADATA_SERVER_SIGNATURE = 'gke-metadata-server/pod';
 const REQUIRED_LABELS = [
   'project_id',
   'location',
@@ -110,17 +110,17 @@ export function classifySymptom(entry: LogEntry): SymptomResult {
     labels.container_name === METADATA_SERVER_POD.container;
   const match = matchSymptom(text);
   // The metadata server's pods: every error of theirs, and a refusal they quote at any severity.
-  const origin: { library: Library; signature: string } | undefined = fromMetadataServer
-    ? match !== undefined || isError(entry, text)
-      ? { library: 'gke-metadata-server', signature: METADATA_SERVER_SIGNATURE }
-      : undefined
-    : match && { library: match.signature.library, signature: match.signature.id };
-  if (origin === undefined) {
-    const reason = fromMetadataServer
-      ? 'gke-metadata-server line below ERROR'
-      : 'no credential-failure signature';
-    return { type: 'ignored', reason };
+  if (fromMetadataServer) {
+    if (match === undefined && !isError(entry, text)) {
+      return { type: 'ignored', reason: 'gke-metadata-server line below ERROR' };
+    }
+  } else if (match === undefined) {
+    return { type: 'ignored', reason: 'no credential-failure signature' };
   }
+  const origin: { library: Library; signature: string } =
+    fromMetadataServer || match === undefined
+      ? { library: 'gke-metadata-server', signature: METADATA_SERVER_SIGNATURE }
+      : { library: match.signature.library, signature: match.signature.id };
   const missing = REQUIRED_LABELS.filter((label) => !labels[label]);
   if (missing.length > 0) {
     return { type: 'ignored', reason: `${CONTAINER} entry without resource labels ${missing.join(', ')}` };

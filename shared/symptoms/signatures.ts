@@ -740,8 +740,3 @@ export function matchSymptom(text: string): Match | undefined {
   }
   return undefined;
 }
-
-/** The first matching signature, or undefined. */
-export function matchSignature(text: string): Signature | undefined {
-  return matchSymptom(text)?.signature;
-}

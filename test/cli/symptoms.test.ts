@@ -1,26 +1,14 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { asDelivery } from '../shared/symptoms/fixtures.ts';
+import { asDelivery, readSample, sampleFiles } from '../shared/symptoms/fixtures.ts';
 import { findingsOf, runCli } from '../support/cli.ts';
 import { HEAVY_MODULE, traceImports } from '../support/imports.ts';
 import { FIXTURES, REPO_ROOT } from '../support/paths.ts';
 
 const snapshot = join(FIXTURES, 'snapshot.json');
-const SYMPTOMS = join(FIXTURES, 'symptoms');
-
-function sample(file: string): Record<string, unknown> {
-  return JSON.parse(readFileSync(join(SYMPTOMS, file), 'utf8')) as Record<string, unknown>;
-}
-
-function all(side: 'match' | 'noise'): string[] {
-  return readdirSync(join(SYMPTOMS, side), { recursive: true, encoding: 'utf8' })
-    .filter((file) => file.endsWith('.json'))
-    .sort()
-    .map((file) => `${side}/${file}`);
-}
 
 function ndjson(values: unknown[]): string {
   return values.map((value) => `${JSON.stringify(value)}\n`).join('');
@@ -35,7 +23,7 @@ function tempFile(text: string): string {
 /** The same failing entry every `everySeconds`, `count` times, from `start`. */
 function series(file: string, count: number, everySeconds: number, start = '2026-11-28T10:00:00Z') {
   return Array.from({ length: count }, (_, i) => {
-    const entry = sample(file);
+    const entry = readSample(file);
     const time = new Date(Date.parse(start) + i * everySeconds * 1000).toISOString();
     return { ...entry, insertId: `${entry.insertId}-${i}`, timestamp: time, receiveTimestamp: time };
   });
@@ -43,13 +31,13 @@ function series(file: string, count: number, everySeconds: number, start = '2026
 
 describe('wi-sentinel symptoms', () => {
   test('prints one line per credential failure, none for the noise; the KSA from the snapshot', async () => {
-    const matches = all('match');
-    const input = ndjson([...all('noise'), ...matches].map(sample));
+    const matches = sampleFiles('match');
+    const input = ndjson([...sampleFiles('noise'), ...matches].map(readSample));
     const result = await runCli(['symptoms', '--snapshot', snapshot, tempFile(input)]);
     assert.equal(result.code, 0, result.stderr);
     const lines = findingsOf(result.stdout);
     assert.equal(lines.length, matches.length);
-    const noise = all('noise').length;
+    const noise = sampleFiles('noise').length;
     for (const [i, line] of lines.entries()) {
       assert.deepEqual(
         Object.keys(line).sort(),
@@ -78,7 +66,7 @@ describe('wi-sentinel symptoms', () => {
   });
 
   test('reads standard input, in each of the three envelopes, and a pretty-printed array', async () => {
-    const entry = sample('match/go/token-denied.json');
+    const entry = readSample('match/go/token-denied.json');
     const pushBody = {
       message: { data: Buffer.from(JSON.stringify(entry)).toString('base64'), messageId: '7' },
     };
@@ -98,7 +86,7 @@ describe('wi-sentinel symptoms', () => {
     // `gcloud logging read --format=json` prints one JSON array.
     const array = await runCli(
       ['symptoms', '-'],
-      JSON.stringify([entry, sample('noise/app-403.json')], null, 2),
+      JSON.stringify([entry, readSample('noise/app-403.json')], null, 2),
     );
     assert.equal(array.code, 0, array.stderr);
     assert.deepEqual(
@@ -108,7 +96,7 @@ describe('wi-sentinel symptoms', () => {
   });
 
   test('redacts the sample: tokens and keys a failing workload printed never come out', async () => {
-    const entry = sample('match/python/invalid-grant.json');
+    const entry = readSample('match/python/invalid-grant.json');
     entry.textPayload = `${String(entry.textPayload)}assertion=eyJhbGciOiJSUzI1NiJ9.eyJpc3MiOiJ4In0.c2lnbmF0dXJl access_token=ya29.a0AfH6SMBx3secret\n`;
     const result = await runCli(['symptoms', '-'], ndjson([entry]));
     assert.equal(result.code, 0, result.stderr);
@@ -120,11 +108,11 @@ describe('wi-sentinel symptoms', () => {
 
   test('-v says why each other line is noise; undecodable lines are named with or without it', async () => {
     const input = [
-      JSON.stringify(sample('noise/app-403.json')),
+      JSON.stringify(readSample('noise/app-403.json')),
       'not json',
       JSON.stringify({ hello: 'world' }),
-      JSON.stringify(sample('noise/not-a-container.json')),
-      JSON.stringify(sample('match/node/no-credentials.json')),
+      JSON.stringify(readSample('noise/not-a-container.json')),
+      JSON.stringify(readSample('match/node/no-credentials.json')),
     ].join('\n');
     const quiet = await runCli(['symptoms', '-'], input);
     assert.equal(quiet.code, 0, quiet.stderr);
@@ -191,7 +179,7 @@ describe('wi-sentinel symptoms', () => {
   });
 
   test('loads only its own modules: no other command, no client library', () => {
-    const file = tempFile(ndjson([sample('match/go/token-denied.json')]));
+    const file = tempFile(ndjson([readSample('match/go/token-denied.json')]));
     const { urls, result } = traceImports(`
       const { main } = await import(${JSON.stringify(join(REPO_ROOT, 'cli/main.ts'))});
       let out = '';

@@ -9,10 +9,10 @@
  *   what `@google-cloud/logging`'s ConfigServiceV2Client sends over its REST transport.
  * - POST /v2/entries:list `{ resourceNames, filter, orderBy, pageSize }`: the entries of those
  *   resources (by logName) that the filter matches, in order, one page. The filter is evaluated with
- *   shared/events/logging-filter.ts; its trailing `AND timestamp>"…"` / `AND timestamp<="…"` terms
+ *   test/support/logging-filter.ts; its trailing `AND timestamp>"…"` / `AND timestamp<="…"` terms
  *   (which that evaluator does not read) are applied here.
  */
-import { compileFilter } from '../../shared/events/logging-filter.ts';
+import { compileFilter } from '../support/logging-filter.ts';
 import {
   type FakeRoute,
   type FakeServer,

@@ -2,9 +2,9 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { classify } from '../../shared/events/classify.ts';
 import { decode } from '../../shared/events/decode.ts';
-import { compileFilter } from '../../shared/events/logging-filter.ts';
 import { watchedMethod } from '../../shared/events/methods.ts';
 import type { LogEntry } from '../../shared/events/schemas.ts';
+import { compileFilter } from './logging-filter.ts';
 import { REPO_ROOT } from './paths.ts';
 
 /** The audit sink's filter as infra/ deploys it (the generated file, not the generator). */

@@ -1,22 +1,22 @@
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { SINK_FILTERS } from '../../../cli/sink-filter.ts';
-import { compileFilter } from '../../../shared/events/logging-filter.ts';
 import type { LogEntry } from '../../../shared/events/schemas.ts';
 import { MAX_FILTER_LENGTH } from '../../../shared/events/sink-filter.ts';
 import { classifySymptom, NESTED_TEXT_FIELDS, TEXT_FIELDS } from '../../../shared/symptoms/classify.ts';
 import { routes, workloadSinkFilter } from '../../../shared/symptoms/filter.ts';
 import { LIBRARIES, METADATA_SERVER_POD, NEEDLES } from '../../../shared/symptoms/signatures.ts';
-import { FIXTURES, REPO_ROOT } from '../../support/paths.ts';
+import { compileFilter } from '../../support/logging-filter.ts';
+import { REPO_ROOT } from '../../support/paths.ts';
+import { readSample, sampleFiles } from '../symptoms/fixtures.ts';
 
 // The workload sink, as infra/ deploys it (the generated file), run over the symptom fixtures with
 // the Logging query evaluator: every real-wording sample passes, the noise is blocked, except noise
 // that quotes a needle, which the Log Router cannot tell apart and the classifier then drops.
 const FILTER_FILE = join(REPO_ROOT, 'infra', 'filters', 'workload.filter');
 const passesWorkloadSink = compileFilter(readFileSync(FILTER_FILE, 'utf8'));
-const SYMPTOMS = join(FIXTURES, 'symptoms');
 
 /**
  * Noise the sink routes on purpose: each quotes a needle and one of its alongside terms, as real
@@ -36,20 +36,7 @@ const ROUTED_NOISE: Record<string, string> = {
 };
 
 function fixtures(side: 'match' | 'noise'): { name: string; entry: LogEntry }[] {
-  const walk = (dir: string): string[] =>
-    readdirSync(dir, { withFileTypes: true }).flatMap((item) =>
-      item.isDirectory()
-        ? walk(join(dir, item.name))
-        : item.name.endsWith('.json')
-          ? [join(dir, item.name)]
-          : [],
-    );
-  return walk(join(SYMPTOMS, side))
-    .sort()
-    .map((file) => ({
-      name: relative(SYMPTOMS, file),
-      entry: JSON.parse(readFileSync(file, 'utf8')) as LogEntry,
-    }));
+  return sampleFiles(side).map((name) => ({ name, entry: readSample(name) as LogEntry }));
 }
 
 function container(payload: Partial<LogEntry>, labels: Record<string, string> = {}): LogEntry {

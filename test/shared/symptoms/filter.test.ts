@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { compileFilter } from '../../../shared/events/logging-filter.ts';
 import { MAX_FILTER_LENGTH } from '../../../shared/events/sink-filter.ts';
 import { routes, textFields, workloadSinkFilter } from '../../../shared/symptoms/filter.ts';
 import { NEEDLES, SIGNATURES } from '../../../shared/symptoms/signatures.ts';
+import { compileFilter } from '../../support/logging-filter.ts';
 
 const filter = workloadSinkFilter();
 const passes = compileFilter(filter);

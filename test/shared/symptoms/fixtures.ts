@@ -20,22 +20,28 @@ export interface MatchSample extends Sample {
   kind: string;
 }
 
+/** One sample's JSON as it is on disk (`file` under test/fixtures/symptoms). */
+export function readSample(file: string): Record<string, unknown> {
+  return JSON.parse(readFileSync(join(SYMPTOM_FIXTURES, file), 'utf8')) as Record<string, unknown>;
+}
+
 function load(file: string): Sample {
-  const raw = JSON.parse(readFileSync(join(SYMPTOM_FIXTURES, file), 'utf8')) as Record<string, unknown>;
+  const raw = readSample(file);
   const decoded = decode(raw);
   if (!decoded.ok) assert.fail(`${file} does not decode: ${decoded.error}`);
   return { file, raw, entry: decoded.delivery.entry };
 }
 
-function list(dir: string): string[] {
-  return readdirSync(join(SYMPTOM_FIXTURES, dir), { recursive: true, encoding: 'utf8' })
+/** The samples of one side (`match/go/….json`, `noise/….json`), in name order. */
+export function sampleFiles(side: 'match' | 'noise'): string[] {
+  return readdirSync(join(SYMPTOM_FIXTURES, side), { recursive: true, encoding: 'utf8' })
     .filter((file) => file.endsWith('.json'))
-    .map((file) => join(dir, file))
+    .map((file) => join(side, file))
     .sort();
 }
 
 export function matchSamples(): MatchSample[] {
-  return list('match').map((file) => {
+  return sampleFiles('match').map((file) => {
     const [, library, name] = file.split('/');
     const kind = (name ?? '').replace(/\.json$/, '').split('--')[0] ?? '';
     return { ...load(file), library: library ?? '', kind };
@@ -43,7 +49,7 @@ export function matchSamples(): MatchSample[] {
 }
 
 export function noiseSamples(): Sample[] {
-  return list('noise').map(load);
+  return sampleFiles('noise').map(load);
 }
 
 /** Where each sample's wording comes from (`sources.json`): a URL, or `owner/repo path @ version`. */

@@ -6,7 +6,6 @@ import { classifySymptom, textOf } from '../../../shared/symptoms/classify.ts';
 import {
   hasNeedle,
   LIBRARIES,
-  matchSignature,
   matchSymptom,
   meetsRule,
   NEEDLES,
@@ -90,7 +89,8 @@ describe('signatures: the registry', () => {
         .map((r) => r.type === 'symptom' && r.symptom.signature),
     );
     // The metadata server's own pods are named by where they run, not by the signature.
-    for (const sample of matchSamples()) matched.add(matchSignature(textOf(sample.entry))?.id ?? false);
+    for (const sample of matchSamples())
+      matched.add(matchSymptom(textOf(sample.entry))?.signature.id ?? false);
     for (const signature of SIGNATURES) {
       assert.ok(matched.has(signature.id), `no sample is recognised by ${signature.id}`);
     }
@@ -156,7 +156,7 @@ describe('signatures: real wording per library', () => {
 
   it('every recognised text meets its signature’s rule: a needle, and an alongside term (what the sink filter asks for)', () => {
     for (const sample of matchSamples()) {
-      const signature = matchSignature(textOf(sample.entry));
+      const signature = matchSymptom(textOf(sample.entry))?.signature;
       if (signature === undefined) continue; // the gke-metadata-server pod: matched by where it runs
       assert.ok(meetsRule(signature, textOf(sample.entry)), sample.file);
     }
@@ -229,7 +229,7 @@ describe('signatures: cost on hostile input', () => {
     for (const nearMiss of nearMisses) {
       const text = nearMiss.repeat(Math.ceil((256 * 1024) / nearMiss.length));
       const start = performance.now();
-      matchSignature(text);
+      matchSymptom(text);
       assert.ok(
         performance.now() - start < 500,
         `matching 256 KB of ${JSON.stringify(nearMiss.slice(0, 30))} took more than 500 ms`,

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { compileFilter, FilterSyntaxError, parseFilter } from '../../../shared/events/logging-filter.ts';
+import { compileFilter, FilterSyntaxError, parseFilter } from './logging-filter.ts';
 
 // The evaluator the sink-filter tests run entries through: each rule of the query language it
 // implements, checked on its own.

@@ -1,6 +1,6 @@
 /**
  * A small evaluator of the part of the Logging query language that sink filters here use, so tests,
- * the symptoms bench and the fakes can run log entries through a filter as the Log Router would:
+ * the fakes and the symptoms bench (test code, never deployed) can run log entries through a filter as the Log Router would:
  * https://cloud.google.com/logging/docs/view/logging-query-language
  *
  * - `AND`, `OR`, `NOT` (upper case) and parentheses; a missing operator between two terms is `AND`;
@@ -9,8 +9,8 @@
  *   regular expression, unanchored), `<`, `<=`, `>`, `>=`; VALUE a quoted string, a bare word, or a
  *   parenthesized list of values joined by OR / AND (`field=("a" OR "b")`); `FIELD:*` is true when
  *   the field exists;
- * - ordering compares severities by level (`severity>=ERROR`: a name or its number), numbers as numbers, RFC 3339 timestamps as instants; anything else is
- *   unordered, so the comparison is false;
+ * - ordering compares severities by level (`severity>=ERROR`: a name or its number), numbers as
+ *   numbers, RFC 3339 timestamps as instants; anything else is unordered, so the comparison is false;
  * - FIELD a dotted path into the entry (`protoPayload.methodName`, `labels."k8s-pod/app"`); a
  *   repeated field matches when any element does;
  * - an entry without a severity has the DEFAULT one, for `=` and for ordering (proto3 JSON omits it);
